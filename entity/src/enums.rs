@@ -1,0 +1,91 @@
+//! Enumerations stored as upper-case strings (the GraphQL enum names), so the database stays readable and
+//! the same values work on SQLite and PostgreSQL. Each column also has a CHECK constraint in the migration.
+
+use sea_orm::entity::prelude::*;
+
+/// Life-cycle state of an order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum OrderStatus {
+    #[sea_orm(string_value = "PLACED")]
+    Placed,
+    #[sea_orm(string_value = "FULFILLED")]
+    Fulfilled,
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+    #[sea_orm(string_value = "RETURNED")]
+    Returned,
+}
+
+/// The moment of the post-purchase journey a touchpoint belongs to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum TouchpointKind {
+    #[sea_orm(string_value = "ORDER_CONFIRMATION")]
+    OrderConfirmation,
+    #[sea_orm(string_value = "SHIPPING")]
+    Shipping,
+    #[sea_orm(string_value = "DELIVERY")]
+    Delivery,
+    #[sea_orm(string_value = "ONBOARDING")]
+    Onboarding,
+    #[sea_orm(string_value = "PRODUCT_USAGE")]
+    ProductUsage,
+    #[sea_orm(string_value = "SUPPORT")]
+    Support,
+    #[sea_orm(string_value = "FOLLOW_UP")]
+    FollowUp,
+    #[sea_orm(string_value = "RETURN")]
+    Return,
+    #[sea_orm(string_value = "REVIEW_REQUEST")]
+    ReviewRequest,
+    #[sea_orm(string_value = "LOYALTY_PROGRAM")]
+    LoyaltyProgram,
+}
+
+/// The medium through which a touchpoint reached the customer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum Channel {
+    #[sea_orm(string_value = "EMAIL")]
+    Email,
+    #[sea_orm(string_value = "SMS")]
+    Sms,
+    #[sea_orm(string_value = "PHONE")]
+    Phone,
+    #[sea_orm(string_value = "CHAT")]
+    Chat,
+    #[sea_orm(string_value = "WEB")]
+    Web,
+    #[sea_orm(string_value = "MOBILE_APP")]
+    MobileApp,
+    #[sea_orm(string_value = "IN_STORE")]
+    InStore,
+    #[sea_orm(string_value = "SOCIAL")]
+    Social,
+}
+
+/// The survey question a feedback answers; it fixes the score scale.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+pub enum SurveyMetric {
+    #[sea_orm(string_value = "NPS")]
+    Nps,
+    #[sea_orm(string_value = "CSAT")]
+    Csat,
+    #[sea_orm(string_value = "CES")]
+    Ces,
+}
+
+impl SurveyMetric {
+    /// The inclusive score range of the metric's scale (METRICS.md, "Survey scales").
+    pub const fn score_range(self) -> (i32, i32) {
+        match self {
+            SurveyMetric::Nps => (0, 10),
+            SurveyMetric::Csat => (1, 5),
+            SurveyMetric::Ces => (1, 7),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! SeaORM entities: one module per table. They carry no GraphQL derives: the API's output types are
+//! separate structs in the server crate, so the tables never become the API by accident.
+
+pub mod customer;
+pub mod enums;
+pub mod feedback;
+pub mod order;
+pub mod touchpoint;
+
+pub use enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};

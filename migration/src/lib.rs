@@ -1,0 +1,15 @@
+//! Schema migrations, applied in order by `customer-insights migrate` and on `serve` start.
+//! One migration per change, each with `up` and `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_core_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_create_core_tables::Migration)]
+    }
+}

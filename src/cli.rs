@@ -1,0 +1,164 @@
+//! The command line: `serve`, `migrate`, `seed`, `schema`. Every option can also come from an
+//! environment variable (shown in `--help`).
+
+use clap::{Args, Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
+
+use crate::db::{DEFAULT_DATABASE_URL, DatabaseOptions, backend_name, connect, migrate_up};
+use crate::error::AppError;
+use crate::seed::{SeedOptions, seed};
+use crate::startup::{Application, ServeConfig, shutdown_signal};
+
+#[derive(Parser, Debug)]
+#[command(name = "customer-insights", version, about = "GraphQL server for post-purchase satisfaction and loyalty insights")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log filter, in `tracing` syntax (e.g. `info`, `customer_insights=debug`).
+    #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_LOG", default_value = "info")]
+    pub log: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the GraphQL server (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply, revert or list schema migrations.
+    Migrate(MigrateArgs),
+    /// Fill an empty database with a deterministic synthetic data set.
+    Seed(SeedArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Args, Debug)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER:PASSWORD@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Connection pool size.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_CONNECTIONS", default_value_t = 10)]
+    pub max_connections: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Seed an empty database with demo data before serving.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_DEMO")]
+    pub demo: bool,
+    /// How many customers the demo data has.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_DEMO_CUSTOMERS", default_value_t = 500)]
+    pub demo_customers: u32,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub action: MigrateAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MigrateAction {
+    /// Apply pending migrations (all, or the next N).
+    Up {
+        #[arg(long)]
+        steps: Option<u32>,
+    },
+    /// Revert applied migrations, newest first (default: one).
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Number of customers to generate (orders, touchpoints and feedback follow from them).
+    #[arg(long, env = "CUSTOMER_INSIGHTS_SEED_CUSTOMERS", default_value_t = 1000)]
+    pub customers: u32,
+    /// Random seed: the same seed and size always give the same data.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_SEED", default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("database: {0}")]
+    Database(#[from] DbErr),
+    #[error("{0}")]
+    App(#[from] AppError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => migrate(args).await,
+        Command::Seed(args) => {
+            let db = open(&args.database).await?;
+            migrate_up(&db).await?;
+            let report = seed(&db, &SeedOptions { customers: args.customers, seed: args.seed }).await?;
+            println!(
+                "seeded {} customers, {} orders, {} touchpoints, {} feedback",
+                report.customers, report.orders, report.touchpoints, report.feedback
+            );
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+    }
+}
+
+async fn open(args: &DatabaseArgs) -> Result<DatabaseConnection, CliError> {
+    let mut options = DatabaseOptions::new(&args.database_url);
+    options.max_connections = args.max_connections;
+    let (db, _) = connect(&options).await?;
+    Ok(db)
+}
+
+async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let db = open(&args.database).await?;
+    migrate_up(&db).await?;
+    tracing::info!(backend = backend_name(&db), "database migrated");
+    if args.demo && entity::customer::Entity::find().count(&db).await? == 0 {
+        let report = seed(&db, &SeedOptions { customers: args.demo_customers, seed: 42 }).await?;
+        tracing::info!(customers = report.customers, feedback = report.feedback, "seeded demo data");
+    }
+    let config = ServeConfig { listen: args.listen, max_body_bytes: args.max_body_bytes };
+    let app = Application::build(db, &config).await?;
+    tracing::info!(address = %app.local_addr()?, "serving GraphQL on /graphql and GraphiQL on /");
+    app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn migrate(args: MigrateArgs) -> Result<(), CliError> {
+    let db = open(&args.database).await?;
+    match args.action {
+        MigrateAction::Up { steps } => Migrator::up(&db, steps).await?,
+        MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await? {
+                println!("{}\t{}", migration.status(), migration.name());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Calendar buckets for time series: DAY, WEEK (ISO, Monday first), MONTH, QUARTER, YEAR in an IANA time
+//! zone. Boundaries are local midnights turned into UTC instants, so a day across a DST change is 23 or
+//! 25 hours long, as a person in that zone would count it.
+
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::error::AppError;
+
+/// The most buckets one series may have (e.g. 2.7 years of days).
+pub const MAX_BUCKETS: usize = 1000;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Granularity {
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+/// One bucket `[start, end)`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Bucket {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+pub fn parse_time_zone(field: &str, name: &str) -> Result<Tz, AppError> {
+    name.parse::<Tz>().map_err(|_| AppError::bad_input(field, format!("'{name}' is not an IANA time zone such as Europe/Berlin")))
+}
+
+/// The first day of the bucket containing `date`.
+fn bucket_start_date(date: NaiveDate, granularity: Granularity) -> NaiveDate {
+    let first_of = |month: u32| NaiveDate::from_ymd_opt(date.year(), month, 1).unwrap_or(date);
+    match granularity {
+        Granularity::Day => date,
+        Granularity::Week => date - Days::new(u64::from(date.weekday().num_days_from_monday())),
+        Granularity::Month => first_of(date.month()),
+        Granularity::Quarter => first_of((date.month() - 1) / 3 * 3 + 1),
+        Granularity::Year => first_of(1),
+    }
+}
+
+fn next_start_date(date: NaiveDate, granularity: Granularity) -> Option<NaiveDate> {
+    match granularity {
+        Granularity::Day => date.checked_add_days(Days::new(1)),
+        Granularity::Week => date.checked_add_days(Days::new(7)),
+        Granularity::Month => date.checked_add_months(Months::new(1)),
+        Granularity::Quarter => date.checked_add_months(Months::new(3)),
+        Granularity::Year => date.checked_add_months(Months::new(12)),
+    }
+}
+
+/// The instant local midnight of `date` begins in `tz`. Where midnight does not exist (a DST gap at
+/// 00:00, as in some zones), the day begins at the first local time that does.
+fn start_of_day(date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    let midnight = date.and_hms_opt(0, 0, 0)?;
+    (0..=180).step_by(15).find_map(|minutes| {
+        let local = midnight + chrono::Duration::minutes(minutes);
+        tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc))
+    })
+}
+
+/// The buckets covering `[from, to)`: the first starts at or before `from`, the last ends at or after `to`.
+pub fn buckets(from: DateTime<Utc>, to: DateTime<Utc>, granularity: Granularity, tz: Tz) -> Result<Vec<Bucket>, AppError> {
+    let invalid = || AppError::Internal("a bucket boundary is out of the calendar's range".into());
+    let mut day = bucket_start_date(from.with_timezone(&tz).date_naive(), granularity);
+    let mut start = start_of_day(day, tz).ok_or_else(invalid)?;
+    let mut series = Vec::new();
+    while start < to {
+        if series.len() == MAX_BUCKETS {
+            return Err(AppError::bad_input(
+                "series",
+                format!("the period holds more than {MAX_BUCKETS} buckets: choose a coarser granularity or a shorter period"),
+            ));
+        }
+        day = next_start_date(day, granularity).ok_or_else(invalid)?;
+        let end = start_of_day(day, tz).ok_or_else(invalid)?;
+        series.push(Bucket { start, end });
+        start = end;
+    }
+    Ok(series)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn tz(name: &str) -> Tz {
+        parse_time_zone("tz", name).unwrap()
+    }
+
+    #[test]
+    fn days_across_a_dst_change_are_23_and_25_hours_long() {
+        let berlin = tz("Europe/Berlin");
+        let spring = buckets(utc("2026-03-28T12:00:00Z"), utc("2026-03-30T00:00:00Z"), Granularity::Day, berlin).unwrap();
+        assert_eq!(spring[0].start, utc("2026-03-27T23:00:00Z"));
+        assert_eq!(spring[1].start, utc("2026-03-28T23:00:00Z"));
+        assert_eq!(spring[1].end, utc("2026-03-29T22:00:00Z"));
+        assert_eq!((spring[1].end - spring[1].start).num_hours(), 23);
+        let autumn = buckets(utc("2026-10-25T00:00:00Z"), utc("2026-10-25T12:00:00Z"), Granularity::Day, berlin).unwrap();
+        assert_eq!((autumn[0].end - autumn[0].start).num_hours(), 25);
+    }
+
+    #[test]
+    fn iso_weeks_start_on_monday_across_a_year_end() {
+        let series = buckets(utc("2025-12-30T00:00:00Z"), utc("2026-01-06T00:00:00Z"), Granularity::Week, Tz::UTC).unwrap();
+        // 2025-12-29 is the Monday of ISO week 2026-W01.
+        assert_eq!(series[0].start, utc("2025-12-29T00:00:00Z"));
+        assert_eq!(series[0].end, utc("2026-01-05T00:00:00Z"));
+        assert_eq!(series.len(), 2);
+    }
+
+    #[test]
+    fn months_quarters_and_years_follow_the_calendar_in_the_zone() {
+        let tokyo = tz("Asia/Tokyo");
+        let months = buckets(utc("2026-01-15T00:00:00Z"), utc("2026-04-01T00:00:00Z"), Granularity::Month, tokyo).unwrap();
+        assert_eq!(months[0].start, utc("2025-12-31T15:00:00Z"));
+        assert_eq!(months.len(), 3);
+        let quarters = buckets(utc("2026-05-01T00:00:00Z"), utc("2026-12-31T00:00:00Z"), Granularity::Quarter, Tz::UTC).unwrap();
+        assert_eq!(quarters.iter().map(|b| b.start.month()).collect::<Vec<_>>(), vec![4, 7, 10]);
+        let years = buckets(utc("2024-06-01T00:00:00Z"), utc("2026-01-01T00:00:00Z"), Granularity::Year, Tz::UTC).unwrap();
+        assert_eq!(years.len(), 2);
+    }
+
+    #[test]
+    fn a_midnight_dst_gap_starts_the_day_at_the_first_valid_time() {
+        // Chile moved its clocks from 24:00 to 01:00 on 2026-09-06.
+        let santiago = tz("America/Santiago");
+        let days = buckets(utc("2026-09-06T12:00:00Z"), utc("2026-09-06T13:00:00Z"), Granularity::Day, santiago).unwrap();
+        let local_start = days[0].start.with_timezone(&santiago);
+        assert_eq!(local_start.date_naive(), NaiveDate::from_ymd_opt(2026, 9, 6).unwrap());
+        assert!(days[0].end > days[0].start);
+    }
+
+    #[test]
+    fn too_many_buckets_and_unknown_zones_are_refused() {
+        assert!(buckets(utc("2020-01-01T00:00:00Z"), utc("2026-01-01T00:00:00Z"), Granularity::Day, Tz::UTC).is_err());
+        assert!(parse_time_zone("tz", "Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,151 @@
+//! The one application error type. Every error a client can see carries a stable `code` extension;
+//! database and other internal errors are logged here and shown to clients only as an opaque message.
+
+use std::sync::Arc;
+
+use async_graphql::{ErrorExtensions, ServerError};
+use sea_orm::DbErr;
+
+/// Stable machine-readable error codes, sent as `extensions.code`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadUserInput,
+    NotFound,
+    Unauthenticated,
+    Forbidden,
+    Internal,
+    ServiceUnavailable,
+    GraphqlParseFailed,
+    GraphqlValidationFailed,
+}
+
+impl ErrorCode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::Internal => "INTERNAL",
+            ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
+            ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The client sent something invalid. `field` is the input path (e.g. `filter.placedAt.from`).
+    #[error("{field}: {message}")]
+    BadUserInput { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    /// The database cannot be reached; retrying later may succeed. The detail is logged, not shown.
+    #[error("the database is unavailable, retry later")]
+    ServiceUnavailable(String),
+    #[error("database error")]
+    Database(#[from] DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The message clients see instead of an internal error's details.
+pub const OPAQUE_INTERNAL_MESSAGE: &str = "internal server error";
+
+impl AppError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::BadUserInput { field: field.into(), message: message.into() }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
+            AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// Maps a database error: lost connections become SERVICE_UNAVAILABLE, everything else INTERNAL.
+    pub fn from_db(err: DbErr) -> Self {
+        match err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::ServiceUnavailable(err.to_string()),
+            other => AppError::Database(other),
+        }
+    }
+
+    /// The message a client may see: never SQL text or driver details.
+    fn public_message(&self) -> String {
+        match self {
+            AppError::Database(_) | AppError::Internal(_) => OPAQUE_INTERNAL_MESSAGE.to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.public_message()).extend_with(|_, ext| {
+            ext.set("code", self.code().as_str());
+            if let AppError::BadUserInput { field, .. } = self {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+/// Gives every error of a GraphQL response its `code`, and hides internal details.
+///
+/// Resolvers return `AppError`s, which async-graphql's blanket `From<T: Display>` turns into errors
+/// that keep the `AppError` as their source: this is where the source becomes a code and a public
+/// message. An error whose source is anything else came from a stray `?` on a foreign error type and
+/// is treated as internal, so its text never reaches the client.
+pub fn finish_errors(errors: &mut [ServerError]) {
+    for error in errors {
+        let has_code = error.extensions.as_ref().is_some_and(|ext| ext.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let source = error.source::<AppError>().or_else(|| error.source::<Arc<AppError>>().map(|shared| &**shared));
+        let app_error = source.map(|e| (e.code(), e.public_message(), e.field(), format!("{e:?}")));
+        let code = match app_error {
+            Some((code, message, field, detail)) => {
+                if code == ErrorCode::Internal || code == ErrorCode::ServiceUnavailable {
+                    tracing::error!(error = %detail, path = ?error.path, "request failed");
+                }
+                error.message = message;
+                if let Some(field) = field {
+                    set_extension(error, "field", field);
+                }
+                code
+            }
+            None if error.source.is_some() => {
+                tracing::error!(message = %error.message, path = ?error.path, "unclassified error");
+                error.message = OPAQUE_INTERNAL_MESSAGE.to_owned();
+                ErrorCode::Internal
+            }
+            // async-graphql's own input coercion errors (a wrong argument value) carry a path;
+            // request-level errors (validation of the document or its variables) carry none. Syntax
+            // errors never get here: the HTTP layer parses the document first.
+            None if !error.path.is_empty() => ErrorCode::BadUserInput,
+            None => ErrorCode::GraphqlValidationFailed,
+        };
+        set_extension(error, "code", code.as_str().to_owned());
+    }
+}
+
+impl AppError {
+    fn field(&self) -> Option<String> {
+        match self {
+            AppError::BadUserInput { field, .. } => Some(field.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn set_extension(error: &mut ServerError, key: &str, value: String) {
+    error.extensions.get_or_insert_with(Default::default).set(key, value);
+}

@@ -1,0 +1,122 @@
+//! The `Customer` type.
+
+use async_graphql::{Context, ID, Object, Result};
+use entity::customer::Model;
+
+use crate::domain::ids::{GlobalId, NodeType};
+use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection};
+use crate::graphql::feedback::Feedback;
+use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy};
+use crate::graphql::orders::Order;
+use crate::graphql::scalars::DateTime;
+use crate::graphql::touchpoints::Touchpoint;
+use crate::services::feedback::FeedbackParent;
+use crate::services::orders::OrderParent;
+use crate::services::pagination::PageArgs;
+use crate::services::touchpoints::TouchpointParent;
+
+pub struct Customer(pub Model);
+
+impl ConnectionNode for Customer {
+    const CONNECTION: &'static str = "CustomerConnection";
+    const EDGE: &'static str = "CustomerEdge";
+}
+
+/// A buyer, as known to the source system.
+#[Object]
+impl Customer {
+    /// Opaque global ID (see `Node`).
+    pub async fn id(&self) -> ID {
+        GlobalId::new(NodeType::Customer, self.0.id).encode().into()
+    }
+
+    /// The customer's id in the source system (unique).
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+
+    /// Full name. Personal data.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// E-mail address. Personal data.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// Customer segment, e.g. `consumer`, `smb`, `enterprise` (free text from the source system).
+    async fn segment(&self) -> &str {
+        &self.0.segment
+    }
+
+    /// Sales region, e.g. `EMEA` (free text from the source system).
+    async fn region(&self) -> &str {
+        &self.0.region
+    }
+
+    /// When the customer was created in the source system.
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+
+    /// The customer's orders.
+    #[allow(clippy::too_many_arguments)]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which orders to include.")] filter: Option<OrderFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<OrderOrderBy>,
+    ) -> Result<Connection<Order>> {
+        let args = ListArgs::<entity::order::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: OrderOrderBy::into_domain(order_by),
+        };
+        Ok(child_connection(ctx, self.0.id, OrderParent::Customer, args, Order).await?)
+    }
+
+    /// Every touchpoint with the customer, with or without an order.
+    #[allow(clippy::too_many_arguments)]
+    async fn touchpoints(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
+    ) -> Result<Connection<Touchpoint>> {
+        let args = ListArgs::<entity::touchpoint::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: TouchpointOrderBy::into_domain(order_by),
+        };
+        Ok(child_connection(ctx, self.0.id, TouchpointParent::Customer, args, Touchpoint).await?)
+    }
+
+    /// Every survey answer of the customer, relationship surveys included.
+    #[allow(clippy::too_many_arguments)]
+    async fn feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
+    ) -> Result<Connection<Feedback>> {
+        let args = ListArgs::<entity::feedback::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: FeedbackOrderBy::into_domain(order_by),
+        };
+        Ok(child_connection(ctx, self.0.id, FeedbackParent::Customer, args, Feedback).await?)
+    }
+}

@@ -1,0 +1,267 @@
+//! Filter and ordering inputs, and their validation into the data layer's filters. Every error names
+//! the input path (e.g. `filter.placedAt`) so a client can point at the field.
+
+use async_graphql::InputObject;
+
+use crate::error::{AppError, AppResult};
+use crate::graphql::enums::{Channel, NpsCategory, OrderStatus, SortDirection, SurveyMetric, TouchpointKind};
+use crate::graphql::scalars::{CurrencyCode, DateTime};
+use crate::services::customers::{CustomerFilter, CustomerSort};
+use crate::services::feedback::{FeedbackFilter, FeedbackSort};
+use crate::services::filters::{IntRange, TimeRange};
+use crate::services::orders::{OrderFilter, OrderSort};
+use crate::services::pagination::Sort;
+use crate::services::touchpoints::{TouchpointFilter, TouchpointSort};
+
+/// The most values a list filter may hold.
+const MAX_LIST_LEN: usize = 100;
+/// The longest string a filter value may be.
+const MAX_STRING_LEN: usize = 256;
+
+/// A half-open time range `[from, to)`. Either end may be left open.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct TimeRangeInput {
+    /// Inclusive start.
+    pub from: Option<DateTime>,
+    /// Exclusive end.
+    pub to: Option<DateTime>,
+}
+
+impl TimeRangeInput {
+    fn into_domain(self, path: &str) -> AppResult<TimeRange> {
+        let (from, to) = (self.from.map(|t| t.0), self.to.map(|t| t.0));
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(AppError::bad_input(path, "from must not be after to"));
+            }
+        }
+        Ok(TimeRange { from, to })
+    }
+}
+
+/// An inclusive integer range `[min, max]`. Either end may be left open.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct IntRangeInput {
+    /// Inclusive lower bound.
+    pub min: Option<i32>,
+    /// Inclusive upper bound.
+    pub max: Option<i32>,
+}
+
+impl IntRangeInput {
+    fn into_domain(self, path: &str) -> AppResult<IntRange> {
+        if let (Some(min), Some(max)) = (self.min, self.max) {
+            if min > max {
+                return Err(AppError::bad_input(path, "min must not be greater than max"));
+            }
+        }
+        Ok(IntRange { min: self.min, max: self.max })
+    }
+}
+
+pub fn time_range(input: Option<TimeRangeInput>, path: &str) -> AppResult<TimeRange> {
+    input.map(|r| r.into_domain(path)).transpose().map(Option::unwrap_or_default)
+}
+
+/// Checks a list filter's size and converts its values.
+pub fn list_filter<T, U: From<T>>(values: Option<Vec<T>>, path: &str) -> AppResult<Option<Vec<U>>> {
+    match values {
+        Some(values) if values.len() > MAX_LIST_LEN => {
+            Err(AppError::bad_input(path, format!("at most {MAX_LIST_LEN} values")))
+        }
+        Some(values) => Ok(Some(values.into_iter().map(U::from).collect())),
+        None => Ok(None),
+    }
+}
+
+pub fn string_filter(values: Option<Vec<String>>, path: &str) -> AppResult<Option<Vec<String>>> {
+    if let Some(too_long) = values.iter().flatten().position(|v| v.chars().count() > MAX_STRING_LEN) {
+        return Err(AppError::bad_input(format!("{path}[{too_long}]"), format!("at most {MAX_STRING_LEN} characters")));
+    }
+    list_filter(values, path)
+}
+
+/// Which customers to list. Conditions combine with AND; a list matches any of its values, and an
+/// empty list matches nothing.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct CustomerFilterInput {
+    /// Customers in any of these segments.
+    pub segment: Option<Vec<String>>,
+    /// Customers in any of these regions.
+    pub region: Option<Vec<String>>,
+    /// Customers with any of these external ids.
+    pub external_id: Option<Vec<String>>,
+    /// Customers created in this range.
+    pub created_at: Option<TimeRangeInput>,
+}
+
+impl CustomerFilterInput {
+    pub fn into_domain(self, path: &str) -> AppResult<CustomerFilter> {
+        Ok(CustomerFilter {
+            segments: string_filter(self.segment, &format!("{path}.segment"))?,
+            regions: string_filter(self.region, &format!("{path}.region"))?,
+            external_ids: string_filter(self.external_id, &format!("{path}.externalId"))?,
+            created_at: time_range(self.created_at, &format!("{path}.createdAt"))?,
+        })
+    }
+}
+
+/// Which orders to list. Conditions combine with AND; a list matches any of its values.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct OrderFilterInput {
+    /// Orders in any of these states.
+    pub status: Option<Vec<OrderStatus>>,
+    /// Orders in any of these currencies.
+    pub currency: Option<Vec<CurrencyCode>>,
+    /// Orders placed in this range.
+    pub placed_at: Option<TimeRangeInput>,
+}
+
+impl OrderFilterInput {
+    pub fn into_domain(self, path: &str) -> AppResult<OrderFilter> {
+        let currencies = self.currency.map(|codes| codes.into_iter().map(|c| c.0.code.to_owned()).collect());
+        Ok(OrderFilter {
+            statuses: list_filter(self.status, &format!("{path}.status"))?,
+            currencies: list_filter(currencies, &format!("{path}.currency"))?,
+            placed_at: time_range(self.placed_at, &format!("{path}.placedAt"))?,
+        })
+    }
+}
+
+/// Which touchpoints to list. Conditions combine with AND; a list matches any of its values.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct TouchpointFilterInput {
+    /// Touchpoints of any of these kinds.
+    pub kind: Option<Vec<TouchpointKind>>,
+    /// Touchpoints on any of these channels.
+    pub channel: Option<Vec<Channel>>,
+    /// Touchpoints that happened in this range.
+    pub occurred_at: Option<TimeRangeInput>,
+    /// Only touchpoints that sent a survey (true) or that did not (false).
+    pub survey_sent: Option<bool>,
+}
+
+impl TouchpointFilterInput {
+    pub fn into_domain(self, path: &str) -> AppResult<TouchpointFilter> {
+        Ok(TouchpointFilter {
+            kinds: list_filter(self.kind, &format!("{path}.kind"))?,
+            channels: list_filter(self.channel, &format!("{path}.channel"))?,
+            occurred_at: time_range(self.occurred_at, &format!("{path}.occurredAt"))?,
+            survey_sent: self.survey_sent,
+        })
+    }
+}
+
+/// Which feedback to list. Conditions combine with AND; a list matches any of its values.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct FeedbackFilterInput {
+    /// Answers to any of these survey metrics.
+    pub metric: Option<Vec<SurveyMetric>>,
+    /// Answers whose score lies in this inclusive range (on the answer's own scale).
+    pub score: Option<IntRangeInput>,
+    /// NPS answers in any of these categories (implies metric NPS): promoters 9-10, passives 7-8,
+    /// detractors 0-6.
+    pub nps_category: Option<Vec<NpsCategory>>,
+    /// Answers submitted in this range.
+    pub submitted_at: Option<TimeRangeInput>,
+    /// Answers given at a touchpoint of any of these kinds; relationship surveys never match.
+    pub touchpoint_kind: Option<Vec<TouchpointKind>>,
+    /// Only answers with a non-empty comment (true) or without one (false).
+    pub has_comment: Option<bool>,
+}
+
+impl FeedbackFilterInput {
+    pub fn into_domain(self, path: &str) -> AppResult<FeedbackFilter> {
+        Ok(FeedbackFilter {
+            metrics: list_filter(self.metric, &format!("{path}.metric"))?,
+            score: self.score.map(|r| r.into_domain(&format!("{path}.score"))).transpose()?.unwrap_or_default(),
+            nps_categories: list_filter(self.nps_category, &format!("{path}.npsCategory"))?,
+            submitted_at: time_range(self.submitted_at, &format!("{path}.submittedAt"))?,
+            touchpoint_kinds: list_filter(self.touchpoint_kind, &format!("{path}.touchpointKind"))?,
+            has_comment: self.has_comment,
+        })
+    }
+}
+
+macro_rules! order_by_input {
+    ($(#[$meta:meta])* $input:ident, $field_enum:ident => $sort:ident, default $default:ident { $($(#[doc = $doc:literal])* $variant:ident),+ $(,)? }) => {
+        /// A column to order by; ties are broken by the internal id.
+        #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $field_enum {
+            $($(#[doc = $doc])* $variant),+
+        }
+
+        $(#[$meta])*
+        #[derive(InputObject, Clone, Copy, Debug)]
+        pub struct $input {
+            /// The column to order by.
+            pub field: $field_enum,
+            /// The direction, ascending by default.
+            #[graphql(default)]
+            pub direction: SortDirection,
+        }
+
+        impl $input {
+            /// The requested order, or the default one.
+            pub fn into_domain(input: Option<Self>) -> Sort<$sort> {
+                match input {
+                    None => Sort { field: $sort::$default, direction: SortDirection::Asc.into() },
+                    Some(input) => Sort {
+                        field: match input.field {
+                            $($field_enum::$variant => $sort::$variant),+
+                        },
+                        direction: input.direction.into(),
+                    },
+                }
+            }
+        }
+    };
+}
+
+order_by_input! {
+    /// The order of a customers list; by default oldest first (`CREATED_AT`, `ASC`).
+    CustomerOrderBy, CustomerSortField => CustomerSort, default CreatedAt {
+        /// Creation time.
+        CreatedAt,
+        /// Name.
+        Name,
+        /// External id.
+        ExternalId,
+        /// Insertion order.
+        Id,
+    }
+}
+
+order_by_input! {
+    /// The order of an orders list; by default earliest first (`PLACED_AT`, `ASC`).
+    OrderOrderBy, OrderSortField => OrderSort, default PlacedAt {
+        /// Time the order was placed.
+        PlacedAt,
+        /// Total amount in minor units (meaningful within one currency).
+        TotalAmount,
+        /// Insertion order.
+        Id,
+    }
+}
+
+order_by_input! {
+    /// The order of a touchpoints list; by default earliest first (`OCCURRED_AT`, `ASC`).
+    TouchpointOrderBy, TouchpointSortField => TouchpointSort, default OccurredAt {
+        /// Time the touchpoint happened.
+        OccurredAt,
+        /// Insertion order.
+        Id,
+    }
+}
+
+order_by_input! {
+    /// The order of a feedback list; by default earliest first (`SUBMITTED_AT`, `ASC`).
+    FeedbackOrderBy, FeedbackSortField => FeedbackSort, default SubmittedAt {
+        /// Time the answer was submitted.
+        SubmittedAt,
+        /// Score (meaningful within one metric).
+        Score,
+        /// Insertion order.
+        Id,
+    }
+}

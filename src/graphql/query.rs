@@ -1,0 +1,190 @@
+//! The root `Query` type: global-ID lookups, single-object lookups and the root connections.
+
+use async_graphql::{Context, ID, Object, Result};
+use futures_util::future::try_join_all;
+use sea_orm::{ColumnTrait, FromQueryResult, QueryFilter};
+
+use crate::domain::ids::{GlobalId, NodeType};
+use crate::error::{AppError, AppResult};
+use crate::graphql::connection::{Connection, ListArgs, LoadersOf, database, load_by_id, root_connection};
+use crate::graphql::customers::Customer;
+use crate::graphql::feedback::Feedback;
+use crate::graphql::inputs::{
+    CustomerFilterInput, CustomerOrderBy, FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy,
+    TouchpointFilterInput, TouchpointOrderBy,
+};
+use crate::graphql::node::{Node, load_node};
+use crate::graphql::orders::Order;
+use crate::graphql::touchpoints::Touchpoint;
+use crate::loaders::Loaders;
+use crate::services::listing::Listing;
+use crate::services::pagination::{MAX_PAGE_SIZE, PageArgs};
+
+pub struct QueryRoot;
+
+/// Finds one row by global ID or by external id: exactly one of the two must be given.
+async fn lookup<E>(
+    ctx: &Context<'_>,
+    node_type: NodeType,
+    external_id_column: E::Column,
+    id: Option<ID>,
+    external_id: Option<String>,
+) -> AppResult<Option<E::Model>>
+where
+    E: Listing,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+    Loaders: LoadersOf<E>,
+{
+    match (id, external_id) {
+        (Some(id), None) => load_by_id::<E>(ctx, GlobalId::decode_as("id", &id, node_type)?).await,
+        (None, Some(external_id)) => E::find()
+            .filter(external_id_column.eq(external_id))
+            .one(database(ctx)?)
+            .await
+            .map_err(AppError::from_db),
+        _ => Err(AppError::bad_input("id", "give exactly one of id and externalId")),
+    }
+}
+
+#[Object]
+impl QueryRoot {
+    /// Fetches any object by its global ID; null if it does not exist.
+    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID.")] id: ID) -> Result<Option<Node>> {
+        Ok(load_node(ctx, "id", &id).await?)
+    }
+
+    /// Fetches many objects by global ID, in the order given; null for each one that does not exist.
+    /// At most 100 IDs.
+    async fn nodes(&self, ctx: &Context<'_>, #[graphql(desc = "Global IDs.")] ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_PAGE_SIZE as usize {
+            return Err(AppError::bad_input("ids", format!("at most {MAX_PAGE_SIZE} IDs")).into());
+        }
+        let fields: Vec<String> = (0..ids.len()).map(|i| format!("ids[{i}]")).collect();
+        let loads = ids.iter().zip(&fields).map(|(id, field)| load_node(ctx, field, id));
+        Ok(try_join_all(loads).await?)
+    }
+
+    /// One customer, by global `id` or by `externalId` (exactly one of them); null if none matches.
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The customer's id in the source system.")] external_id: Option<String>,
+    ) -> Result<Option<Customer>> {
+        let column = entity::customer::Column::ExternalId;
+        Ok(lookup::<entity::customer::Entity>(ctx, NodeType::Customer, column, id, external_id).await?.map(Customer))
+    }
+
+    /// One order, by global `id` or by `externalId` (exactly one of them); null if none matches.
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The order's id in the source system.")] external_id: Option<String>,
+    ) -> Result<Option<Order>> {
+        let column = entity::order::Column::ExternalId;
+        Ok(lookup::<entity::order::Entity>(ctx, NodeType::Order, column, id, external_id).await?.map(Order))
+    }
+
+    /// One touchpoint, by global `id` or by `externalId` (exactly one of them); null if none matches.
+    async fn touchpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The touchpoint's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The touchpoint's id in the source system.")] external_id: Option<String>,
+    ) -> Result<Option<Touchpoint>> {
+        let column = entity::touchpoint::Column::ExternalId;
+        Ok(lookup::<entity::touchpoint::Entity>(ctx, NodeType::Touchpoint, column, id, external_id).await?.map(Touchpoint))
+    }
+
+    /// One survey answer, by global `id` or by `externalId` (exactly one of them); null if none matches.
+    async fn feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The answer's id in the source system.")] external_id: Option<String>,
+    ) -> Result<Option<Feedback>> {
+        let column = entity::feedback::Column::ExternalId;
+        Ok(lookup::<entity::feedback::Entity>(ctx, NodeType::Feedback, column, id, external_id).await?.map(Feedback))
+    }
+
+    /// All customers, filtered and ordered.
+    #[allow(clippy::too_many_arguments)]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which customers to include.")] filter: Option<CustomerFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<CustomerOrderBy>,
+    ) -> Result<Connection<Customer>> {
+        let args = ListArgs::<entity::customer::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: CustomerOrderBy::into_domain(order_by),
+        };
+        Ok(root_connection(ctx, args, Customer).await?)
+    }
+
+    /// All orders, filtered and ordered.
+    #[allow(clippy::too_many_arguments)]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which orders to include.")] filter: Option<OrderFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<OrderOrderBy>,
+    ) -> Result<Connection<Order>> {
+        let args = ListArgs::<entity::order::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: OrderOrderBy::into_domain(order_by),
+        };
+        Ok(root_connection(ctx, args, Order).await?)
+    }
+
+    /// All touchpoints, filtered and ordered.
+    #[allow(clippy::too_many_arguments)]
+    async fn touchpoints(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
+    ) -> Result<Connection<Touchpoint>> {
+        let args = ListArgs::<entity::touchpoint::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: TouchpointOrderBy::into_domain(order_by),
+        };
+        Ok(root_connection(ctx, args, Touchpoint).await?)
+    }
+
+    /// All survey answers, filtered and ordered.
+    #[allow(clippy::too_many_arguments)]
+    async fn feedbacks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
+    ) -> Result<Connection<Feedback>> {
+        let args = ListArgs::<entity::feedback::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: FeedbackOrderBy::into_domain(order_by),
+        };
+        Ok(root_connection(ctx, args, Feedback).await?)
+    }
+}

@@ -1,0 +1,95 @@
+//! Custom scalars: timestamps, exact decimals and currency codes.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
+use chrono::Utc;
+
+use crate::domain::currency::Currency;
+use crate::domain::money::format_minor_units;
+use crate::domain::time::{format_timestamp, parse_timestamp};
+
+/// A point in time, RFC 3339. Input accepts any offset and is converted to UTC (and truncated to
+/// microseconds); output is always UTC with a `Z` suffix, e.g. `2026-01-31T12:00:00Z`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct DateTime(pub chrono::DateTime<Utc>);
+
+#[Scalar(name = "DateTime", specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(raw) => parse_timestamp("value", raw)
+                .map(DateTime)
+                .map_err(|_| InputValueError::custom(format!("'{raw}' is not an RFC 3339 timestamp with an offset"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(format_timestamp(self.0))
+    }
+}
+
+/// An exact decimal number as a string, e.g. `"12.50"`: never a float, so no cent is ever lost.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decimal(pub String);
+
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(raw) if is_decimal(&raw) => Ok(Decimal(raw)),
+            Value::String(raw) => Err(InputValueError::custom(format!("'{raw}' is not a decimal number such as 12.50"))),
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+}
+
+fn is_decimal(raw: &str) -> bool {
+    let unsigned = raw.strip_prefix('-').unwrap_or(raw);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
+    !whole.is_empty() && !fraction.is_empty() && (whole.len() + fraction.len()) <= 40
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An ISO 4217 currency code, e.g. `EUR`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CurrencyCode(pub Currency);
+
+#[Scalar(name = "CurrencyCode", specified_by_url = "https://www.iso.org/iso-4217-currency-codes.html")]
+impl ScalarType for CurrencyCode {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(raw) => Currency::find(raw)
+                .map(CurrencyCode)
+                .ok_or_else(|| InputValueError::custom(format!("'{raw}' is not an ISO 4217 currency code"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.code.to_owned())
+    }
+}
+
+/// An amount of money in one currency. Amounts are never summed across currencies.
+#[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct Money {
+    /// The amount in major units as an exact decimal, with as many decimals as the currency has
+    /// (`12.50` EUR, `1250` JPY).
+    pub amount: Decimal,
+    /// The ISO 4217 currency of `amount`.
+    pub currency: CurrencyCode,
+}
+
+impl Money {
+    /// Builds a money value from stored minor units. Currencies are checked on write, so an unknown
+    /// code here means the row was written around the API; it is shown with 2 decimals rather than lost.
+    pub fn from_minor(minor: i64, currency_code: &str) -> Self {
+        let currency = Currency::find(currency_code).unwrap_or(Currency { code: "XXX", minor_digits: 2 });
+        Money { amount: Decimal(format_minor_units(minor, currency)), currency: CurrencyCode(currency) }
+    }
+}

@@ -1,0 +1,87 @@
+//! The `Touchpoint` type.
+
+use async_graphql::{Context, ID, Object, Result};
+use entity::touchpoint::Model;
+
+use crate::domain::ids::{GlobalId, NodeType};
+use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, load_by_id};
+use crate::graphql::customers::Customer;
+use crate::graphql::enums::{Channel, TouchpointKind};
+use crate::graphql::feedback::Feedback;
+use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy};
+use crate::graphql::orders::Order;
+use crate::graphql::scalars::DateTime;
+use crate::services::feedback::FeedbackParent;
+use crate::services::pagination::PageArgs;
+
+pub struct Touchpoint(pub Model);
+
+impl ConnectionNode for Touchpoint {
+    const CONNECTION: &'static str = "TouchpointConnection";
+    const EDGE: &'static str = "TouchpointEdge";
+}
+
+/// A moment where the company met the customer after a purchase. Some touchpoints send a survey.
+#[Object]
+impl Touchpoint {
+    /// Opaque global ID (see `Node`).
+    pub async fn id(&self) -> ID {
+        GlobalId::new(NodeType::Touchpoint, self.0.id).encode().into()
+    }
+
+    /// The touchpoint's id in the source system (unique).
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+
+    /// The customer met at this touchpoint.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        Ok(load_by_id::<entity::customer::Entity>(ctx, self.0.customer_id).await?.map(Customer))
+    }
+
+    /// The order this touchpoint belongs to; null for touchpoints not tied to one order.
+    async fn order(&self, ctx: &Context<'_>) -> Result<Option<Order>> {
+        let Some(order_id) = self.0.order_id else { return Ok(None) };
+        Ok(load_by_id::<entity::order::Entity>(ctx, order_id).await?.map(Order))
+    }
+
+    /// The journey moment.
+    async fn kind(&self) -> TouchpointKind {
+        self.0.kind.into()
+    }
+
+    /// The medium.
+    async fn channel(&self) -> Channel {
+        self.0.channel.into()
+    }
+
+    /// When the touchpoint happened.
+    async fn occurred_at(&self) -> DateTime {
+        DateTime(self.0.occurred_at)
+    }
+
+    /// When a survey was sent for this touchpoint; null if none was.
+    async fn survey_sent_at(&self) -> Option<DateTime> {
+        self.0.survey_sent_at.map(DateTime)
+    }
+
+    /// The survey answers given for this touchpoint.
+    #[allow(clippy::too_many_arguments)]
+    async fn feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
+        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
+        #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
+    ) -> Result<Connection<Feedback>> {
+        let args = ListArgs::<entity::feedback::Entity> {
+            page: PageArgs { first, after, last, before },
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: FeedbackOrderBy::into_domain(order_by),
+        };
+        Ok(child_connection(ctx, self.0.id, FeedbackParent::Touchpoint, args, Feedback).await?)
+    }
+}

@@ -1,0 +1,23 @@
+//! customer-insights: a GraphQL server that turns post-purchase data into satisfaction and loyalty
+//! insights. A guided tour, from the outside in:
+
+/// The command line (`serve`, `migrate`, `seed`, `schema`).
+pub mod cli;
+/// Connecting, migrating and counting SQL statements.
+pub mod db;
+/// Domain values parsed at the boundary: global IDs, money, timestamps.
+pub mod domain;
+/// The one application error type and its `code` extensions.
+pub mod error;
+/// The GraphQL schema: types, inputs, connections.
+pub mod graphql;
+/// HTTP routes and GraphQL-over-HTTP handling.
+pub mod http;
+/// Per-request batch loaders behind every relation field.
+pub mod loaders;
+/// The deterministic synthetic data set behind `seed` and `serve --demo`.
+pub mod seed;
+/// The data layer: filters, sorting and pagination in SQL.
+pub mod services;
+/// Building and running the application.
+pub mod startup;

@@ -1,0 +1,51 @@
+//! The deterministic synthetic data set behind `seed` and `serve --demo`.
+
+mod generator;
+mod rng;
+mod writer;
+
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+
+pub use generator::span;
+use generator::Generator;
+use writer::{Writer, advance_id_sequences};
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Clone, Copy, Debug)]
+pub struct SeedOptions {
+    pub customers: u32,
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub customers: u64,
+    pub orders: u64,
+    pub touchpoints: u64,
+    pub feedback: u64,
+}
+
+/// Generates and writes the data set in one transaction. The database must be empty: the generated ids
+/// and external ids are part of the data set, and seeding twice would collide.
+pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<SeedReport> {
+    if entity::customer::Entity::find().count(db).await.map_err(AppError::from_db)? > 0 {
+        return Err(AppError::bad_input("database", "the database is not empty: seed only fills an empty database"));
+    }
+    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let mut generator = Generator::new(options.seed);
+    let mut writer = Writer::default();
+    let mut report = SeedReport::default();
+    for _ in 0..options.customers {
+        let bundle = generator.next_customer();
+        report.customers += 1;
+        report.orders += bundle.orders.len() as u64;
+        report.touchpoints += bundle.touchpoints.len() as u64;
+        report.feedback += bundle.feedback.len() as u64;
+        writer.push(&txn, bundle).await?;
+    }
+    writer.flush(&txn).await?;
+    advance_id_sequences(&txn).await?;
+    txn.commit().await.map_err(AppError::from_db)?;
+    Ok(report)
+}

@@ -1,0 +1,153 @@
+//! Feedback: filters (including NPS category and the touchpoint's kind), sort orders and the customer,
+//! touchpoint or order it hangs off.
+
+use entity::feedback::{Column, Entity, Model, Relation};
+use entity::{SurveyMetric, TouchpointKind, touchpoint};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
+
+use crate::services::filters::{IntRange, TimeRange, any_of};
+use crate::services::listing::Listing;
+use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+
+/// NPS answer categories (METRICS.md): promoters 9-10, passives 7-8, detractors 0-6.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NpsCategory {
+    Promoter,
+    Passive,
+    Detractor,
+}
+
+impl NpsCategory {
+    pub const fn score_range(self) -> (i32, i32) {
+        match self {
+            NpsCategory::Promoter => (9, 10),
+            NpsCategory::Passive => (7, 8),
+            NpsCategory::Detractor => (0, 6),
+        }
+    }
+
+    pub fn of_score(score: i32) -> Self {
+        match score {
+            9.. => NpsCategory::Promoter,
+            7..=8 => NpsCategory::Passive,
+            _ => NpsCategory::Detractor,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FeedbackFilter {
+    pub metrics: Option<Vec<SurveyMetric>>,
+    pub score: IntRange,
+    /// Implies `metric = NPS`.
+    pub nps_categories: Option<Vec<NpsCategory>>,
+    pub submitted_at: TimeRange,
+    /// The kind of the touchpoint answered; relationship surveys (no touchpoint) never match.
+    pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
+    pub has_comment: Option<bool>,
+}
+
+impl FeedbackFilter {
+    pub fn condition(&self) -> Condition {
+        let mut cond = Condition::all()
+            .add(any_of(Column::Metric, &self.metrics))
+            .add(self.score.condition(Column::Score))
+            .add(self.submitted_at.condition(Column::SubmittedAt));
+        if let Some(categories) = &self.nps_categories {
+            let mut any = Condition::any();
+            for category in categories {
+                let (min, max) = category.score_range();
+                any = any.add(Column::Score.between(min, max));
+            }
+            cond = cond.add(Column::Metric.eq(SurveyMetric::Nps)).add(any);
+        }
+        if let Some(kinds) = &self.touchpoint_kinds {
+            let touchpoints_of_kind = Query::select()
+                .column(touchpoint::Column::Id)
+                .from(touchpoint::Entity)
+                .and_where(touchpoint::Column::Kind.is_in(kinds.iter().copied()))
+                .to_owned();
+            cond = cond.add(Column::TouchpointId.in_subquery(touchpoints_of_kind));
+        }
+        match self.has_comment {
+            None => cond,
+            Some(true) => cond.add(Column::Comment.is_not_null()).add(Column::Comment.ne("")),
+            Some(false) => cond.add(Condition::any().add(Column::Comment.is_null()).add(Column::Comment.eq(""))),
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FeedbackSort {
+    Id,
+    SubmittedAt,
+    Score,
+}
+
+impl SortField for FeedbackSort {
+    type Entity = Entity;
+
+    fn name(self) -> &'static str {
+        match self {
+            FeedbackSort::Id => "id",
+            FeedbackSort::SubmittedAt => "submittedAt",
+            FeedbackSort::Score => "score",
+        }
+    }
+
+    fn column(self) -> Column {
+        match self {
+            FeedbackSort::Id => Column::Id,
+            FeedbackSort::SubmittedAt => Column::SubmittedAt,
+            FeedbackSort::Score => Column::Score,
+        }
+    }
+
+    fn value(self, model: &Model) -> CursorValue {
+        match self {
+            FeedbackSort::Id => CursorValue::Int(model.id),
+            FeedbackSort::SubmittedAt => CursorValue::Time(model.submitted_at),
+            FeedbackSort::Score => CursorValue::Int(i64::from(model.score)),
+        }
+    }
+}
+
+impl Pageable for Entity {
+    fn id_column() -> Column {
+        Column::Id
+    }
+
+    fn id_of(model: &Model) -> i64 {
+        model.id
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FeedbackParent {
+    Customer,
+    Touchpoint,
+    /// The answers given at any touchpoint of the order.
+    Order,
+}
+
+impl Listing for Entity {
+    type Filter = FeedbackFilter;
+    type Sort = FeedbackSort;
+    type Parent = FeedbackParent;
+
+    fn filtered(filter: &FeedbackFilter) -> Select<Self> {
+        Entity::find().filter(filter.condition())
+    }
+
+    fn scoped(select: Select<Self>, parent: FeedbackParent) -> (Select<Self>, ParentColumn) {
+        match parent {
+            FeedbackParent::Customer => (select, ParentColumn::of(Column::CustomerId)),
+            FeedbackParent::Touchpoint => (select, ParentColumn::of(Column::TouchpointId)),
+            FeedbackParent::Order => (
+                select.join(JoinType::InnerJoin, Relation::Touchpoint.def()),
+                ParentColumn::of(touchpoint::Column::OrderId),
+            ),
+        }
+    }
+}

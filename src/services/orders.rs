@@ -1,0 +1,91 @@
+//! Orders: filters, sort orders and the customer they hang off.
+
+use entity::OrderStatus;
+use entity::order::{Column, Entity, Model};
+use sea_orm::{Condition, EntityTrait, QueryFilter, Select};
+
+use crate::services::filters::{TimeRange, any_of};
+use crate::services::listing::Listing;
+use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OrderFilter {
+    pub statuses: Option<Vec<OrderStatus>>,
+    pub currencies: Option<Vec<String>>,
+    pub placed_at: TimeRange,
+}
+
+impl OrderFilter {
+    pub fn condition(&self) -> Condition {
+        Condition::all()
+            .add(any_of(Column::Status, &self.statuses))
+            .add(any_of(Column::Currency, &self.currencies))
+            .add(self.placed_at.condition(Column::PlacedAt))
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OrderSort {
+    Id,
+    PlacedAt,
+    TotalAmount,
+}
+
+impl SortField for OrderSort {
+    type Entity = Entity;
+
+    fn name(self) -> &'static str {
+        match self {
+            OrderSort::Id => "id",
+            OrderSort::PlacedAt => "placedAt",
+            OrderSort::TotalAmount => "totalAmount",
+        }
+    }
+
+    fn column(self) -> Column {
+        match self {
+            OrderSort::Id => Column::Id,
+            OrderSort::PlacedAt => Column::PlacedAt,
+            OrderSort::TotalAmount => Column::TotalAmountMinor,
+        }
+    }
+
+    fn value(self, model: &Model) -> CursorValue {
+        match self {
+            OrderSort::Id => CursorValue::Int(model.id),
+            OrderSort::PlacedAt => CursorValue::Time(model.placed_at),
+            OrderSort::TotalAmount => CursorValue::Int(model.total_amount_minor),
+        }
+    }
+}
+
+impl Pageable for Entity {
+    fn id_column() -> Column {
+        Column::Id
+    }
+
+    fn id_of(model: &Model) -> i64 {
+        model.id
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OrderParent {
+    Customer,
+}
+
+impl Listing for Entity {
+    type Filter = OrderFilter;
+    type Sort = OrderSort;
+    type Parent = OrderParent;
+
+    fn filtered(filter: &OrderFilter) -> Select<Self> {
+        Entity::find().filter(filter.condition())
+    }
+
+    fn scoped(select: Select<Self>, parent: OrderParent) -> (Select<Self>, ParentColumn) {
+        match parent {
+            OrderParent::Customer => (select, ParentColumn::of(Column::CustomerId)),
+        }
+    }
+}

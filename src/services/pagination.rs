@@ -1,0 +1,338 @@
+//! Keyset (cursor) pagination over any entity, for root connections and for nested, per-parent pages.
+//!
+//! Rows are ordered by `(sort column, id)`, so a cursor is the last row's sort value and id, and a page
+//! is one indexed range scan, however deep it is. Nested connections fetch the pages of every parent in
+//! one statement: `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY ...)` keeps `limit + 1` rows per parent
+//! (the extra row tells whether a next page exists).
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Asterisk, DynIden, Expr, ExprTrait, Order, Query, WindowStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Value,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// An entity that can be paged: it has an `i64` primary key used as the tie-breaker of every order.
+pub trait Pageable: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn id_of(model: &Self::Model) -> i64;
+}
+
+/// A column a connection can be ordered by.
+pub trait SortField: Copy + Debug + Eq + Hash + Send + Sync + 'static {
+    type Entity: Pageable;
+    /// The name written into cursors, so a cursor cannot be replayed against another order.
+    fn name(self) -> &'static str;
+    fn column(self) -> <Self::Entity as EntityTrait>::Column;
+    fn value(self, model: &<Self::Entity as EntityTrait>::Model) -> CursorValue;
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+impl SortDirection {
+    fn reversed(self) -> Self {
+        match self {
+            SortDirection::Asc => SortDirection::Desc,
+            SortDirection::Desc => SortDirection::Asc,
+        }
+    }
+
+    fn order(self) -> Order {
+        match self {
+            SortDirection::Asc => Order::Asc,
+            SortDirection::Desc => Order::Desc,
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sort<F> {
+    pub field: F,
+    pub direction: SortDirection,
+}
+
+/// The sort value of a row, as stored in a cursor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "t", content = "v")]
+pub enum CursorValue {
+    Int(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+impl From<CursorValue> for Value {
+    fn from(value: CursorValue) -> Self {
+        match value {
+            CursorValue::Int(v) => v.into(),
+            CursorValue::Text(v) => v.into(),
+            CursorValue::Time(v) => v.into(),
+        }
+    }
+}
+
+/// A position in an ordered connection: the sort value and id of a row.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "f")]
+    field: String,
+    #[serde(rename = "k")]
+    value: CursorValue,
+    #[serde(rename = "i")]
+    id: i64,
+}
+
+impl Cursor {
+    pub fn of<F: SortField>(field: F, model: &<F::Entity as EntityTrait>::Model) -> Self {
+        Cursor { field: field.name().to_owned(), value: field.value(model), id: F::Entity::id_of(model) }
+    }
+
+    pub fn encode(&self) -> String {
+        // Serializing this plain struct cannot fail; an empty cursor would only make the next page fail.
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(arg: &str, raw: &str, expected_field: &'static str) -> AppResult<Self> {
+        let invalid = || AppError::bad_input(arg, "not a valid cursor");
+        if raw.len() > 512 {
+            return Err(invalid());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        if cursor.field != expected_field {
+            return Err(AppError::bad_input(arg, "the cursor belongs to a different orderBy"));
+        }
+        Ok(cursor)
+    }
+}
+
+/// A validated `first/after/last/before` request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageRequest {
+    limit: u64,
+    /// `last/before`: fetch in reverse order, then flip the rows back.
+    backward: bool,
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+}
+
+/// The raw Relay pagination arguments of a connection field.
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+impl PageRequest {
+    pub fn parse<F: SortField>(args: PageArgs, sort: Sort<F>) -> AppResult<Self> {
+        let size = |arg: &str, n: i32| -> AppResult<u64> {
+            match u64::try_from(n) {
+                Ok(n) if n <= MAX_PAGE_SIZE => Ok(n),
+                _ => Err(AppError::bad_input(arg, format!("must be between 0 and {MAX_PAGE_SIZE}"))),
+            }
+        };
+        let (limit, backward) = match (args.first, args.last) {
+            (Some(_), Some(_)) => return Err(AppError::bad_input("last", "give either first or last, not both")),
+            (Some(first), None) => (size("first", first)?, false),
+            (None, Some(last)) => (size("last", last)?, true),
+            (None, None) => (DEFAULT_PAGE_SIZE, false),
+        };
+        let name = sort.field.name();
+        Ok(PageRequest {
+            limit,
+            backward,
+            after: args.after.as_deref().map(|raw| Cursor::decode("after", raw, name)).transpose()?,
+            before: args.before.as_deref().map(|raw| Cursor::decode("before", raw, name)).transpose()?,
+        })
+    }
+}
+
+/// One page of rows, in the requested order.
+#[derive(Clone, Debug)]
+pub struct Page<M> {
+    pub items: Vec<M>,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
+impl<M> Page<M> {
+    fn empty(page: &PageRequest) -> Self {
+        Page { items: Vec::new(), has_next_page: page.backward && page.before.is_some(), has_previous_page: !page.backward && page.after.is_some() }
+    }
+
+    /// Builds the page from up to `limit + 1` rows fetched in scan order.
+    fn from_scan(mut rows: Vec<M>, page: &PageRequest) -> Self {
+        let more = rows.len() as u64 > page.limit;
+        rows.truncate(page.limit as usize);
+        if page.backward {
+            rows.reverse();
+            Page { items: rows, has_next_page: page.before.is_some(), has_previous_page: more }
+        } else {
+            Page { items: rows, has_next_page: more, has_previous_page: page.after.is_some() }
+        }
+    }
+}
+
+/// Restricts `select` to the rows between the cursors and orders it in scan order.
+fn keyset<E: Pageable, F: SortField<Entity = E>>(select: Select<E>, sort: Sort<F>, page: &PageRequest) -> (Select<E>, SortDirection) {
+    let col = sort.field.column();
+    let id = E::id_column();
+    let beyond = |cursor: &Cursor, forward: bool| {
+        let v: Value = cursor.value.clone().into();
+        let ascending = (sort.direction == SortDirection::Asc) == forward;
+        if ascending {
+            Condition::any().add(col.gt(v.clone())).add(Condition::all().add(col.eq(v)).add(id.gt(cursor.id)))
+        } else {
+            Condition::any().add(col.lt(v.clone())).add(Condition::all().add(col.eq(v)).add(id.lt(cursor.id)))
+        }
+    };
+    let mut select = select;
+    if let Some(after) = &page.after {
+        select = select.filter(beyond(after, true));
+    }
+    if let Some(before) = &page.before {
+        select = select.filter(beyond(before, false));
+    }
+    let scan = if page.backward { sort.direction.reversed() } else { sort.direction };
+    (select, scan)
+}
+
+/// Fetches one page of a root connection in one statement.
+pub async fn fetch_page<E, F>(db: &impl ConnectionTrait, select: Select<E>, sort: Sort<F>, page: &PageRequest) -> AppResult<Page<E::Model>>
+where
+    E: Pageable,
+    F: SortField<Entity = E>,
+{
+    if page.limit == 0 {
+        return Ok(Page::empty(page));
+    }
+    let (select, scan) = keyset(select, sort, page);
+    let rows = select
+        .order_by(sort.field.column(), scan.order())
+        .order_by(E::id_column(), scan.order())
+        .limit(page.limit + 1)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    Ok(Page::from_scan(rows, page))
+}
+
+/// Which parent a child row belongs to: a column of the child's table, or of a table `select` joins.
+#[derive(Clone, Debug)]
+pub struct ParentColumn(pub (DynIden, DynIden));
+
+impl ParentColumn {
+    pub fn of(column: impl ColumnTrait) -> Self {
+        ParentColumn(column.as_column_ref())
+    }
+
+    fn expr(&self) -> Expr {
+        Expr::col(self.0.clone())
+    }
+}
+
+/// Fetches the pages of many parents in one statement; parents without rows get an empty page.
+pub async fn fetch_pages_per_parent<E, F>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    parent: ParentColumn,
+    parent_ids: &[i64],
+    sort: Sort<F>,
+    page: &PageRequest,
+) -> AppResult<HashMap<i64, Page<E::Model>>>
+where
+    E: Pageable,
+    E::Model: FromQueryResult,
+    F: SortField<Entity = E>,
+{
+    let mut rows_by_parent: HashMap<i64, Vec<E::Model>> = HashMap::new();
+    if page.limit > 0 && !parent_ids.is_empty() {
+        let (select, scan) = keyset(select, sort, page);
+        let mut inner = select.filter(parent.expr().is_in(parent_ids.iter().copied())).into_query();
+        let mut window = WindowStatement::partition_by(parent.0.clone());
+        window
+            .order_by(sort.field.column().as_column_ref(), scan.order())
+            .order_by(E::id_column().as_column_ref(), scan.order());
+        inner
+            .expr_as(parent.expr(), Alias::new("parent_key"))
+            .expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("row_in_parent"));
+        let outer = Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new("ranked"))
+            .and_where(Expr::col(Alias::new("row_in_parent")).lte(page.limit as i64 + 1))
+            .order_by(Alias::new("parent_key"), Order::Asc)
+            .order_by(Alias::new("row_in_parent"), Order::Asc)
+            .to_owned();
+        let statement = db.get_database_backend().build(&outer);
+        for row in db.query_all_raw(statement).await.map_err(AppError::from_db)? {
+            let parent_id: i64 = row.try_get("", "parent_key").map_err(AppError::from_db)?;
+            let model = E::Model::from_query_result(&row, "").map_err(AppError::from_db)?;
+            rows_by_parent.entry(parent_id).or_default().push(model);
+        }
+    }
+    Ok(parent_ids
+        .iter()
+        .map(|id| {
+            let rows = rows_by_parent.remove(id).unwrap_or_default();
+            (*id, if rows.is_empty() { Page::empty(page) } else { Page::from_scan(rows, page) })
+        })
+        .collect())
+}
+
+/// Counts the rows of many parents in one `GROUP BY` statement; parents without rows count 0.
+pub async fn count_per_parent<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    parent: ParentColumn,
+    parent_ids: &[i64],
+) -> AppResult<HashMap<i64, u64>> {
+    #[derive(FromQueryResult)]
+    struct ParentCount {
+        parent_key: i64,
+        row_count: i64,
+    }
+    let mut counts: HashMap<i64, u64> = parent_ids.iter().map(|id| (*id, 0)).collect();
+    if parent_ids.is_empty() {
+        return Ok(counts);
+    }
+    let rows = select
+        .select_only()
+        .column_as(parent.expr(), "parent_key")
+        .column_as(Expr::col(Asterisk).count(), "row_count")
+        .filter(parent.expr().is_in(parent_ids.iter().copied()))
+        .group_by(parent.expr())
+        .into_model::<ParentCount>()
+        .all(db)
+        .await
+        .map_err(AppError::from_db)?;
+    for row in rows {
+        counts.insert(row.parent_key, u64::try_from(row.row_count).unwrap_or(0));
+    }
+    Ok(counts)
+}
+
+/// Counts the rows of a root connection.
+pub async fn count<E: EntityTrait>(db: &impl ConnectionTrait, select: Select<E>) -> AppResult<u64>
+where
+    E::Model: Sync,
+{
+    use sea_orm::PaginatorTrait;
+    select.count(db).await.map_err(AppError::from_db)
+}

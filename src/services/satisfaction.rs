@@ -1,0 +1,317 @@
+//! Satisfaction aggregation in SQL: per-score answer counts (histograms) and survey response counts, per
+//! group and time bucket. The statistics on top are computed by the pure `metrics` module.
+//!
+//! Two statements per query, whatever the number of groups and buckets:
+//! 1. answers: `GROUP BY <dimensions>, <bucket>, score` over feedback (bucketed by `submitted_at`);
+//! 2. surveys: `GROUP BY <dimensions>, <bucket>` over touchpoints with a survey sent (bucketed by
+//!    `survey_sent_at`), counting those answered with the metric, for the response rate.
+//!
+//! Time buckets are computed in Rust (calendar rules, time zones) and joined as a `VALUES` list, so the
+//! SQL is the same on SQLite and PostgreSQL and each bucket is an index range scan.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, order, touchpoint};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Cond, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, TableRef, ValueTuple,
+};
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use crate::domain::buckets::Bucket;
+use crate::error::{AppError, AppResult};
+use crate::services::filters::TimeRange;
+
+/// A dimension satisfaction can be grouped by.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    TouchpointKind,
+    Channel,
+    Segment,
+    Region,
+}
+
+/// Which answers (and surveys) count.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct SatisfactionFilter {
+    /// On `submitted_at` for answers, on `survey_sent_at` for surveys.
+    pub period: TimeRange,
+    pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
+    pub channels: Option<Vec<Channel>>,
+    pub segments: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    pub order_statuses: Option<Vec<OrderStatus>>,
+}
+
+impl SatisfactionFilter {
+    /// Answers without a touchpoint (relationship surveys) can only match when no touchpoint or order
+    /// condition is set.
+    fn needs_touchpoint(&self) -> bool {
+        self.touchpoint_kinds.is_some() || self.channels.is_some() || self.order_statuses.is_some()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SatisfactionQuery {
+    pub metric: SurveyMetric,
+    pub filter: SatisfactionFilter,
+    /// Distinct, in the order the columns should appear.
+    pub group_by: Vec<Dimension>,
+    /// When set, results are split by these buckets (index into the list).
+    pub buckets: Option<Vec<Bucket>>,
+}
+
+/// The group a count belongs to: the requested dimensions (None where not grouped, or where the answer
+/// has no touchpoint) and the bucket index.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    pub touchpoint_kind: Option<String>,
+    pub channel: Option<String>,
+    pub segment: Option<String>,
+    pub region: Option<String>,
+    pub bucket: Option<usize>,
+}
+
+/// What SQL returns for one group.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupCounts {
+    /// `(score, answers)` pairs.
+    pub histogram: Vec<(i32, u64)>,
+    /// Answers with a non-empty comment.
+    pub commented: u64,
+    /// Touchpoints with a survey sent.
+    pub surveyed: u64,
+    /// Of those, touchpoints with at least one answer of the metric.
+    pub answered: u64,
+}
+
+const F: &str = "f";
+const T: &str = "t";
+const C: &str = "c";
+const O: &str = "o";
+const B: &str = "b";
+
+fn col(table: &str, column: impl sea_orm::sea_query::IntoIden) -> Expr {
+    Expr::col((Alias::new(table), column))
+}
+
+fn dimension_column(dimension: Dimension) -> Expr {
+    match dimension {
+        Dimension::TouchpointKind => col(T, touchpoint::Column::Kind),
+        Dimension::Channel => col(T, touchpoint::Column::Channel),
+        Dimension::Segment => col(C, customer::Column::Segment),
+        Dimension::Region => col(C, customer::Column::Region),
+    }
+}
+
+fn dimension_alias(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::TouchpointKind => "g_kind",
+        Dimension::Channel => "g_channel",
+        Dimension::Segment => "g_segment",
+        Dimension::Region => "g_region",
+    }
+}
+
+/// The conditions shared by both statements, except the time column.
+fn set_conditions(filter: &SatisfactionFilter) -> Cond {
+    let mut cond = Cond::all();
+    if let Some(kinds) = &filter.touchpoint_kinds {
+        cond = cond.add(col(T, touchpoint::Column::Kind).is_in(kinds.iter().map(|k| sea_orm::Value::from(*k))));
+    }
+    if let Some(channels) = &filter.channels {
+        cond = cond.add(col(T, touchpoint::Column::Channel).is_in(channels.iter().map(|c| sea_orm::Value::from(*c))));
+    }
+    if let Some(segments) = &filter.segments {
+        cond = cond.add(col(C, customer::Column::Segment).is_in(segments.iter().cloned()));
+    }
+    if let Some(regions) = &filter.regions {
+        cond = cond.add(col(C, customer::Column::Region).is_in(regions.iter().cloned()));
+    }
+    if let Some(statuses) = &filter.order_statuses {
+        cond = cond.add(col(O, order::Column::Status).is_in(statuses.iter().map(|s| sea_orm::Value::from(*s))));
+    }
+    cond
+}
+
+fn period_conditions(period: &TimeRange, time: &Expr) -> Cond {
+    let mut cond = Cond::all();
+    if let Some(from) = period.from {
+        cond = cond.add(time.clone().gte(from));
+    }
+    if let Some(to) = period.to {
+        cond = cond.add(time.clone().lt(to));
+    }
+    cond
+}
+
+/// Starts the statement: from the buckets (joined on `time`) or straight from `table`.
+fn from_buckets_or_table(select: &mut SelectStatement, buckets: Option<&[Bucket]>, table: TableRef, time: Expr) {
+    match buckets {
+        Some(buckets) if !buckets.is_empty() => {
+            let rows: Vec<ValueTuple> = buckets
+                .iter()
+                .enumerate()
+                .map(|(i, b)| ValueTuple::Three((i as i64).into(), b.start.into(), b.end.into()))
+                .collect();
+            let start = col(B, Alias::new("column2"));
+            let end = col(B, Alias::new("column3"));
+            select.from_values(rows, Alias::new(B)).join(
+                JoinType::InnerJoin,
+                table,
+                Cond::all().add(time.clone().gte(start)).add(time.lt(end)),
+            );
+            select.expr_as(col(B, Alias::new("column1")), Alias::new("g_bucket")).add_group_by([col(B, Alias::new("column1"))]);
+        }
+        _ => {
+            select.from(table);
+        }
+    }
+}
+
+fn group_columns(select: &mut SelectStatement, group_by: &[Dimension]) {
+    for dimension in group_by {
+        select.expr_as(dimension_column(*dimension), Alias::new(dimension_alias(*dimension)));
+        select.add_group_by([dimension_column(*dimension)]);
+    }
+}
+
+fn sum_of(condition: Expr) -> Expr {
+    Func::sum(Expr::case(condition, 1).finally(0)).into()
+}
+
+/// Statement 1: answers per group, bucket and score.
+fn answers_statement(query: &SatisfactionQuery) -> SelectStatement {
+    let submitted = col(F, feedback::Column::SubmittedAt);
+    let mut select = Query::select();
+    let feedback_table = TableRef::from((feedback::Entity, Alias::new(F)));
+    from_buckets_or_table(&mut select, query.buckets.as_deref(), feedback_table, submitted.clone());
+    let touchpoint_join = if query.filter.needs_touchpoint() { JoinType::InnerJoin } else { JoinType::LeftJoin };
+    select
+        .join_as(
+            touchpoint_join,
+            touchpoint::Entity,
+            Alias::new(T),
+            col(T, touchpoint::Column::Id).equals((Alias::new(F), feedback::Column::TouchpointId)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            customer::Entity,
+            Alias::new(C),
+            col(C, customer::Column::Id).equals((Alias::new(F), feedback::Column::CustomerId)),
+        );
+    if query.filter.order_statuses.is_some() {
+        select.join_as(
+            JoinType::InnerJoin,
+            order::Entity,
+            Alias::new(O),
+            col(O, order::Column::Id).equals((Alias::new(T), touchpoint::Column::OrderId)),
+        );
+    }
+    group_columns(&mut select, &query.group_by);
+    let comment = col(F, feedback::Column::Comment);
+    select
+        .expr_as(col(F, feedback::Column::Score), Alias::new("score"))
+        .expr_as(Expr::col(Asterisk).count(), Alias::new("answers"))
+        .expr_as(sum_of(comment.clone().is_not_null().and(comment.ne(""))), Alias::new("commented"))
+        .and_where(col(F, feedback::Column::Metric).eq(query.metric))
+        .cond_where(set_conditions(&query.filter))
+        .cond_where(period_conditions(&query.filter.period, &submitted))
+        .add_group_by([col(F, feedback::Column::Score)]);
+    select.to_owned()
+}
+
+/// Statement 2: touchpoints with a survey sent, and how many got an answer of the metric.
+fn surveys_statement(query: &SatisfactionQuery) -> SelectStatement {
+    let sent = col(T, touchpoint::Column::SurveySentAt);
+    let mut select = Query::select();
+    let touchpoint_table = TableRef::from((touchpoint::Entity, Alias::new(T)));
+    from_buckets_or_table(&mut select, query.buckets.as_deref(), touchpoint_table, sent.clone());
+    select.join_as(
+        JoinType::InnerJoin,
+        customer::Entity,
+        Alias::new(C),
+        col(C, customer::Column::Id).equals((Alias::new(T), touchpoint::Column::CustomerId)),
+    );
+    if query.filter.order_statuses.is_some() {
+        select.join_as(
+            JoinType::InnerJoin,
+            order::Entity,
+            Alias::new(O),
+            col(O, order::Column::Id).equals((Alias::new(T), touchpoint::Column::OrderId)),
+        );
+    }
+    let answered = Query::select()
+        .expr(Expr::val(1))
+        .from_as(feedback::Entity, Alias::new("fa"))
+        .and_where(col("fa", feedback::Column::TouchpointId).equals((Alias::new(T), touchpoint::Column::Id)))
+        .and_where(col("fa", feedback::Column::Metric).eq(query.metric))
+        .to_owned();
+    group_columns(&mut select, &query.group_by);
+    select
+        .expr_as(Expr::col(Asterisk).count(), Alias::new("surveyed"))
+        .expr_as(sum_of(Expr::exists(answered)), Alias::new("answered"))
+        .and_where(sent.clone().is_not_null())
+        .cond_where(set_conditions(&query.filter))
+        .cond_where(period_conditions(&query.filter.period, &sent));
+    select.to_owned()
+}
+
+fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<GroupKey> {
+    let text = |dimension: Dimension| -> AppResult<Option<String>> {
+        if query.group_by.contains(&dimension) {
+            row.try_get::<Option<String>>("", dimension_alias(dimension)).map_err(AppError::from_db)
+        } else {
+            Ok(None)
+        }
+    };
+    let bucket = match &query.buckets {
+        Some(_) => {
+            let index: i64 = row.try_get("", "g_bucket").map_err(AppError::from_db)?;
+            Some(usize::try_from(index).map_err(|_| AppError::Internal("negative bucket index".into()))?)
+        }
+        None => None,
+    };
+    Ok(GroupKey {
+        touchpoint_kind: text(Dimension::TouchpointKind)?,
+        channel: text(Dimension::Channel)?,
+        segment: text(Dimension::Segment)?,
+        region: text(Dimension::Region)?,
+        bucket,
+    })
+}
+
+fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
+    // SUM over no rows is NULL; counts are never negative.
+    let value: Option<i64> = row.try_get("", column).map_err(AppError::from_db)?;
+    Ok(value.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
+}
+
+/// Runs both statements and merges them per group. Groups with surveys but no answers are included.
+pub async fn satisfaction_counts(db: &impl ConnectionTrait, query: &SatisfactionQuery) -> AppResult<BTreeMap<GroupKey, GroupCounts>> {
+    let mut groups: BTreeMap<GroupKey, GroupCounts> = BTreeMap::new();
+    if query.buckets.as_ref().is_some_and(|b| b.is_empty()) {
+        return Ok(groups);
+    }
+    for row in db.query_all(&answers_statement(query)).await.map_err(AppError::from_db)? {
+        let counts = groups.entry(read_key(&row, query)?).or_default();
+        let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
+        counts.histogram.push((score, count(&row, "answers")?));
+        counts.commented += count(&row, "commented")?;
+    }
+    // Relationship surveys have no touchpoint and so no survey-sent record: they have no response rate.
+    for row in db.query_all(&surveys_statement(query)).await.map_err(AppError::from_db)? {
+        let counts = groups.entry(read_key(&row, query)?).or_default();
+        counts.surveyed += count(&row, "surveyed")?;
+        counts.answered += count(&row, "answered")?;
+    }
+    Ok(groups)
+}
+
+/// The time range a filter's period covers, required for time series.
+pub fn bounded_period(period: &TimeRange) -> AppResult<(DateTime<Utc>, DateTime<Utc>)> {
+    match (period.from, period.to) {
+        (Some(from), Some(to)) => Ok((from, to)),
+        _ => Err(AppError::bad_input("filter.period", "a time series needs a period with both from and to")),
+    }
+}

@@ -1,0 +1,96 @@
+//! Touchpoints: filters, sort orders and the customer or order they hang off.
+
+use entity::touchpoint::{Column, Entity, Model};
+use entity::{Channel, TouchpointKind};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+
+use crate::services::filters::{TimeRange, any_of};
+use crate::services::listing::Listing;
+use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TouchpointFilter {
+    pub kinds: Option<Vec<TouchpointKind>>,
+    pub channels: Option<Vec<Channel>>,
+    pub occurred_at: TimeRange,
+    pub survey_sent: Option<bool>,
+}
+
+impl TouchpointFilter {
+    pub fn condition(&self) -> Condition {
+        let survey = match self.survey_sent {
+            None => Condition::all(),
+            Some(true) => Condition::all().add(Column::SurveySentAt.is_not_null()),
+            Some(false) => Condition::all().add(Column::SurveySentAt.is_null()),
+        };
+        Condition::all()
+            .add(any_of(Column::Kind, &self.kinds))
+            .add(any_of(Column::Channel, &self.channels))
+            .add(self.occurred_at.condition(Column::OccurredAt))
+            .add(survey)
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TouchpointSort {
+    Id,
+    OccurredAt,
+}
+
+impl SortField for TouchpointSort {
+    type Entity = Entity;
+
+    fn name(self) -> &'static str {
+        match self {
+            TouchpointSort::Id => "id",
+            TouchpointSort::OccurredAt => "occurredAt",
+        }
+    }
+
+    fn column(self) -> Column {
+        match self {
+            TouchpointSort::Id => Column::Id,
+            TouchpointSort::OccurredAt => Column::OccurredAt,
+        }
+    }
+
+    fn value(self, model: &Model) -> CursorValue {
+        match self {
+            TouchpointSort::Id => CursorValue::Int(model.id),
+            TouchpointSort::OccurredAt => CursorValue::Time(model.occurred_at),
+        }
+    }
+}
+
+impl Pageable for Entity {
+    fn id_column() -> Column {
+        Column::Id
+    }
+
+    fn id_of(model: &Model) -> i64 {
+        model.id
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TouchpointParent {
+    Customer,
+    Order,
+}
+
+impl Listing for Entity {
+    type Filter = TouchpointFilter;
+    type Sort = TouchpointSort;
+    type Parent = TouchpointParent;
+
+    fn filtered(filter: &TouchpointFilter) -> Select<Self> {
+        Entity::find().filter(filter.condition())
+    }
+
+    fn scoped(select: Select<Self>, parent: TouchpointParent) -> (Select<Self>, ParentColumn) {
+        match parent {
+            TouchpointParent::Customer => (select, ParentColumn::of(Column::CustomerId)),
+            TouchpointParent::Order => (select, ParentColumn::of(Column::OrderId)),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! `spawn_app()`: a fresh database per test, migrated by the real migrations, and the real server.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use customer_insights::db::{DatabaseOptions, StatementCounter, connect, migrate_up};
+use customer_insights::seed::{SeedOptions, seed};
+use customer_insights::startup::{Application, ServeConfig};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    /// Keeps the SQLite directory alive; PostgreSQL databases are dropped in `Drop`.
+    _dir: Option<tempfile::TempDir>,
+    postgres_admin: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn create() -> TestDatabase {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => Self::create_postgres(admin_url).await,
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                TestDatabase { url, _dir: Some(dir), postgres_admin: None }
+            }
+        }
+    }
+
+    async fn create_postgres(admin_url: String) -> TestDatabase {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("ci_test_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), nanos);
+        let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        admin.close().await.ok();
+        let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /DATABASE");
+        TestDatabase { url: format!("{base}/{name}"), _dir: None, postgres_admin: Some((admin_url, name)) }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres_admin.is_some()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres_admin.take() else { return };
+        // Drop runs outside async code: use a short-lived runtime on its own thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url).await.ok()?;
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub statements: StatementCounter,
+    pub database: TestDatabase,
+}
+
+/// Starts the application on an empty, migrated database.
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::create().await;
+    let (db, statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
+    migrate_up(&db).await.expect("migrate");
+    let config = ServeConfig { listen: "127.0.0.1:0".into(), max_body_bytes: MAX_BODY_BYTES };
+    let app = Application::build(db.clone(), &config).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("address"));
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp { address, client: reqwest::Client::new(), db, statements, database }
+}
+
+/// Starts the application on a database seeded with `customers` synthetic customers.
+pub async fn spawn_seeded_app(customers: u32) -> TestApp {
+    let app = spawn_app().await;
+    seed(&app.db, &SeedOptions { customers, seed: 7 }).await.expect("seed");
+    app
+}
+
+impl TestApp {
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.address)
+    }
+
+    /// Posts a GraphQL request as `application/json` and returns the decoded body.
+    pub async fn post(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.graphql_url())
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "status of {query}");
+        response.json().await.expect("JSON body")
+    }
+
+    /// Like `post`, and asserts that the response has no errors; returns `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let body = self.post(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Posts a query that must fail, and returns its first error.
+    pub async fn query_error(&self, query: &str, variables: Value) -> Value {
+        let body = self.post(query, variables).await;
+        body["errors"][0].clone()
+    }
+}
+
+/// The `code` extension of an error.
+pub fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or("<no code>")
+}

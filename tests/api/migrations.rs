@@ -1,0 +1,60 @@
+//! The migrations: up, down and up again, and the constraints they put into the database.
+
+use chrono::Utc;
+use entity::{SurveyMetric, customer, feedback};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set};
+
+use crate::helpers::spawn_app;
+
+fn new_customer(external_id: &str) -> customer::ActiveModel {
+    customer::ActiveModel {
+        external_id: Set(external_id.to_owned()),
+        name: Set("Ada".into()),
+        email: Set(format!("{external_id}@example.com")),
+        segment: Set("consumer".into()),
+        region: Set("EMEA".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+}
+
+fn answer(external_id: &str, customer_id: i64, metric: SurveyMetric, score: i32) -> feedback::ActiveModel {
+    feedback::ActiveModel {
+        external_id: Set(external_id.to_owned()),
+        customer_id: Set(customer_id),
+        touchpoint_id: Set(None),
+        metric: Set(metric),
+        score: Set(score),
+        comment: Set(None),
+        submitted_at: Set(Utc::now()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn migrations_go_down_and_up_again() {
+    let app = spawn_app().await;
+    let applied = Migrator::get_applied_migrations(&app.db).await.unwrap().len();
+    assert_eq!(applied, Migrator::migrations().len());
+    Migrator::down(&app.db, None).await.unwrap();
+    assert!(Migrator::get_applied_migrations(&app.db).await.unwrap().is_empty());
+    assert!(app.db.execute_unprepared("SELECT 1 FROM customers").await.is_err(), "tables are gone after down");
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(customer::Entity::find().count(&app.db).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn the_database_itself_rejects_scores_outside_the_scale_and_duplicate_external_ids() {
+    let app = spawn_app().await;
+    let customer = new_customer("C-1").insert(&app.db).await.unwrap();
+    for (metric, min, max) in [(SurveyMetric::Nps, 0, 10), (SurveyMetric::Csat, 1, 5), (SurveyMetric::Ces, 1, 7)] {
+        answer(&format!("{metric:?}-min"), customer.id, metric, min).insert(&app.db).await.unwrap();
+        answer(&format!("{metric:?}-max"), customer.id, metric, max).insert(&app.db).await.unwrap();
+        assert!(answer(&format!("{metric:?}-low"), customer.id, metric, min - 1).insert(&app.db).await.is_err());
+        assert!(answer(&format!("{metric:?}-high"), customer.id, metric, max + 1).insert(&app.db).await.is_err());
+    }
+    assert!(new_customer("C-1").insert(&app.db).await.is_err(), "external ids are unique");
+    assert!(answer("F-orphan", customer.id + 1000, SurveyMetric::Nps, 5).insert(&app.db).await.is_err(), "foreign keys hold");
+    assert_eq!(feedback::Entity::find().count(&app.db).await.unwrap(), 6);
+}

@@ -1,0 +1,178 @@
+//! Linked fields both ways, and the cost of a nested page in SQL statements.
+
+use std::collections::HashMap;
+
+use entity::{customer, feedback, order, touchpoint};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_seeded_app};
+
+const NESTED_PAGE: &str = "query($n: Int!) {
+  customers(first: $n) {
+    totalCount
+    nodes {
+      externalId
+      orders(first: 5) {
+        totalCount
+        nodes {
+          externalId
+          customer { externalId }
+          touchpoints(first: 5) {
+            totalCount
+            nodes {
+              externalId
+              order { externalId }
+              customer { externalId }
+              feedback(first: 5) { totalCount nodes { externalId score order { externalId } touchpoint { externalId } customer { externalId } } }
+            }
+          }
+        }
+      }
+    }
+  }
+}";
+
+async fn statements_for(app: &TestApp, query: &str, variables: Value) -> (u64, Value) {
+    let before = app.statements.get();
+    let data = app.query(query, variables).await;
+    (app.statements.get() - before, data)
+}
+
+#[tokio::test]
+async fn a_nested_page_costs_the_same_statements_for_5_and_100_customers() {
+    let app = spawn_seeded_app(120).await;
+    let (small, small_data) = statements_for(&app, NESTED_PAGE, json!({ "n": 5 })).await;
+    let (large, large_data) = statements_for(&app, NESTED_PAGE, json!({ "n": 100 })).await;
+    assert_eq!(small_data["customers"]["nodes"].as_array().unwrap().len(), 5);
+    assert_eq!(large_data["customers"]["nodes"].as_array().unwrap().len(), 100);
+    // The large page really is nested: it reaches feedback through every level.
+    let feedback_seen = large_data["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["orders"]["nodes"].as_array().unwrap())
+        .flat_map(|o| o["touchpoints"]["nodes"].as_array().unwrap())
+        .map(|t| t["feedback"]["nodes"].as_array().unwrap().len())
+        .sum::<usize>();
+    assert!(feedback_seen > 20, "only {feedback_seen} answers in the nested page");
+    assert_eq!(small, large, "statements for 5 customers: {small}, for 100: {large}");
+    // customers page + count, then per level one page and one count statement; to-one links by id.
+    assert!(large <= 12, "{large} statements for one nested page");
+}
+
+#[tokio::test]
+async fn nested_pages_hold_exactly_each_parents_children_in_order() {
+    let app = spawn_seeded_app(25).await;
+    let data = app.query(NESTED_PAGE, json!({ "n": 25 })).await;
+
+    let orders = order::Entity::find().all(&app.db).await.unwrap();
+    let touchpoints = touchpoint::Entity::find().all(&app.db).await.unwrap();
+    let answers = feedback::Entity::find().all(&app.db).await.unwrap();
+    let customers: HashMap<i64, customer::Model> =
+        customer::Entity::find().all(&app.db).await.unwrap().into_iter().map(|c| (c.id, c)).collect();
+    let touchpoint_by_id: HashMap<i64, &touchpoint::Model> = touchpoints.iter().map(|t| (t.id, t)).collect();
+    let order_by_id: HashMap<i64, &order::Model> = orders.iter().map(|o| (o.id, o)).collect();
+
+    let mut checked_answers = 0;
+    for customer_node in data["customers"]["nodes"].as_array().unwrap() {
+        let customer = customers.values().find(|c| c.external_id == customer_node["externalId"]).unwrap();
+        let mut own_orders: Vec<&order::Model> = orders.iter().filter(|o| o.customer_id == customer.id).collect();
+        own_orders.sort_by_key(|o| (o.placed_at, o.id));
+        let order_nodes = customer_node["orders"]["nodes"].as_array().unwrap();
+        assert_eq!(customer_node["orders"]["totalCount"], own_orders.len());
+        let expected: Vec<&str> = own_orders.iter().take(5).map(|o| o.external_id.as_str()).collect();
+        let got: Vec<&str> = order_nodes.iter().map(|o| o["externalId"].as_str().unwrap()).collect();
+        assert_eq!(got, expected);
+
+        for (order_node, order) in order_nodes.iter().zip(&own_orders) {
+            assert_eq!(order_node["customer"]["externalId"], customer_node["externalId"]);
+            let mut own_touchpoints: Vec<&touchpoint::Model> =
+                touchpoints.iter().filter(|t| t.order_id == Some(order.id)).collect();
+            own_touchpoints.sort_by_key(|t| (t.occurred_at, t.id));
+            assert_eq!(order_node["touchpoints"]["totalCount"], own_touchpoints.len());
+            for (touchpoint_node, touchpoint) in order_node["touchpoints"]["nodes"].as_array().unwrap().iter().zip(&own_touchpoints) {
+                assert_eq!(touchpoint_node["externalId"], touchpoint.external_id.as_str());
+                assert_eq!(touchpoint_node["order"]["externalId"], order.external_id.as_str());
+                assert_eq!(touchpoint_node["customer"]["externalId"], customer.external_id.as_str());
+                let mut own_answers: Vec<&feedback::Model> =
+                    answers.iter().filter(|f| f.touchpoint_id == Some(touchpoint.id)).collect();
+                own_answers.sort_by_key(|f| (f.submitted_at, f.id));
+                let answer_nodes = touchpoint_node["feedback"]["nodes"].as_array().unwrap();
+                assert_eq!(answer_nodes.len(), own_answers.len().min(5));
+                for (answer_node, answer) in answer_nodes.iter().zip(&own_answers) {
+                    assert_eq!(answer_node["externalId"], answer.external_id.as_str());
+                    assert_eq!(answer_node["score"], answer.score);
+                    let answer_order = answer.touchpoint_id.and_then(|t| touchpoint_by_id[&t].order_id).map(|o| order_by_id[&o]);
+                    assert_eq!(answer_node["order"]["externalId"], answer_order.map(|o| o.external_id.as_str()).unwrap());
+                    assert_eq!(answer_node["touchpoint"]["externalId"], touchpoint.external_id.as_str());
+                    checked_answers += 1;
+                }
+            }
+        }
+    }
+    assert!(checked_answers > 0);
+}
+
+#[tokio::test]
+async fn order_feedback_gathers_the_answers_of_all_its_touchpoints() {
+    let app = spawn_seeded_app(30).await;
+    let touchpoints = touchpoint::Entity::find().all(&app.db).await.unwrap();
+    let answers = feedback::Entity::find().all(&app.db).await.unwrap();
+    let order_of: HashMap<i64, Option<i64>> = touchpoints.iter().map(|t| (t.id, t.order_id)).collect();
+    let mut per_order: HashMap<i64, usize> = HashMap::new();
+    for answer in &answers {
+        if let Some(order_id) = answer.touchpoint_id.and_then(|t| order_of[&t]) {
+            *per_order.entry(order_id).or_default() += 1;
+        }
+    }
+    let (&order_id, &count) = per_order.iter().max_by_key(|(id, n)| (**n, **id)).unwrap();
+    let order = order::Entity::find_by_id(order_id).one(&app.db).await.unwrap().unwrap();
+    let data = app
+        .query(
+            "query($x: String) { order(externalId: $x) { feedback(first: 100) { totalCount nodes { touchpoint { order { externalId } } } } } }",
+            json!({ "x": order.external_id }),
+        )
+        .await;
+    assert_eq!(data["order"]["feedback"]["totalCount"], count);
+    for node in data["order"]["feedback"]["nodes"].as_array().unwrap() {
+        assert_eq!(node["touchpoint"]["order"]["externalId"], order.external_id.as_str());
+    }
+}
+
+#[tokio::test]
+async fn nested_connections_paginate_and_filter_per_parent() {
+    let app = spawn_seeded_app(30).await;
+    let customer = customer::Entity::find().all(&app.db).await.unwrap();
+    let orders = order::Entity::find().all(&app.db).await.unwrap();
+    // The customer with the most orders.
+    let busiest = customer.iter().max_by_key(|c| (orders.iter().filter(|o| o.customer_id == c.id).count(), c.id)).unwrap();
+    let mut own: Vec<&order::Model> = orders.iter().filter(|o| o.customer_id == busiest.id).collect();
+    own.sort_by_key(|o| (std::cmp::Reverse(o.placed_at), std::cmp::Reverse(o.id)));
+    assert!(own.len() >= 3, "the busiest seeded customer has {} orders", own.len());
+
+    let query = "query($x: String, $after: String) { customer(externalId: $x) {
+        orders(first: 2, after: $after, orderBy: { field: PLACED_AT, direction: DESC }) {
+            nodes { externalId } pageInfo { hasNextPage endCursor } } } }";
+    let mut after = Value::Null;
+    let mut walked = Vec::new();
+    loop {
+        let data = app.query(query, json!({ "x": busiest.external_id, "after": after })).await;
+        let connection = &data["customer"]["orders"];
+        walked.extend(connection["nodes"].as_array().unwrap().iter().map(|n| n["externalId"].as_str().unwrap().to_owned()));
+        if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(walked, own.iter().map(|o| o.external_id.clone()).collect::<Vec<_>>());
+
+    let delivered = own.iter().filter(|o| o.status == entity::OrderStatus::Delivered).count();
+    let data = app
+        .query(
+            "query($x: String) { customer(externalId: $x) { orders(filter: { status: [DELIVERED] }) { totalCount } } }",
+            json!({ "x": busiest.external_id }),
+        )
+        .await;
+    assert_eq!(data["customer"]["orders"]["totalCount"], delivered);
+}
