@@ -11,7 +11,11 @@ use crate::seed::{SeedOptions, seed};
 use crate::startup::{Application, ServeConfig, shutdown_signal};
 
 #[derive(Parser, Debug)]
-#[command(name = "customer-insights", version, about = "GraphQL server for post-purchase satisfaction and loyalty insights")]
+#[command(
+    name = "customer-insights",
+    version,
+    about = "GraphQL server for post-purchase satisfaction and loyalty insights"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -149,3 +149,33 @@ impl AppError {
 fn set_extension(error: &mut ServerError, key: &str, value: String) {
     error.extensions.get_or_insert_with(Default::default).set(key, value);
 }
+
+/// Puts `null` where a field failed. async-graphql leaves a failed field out of `data` (and `data` null
+/// when every root field failed); the spec has the failed field present as `null`, so clients find
+/// partial data where they expect it.
+pub fn null_failed_fields(data: &mut async_graphql::Value, errors: &[ServerError]) {
+    use async_graphql::{Name, PathSegment, Value};
+    for error in errors {
+        let Some((PathSegment::Field(last), parents)) = error.path.split_last() else { continue };
+        if parents.is_empty() && *data == Value::Null {
+            *data = Value::Object(Default::default());
+        }
+        if let Some(Value::Object(map)) = value_at(data, parents) {
+            map.entry(Name::new(last)).or_insert(Value::Null);
+        }
+    }
+}
+
+fn value_at<'a>(
+    value: &'a mut async_graphql::Value,
+    path: &[async_graphql::PathSegment],
+) -> Option<&'a mut async_graphql::Value> {
+    use async_graphql::{PathSegment, Value};
+    let Some((first, rest)) = path.split_first() else { return Some(value) };
+    let next = match (first, value) {
+        (PathSegment::Field(name), Value::Object(map)) => map.get_mut(name.as_str())?,
+        (PathSegment::Index(i), Value::List(list)) => list.get_mut(*i)?,
+        _ => return None,
+    };
+    value_at(next, rest)
+}

@@ -2,11 +2,19 @@
 //! fixed number of statements, whatever its size. They live for one request (no cross-request cache).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
 use sea_orm::{ColumnTrait, DatabaseConnection, FromQueryResult, QueryFilter};
+use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::services::listing::Listing;
@@ -49,6 +57,16 @@ pub struct ChildQuery<P, F, S> {
     pub filter: F,
     pub sort: Sort<S>,
     pub page: PageRequest,
+    /// Whether `totalCount` was selected: then the counts are loaded in the same batch as the pages,
+    /// instead of in a later batch whose size depends on timing.
+    pub with_total: bool,
+}
+
+/// A child page and, when asked for, the number of children matching the filter.
+#[derive(Clone, Debug)]
+pub struct ChildPage<M> {
+    pub page: Page<M>,
+    pub total: Option<u64>,
 }
 
 /// The page of children of one parent.
@@ -101,7 +119,8 @@ where
     }
 }
 
-pub type ChildPageKey<E> = ChildKey<E, ChildQuery<<E as Listing>::Parent, <E as Listing>::Filter, <E as Listing>::Sort>>;
+pub type ChildPageKey<E> =
+    ChildKey<E, ChildQuery<<E as Listing>::Parent, <E as Listing>::Filter, <E as Listing>::Sort>>;
 /// A child count ignores sorting and paging: only the parent kind and the filter matter.
 pub type ChildCountKey<E> = ChildKey<E, (<E as Listing>::Parent, <E as Listing>::Filter)>;
 
@@ -128,18 +147,29 @@ where
     E: Listing,
     E::Model: FromQueryResult + Clone + Send + Sync,
 {
-    type Value = Page<E::Model>;
+    type Value = ChildPage<E::Model>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[ChildPageKey<E>]) -> Result<HashMap<ChildPageKey<E>, Page<E::Model>>, LoadError> {
+    async fn load(&self, keys: &[ChildPageKey<E>]) -> Result<HashMap<ChildPageKey<E>, ChildPage<E::Model>>, LoadError> {
         let mut result = HashMap::with_capacity(keys.len());
         for (query, parent_ids) in group_by_query(keys) {
             let (select, parent) = E::scoped(E::filtered(&query.filter), query.parent);
-            let pages = pagination::fetch_pages_per_parent(&self.db, select, parent, &parent_ids, query.sort, &query.page)
-                .await
-                .map_err(Arc::new)?;
+            let mut totals = if query.with_total {
+                Some(
+                    pagination::count_per_parent(&self.db, select.clone(), parent.clone(), &parent_ids)
+                        .await
+                        .map_err(Arc::new)?,
+                )
+            } else {
+                None
+            };
+            let pages =
+                pagination::fetch_pages_per_parent(&self.db, select, parent, &parent_ids, query.sort, &query.page)
+                    .await
+                    .map_err(Arc::new)?;
             for (parent_id, page) in pages {
-                result.insert(ChildKey::new(parent_id, query.clone()), page);
+                let total = totals.as_mut().map(|t| t.remove(&parent_id).unwrap_or(0));
+                result.insert(ChildKey::new(parent_id, query.clone()), ChildPage { page, total });
             }
         }
         Ok(result)
@@ -182,13 +212,95 @@ pub struct EntityLoaders<E> {
 }
 
 impl<E> EntityLoaders<E> {
-    fn new(db: &DatabaseConnection) -> Self {
+    fn new(db: &DatabaseConnection, spawner: &BatchSpawner) -> Self {
         let entity = PhantomData;
         EntityLoaders {
-            by_id: DataLoader::new(ByIdLoader { db: db.clone(), entity }, tokio::spawn).max_batch_size(MAX_BATCH),
-            pages: Arc::new(DataLoader::new(ChildPageLoader { db: db.clone(), entity }, tokio::spawn).max_batch_size(MAX_BATCH)),
-            counts: Arc::new(DataLoader::new(ChildCountLoader { db: db.clone(), entity }, tokio::spawn).max_batch_size(MAX_BATCH)),
+            by_id: spawner.loader(ByIdLoader { db: db.clone(), entity }),
+            pages: Arc::new(spawner.loader(ChildPageLoader { db: db.clone(), entity })),
+            counts: Arc::new(spawner.loader(ChildCountLoader { db: db.clone(), entity })),
         }
+    }
+}
+
+type BatchTask = BoxFuture<'static, ()>;
+
+/// Runs the loaders' batch tasks inside the request's own task, and only when the request is idle.
+///
+/// async-graphql starts a batch a short delay after its first key. On the thread pool that delay races
+/// the request, which may still be walking the parents of a level: async-graphql resolves lists through
+/// `FuturesUnordered`, which yields every 32 items, and a 100-customer page in a debug build takes
+/// longer than the delay. The batch is then split, and the number of statements depends on timing.
+/// Here a batch starts only once the request has registered every key it can and waits for data: one
+/// batch per level, always, and no delay to pay.
+#[derive(Clone)]
+struct BatchSpawner(mpsc::UnboundedSender<BatchTask>);
+
+impl BatchSpawner {
+    fn loader<T>(&self, loader: T) -> DataLoader<T> {
+        let sender = self.0.clone();
+        DataLoader::new(loader, move |task: BatchTask| {
+            // The receiver lives as long as the request; a send can only fail after it completed.
+            let _ = sender.send(task);
+        })
+        .delay(Duration::ZERO)
+        .max_batch_size(MAX_BATCH)
+    }
+}
+
+/// Drives the batch tasks of one request's loaders; see `BatchSpawner`.
+pub struct BatchDriver(mpsc::UnboundedReceiver<BatchTask>);
+
+/// A waker that remembers whether it was woken, to tell a future that yielded with more work ready
+/// (it wakes itself) from one that waits for something else.
+struct TrackingWaker {
+    inner: Waker,
+    woken: AtomicBool,
+}
+
+impl Wake for TrackingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.inner.wake_by_ref();
+    }
+}
+
+/// How often the request may be polled again in one go while it keeps waking itself; past that the
+/// task yields to the runtime (tokio's cooperative budget only refills between task polls).
+const MAX_REQUEST_PASSES: usize = 64;
+
+impl BatchDriver {
+    /// Runs `request` (typically `schema.execute`) while driving its batches in the same task.
+    pub async fn run<T>(mut self, request: impl Future<Output = T>) -> T {
+        let mut request = std::pin::pin!(request);
+        let mut running: FuturesUnordered<BatchTask> = FuturesUnordered::new();
+        std::future::poll_fn(move |cx| {
+            let mut idle = false;
+            for _ in 0..MAX_REQUEST_PASSES {
+                let tracker = Arc::new(TrackingWaker { inner: cx.waker().clone(), woken: AtomicBool::new(false) });
+                let waker = Waker::from(tracker.clone());
+                if let Poll::Ready(output) = request.as_mut().poll(&mut Context::from_waker(&waker)) {
+                    return Poll::Ready(output);
+                }
+                if !tracker.woken.load(Ordering::Acquire) {
+                    idle = true;
+                    break;
+                }
+            }
+            if !idle {
+                // Still busy: the task is already woken, so it will be polled again soon.
+                return Poll::Pending;
+            }
+            while let Poll::Ready(Some(task)) = self.0.poll_recv(cx) {
+                running.push(task);
+            }
+            while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -201,12 +313,16 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
-        Loaders {
-            customers: EntityLoaders::new(db),
-            orders: EntityLoaders::new(db),
-            touchpoints: EntityLoaders::new(db),
-            feedback: EntityLoaders::new(db),
-        }
+    /// The loaders of one request, and the driver that must run the request for their batches to load.
+    pub fn new(db: &DatabaseConnection) -> (Self, BatchDriver) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let spawner = BatchSpawner(sender);
+        let loaders = Loaders {
+            customers: EntityLoaders::new(db, &spawner),
+            orders: EntityLoaders::new(db, &spawner),
+            touchpoints: EntityLoaders::new(db, &spawner),
+            feedback: EntityLoaders::new(db, &spawner),
+        };
+        (loaders, BatchDriver(receiver))
     }
 }

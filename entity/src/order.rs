@@ -20,11 +20,7 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::customer::Entity",
-        from = "Column::CustomerId",
-        to = "super::customer::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::customer::Entity", from = "Column::CustomerId", to = "super::customer::Column::Id")]
     Customer,
     #[sea_orm(has_many = "super::touchpoint::Entity")]
     Touchpoint,

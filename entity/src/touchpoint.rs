@@ -21,17 +21,9 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::customer::Entity",
-        from = "Column::CustomerId",
-        to = "super::customer::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::customer::Entity", from = "Column::CustomerId", to = "super::customer::Column::Id")]
     Customer,
-    #[sea_orm(
-        belongs_to = "super::order::Entity",
-        from = "Column::OrderId",
-        to = "super::order::Column::Id"
-    )]
+    #[sea_orm(belongs_to = "super::order::Entity", from = "Column::OrderId", to = "super::order::Column::Id")]
     Order,
     #[sea_orm(has_many = "super::feedback::Entity")]
     Feedback,

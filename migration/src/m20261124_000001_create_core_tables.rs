@@ -114,7 +114,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp(Orders::PlacedAt))
                     .col(string_len(Orders::Status, 16).check(Expr::cust(format!("status IN ({ORDER_STATUSES})"))))
                     .col(big_integer(Orders::TotalAmountMinor))
-                    .col(char_len(Orders::Currency, 3).check(Expr::cust("length(currency) = 3 AND upper(currency) = currency")))
+                    .col(
+                        char_len(Orders::Currency, 3)
+                            .check(Expr::cust("length(currency) = 3 AND upper(currency) = currency")),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .name("fk_orders_customer")

@@ -27,7 +27,8 @@ pub struct Bucket {
 }
 
 pub fn parse_time_zone(field: &str, name: &str) -> Result<Tz, AppError> {
-    name.parse::<Tz>().map_err(|_| AppError::bad_input(field, format!("'{name}' is not an IANA time zone such as Europe/Berlin")))
+    name.parse::<Tz>()
+        .map_err(|_| AppError::bad_input(field, format!("'{name}' is not an IANA time zone such as Europe/Berlin")))
 }
 
 /// The first day of the bucket containing `date`.
@@ -63,7 +64,12 @@ fn start_of_day(date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
 }
 
 /// The buckets covering `[from, to)`: the first starts at or before `from`, the last ends at or after `to`.
-pub fn buckets(from: DateTime<Utc>, to: DateTime<Utc>, granularity: Granularity, tz: Tz) -> Result<Vec<Bucket>, AppError> {
+pub fn buckets(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    granularity: Granularity,
+    tz: Tz,
+) -> Result<Vec<Bucket>, AppError> {
     let invalid = || AppError::Internal("a bucket boundary is out of the calendar's range".into());
     let mut day = bucket_start_date(from.with_timezone(&tz).date_naive(), granularity);
     let mut start = start_of_day(day, tz).ok_or_else(invalid)?;
@@ -72,7 +78,9 @@ pub fn buckets(from: DateTime<Utc>, to: DateTime<Utc>, granularity: Granularity,
         if series.len() == MAX_BUCKETS {
             return Err(AppError::bad_input(
                 "series",
-                format!("the period holds more than {MAX_BUCKETS} buckets: choose a coarser granularity or a shorter period"),
+                format!(
+                    "the period holds more than {MAX_BUCKETS} buckets: choose a coarser granularity or a shorter period"
+                ),
             ));
         }
         day = next_start_date(day, granularity).ok_or_else(invalid)?;
@@ -98,18 +106,21 @@ mod tests {
     #[test]
     fn days_across_a_dst_change_are_23_and_25_hours_long() {
         let berlin = tz("Europe/Berlin");
-        let spring = buckets(utc("2026-03-28T12:00:00Z"), utc("2026-03-30T00:00:00Z"), Granularity::Day, berlin).unwrap();
+        let spring =
+            buckets(utc("2026-03-28T12:00:00Z"), utc("2026-03-30T00:00:00Z"), Granularity::Day, berlin).unwrap();
         assert_eq!(spring[0].start, utc("2026-03-27T23:00:00Z"));
         assert_eq!(spring[1].start, utc("2026-03-28T23:00:00Z"));
         assert_eq!(spring[1].end, utc("2026-03-29T22:00:00Z"));
         assert_eq!((spring[1].end - spring[1].start).num_hours(), 23);
-        let autumn = buckets(utc("2026-10-25T00:00:00Z"), utc("2026-10-25T12:00:00Z"), Granularity::Day, berlin).unwrap();
+        let autumn =
+            buckets(utc("2026-10-25T00:00:00Z"), utc("2026-10-25T12:00:00Z"), Granularity::Day, berlin).unwrap();
         assert_eq!((autumn[0].end - autumn[0].start).num_hours(), 25);
     }
 
     #[test]
     fn iso_weeks_start_on_monday_across_a_year_end() {
-        let series = buckets(utc("2025-12-30T00:00:00Z"), utc("2026-01-06T00:00:00Z"), Granularity::Week, Tz::UTC).unwrap();
+        let series =
+            buckets(utc("2025-12-30T00:00:00Z"), utc("2026-01-06T00:00:00Z"), Granularity::Week, Tz::UTC).unwrap();
         // 2025-12-29 is the Monday of ISO week 2026-W01.
         assert_eq!(series[0].start, utc("2025-12-29T00:00:00Z"));
         assert_eq!(series[0].end, utc("2026-01-05T00:00:00Z"));
@@ -119,12 +130,16 @@ mod tests {
     #[test]
     fn months_quarters_and_years_follow_the_calendar_in_the_zone() {
         let tokyo = tz("Asia/Tokyo");
-        let months = buckets(utc("2026-01-15T00:00:00Z"), utc("2026-04-01T00:00:00Z"), Granularity::Month, tokyo).unwrap();
+        // April begins in Tokyo at 2026-03-31T15:00Z: a period ending there holds January to March.
+        let months =
+            buckets(utc("2026-01-15T00:00:00Z"), utc("2026-03-31T15:00:00Z"), Granularity::Month, tokyo).unwrap();
         assert_eq!(months[0].start, utc("2025-12-31T15:00:00Z"));
         assert_eq!(months.len(), 3);
-        let quarters = buckets(utc("2026-05-01T00:00:00Z"), utc("2026-12-31T00:00:00Z"), Granularity::Quarter, Tz::UTC).unwrap();
+        let quarters =
+            buckets(utc("2026-05-01T00:00:00Z"), utc("2026-12-31T00:00:00Z"), Granularity::Quarter, Tz::UTC).unwrap();
         assert_eq!(quarters.iter().map(|b| b.start.month()).collect::<Vec<_>>(), vec![4, 7, 10]);
-        let years = buckets(utc("2024-06-01T00:00:00Z"), utc("2026-01-01T00:00:00Z"), Granularity::Year, Tz::UTC).unwrap();
+        let years =
+            buckets(utc("2024-06-01T00:00:00Z"), utc("2026-01-01T00:00:00Z"), Granularity::Year, Tz::UTC).unwrap();
         assert_eq!(years.len(), 2);
     }
 
@@ -132,7 +147,8 @@ mod tests {
     fn a_midnight_dst_gap_starts_the_day_at_the_first_valid_time() {
         // Chile moved its clocks from 24:00 to 01:00 on 2026-09-06.
         let santiago = tz("America/Santiago");
-        let days = buckets(utc("2026-09-06T12:00:00Z"), utc("2026-09-06T13:00:00Z"), Granularity::Day, santiago).unwrap();
+        let days =
+            buckets(utc("2026-09-06T12:00:00Z"), utc("2026-09-06T13:00:00Z"), Granularity::Day, santiago).unwrap();
         let local_start = days[0].start.with_timezone(&santiago);
         assert_eq!(local_start.date_naive(), NaiveDate::from_ymd_opt(2026, 9, 6).unwrap());
         assert!(days[0].end > days[0].start);

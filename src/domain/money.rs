@@ -18,7 +18,8 @@ pub fn format_minor_units(minor: i64, currency: Currency) -> String {
 /// Parses a decimal string in major units ("12.50") into minor units, exactly: more fraction digits
 /// than the currency has are an error, not a rounding.
 pub fn parse_major_units(field: &str, raw: &str, currency: Currency) -> Result<i64, AppError> {
-    let invalid = |why: &str| AppError::bad_input(field, format!("'{raw}' is not a valid {} amount: {why}", currency.code));
+    let invalid =
+        |why: &str| AppError::bad_input(field, format!("'{raw}' is not a valid {} amount: {why}", currency.code));
     let (negative, unsigned) = match raw.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, raw),

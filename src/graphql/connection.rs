@@ -101,7 +101,12 @@ impl<N: ConnectionNode + Sync> Edge<N> {
     }
 }
 
-fn build<E, N>(page: Page<E::Model>, sort: Sort<E::Sort>, wrap: fn(E::Model) -> N, total_count: TotalCount) -> Connection<N>
+fn build<E, N>(
+    page: Page<E::Model>,
+    sort: Sort<E::Sort>,
+    wrap: fn(E::Model) -> N,
+    total_count: TotalCount,
+) -> Connection<N>
 where
     E: Listing,
     E::Model: FromQueryResult + Clone + Send + Sync,
@@ -131,7 +136,11 @@ where
 }
 
 /// A root connection: one statement for the page, one more only if `totalCount` is asked for.
-pub async fn root_connection<E, N>(ctx: &Context<'_>, args: ListArgs<E>, wrap: fn(E::Model) -> N) -> AppResult<Connection<N>>
+pub async fn root_connection<E, N>(
+    ctx: &Context<'_>,
+    args: ListArgs<E>,
+    wrap: fn(E::Model) -> N,
+) -> AppResult<Connection<N>>
 where
     E: Listing,
     E::Model: FromQueryResult + Clone + Send + Sync,
@@ -163,16 +172,23 @@ where
 {
     let loaders = loaders(ctx)?.of();
     let page = PageRequest::parse(args.page, args.sort)?;
+    let with_total = ctx.look_ahead().field("totalCount").exists();
     let count_key = ChildKey::<E, _>::new(parent_id, Arc::new((parent, args.filter.clone())));
-    let query = ChildQuery { parent, filter: args.filter, sort: args.sort, page };
-    let rows = loaders.pages.load_one(ChildKey::new(parent_id, Arc::new(query))).await.map_err(unshare)?;
-    let rows = rows.ok_or_else(|| AppError::Internal("a child page was not loaded".into()))?;
-    let counts = loaders.counts.clone();
-    let total = TotalCount(Box::new(move || {
-        let (counts, key) = (counts.clone(), count_key.clone());
-        Box::pin(async move { Ok(counts.load_one(key).await.map_err(unshare)?.unwrap_or(0)) })
-    }));
-    Ok(build::<E, N>(rows, args.sort, wrap, total))
+    let query = ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total };
+    let loaded = loaders.pages.load_one(ChildKey::new(parent_id, Arc::new(query))).await.map_err(unshare)?;
+    let loaded = loaded.ok_or_else(|| AppError::Internal("a child page was not loaded".into()))?;
+    let total = match loaded.total {
+        Some(total) => TotalCount(Box::new(move || Box::pin(std::future::ready(Ok(total))))),
+        // Not foreseen by the look-ahead: count on demand, still batched.
+        None => {
+            let counts = loaders.counts.clone();
+            TotalCount(Box::new(move || {
+                let (counts, key) = (counts.clone(), count_key.clone());
+                Box::pin(async move { Ok(counts.load_one(key).await.map_err(unshare)?.unwrap_or(0)) })
+            }))
+        }
+    };
+    Ok(build::<E, N>(loaded.page, args.sort, wrap, total))
 }
 
 /// Loads one row by primary key through the request's DataLoader.

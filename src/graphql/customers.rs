@@ -6,7 +6,9 @@ use entity::customer::Model;
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection};
 use crate::graphql::feedback::Feedback;
-use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy};
+use crate::graphql::inputs::{
+    FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy,
+};
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;

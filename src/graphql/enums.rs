@@ -8,11 +8,11 @@ use crate::services::feedback::NpsCategory as DomainNpsCategory;
 use crate::services::pagination::SortDirection as DomainSortDirection;
 
 macro_rules! mirror_enum {
-    ($(#[$meta:meta])* $name:ident => $target:path { $($(#[doc = $doc:literal])* $variant:ident),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident => $target:path { $($(#[$variant_meta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
         pub enum $name {
-            $($(#[doc = $doc])* $variant),+
+            $($(#[$variant_meta])* $variant),+
         }
 
         impl From<$name> for $target {
@@ -127,16 +127,12 @@ mirror_enum! {
 
 mirror_enum! {
     /// Sort direction. Ties are always broken by the row's internal id in the same direction.
+    #[derive(Default)]
     SortDirection => DomainSortDirection {
         /// Smallest (earliest) first.
+        #[default]
         Asc,
         /// Largest (latest) first.
         Desc,
-    }
-}
-
-impl Default for SortDirection {
-    fn default() -> Self {
-        SortDirection::Asc
     }
 }

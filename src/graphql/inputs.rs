@@ -30,10 +30,10 @@ pub struct TimeRangeInput {
 impl TimeRangeInput {
     fn into_domain(self, path: &str) -> AppResult<TimeRange> {
         let (from, to) = (self.from.map(|t| t.0), self.to.map(|t| t.0));
-        if let (Some(from), Some(to)) = (from, to) {
-            if from > to {
-                return Err(AppError::bad_input(path, "from must not be after to"));
-            }
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(AppError::bad_input(path, "from must not be after to"));
         }
         Ok(TimeRange { from, to })
     }
@@ -50,10 +50,10 @@ pub struct IntRangeInput {
 
 impl IntRangeInput {
     fn into_domain(self, path: &str) -> AppResult<IntRange> {
-        if let (Some(min), Some(max)) = (self.min, self.max) {
-            if min > max {
-                return Err(AppError::bad_input(path, "min must not be greater than max"));
-            }
+        if let (Some(min), Some(max)) = (self.min, self.max)
+            && min > max
+        {
+            return Err(AppError::bad_input(path, "min must not be greater than max"));
         }
         Ok(IntRange { min: self.min, max: self.max })
     }

@@ -24,8 +24,7 @@ pub fn build_schema(db: DatabaseConnection) -> AppSchema {
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
-        .register_output_type::<node::Node>()
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription).register_output_type::<node::Node>()
 }
 
 /// The schema without a database: enough for SDL and introspection, not for resolving data.

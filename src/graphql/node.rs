@@ -25,11 +25,15 @@ pub enum Node {
 pub async fn load_node(ctx: &Context<'_>, field: &str, id: &str) -> AppResult<Option<Node>> {
     let id = GlobalId::decode(field, id)?;
     Ok(match id.node_type {
-        NodeType::Customer => load_by_id::<entity::customer::Entity>(ctx, id.id).await?.map(|m| Node::Customer(Customer(m))),
+        NodeType::Customer => {
+            load_by_id::<entity::customer::Entity>(ctx, id.id).await?.map(|m| Node::Customer(Customer(m)))
+        }
         NodeType::Order => load_by_id::<entity::order::Entity>(ctx, id.id).await?.map(|m| Node::Order(Order(m))),
         NodeType::Touchpoint => {
             load_by_id::<entity::touchpoint::Entity>(ctx, id.id).await?.map(|m| Node::Touchpoint(Touchpoint(m)))
         }
-        NodeType::Feedback => load_by_id::<entity::feedback::Entity>(ctx, id.id).await?.map(|m| Node::Feedback(Feedback(m))),
+        NodeType::Feedback => {
+            load_by_id::<entity::feedback::Entity>(ctx, id.id).await?.map(|m| Node::Feedback(Feedback(m)))
+        }
     })
 }

@@ -37,16 +37,15 @@ where
 {
     match (id, external_id) {
         (Some(id), None) => load_by_id::<E>(ctx, GlobalId::decode_as("id", &id, node_type)?).await,
-        (None, Some(external_id)) => E::find()
-            .filter(external_id_column.eq(external_id))
-            .one(database(ctx)?)
-            .await
-            .map_err(AppError::from_db),
+        (None, Some(external_id)) => {
+            E::find().filter(external_id_column.eq(external_id)).one(database(ctx)?).await.map_err(AppError::from_db)
+        }
         _ => Err(AppError::bad_input("id", "give exactly one of id and externalId")),
     }
 }
 
-#[Object]
+/// The entry point of every read.
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Fetches any object by its global ID; null if it does not exist.
     async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID.")] id: ID) -> Result<Option<Node>> {
@@ -55,7 +54,11 @@ impl QueryRoot {
 
     /// Fetches many objects by global ID, in the order given; null for each one that does not exist.
     /// At most 100 IDs.
-    async fn nodes(&self, ctx: &Context<'_>, #[graphql(desc = "Global IDs.")] ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global IDs.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_PAGE_SIZE as usize {
             return Err(AppError::bad_input("ids", format!("at most {MAX_PAGE_SIZE} IDs")).into());
         }
@@ -94,7 +97,9 @@ impl QueryRoot {
         #[graphql(desc = "The touchpoint's id in the source system.")] external_id: Option<String>,
     ) -> Result<Option<Touchpoint>> {
         let column = entity::touchpoint::Column::ExternalId;
-        Ok(lookup::<entity::touchpoint::Entity>(ctx, NodeType::Touchpoint, column, id, external_id).await?.map(Touchpoint))
+        Ok(lookup::<entity::touchpoint::Entity>(ctx, NodeType::Touchpoint, column, id, external_id)
+            .await?
+            .map(Touchpoint))
     }
 
     /// One survey answer, by global `id` or by `externalId` (exactly one of them); null if none matches.

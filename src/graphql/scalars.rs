@@ -1,6 +1,6 @@
 //! Custom scalars: timestamps, exact decimals and currency codes.
 
-use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
+use async_graphql::{Description, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
 use chrono::Utc;
 
 use crate::domain::currency::Currency;
@@ -9,10 +9,10 @@ use crate::domain::time::{format_timestamp, parse_timestamp};
 
 /// A point in time, RFC 3339. Input accepts any offset and is converted to UTC (and truncated to
 /// microseconds); output is always UTC with a `Z` suffix, e.g. `2026-01-31T12:00:00Z`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Description)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
-#[Scalar(name = "DateTime", specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339")]
+#[Scalar(name = "DateTime", specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339", use_type_description)]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -29,15 +29,17 @@ impl ScalarType for DateTime {
 }
 
 /// An exact decimal number as a string, e.g. `"12.50"`: never a float, so no cent is ever lost.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Description)]
 pub struct Decimal(pub String);
 
-#[Scalar(name = "Decimal")]
+#[Scalar(name = "Decimal", use_type_description)]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
             Value::String(raw) if is_decimal(&raw) => Ok(Decimal(raw)),
-            Value::String(raw) => Err(InputValueError::custom(format!("'{raw}' is not a decimal number such as 12.50"))),
+            Value::String(raw) => {
+                Err(InputValueError::custom(format!("'{raw}' is not a decimal number such as 12.50")))
+            }
             other => Err(InputValueError::expected_type(other)),
         }
     }
@@ -50,16 +52,22 @@ impl ScalarType for Decimal {
 fn is_decimal(raw: &str) -> bool {
     let unsigned = raw.strip_prefix('-').unwrap_or(raw);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, "0"));
-    !whole.is_empty() && !fraction.is_empty() && (whole.len() + fraction.len()) <= 40
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && (whole.len() + fraction.len()) <= 40
         && whole.bytes().all(|b| b.is_ascii_digit())
         && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// An ISO 4217 currency code, e.g. `EUR`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Description)]
 pub struct CurrencyCode(pub Currency);
 
-#[Scalar(name = "CurrencyCode", specified_by_url = "https://www.iso.org/iso-4217-currency-codes.html")]
+#[Scalar(
+    name = "CurrencyCode",
+    specified_by_url = "https://www.iso.org/iso-4217-currency-codes.html",
+    use_type_description
+)]
 impl ScalarType for CurrencyCode {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {

@@ -2,15 +2,16 @@
 //! only over POST, and the status codes the spec gives for request errors.
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{Request, Response as GqlResponse, ServerError};
+use async_graphql::{Request, Response as GqlResponse, ServerError, Variables};
 use axum::body::{Body, to_bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{Query, State};
 use axum::http::header::{ALLOW, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::json;
 
-use crate::error::{ErrorCode, finish_errors};
+use crate::error::{ErrorCode, finish_errors, null_failed_fields};
 use crate::http::HttpState;
 use crate::http::media::{ResponseMedia, is_json_body, negotiate};
 use crate::loaders::Loaders;
@@ -32,27 +33,56 @@ pub async fn post(State(state): State<HttpState>, headers: HeaderMap, body: Body
             return request_failure(media, StatusCode::PAYLOAD_TOO_LARGE, "BAD_REQUEST", &message);
         }
     };
-    let request: Request = match serde_json::from_slice(&bytes) {
+    let request = match parse_post_body(&bytes) {
         Ok(request) => request,
-        Err(e) => {
-            let message = format!("the body is not a GraphQL request object ({e})");
-            return request_failure(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
-        }
+        Err(message) => return request_failure(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message),
     };
     execute(state, media, request, Method::Post).await
 }
 
-pub async fn get(State(state): State<HttpState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+/// The GET parameters of the spec: `variables` and `extensions` are JSON-encoded strings.
+#[derive(Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+pub async fn get(State(state): State<HttpState>, headers: HeaderMap, uri: Uri) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
-    let request = match async_graphql::http::parse_query_string(query.as_deref().unwrap_or("")) {
-        Ok(request) if !request.query.is_empty() => request,
-        Ok(_) => return request_failure(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", "the query parameter is missing"),
-        Err(e) => {
-            let message = format!("invalid GraphQL GET parameters ({e})");
-            return request_failure(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
-        }
+    let bad_request = |message: &str| request_failure(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", message);
+    let Ok(Query(params)) = Query::<GetParams>::try_from_uri(&uri) else {
+        return bad_request("invalid query string");
     };
+    let Some(query) = params.query.filter(|q| !q.is_empty()) else {
+        return bad_request("the query parameter is missing");
+    };
+    let mut request = Request::new(query);
+    request.operation_name = params.operation_name;
+    if let Some(raw) = params.variables {
+        match serde_json::from_str::<serde_json::Value>(&raw) {
+            Ok(value @ serde_json::Value::Object(_)) => request.variables = Variables::from_json(value),
+            _ => return bad_request("the variables parameter must be a JSON object"),
+        }
+    }
+    if let Some(raw) = params.extensions {
+        match serde_json::from_str(&raw) {
+            Ok(extensions) => request.extensions = extensions,
+            Err(_) => return bad_request("the extensions parameter must be a JSON object"),
+        }
+    }
     execute(state, media, request, Method::Get).await
+}
+
+/// Parses a POST body: a JSON object with a string `query` (the spec's required member).
+fn parse_post_body(bytes: &[u8]) -> Result<Request, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON ({e})"))?;
+    if !value.get("query").is_some_and(serde_json::Value::is_string) {
+        return Err("the body must be a JSON object with a string member `query`".to_owned());
+    }
+    serde_json::from_value(value).map_err(|e| format!("the body is not a GraphQL request ({e})"))
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]
@@ -77,9 +107,10 @@ async fn execute(state: HttpState, media: ResponseMedia, mut request: Request, m
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let request = request.data(Loaders::new(&state.db));
-    let mut response = state.schema.execute(request).await;
+    let (loaders, batches) = Loaders::new(&state.db);
+    let mut response = batches.run(state.schema.execute(request.data(loaders))).await;
     finish_errors(&mut response.errors);
+    null_failed_fields(&mut response.data, &response.errors);
     graphql_response(media, response)
 }
 
@@ -113,7 +144,12 @@ fn graphql_response(media: ResponseMedia, response: GqlResponse) -> Response {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "cannot serialize a GraphQL response");
-            return request_failure(media, StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal.as_str(), "internal server error");
+            return request_failure(
+                media,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::Internal.as_str(),
+                "internal server error",
+            );
         }
     };
     let status = match media {
@@ -144,6 +180,10 @@ fn not_acceptable() -> Response {
         "message": "this endpoint answers with application/graphql-response+json or application/json",
         "extensions": { "code": "BAD_REQUEST" }
     }] });
-    (StatusCode::NOT_ACCEPTABLE, [(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"))], body.to_string())
+    (
+        StatusCode::NOT_ACCEPTABLE,
+        [(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"))],
+        body.to_string(),
+    )
         .into_response()
 }

@@ -34,10 +34,8 @@ pub fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
     for range in accept.split(',') {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let quality = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+        let quality =
+            parts.filter_map(|p| p.trim().strip_prefix("q=")).find_map(|q| q.trim().parse::<f32>().ok()).unwrap_or(1.0);
         if quality <= 0.0 {
             continue;
         }
@@ -49,7 +47,9 @@ pub fn negotiate(headers: &HeaderMap) -> Option<ResponseMedia> {
         // Higher quality wins; on a tie the GraphQL media type wins, as the spec prefers it.
         let better = match best {
             None => true,
-            Some((current, q)) => quality > q || (quality == q && candidate == ResponseMedia::GraphqlResponseJson && current != candidate),
+            Some((current, q)) => {
+                quality > q || (quality == q && candidate == ResponseMedia::GraphqlResponseJson && current != candidate)
+            }
         };
         if better {
             best = Some((candidate, quality));
@@ -82,8 +82,14 @@ mod tests {
     fn negotiates_by_quality_and_prefers_graphql_response_json() {
         assert_eq!(negotiate(&HeaderMap::new()), Some(ResponseMedia::Json));
         assert_eq!(accept("application/json"), Some(ResponseMedia::Json));
-        assert_eq!(accept("application/graphql-response+json, application/json;q=0.9"), Some(ResponseMedia::GraphqlResponseJson));
-        assert_eq!(accept("application/json, application/graphql-response+json"), Some(ResponseMedia::GraphqlResponseJson));
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9"),
+            Some(ResponseMedia::GraphqlResponseJson)
+        );
+        assert_eq!(
+            accept("application/json, application/graphql-response+json"),
+            Some(ResponseMedia::GraphqlResponseJson)
+        );
         assert_eq!(accept("application/json;q=1, application/graphql-response+json;q=0.5"), Some(ResponseMedia::Json));
         assert_eq!(accept("*/*"), Some(ResponseMedia::Json));
         assert_eq!(accept("text/html"), None);

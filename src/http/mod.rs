@@ -18,10 +18,7 @@ pub struct HttpState {
 }
 
 pub fn router(state: HttpState) -> Router {
-    Router::new()
-        .route("/", get(graphiql))
-        .route("/graphql", get(graphql::get).post(graphql::post))
-        .with_state(state)
+    Router::new().route("/", get(graphiql)).route("/graphql", get(graphql::get).post(graphql::post)).with_state(state)
 }
 
 /// GraphiQL, the in-browser IDE, talking to `/graphql`.

@@ -33,24 +33,34 @@ pub struct Generator {
     next_feedback: i64,
 }
 
-const FIRST_NAMES: &[&str] =
-    &["Ada", "Ben", "Chloe", "Diego", "Emma", "Farah", "Gustav", "Hana", "Ivan", "Julia", "Kenji", "Lea", "Mateo", "Nora", "Omar", "Priya"];
-const LAST_NAMES: &[&str] =
-    &["Almeida", "Berg", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Kowalski", "Lopez", "Meyer", "Novak"];
+const FIRST_NAMES: &[&str] = &[
+    "Ada", "Ben", "Chloe", "Diego", "Emma", "Farah", "Gustav", "Hana", "Ivan", "Julia", "Kenji", "Lea", "Mateo",
+    "Nora", "Omar", "Priya",
+];
+const LAST_NAMES: &[&str] = &[
+    "Almeida", "Berg", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Kowalski", "Lopez",
+    "Meyer", "Novak",
+];
 const SEGMENTS: &[(&str, f64)] = &[("consumer", 0.70), ("smb", 0.22), ("enterprise", 0.08)];
 const REGIONS: &[(&str, f64)] = &[("EMEA", 0.38), ("NA", 0.32), ("APAC", 0.20), ("LATAM", 0.10)];
-const GOOD_COMMENTS: &[&str] =
-    &["Fast and friendly, thank you!", "Everything arrived as promised.", "Great support, solved in minutes.", "Love the product."];
+const GOOD_COMMENTS: &[&str] = &[
+    "Fast and friendly, thank you!",
+    "Everything arrived as promised.",
+    "Great support, solved in minutes.",
+    "Love the product.",
+];
 const BAD_COMMENTS: &[&str] =
     &["Took far too long.", "Nobody answered my question.", "The parcel was damaged.", "Refund still not processed."];
 
 fn currency_for(region: &str, rng: &mut Rng) -> &'static str {
-    match region {
-        "EMEA" => *rng.weighted(&[("EUR", 0.8), ("GBP", 0.2)]),
-        "NA" => "USD",
-        "APAC" => *rng.weighted(&[("JPY", 0.6), ("AUD", 0.4)]),
-        _ => *rng.weighted(&[("BRL", 0.7), ("USD", 0.3)]),
-    }
+    let options: &[(&'static str, f64)] = match region {
+        "EMEA" => &[("EUR", 0.8), ("GBP", 0.2)],
+        "NA" => &[("USD", 1.0)],
+        "APAC" => &[("JPY", 0.6), ("AUD", 0.4)],
+        _ => &[("BRL", 0.7), ("USD", 0.3)],
+    };
+    let &currency = rng.weighted(options);
+    currency
 }
 
 /// How good a touchpoint of this kind usually feels (0..1).
@@ -186,14 +196,19 @@ impl Generator {
         } else if age < Duration::days(7) {
             OrderStatus::Fulfilled
         } else {
-            *self.rng.weighted(&[(OrderStatus::Delivered, 0.90), (OrderStatus::Cancelled, 0.04), (OrderStatus::Returned, 0.06)])
+            *self.rng.weighted(&[
+                (OrderStatus::Delivered, 0.90),
+                (OrderStatus::Cancelled, 0.04),
+                (OrderStatus::Returned, 0.06),
+            ])
         };
         let major = match segment {
             "enterprise" => 1200.0,
             "smb" => 250.0,
             _ => 60.0,
         } * (self.rng.normal() * 0.5).exp();
-        let total_amount_minor = if currency == "JPY" { (major * 150.0).round() as i64 } else { (major * 100.0).round() as i64 };
+        let total_amount_minor =
+            if currency == "JPY" { (major * 150.0).round() as i64 } else { (major * 100.0).round() as i64 };
         bundle.orders.push(order::Model {
             id,
             external_id: format!("O{}-{id:07}", self.seed),
@@ -219,7 +234,11 @@ impl Generator {
                 plan.push((Onboarding, *self.rng.weighted(&[(Email, 0.5), (Web, 0.5)]), 7 * 86_400));
             }
             if self.rng.chance(0.25) {
-                plan.push((ProductUsage, *self.rng.weighted(&[(Web, 0.5), (MobileApp, 0.5)]), self.rng.range(14 * 86_400, 30 * 86_400)));
+                plan.push((
+                    ProductUsage,
+                    *self.rng.weighted(&[(Web, 0.5), (MobileApp, 0.5)]),
+                    self.rng.range(14 * 86_400, 30 * 86_400),
+                ));
             }
             if self.rng.chance(0.35) {
                 plan.push((ReviewRequest, Email, 10 * 86_400));
@@ -233,10 +252,18 @@ impl Generator {
             plan.push((Support, channel, self.rng.range(5 * 86_400, 20 * 86_400)));
         }
         if status == OrderStatus::Returned {
-            plan.push((Return, *self.rng.weighted(&[(InStore, 0.4), (Web, 0.6)]), self.rng.range(10 * 86_400, 20 * 86_400)));
+            plan.push((
+                Return,
+                *self.rng.weighted(&[(InStore, 0.4), (Web, 0.6)]),
+                self.rng.range(10 * 86_400, 20 * 86_400),
+            ));
         }
         if !first_order && self.rng.chance(0.1) {
-            plan.push((LoyaltyProgram, *self.rng.weighted(&[(Email, 0.5), (MobileApp, 0.5)]), self.rng.range(86_400, 40 * 86_400)));
+            plan.push((
+                LoyaltyProgram,
+                *self.rng.weighted(&[(Email, 0.5), (MobileApp, 0.5)]),
+                self.rng.range(86_400, 40 * 86_400),
+            ));
         }
         plan.sort_by_key(|(_, _, offset)| *offset);
 

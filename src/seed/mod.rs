@@ -6,8 +6,8 @@ mod writer;
 
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
 
-pub use generator::span;
 use generator::Generator;
+pub use generator::span;
 use writer::{Writer, advance_id_sequences};
 
 use crate::error::{AppError, AppResult};

@@ -174,7 +174,11 @@ pub struct Page<M> {
 
 impl<M> Page<M> {
     fn empty(page: &PageRequest) -> Self {
-        Page { items: Vec::new(), has_next_page: page.backward && page.before.is_some(), has_previous_page: !page.backward && page.after.is_some() }
+        Page {
+            items: Vec::new(),
+            has_next_page: page.backward && page.before.is_some(),
+            has_previous_page: !page.backward && page.after.is_some(),
+        }
     }
 
     /// Builds the page from up to `limit + 1` rows fetched in scan order.
@@ -191,7 +195,11 @@ impl<M> Page<M> {
 }
 
 /// Restricts `select` to the rows between the cursors and orders it in scan order.
-fn keyset<E: Pageable, F: SortField<Entity = E>>(select: Select<E>, sort: Sort<F>, page: &PageRequest) -> (Select<E>, SortDirection) {
+fn keyset<E: Pageable, F: SortField<Entity = E>>(
+    select: Select<E>,
+    sort: Sort<F>,
+    page: &PageRequest,
+) -> (Select<E>, SortDirection) {
     let col = sort.field.column();
     let id = E::id_column();
     let beyond = |cursor: &Cursor, forward: bool| {
@@ -215,7 +223,12 @@ fn keyset<E: Pageable, F: SortField<Entity = E>>(select: Select<E>, sort: Sort<F
 }
 
 /// Fetches one page of a root connection in one statement.
-pub async fn fetch_page<E, F>(db: &impl ConnectionTrait, select: Select<E>, sort: Sort<F>, page: &PageRequest) -> AppResult<Page<E::Model>>
+pub async fn fetch_page<E, F>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    sort: Sort<F>,
+    page: &PageRequest,
+) -> AppResult<Page<E::Model>>
 where
     E: Pageable,
     F: SortField<Entity = E>,
@@ -270,9 +283,11 @@ where
         window
             .order_by(sort.field.column().as_column_ref(), scan.order())
             .order_by(E::id_column().as_column_ref(), scan.order());
-        inner
-            .expr_as(parent.expr(), Alias::new("parent_key"))
-            .expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("row_in_parent"));
+        inner.expr_as(parent.expr(), Alias::new("parent_key")).expr_window_as(
+            Expr::cust("ROW_NUMBER()"),
+            window,
+            Alias::new("row_in_parent"),
+        );
         let outer = Query::select()
             .column(Asterisk)
             .from_subquery(inner, Alias::new("ranked"))

@@ -161,7 +161,9 @@ fn from_buckets_or_table(select: &mut SelectStatement, buckets: Option<&[Bucket]
                 table,
                 Cond::all().add(time.clone().gte(start)).add(time.lt(end)),
             );
-            select.expr_as(col(B, Alias::new("column1")), Alias::new("g_bucket")).add_group_by([col(B, Alias::new("column1"))]);
+            select
+                .expr_as(col(B, Alias::new("column1")), Alias::new("g_bucket"))
+                .add_group_by([col(B, Alias::new("column1"))]);
         }
         _ => {
             select.from(table);
@@ -288,7 +290,10 @@ fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
 }
 
 /// Runs both statements and merges them per group. Groups with surveys but no answers are included.
-pub async fn satisfaction_counts(db: &impl ConnectionTrait, query: &SatisfactionQuery) -> AppResult<BTreeMap<GroupKey, GroupCounts>> {
+pub async fn satisfaction_counts(
+    db: &impl ConnectionTrait,
+    query: &SatisfactionQuery,
+) -> AppResult<BTreeMap<GroupKey, GroupCounts>> {
     let mut groups: BTreeMap<GroupKey, GroupCounts> = BTreeMap::new();
     if query.buckets.as_ref().is_some_and(|b| b.is_empty()) {
         return Ok(groups);

@@ -11,7 +11,11 @@ fn run(args: &[&str], database_url: &str) -> (bool, String, String) {
         .env("CUSTOMER_INSIGHTS_LOG", "warn")
         .output()
         .expect("run the binary");
-    (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -61,7 +65,9 @@ async fn seeding_is_deterministic() {
         assert!(ok, "{stderr}");
         let db = sea_orm::Database::connect(&database.url).await.unwrap();
         let rows = feedback::Entity::find().order_by_asc(feedback::Column::ExternalId).all(&db).await.unwrap();
-        snapshots.push(rows.into_iter().map(|f| (f.external_id, f.metric, f.score, f.submitted_at, f.comment)).collect::<Vec<_>>());
+        snapshots.push(
+            rows.into_iter().map(|f| (f.external_id, f.metric, f.score, f.submitted_at, f.comment)).collect::<Vec<_>>(),
+        );
         db.close().await.unwrap();
     }
     assert!(!snapshots[0].is_empty());

@@ -8,8 +8,11 @@ use crate::helpers::{TestApp, code, spawn_seeded_app};
 
 /// Walks a root connection page by page, forwards (`first/after`) or backwards (`last/before`).
 async fn walk(app: &TestApp, field: &str, order_by: &str, selection: &str, backward: bool) -> Vec<Value> {
-    let (size_arg, cursor_arg, more, next_cursor) =
-        if backward { ("last", "before", "hasPreviousPage", "startCursor") } else { ("first", "after", "hasNextPage", "endCursor") };
+    let (size_arg, cursor_arg, more, next_cursor) = if backward {
+        ("last", "before", "hasPreviousPage", "startCursor")
+    } else {
+        ("first", "after", "hasNextPage", "endCursor")
+    };
     let query = format!(
         "query($cursor: String) {{ {field}({size_arg}: 7, {cursor_arg}: $cursor, orderBy: {order_by}) {{
             nodes {{ {selection} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} totalCount }} }}"
@@ -55,7 +58,7 @@ async fn ties_in_the_sort_column_are_broken_by_id() {
     let app = spawn_seeded_app(30).await;
     let mut orders = order::Entity::find().all(&app.db).await.unwrap();
     // Amounts repeat across orders, so this order relies on the id tie-breaker.
-    orders.sort_by(|a, b| (b.total_amount_minor, b.id).cmp(&(a.total_amount_minor, a.id)));
+    orders.sort_by_key(|o| std::cmp::Reverse((o.total_amount_minor, o.id)));
     let expected: Vec<Value> = orders.iter().map(|o| json!({ "externalId": o.external_id })).collect();
     let walked = walk(&app, "orders", "{ field: TOTAL_AMOUNT, direction: DESC }", "externalId", false).await;
     assert_eq!(walked, expected);
@@ -77,8 +80,13 @@ async fn page_info_and_total_count_describe_the_whole_list() {
     let default_size = app.query("{ orders { nodes { id } } }", json!({})).await;
     assert_eq!(default_size["orders"]["nodes"].as_array().unwrap().len(), 20);
 
-    let empty = app.query("{ customers(first: 0) { nodes { id } pageInfo { startCursor endCursor } totalCount } }", json!({})).await;
-    assert_eq!(empty["customers"], json!({ "nodes": [], "pageInfo": { "startCursor": null, "endCursor": null }, "totalCount": 12 }));
+    let empty = app
+        .query("{ customers(first: 0) { nodes { id } pageInfo { startCursor endCursor } totalCount } }", json!({}))
+        .await;
+    assert_eq!(
+        empty["customers"],
+        json!({ "nodes": [], "pageInfo": { "startCursor": null, "endCursor": null }, "totalCount": 12 })
+    );
 }
 
 #[tokio::test]

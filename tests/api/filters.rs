@@ -12,7 +12,7 @@ use crate::helpers::{TestApp, code, spawn_seeded_app};
 /// The external ids of every row of a root connection matching `filter`, in default order.
 async fn external_ids(app: &TestApp, field: &str, filter: Value) -> Vec<String> {
     let query = format!(
-        "query($filter: {}Input, $after: String) {{ {field}(first: 100, after: $after, filter: $filter) {{
+        "query($filter: {}, $after: String) {{ {field}(first: 100, after: $after, filter: $filter) {{
             nodes {{ externalId }} pageInfo {{ hasNextPage endCursor }} totalCount }} }}",
         filter_type(field)
     );
@@ -21,9 +21,15 @@ async fn external_ids(app: &TestApp, field: &str, filter: Value) -> Vec<String> 
     loop {
         let data = app.query(&query, json!({ "filter": filter, "after": after })).await;
         let connection = &data[field];
-        ids.extend(connection["nodes"].as_array().unwrap().iter().map(|n| n["externalId"].as_str().unwrap().to_owned()));
+        ids.extend(
+            connection["nodes"].as_array().unwrap().iter().map(|n| n["externalId"].as_str().unwrap().to_owned()),
+        );
         if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
-            assert_eq!(connection["totalCount"].as_u64().unwrap() as usize, ids.len(), "totalCount of {field} {filter}");
+            assert_eq!(
+                connection["totalCount"].as_u64().unwrap() as usize,
+                ids.len(),
+                "totalCount of {field} {filter}"
+            );
             return ids;
         }
         after = connection["pageInfo"]["endCursor"].clone();
@@ -32,10 +38,10 @@ async fn external_ids(app: &TestApp, field: &str, filter: Value) -> Vec<String> 
 
 fn filter_type(field: &str) -> &'static str {
     match field {
-        "customers" => "CustomerFilter",
-        "orders" => "OrderFilter",
-        "touchpoints" => "TouchpointFilter",
-        _ => "FeedbackFilter",
+        "customers" => "CustomerFilterInput",
+        "orders" => "OrderFilterInput",
+        "touchpoints" => "TouchpointFilterInput",
+        _ => "FeedbackFilterInput",
     }
 }
 
@@ -106,8 +112,11 @@ async fn touchpoint_filters_match_an_independent_computation() {
     let filter = json!({ "kind": ["DELIVERY", "SUPPORT"], "surveySent": true, "occurredAt": { "from": "2024-09-01T00:00:00Z" } });
     assert_eq!(sorted(external_ids(&app, "touchpoints", filter).await), sorted(expected));
 
-    let by_channel: Vec<String> =
-        touchpoints.iter().filter(|t| t.channel == entity::Channel::Sms && t.survey_sent_at.is_none()).map(|t| t.external_id.clone()).collect();
+    let by_channel: Vec<String> = touchpoints
+        .iter()
+        .filter(|t| t.channel == entity::Channel::Sms && t.survey_sent_at.is_none())
+        .map(|t| t.external_id.clone())
+        .collect();
     let filter = json!({ "channel": ["SMS"], "surveySent": false });
     assert_eq!(sorted(external_ids(&app, "touchpoints", filter).await), sorted(by_channel));
 }
@@ -125,7 +134,10 @@ async fn feedback_filters_match_an_independent_computation() {
         .map(|f| f.external_id.clone())
         .collect();
     assert!(!detractors.is_empty());
-    assert_eq!(sorted(external_ids(&app, "feedbacks", json!({ "npsCategory": ["DETRACTOR"] })).await), sorted(detractors));
+    assert_eq!(
+        sorted(external_ids(&app, "feedbacks", json!({ "npsCategory": ["DETRACTOR"] })).await),
+        sorted(detractors)
+    );
 
     let passives_or_promoters: HashSet<String> = answers
         .iter()
@@ -140,7 +152,11 @@ async fn feedback_filters_match_an_independent_computation() {
         .iter()
         .filter(|f| matches!(f.metric, SurveyMetric::Csat | SurveyMetric::Ces))
         .filter(|f| (2..=4).contains(&f.score))
-        .filter(|f| f.touchpoint_id.and_then(|t| kinds.get(&t)).is_some_and(|k| matches!(k, TouchpointKind::Delivery | TouchpointKind::Support)))
+        .filter(|f| {
+            f.touchpoint_id
+                .and_then(|t| kinds.get(&t))
+                .is_some_and(|k| matches!(k, TouchpointKind::Delivery | TouchpointKind::Support))
+        })
         .filter(|f| f.comment.as_deref().is_some_and(|c| !c.is_empty()))
         .filter(|f| f.submitted_at < at(2026, 1))
         .map(|f| f.external_id.clone())
@@ -160,8 +176,14 @@ async fn feedback_filters_match_an_independent_computation() {
 async fn invalid_filters_name_the_field() {
     let app = spawn_seeded_app(2).await;
     let cases = [
-        ("{ orders(filter: { placedAt: { from: \"2026-01-02T00:00:00Z\", to: \"2026-01-01T00:00:00Z\" } }) { totalCount } }", "filter.placedAt: from must not be after to"),
-        ("{ feedbacks(filter: { score: { min: 5, max: 1 } }) { totalCount } }", "filter.score: min must not be greater than max"),
+        (
+            "{ orders(filter: { placedAt: { from: \"2026-01-02T00:00:00Z\", to: \"2026-01-01T00:00:00Z\" } }) { totalCount } }",
+            "filter.placedAt: from must not be after to",
+        ),
+        (
+            "{ feedbacks(filter: { score: { min: 5, max: 1 } }) { totalCount } }",
+            "filter.score: min must not be greater than max",
+        ),
     ];
     for (query, message) in cases {
         let error = app.query_error(query, json!({})).await;
@@ -169,16 +191,40 @@ async fn invalid_filters_name_the_field() {
         assert_eq!(error["message"], message);
     }
     let long = "x".repeat(300);
-    let error = app.query_error("query($s: String!) { customers(filter: { segment: [\"a\", $s] }) { totalCount } }", json!({ "s": long })).await;
+    let error = app
+        .query_error(
+            "query($s: String!) { customers(filter: { segment: [\"a\", $s] }) { totalCount } }",
+            json!({ "s": long }),
+        )
+        .await;
     assert_eq!(error["extensions"]["field"], "filter.segment[1]");
 
-    // Wrong enum values and malformed timestamps are refused before execution.
-    for query in [
-        "{ orders(filter: { status: [SHIPPED] }) { totalCount } }",
-        "{ orders(filter: { placedAt: { from: \"yesterday\" } }) { totalCount } }",
-        "{ orders(filter: { currency: [\"EURO\"] }) { totalCount } }",
-    ] {
+    // Unknown enum values fail validation; malformed scalar literals fail argument coercion with a path.
+    let cases = [
+        ("{ orders(filter: { status: [SHIPPED] }) { totalCount } }", "GRAPHQL_VALIDATION_FAILED", "SHIPPED"),
+        (
+            "{ orders(filter: { placedAt: { from: \"yesterday\" } }) { totalCount } }",
+            "BAD_USER_INPUT",
+            "'yesterday' is not an RFC 3339 timestamp",
+        ),
+        (
+            "{ orders(filter: { currency: [\"EURO\"] }) { totalCount } }",
+            "BAD_USER_INPUT",
+            "'EURO' is not an ISO 4217 currency code",
+        ),
+    ];
+    for (query, expected_code, message) in cases {
         let error = app.query_error(query, json!({})).await;
-        assert_eq!(code(&error), "GRAPHQL_VALIDATION_FAILED", "{query}: {error}");
+        assert_eq!(code(&error), expected_code, "{query}: {error}");
+        assert!(error["message"].as_str().unwrap().contains(message), "{error}");
     }
+    // The same through variables: the field fails with the coercion error, naming the value.
+    let error = app
+        .query_error(
+            "query($f: OrderFilterInput) { orders(filter: $f) { totalCount } }",
+            json!({ "f": { "placedAt": { "to": "2026-13-01" } } }),
+        )
+        .await;
+    assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+    assert!(error["message"].as_str().unwrap().contains("'2026-13-01' is not an RFC 3339 timestamp"), "{error}");
 }

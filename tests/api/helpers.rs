@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use customer_insights::db::{DatabaseOptions, StatementCounter, connect, migrate_up};
 use customer_insights::seed::{SeedOptions, seed};
 use customer_insights::startup::{Application, ServeConfig};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use serde_json::{Value, json};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -40,10 +40,6 @@ impl TestDatabase {
         let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL ends with /DATABASE");
         TestDatabase { url: format!("{base}/{name}"), _dir: None, postgres_admin: Some((admin_url, name)) }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        self.postgres_admin.is_some()
-    }
 }
 
 impl Drop for TestDatabase {
@@ -67,19 +63,23 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
-    pub database: TestDatabase,
+    /// Dropped with the app: removes the test database.
+    _database: TestDatabase,
 }
 
 /// Starts the application on an empty, migrated database.
 pub async fn spawn_app() -> TestApp {
     let database = TestDatabase::create().await;
     let (db, statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
+    // A run asked for PostgreSQL must really run on it, never quietly on SQLite.
+    let expected = if database.postgres_admin.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite };
+    assert_eq!(db.get_database_backend(), expected);
     migrate_up(&db).await.expect("migrate");
     let config = ServeConfig { listen: "127.0.0.1:0".into(), max_body_bytes: MAX_BODY_BYTES };
     let app = Application::build(db.clone(), &config).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, client: reqwest::Client::new(), db, statements, database }
+    TestApp { address, client: reqwest::Client::new(), db, statements, _database: database }
 }
 
 /// Starts the application on a database seeded with `customers` synthetic customers.

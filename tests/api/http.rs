@@ -12,16 +12,8 @@ async fn post_and_get_answer_the_same_query() {
     let app = spawn_app().await;
     let query = "{ customers(first: 1) { totalCount } }";
     let posted = app.post(query, json!({})).await;
-    let got: Value = app
-        .client
-        .get(app.graphql_url())
-        .query(&[("query", query)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value =
+        app.client.get(app.graphql_url()).query(&[("query", query)]).send().await.unwrap().json().await.unwrap();
     assert_eq!(posted, json!({ "data": { "customers": { "totalCount": 0 } } }));
     assert_eq!(got, posted);
 }
@@ -47,7 +39,8 @@ async fn get_passes_variables_and_operation_name() {
 #[tokio::test]
 async fn mutations_over_get_are_refused_with_405() {
     let app = spawn_app().await;
-    let response = app.client.get(app.graphql_url()).query(&[("query", "mutation { __typename }")]).send().await.unwrap();
+    let response =
+        app.client.get(app.graphql_url()).query(&[("query", "mutation { __typename }")]).send().await.unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");
 }

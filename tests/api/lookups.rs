@@ -19,11 +19,17 @@ async fn every_type_is_found_by_external_id_and_again_by_node_id() {
         ("touchpoint", "Touchpoint", touchpoint.external_id),
         ("feedback", "Feedback", feedback.external_id),
     ] {
-        let data = app.query(&format!("query($x: String) {{ {field}(externalId: $x) {{ id externalId }} }}"), json!({ "x": external_id })).await;
+        let data = app
+            .query(
+                &format!("query($x: String) {{ {field}(externalId: $x) {{ id externalId }} }}"),
+                json!({ "x": external_id }),
+            )
+            .await;
         assert_eq!(data[field]["externalId"], json!(external_id));
         let id = data[field]["id"].clone();
 
-        let by_id = app.query(&format!("query($id: ID) {{ {field}(id: $id) {{ externalId }} }}"), json!({ "id": id })).await;
+        let by_id =
+            app.query(&format!("query($id: ID) {{ {field}(id: $id) {{ externalId }} }}"), json!({ "id": id })).await;
         assert_eq!(by_id[field]["externalId"], json!(external_id));
 
         let node = app.query("query($id: ID!) { node(id: $id) { __typename id } }", json!({ "id": id })).await;
@@ -57,14 +63,17 @@ async fn nodes_keeps_order_and_returns_null_for_missing_rows() {
 #[tokio::test]
 async fn unknown_external_ids_give_null_not_an_error() {
     let app = spawn_seeded_app(3).await;
-    let data = app.query("{ customer(externalId: \"nope\") { id } order(externalId: \"' OR 1=1 --\") { id } }", json!({})).await;
+    let data = app
+        .query("{ customer(externalId: \"nope\") { id } order(externalId: \"' OR 1=1 --\") { id } }", json!({}))
+        .await;
     assert_eq!(data, json!({ "customer": null, "order": null }));
 }
 
 #[tokio::test]
 async fn invalid_or_mismatched_ids_are_bad_user_input() {
     let app = spawn_seeded_app(3).await;
-    let order_id = app.query("{ orders(first: 1) { nodes { id } } }", json!({})).await["orders"]["nodes"][0]["id"].clone();
+    let order_id =
+        app.query("{ orders(first: 1) { nodes { id } } }", json!({})).await["orders"]["nodes"][0]["id"].clone();
 
     let mismatch = app.query_error("query($id: ID) { customer(id: $id) { id } }", json!({ "id": order_id })).await;
     assert_eq!(code(&mismatch), "BAD_USER_INPUT");
@@ -95,7 +104,10 @@ async fn money_is_exact_decimal_with_currency_and_timestamps_are_utc() {
     let euro = orders.iter().find(|o| o.currency == "EUR").expect("seed has EUR orders");
     for order in [Some(euro), yen].into_iter().flatten() {
         let data = app
-            .query("query($x: String) { order(externalId: $x) { totalAmount { amount currency } placedAt } }", json!({ "x": order.external_id }))
+            .query(
+                "query($x: String) { order(externalId: $x) { totalAmount { amount currency } placedAt } }",
+                json!({ "x": order.external_id }),
+            )
             .await;
         let digits = if order.currency == "JPY" { 0 } else { 2 };
         let expected = if digits == 0 {

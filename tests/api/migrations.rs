@@ -55,6 +55,9 @@ async fn the_database_itself_rejects_scores_outside_the_scale_and_duplicate_exte
         assert!(answer(&format!("{metric:?}-high"), customer.id, metric, max + 1).insert(&app.db).await.is_err());
     }
     assert!(new_customer("C-1").insert(&app.db).await.is_err(), "external ids are unique");
-    assert!(answer("F-orphan", customer.id + 1000, SurveyMetric::Nps, 5).insert(&app.db).await.is_err(), "foreign keys hold");
+    assert!(
+        answer("F-orphan", customer.id + 1000, SurveyMetric::Nps, 5).insert(&app.db).await.is_err(),
+        "foreign keys hold"
+    );
     assert_eq!(feedback::Entity::find().count(&app.db).await.unwrap(), 6);
 }
