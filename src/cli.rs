@@ -57,7 +57,7 @@ pub struct ServeArgs {
     #[arg(long, env = "CUSTOMER_INSIGHTS_DEMO")]
     pub demo: bool,
     /// How many customers the demo data has.
-    #[arg(long, env = "CUSTOMER_INSIGHTS_DEMO_CUSTOMERS", default_value_t = 500)]
+    #[arg(long, env = "CUSTOMER_INSIGHTS_DEMO_CUSTOMERS", default_value_t = 2000)]
     pub demo_customers: u32,
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_BODY_BYTES", default_value_t = 1_048_576)]

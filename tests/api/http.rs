@@ -203,3 +203,16 @@ async fn introspection_works() {
         assert!(fields.contains(&expected), "{fields:?}");
     }
 }
+
+#[tokio::test]
+async fn response_fields_keep_the_order_of_the_query() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.graphql_url())
+        .json(&json!({ "query": "{ zeta: __typename alpha: __typename middle: __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.text().await.unwrap(), r#"{"data":{"zeta":"Query","alpha":"Query","middle":"Query"}}"#);
+}
