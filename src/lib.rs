@@ -21,3 +21,5 @@ pub mod seed;
 pub mod services;
 /// Building and running the application.
 pub mod startup;
+/// The pure metric math: histograms in, statistics out.
+pub mod stats;
