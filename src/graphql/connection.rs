@@ -191,6 +191,27 @@ where
     Ok(build::<E, N>(loaded.page, args.sort, wrap, total))
 }
 
+/// The first `first` children of a parent in `sort` order, through the page loader (batched like any
+/// nested connection), for fields that show a few children without paging them.
+pub async fn child_rows<E>(
+    ctx: &Context<'_>,
+    parent_id: i64,
+    parent: E::Parent,
+    filter: E::Filter,
+    sort: Sort<E::Sort>,
+    first: i32,
+) -> AppResult<Vec<E::Model>>
+where
+    E: Listing,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+    Loaders: LoadersOf<E>,
+{
+    let page = PageRequest::parse(PageArgs { first: Some(first), ..Default::default() }, sort)?;
+    let query = ChildQuery { parent, filter, sort, page, with_total: false };
+    let loaded = loaders(ctx)?.of().pages.load_one(ChildKey::new(parent_id, Arc::new(query))).await.map_err(unshare)?;
+    Ok(loaded.map(|l| l.page.items).unwrap_or_default())
+}
+
 /// Loads one row by primary key through the request's DataLoader.
 pub async fn load_by_id<E>(ctx: &Context<'_>, id: i64) -> AppResult<Option<E::Model>>
 where

@@ -5,14 +5,15 @@ use entity::customer::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection};
-use crate::graphql::feedback::Feedback;
+use crate::graphql::enums::{NpsCategory, SurveyMetric};
+use crate::graphql::feedback::{Feedback, latest_answer};
 use crate::graphql::inputs::{
     FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy,
 };
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
-use crate::services::feedback::FeedbackParent;
+use crate::services::feedback::{FeedbackParent, NpsCategory as DomainNpsCategory};
 use crate::services::orders::OrderParent;
 use crate::services::pagination::PageArgs;
 use crate::services::touchpoints::TouchpointParent;
@@ -60,6 +61,22 @@ impl Customer {
     /// When the customer was created in the source system.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
+    }
+
+    /// The customer's latest answer to a survey metric; null if they never answered it.
+    async fn latest_feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The survey metric.")] metric: SurveyMetric,
+    ) -> Result<Option<Feedback>> {
+        Ok(latest_answer(ctx, self.0.id, metric.into()).await?.map(Feedback))
+    }
+
+    /// The NPS category of the customer's latest NPS answer (promoter 9-10, passive 7-8, detractor 0-6);
+    /// null if they never answered an NPS survey.
+    async fn nps_category(&self, ctx: &Context<'_>) -> Result<Option<NpsCategory>> {
+        let latest = latest_answer(ctx, self.0.id, entity::SurveyMetric::Nps).await?;
+        Ok(latest.map(|answer| DomainNpsCategory::of_score(answer.score).into()))
     }
 
     /// The customer's orders.

@@ -5,15 +5,41 @@ use entity::SurveyMetric as DbSurveyMetric;
 use entity::feedback::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
-use crate::graphql::connection::{ConnectionNode, load_by_id};
+use crate::error::AppResult;
+use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{NpsCategory, SurveyMetric};
+use crate::graphql::insights::SatisfactionCategory;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::feedback::NpsCategory as DomainNpsCategory;
+use crate::services::feedback::{FeedbackFilter, FeedbackParent, FeedbackSort};
+use crate::services::pagination::{Sort, SortDirection};
+use crate::stats::satisfaction::Category;
+
+/// The category of one answer.
+pub fn answer_category(answer: &Model) -> Option<SatisfactionCategory> {
+    let metric = crate::services::satisfaction::stats_metric(answer.metric);
+    Category::of_score(metric, answer.score).map(crate::graphql::insights::category)
+}
 
 pub struct Feedback(pub Model);
+
+/// Up to 100 answers of a parent, oldest first, through the batched page loader.
+pub async fn answers_of(ctx: &Context<'_>, parent_id: i64, parent: FeedbackParent) -> AppResult<Vec<Model>> {
+    let sort = Sort { field: FeedbackSort::SubmittedAt, direction: SortDirection::Asc };
+    child_rows::<entity::feedback::Entity>(ctx, parent_id, parent, FeedbackFilter::default(), sort, 100).await
+}
+
+/// The latest answer of a customer to one metric, through the batched page loader.
+pub async fn latest_answer(ctx: &Context<'_>, customer_id: i64, metric: DbSurveyMetric) -> AppResult<Option<Model>> {
+    let filter = FeedbackFilter { metrics: Some(vec![metric]), ..Default::default() };
+    let sort = Sort { field: FeedbackSort::SubmittedAt, direction: SortDirection::Desc };
+    let rows =
+        child_rows::<entity::feedback::Entity>(ctx, customer_id, FeedbackParent::Customer, filter, sort, 1).await?;
+    Ok(rows.into_iter().next())
+}
 
 impl ConnectionNode for Feedback {
     const CONNECTION: &'static str = "FeedbackConnection";
@@ -65,6 +91,12 @@ impl Feedback {
     /// For NPS answers, the category: promoter (9-10), passive (7-8) or detractor (0-6); null otherwise.
     async fn nps_category(&self) -> Option<NpsCategory> {
         (self.0.metric == DbSurveyMetric::Nps).then(|| DomainNpsCategory::of_score(self.0.score).into())
+    }
+
+    /// The answer's category: promoter / passive / detractor (NPS 9-10 / 7-8 / 0-6), satisfied or not
+    /// (CSAT 4-5 / 1-3), easy or not (CES 5-7 / 1-4).
+    async fn category(&self) -> Option<SatisfactionCategory> {
+        answer_category(&self.0)
     }
 
     /// The free-text comment, if any. Personal data.

@@ -5,6 +5,7 @@ pub mod customers;
 pub mod enums;
 pub mod feedback;
 pub mod inputs;
+pub mod insights;
 pub mod node;
 pub mod orders;
 pub mod query;

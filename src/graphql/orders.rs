@@ -7,8 +7,9 @@ use crate::domain::ids::{GlobalId, NodeType};
 use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, load_by_id};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::OrderStatus;
-use crate::graphql::feedback::Feedback;
+use crate::graphql::feedback::{Feedback, answer_category, answers_of};
 use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy, TouchpointFilterInput, TouchpointOrderBy};
+use crate::graphql::insights::SatisfactionCategory;
 use crate::graphql::scalars::{DateTime, Money};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::feedback::FeedbackParent;
@@ -53,6 +54,12 @@ impl Order {
     /// The order total, exact, in the order's currency.
     async fn total_amount(&self) -> Money {
         Money::from_minor(self.0.total_amount_minor, &self.0.currency)
+    }
+
+    /// The categories of the answers given at this order's touchpoints (at most 100), oldest first.
+    async fn feedback_categories(&self, ctx: &Context<'_>) -> Result<Vec<SatisfactionCategory>> {
+        let answers = answers_of(ctx, self.0.id, FeedbackParent::Order).await?;
+        Ok(answers.iter().filter_map(answer_category).collect())
     }
 
     /// The touchpoints that belong to this order.

@@ -13,6 +13,7 @@ use crate::graphql::inputs::{
     CustomerFilterInput, CustomerOrderBy, FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy,
     TouchpointFilterInput, TouchpointOrderBy,
 };
+use crate::graphql::insights::Insights;
 use crate::graphql::node::{Node, load_node};
 use crate::graphql::orders::Order;
 use crate::graphql::touchpoints::Touchpoint;
@@ -47,6 +48,11 @@ where
 /// The entry point of every read.
 #[Object(name = "Query")]
 impl QueryRoot {
+    /// Aggregated satisfaction insights.
+    async fn insights(&self) -> Insights {
+        Insights
+    }
+
     /// Fetches any object by its global ID; null if it does not exist.
     async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID.")] id: ID) -> Result<Option<Node>> {
         Ok(load_node(ctx, "id", &id).await?)

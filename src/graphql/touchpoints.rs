@@ -7,8 +7,9 @@ use crate::domain::ids::{GlobalId, NodeType};
 use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, load_by_id};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, TouchpointKind};
-use crate::graphql::feedback::Feedback;
+use crate::graphql::feedback::{Feedback, answer_category, answers_of};
 use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy};
+use crate::graphql::insights::SatisfactionCategory;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::services::feedback::FeedbackParent;
@@ -63,6 +64,13 @@ impl Touchpoint {
     /// When a survey was sent for this touchpoint; null if none was.
     async fn survey_sent_at(&self) -> Option<DateTime> {
         self.0.survey_sent_at.map(DateTime)
+    }
+
+    /// The categories of the answers given for this touchpoint (at most 100), oldest first: e.g.
+    /// `[DETRACTOR]` for an NPS answer of 4, `[SATISFIED]` for a CSAT answer of 5.
+    async fn feedback_categories(&self, ctx: &Context<'_>) -> Result<Vec<SatisfactionCategory>> {
+        let answers = answers_of(ctx, self.0.id, FeedbackParent::Touchpoint).await?;
+        Ok(answers.iter().filter_map(answer_category).collect())
     }
 
     /// The survey answers given for this touchpoint.

@@ -14,13 +14,16 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, order, touchpoint};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Cond, Expr, ExprTrait, Func, JoinType, Query, SelectStatement, TableRef, ValueTuple,
+    Alias, Asterisk, Cond, Expr, ExprTrait, Func, IntoTableRef, JoinType, Query, SelectStatement, TableRef, ValueTuple,
 };
 use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::domain::buckets::Bucket;
 use crate::error::{AppError, AppResult};
 use crate::services::filters::TimeRange;
+use crate::stats::comparison::{Comparison, compare};
+use crate::stats::histogram::{Metric, ScoreHistogram};
+use crate::stats::satisfaction::Satisfaction;
 
 /// A dimension satisfaction can be grouped by.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -186,7 +189,7 @@ fn sum_of(condition: Expr) -> Expr {
 fn answers_statement(query: &SatisfactionQuery) -> SelectStatement {
     let submitted = col(F, feedback::Column::SubmittedAt);
     let mut select = Query::select();
-    let feedback_table = TableRef::from((feedback::Entity, Alias::new(F)));
+    let feedback_table = feedback::Entity.into_table_ref().alias(Alias::new(F));
     from_buckets_or_table(&mut select, query.buckets.as_deref(), feedback_table, submitted.clone());
     let touchpoint_join = if query.filter.needs_touchpoint() { JoinType::InnerJoin } else { JoinType::LeftJoin };
     select
@@ -227,7 +230,7 @@ fn answers_statement(query: &SatisfactionQuery) -> SelectStatement {
 fn surveys_statement(query: &SatisfactionQuery) -> SelectStatement {
     let sent = col(T, touchpoint::Column::SurveySentAt);
     let mut select = Query::select();
-    let touchpoint_table = TableRef::from((touchpoint::Entity, Alias::new(T)));
+    let touchpoint_table = touchpoint::Entity.into_table_ref().alias(Alias::new(T));
     from_buckets_or_table(&mut select, query.buckets.as_deref(), touchpoint_table, sent.clone());
     select.join_as(
         JoinType::InnerJoin,
@@ -304,9 +307,18 @@ pub async fn satisfaction_counts(
         counts.histogram.push((score, count(&row, "answers")?));
         counts.commented += count(&row, "commented")?;
     }
+    // Surveys only add to groups that have answers: a touchpoint does not record which question its
+    // survey asked, so a group with surveys but no answer of this metric (DELIVERY asking CSAT, when
+    // the query is about NPS) is not a group of this metric. Zero-filled buckets of a group keep theirs.
     // Relationship surveys have no touchpoint and so no survey-sent record: they have no response rate.
+    let answered_groups: std::collections::BTreeSet<GroupKey> =
+        groups.keys().map(|k| GroupKey { bucket: None, ..k.clone() }).collect();
     for row in db.query_all(&surveys_statement(query)).await.map_err(AppError::from_db)? {
-        let counts = groups.entry(read_key(&row, query)?).or_default();
+        let key = read_key(&row, query)?;
+        if !answered_groups.contains(&GroupKey { bucket: None, ..key.clone() }) {
+            continue;
+        }
+        let counts = groups.entry(key).or_default();
         counts.surveyed += count(&row, "surveyed")?;
         counts.answered += count(&row, "answered")?;
     }
@@ -319,4 +331,114 @@ pub fn bounded_period(period: &TimeRange) -> AppResult<(DateTime<Utc>, DateTime<
         (Some(from), Some(to)) => Ok((from, to)),
         _ => Err(AppError::bad_input("filter.period", "a time series needs a period with both from and to")),
     }
+}
+
+/// One row of a satisfaction report: its group, its bucket and its statistics.
+#[derive(Clone, Debug)]
+pub struct ReportRow {
+    pub key: GroupKey,
+    pub bucket: Option<Bucket>,
+    pub counts: GroupCounts,
+    pub satisfaction: Satisfaction,
+}
+
+pub fn stats_metric(metric: SurveyMetric) -> Metric {
+    match metric {
+        SurveyMetric::Nps => Metric::Nps,
+        SurveyMetric::Csat => Metric::Csat,
+        SurveyMetric::Ces => Metric::Ces,
+    }
+}
+
+/// The statistics of one group's counts.
+pub fn score(metric: SurveyMetric, counts: &GroupCounts, min_sample: u64) -> AppResult<Satisfaction> {
+    let histogram = ScoreHistogram::from_counts(stats_metric(metric), counts.histogram.iter().copied())
+        .map_err(|e| AppError::Internal(format!("corrupt feedback row: {e}")))?;
+    Ok(Satisfaction::of(&histogram, min_sample))
+}
+
+/// Runs a satisfaction query and lays its rows out: one per group (one in all without grouping, even
+/// when empty) and, for a time series, one per group and bucket, with empty buckets zero-filled.
+pub async fn report(
+    db: &impl ConnectionTrait,
+    query: &SatisfactionQuery,
+    min_sample: u64,
+) -> AppResult<Vec<ReportRow>> {
+    let counts = satisfaction_counts(db, query).await?;
+    let mut groups: Vec<GroupKey> = counts.keys().map(|k| GroupKey { bucket: None, ..k.clone() }).collect();
+    groups.dedup();
+    if query.group_by.is_empty() && groups.is_empty() {
+        groups.push(GroupKey::default());
+    }
+    let bucket_slots: Vec<Option<(usize, Bucket)>> = match &query.buckets {
+        Some(buckets) => buckets.iter().copied().enumerate().map(Some).collect(),
+        None => vec![None],
+    };
+    let mut rows = Vec::with_capacity(groups.len() * bucket_slots.len());
+    for group in &groups {
+        for slot in &bucket_slots {
+            let key = GroupKey { bucket: slot.map(|(i, _)| i), ..group.clone() };
+            let group_counts = counts.get(&key).cloned().unwrap_or_default();
+            let satisfaction = score(query.metric, &group_counts, min_sample)?;
+            rows.push(ReportRow { key, bucket: slot.map(|(_, b)| b), counts: group_counts, satisfaction });
+        }
+    }
+    Ok(rows)
+}
+
+/// One group of a comparison between a current and a baseline set.
+#[derive(Clone, Debug)]
+pub struct ComparisonRow {
+    pub key: GroupKey,
+    pub current: (GroupCounts, Satisfaction),
+    pub baseline: (GroupCounts, Satisfaction),
+    pub comparison: Option<Comparison>,
+}
+
+/// Compares the same metric over two sets, per group (no time series).
+pub async fn compare_sets(
+    db: &impl ConnectionTrait,
+    current: &SatisfactionQuery,
+    baseline: &SatisfactionQuery,
+    min_sample: u64,
+) -> AppResult<Vec<ComparisonRow>> {
+    let current_counts = satisfaction_counts(db, current).await?;
+    let baseline_counts = satisfaction_counts(db, baseline).await?;
+    let mut keys: Vec<GroupKey> = current_counts.keys().chain(baseline_counts.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    if current.group_by.is_empty() && keys.is_empty() {
+        keys.push(GroupKey::default());
+    }
+    keys.into_iter()
+        .map(|key| {
+            let a = current_counts.get(&key).cloned().unwrap_or_default();
+            let b = baseline_counts.get(&key).cloned().unwrap_or_default();
+            let (sa, sb) = (score(current.metric, &a, min_sample)?, score(current.metric, &b, min_sample)?);
+            let comparison = compare(&sa, &sb);
+            Ok(ComparisonRow { key, current: (a, sa), baseline: (b, sb), comparison })
+        })
+        .collect()
+}
+
+/// The period of equal length just before `[from, to)`.
+pub fn previous_period(period: &TimeRange) -> AppResult<TimeRange> {
+    let (from, to) = match (period.from, period.to) {
+        (Some(from), Some(to)) => (from, to),
+        _ => {
+            return Err(AppError::bad_input(
+                "filter.period",
+                "comparing with the previous period needs a period with both from and to (or give a baseline)",
+            ));
+        }
+    };
+    Ok(TimeRange { from: Some(from - (to - from)), to: Some(from) })
+}
+
+/// Every score of the metric's scale with its count, zeros included, lowest first.
+pub fn score_histogram(metric: SurveyMetric, counts: &GroupCounts) -> Vec<(i32, u64)> {
+    let (low, high) = metric.score_range();
+    (low..=high)
+        .map(|score| (score, counts.histogram.iter().filter(|(s, _)| *s == score).map(|(_, c)| c).sum()))
+        .collect()
 }

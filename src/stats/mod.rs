@@ -16,6 +16,6 @@ pub fn percent(part: u64, whole: u64) -> Option<f64> {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support;
-#[cfg(test)]
 mod prepbench_tests;
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -68,8 +68,11 @@ fn case_122_airlines_differ_from_ours_only_by_the_authors_truncation() {
     for row in read("case_122", "inputs/input_01.csv").into_iter().chain(read("case_122", "inputs/input_02.csv")) {
         by_airline.entry(row[0].clone()).or_default().push(row[2].trim().parse().unwrap());
     }
-    let scored: Vec<(String, Satisfaction)> =
-        by_airline.into_iter().filter(|(_, scores)| scores.len() >= 50).map(|(airline, scores)| (airline, nps_of(scores))).collect();
+    let scored: Vec<(String, Satisfaction)> = by_airline
+        .into_iter()
+        .filter(|(_, scores)| scores.len() >= 50)
+        .map(|(airline, scores)| (airline, nps_of(scores)))
+        .collect();
     // The reference rounds each percentage down before subtracting; we never do.
     let truncated = |s: &Satisfaction| {
         let share = |c| (100.0 * count(s, c) as f64 / s.n as f64).floor();

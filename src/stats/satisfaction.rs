@@ -145,7 +145,10 @@ mod tests {
     #[test]
     fn nps_test_vector() {
         let s = of(Metric::Nps, &[10, 10, 9, 8, 7, 6, 0, 10, 9, 5]);
-        assert_eq!((count(&s, Category::Promoter), count(&s, Category::Passive), count(&s, Category::Detractor)), (5, 2, 3));
+        assert_eq!(
+            (count(&s, Category::Promoter), count(&s, Category::Passive), count(&s, Category::Detractor)),
+            (5, 2, 3)
+        );
         assert_eq!(s.n, 10);
         assert_close(s.value.unwrap(), 20.0);
         assert_close(s.standard_error.unwrap(), 27.568_098);

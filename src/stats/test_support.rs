@@ -22,7 +22,8 @@ pub fn pseudo_random_histograms(count: usize) -> Vec<ScoreHistogram> {
             let (low, high) = metric.scale();
             let scale = [0, 1, 5, 50, 5000][(next() % 5) as usize];
             let counts = (low..=high).map(|score| (score, if scale == 0 { 0 } else { next() % scale }));
-            ScoreHistogram::from_counts(metric, counts.collect::<Vec<_>>()).unwrap_or_else(|_| ScoreHistogram::empty(metric))
+            ScoreHistogram::from_counts(metric, counts.collect::<Vec<_>>())
+                .unwrap_or_else(|_| ScoreHistogram::empty(metric))
         })
         .collect()
 }

@@ -22,12 +22,14 @@ impl TestDatabase {
     pub async fn create() -> TestDatabase {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => Self::create_postgres(admin_url).await,
-            _ => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                TestDatabase { url, _dir: Some(dir), postgres_admin: None }
-            }
+            _ => Self::create_sqlite(),
         }
+    }
+
+    pub fn create_sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        TestDatabase { url, _dir: Some(dir), postgres_admin: None }
     }
 
     async fn create_postgres(admin_url: String) -> TestDatabase {
@@ -69,7 +71,17 @@ pub struct TestApp {
 
 /// Starts the application on an empty, migrated database.
 pub async fn spawn_app() -> TestApp {
-    let database = TestDatabase::create().await;
+    spawn_app_on(TestDatabase::create().await).await
+}
+
+/// Starts the application on SQLite, even when `TEST_DATABASE_URL` is set, seeded like `spawn_seeded_app`.
+pub async fn spawn_seeded_app_on_sqlite(customers: u32) -> TestApp {
+    let app = spawn_app_on(TestDatabase::create_sqlite()).await;
+    seed(&app.db, &SeedOptions { customers, seed: 7 }).await.expect("seed");
+    app
+}
+
+async fn spawn_app_on(database: TestDatabase) -> TestApp {
     let (db, statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
     // A run asked for PostgreSQL must really run on it, never quietly on SQLite.
     let expected = if database.postgres_admin.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite };

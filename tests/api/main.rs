@@ -4,9 +4,11 @@
 mod cli;
 mod connections;
 mod filters;
+mod fixtures;
 mod helpers;
 mod http;
 mod lookups;
 mod migrations;
 mod nested;
+mod satisfaction;
 mod schema;
