@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::services::listing::Listing;
+use crate::services::order_summary::{OrderSummary, order_summaries};
 use crate::services::pagination::{self, Page, PageRequest, Pageable, Sort};
 
 /// Loader errors are shared between every key of a batch.
@@ -304,8 +305,23 @@ impl BatchDriver {
     }
 }
 
+/// Loads per-customer order summaries: one `GROUP BY` statement per batch.
+pub struct OrderSummaryLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<i64> for OrderSummaryLoader {
+    type Value = OrderSummary;
+    type Error = LoadError;
+
+    async fn load(&self, customer_ids: &[i64]) -> Result<HashMap<i64, OrderSummary>, LoadError> {
+        order_summaries(&self.db, customer_ids).await.map_err(Arc::new)
+    }
+}
+
 /// All loaders of a request, attached to it as request data.
 pub struct Loaders {
+    pub order_summaries: DataLoader<OrderSummaryLoader>,
     pub customers: EntityLoaders<entity::customer::Entity>,
     pub orders: EntityLoaders<entity::order::Entity>,
     pub touchpoints: EntityLoaders<entity::touchpoint::Entity>,
@@ -318,6 +334,7 @@ impl Loaders {
         let (sender, receiver) = mpsc::unbounded_channel();
         let spawner = BatchSpawner(sender);
         let loaders = Loaders {
+            order_summaries: spawner.loader(OrderSummaryLoader { db: db.clone() }),
             customers: EntityLoaders::new(db, &spawner),
             orders: EntityLoaders::new(db, &spawner),
             touchpoints: EntityLoaders::new(db, &spawner),

@@ -253,7 +253,7 @@ fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a Loaders> {
 }
 
 /// Loader errors are shared by all keys of a batch; each field reports its own copy.
-fn unshare(error: Arc<AppError>) -> AppError {
+pub fn unshare(error: Arc<AppError>) -> AppError {
     match Arc::try_unwrap(error) {
         Ok(error) => error,
         Err(shared) => match &*shared {

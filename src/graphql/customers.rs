@@ -4,15 +4,18 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::customer::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
-use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection};
+use crate::error::AppError;
+use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, unshare};
 use crate::graphql::enums::{NpsCategory, SurveyMetric};
 use crate::graphql::feedback::{Feedback, latest_answer};
 use crate::graphql::inputs::{
     FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy,
 };
+use crate::graphql::order_summary::CustomerOrderSummary;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
+use crate::loaders::Loaders;
 use crate::services::feedback::{FeedbackParent, NpsCategory as DomainNpsCategory};
 use crate::services::orders::OrderParent;
 use crate::services::pagination::PageArgs;
@@ -61,6 +64,25 @@ impl Customer {
     /// When the customer was created in the source system.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
+    }
+
+    /// The customer's orders in summary: counts, spend per currency, first and last order, inactivity.
+    /// CANCELLED orders count for nothing; RETURNED orders count as orders with zero revenue.
+    async fn order_summary(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Days without an order after which the customer counts as inactive.", default = 180)]
+        inactive_window_days: i32,
+        #[graphql(desc = "The date to measure inactivity and days since the last order at; default: now.")]
+        as_of: Option<DateTime>,
+    ) -> Result<CustomerOrderSummary> {
+        if !(1..=3650).contains(&inactive_window_days) {
+            return Err(AppError::bad_input("inactiveWindowDays", "must be between 1 and 3650").into());
+        }
+        let loaders = ctx.data::<Loaders>().map_err(|_| AppError::Internal("no loaders in the request data".into()))?;
+        let summary = loaders.order_summaries.load_one(self.0.id).await.map_err(unshare)?;
+        let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
+        Ok(CustomerOrderSummary::new(summary.unwrap_or_default(), as_of, inactive_window_days))
     }
 
     /// The customer's latest answer to a survey metric; null if they never answered it.

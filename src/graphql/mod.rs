@@ -7,6 +7,7 @@ pub mod feedback;
 pub mod inputs;
 pub mod insights;
 pub mod node;
+pub mod order_summary;
 pub mod orders;
 pub mod query;
 pub mod scalars;

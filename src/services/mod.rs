@@ -1,11 +1,16 @@
 //! The data layer: filters, sort orders and pages of each domain, aggregated in SQL. Functions take
 //! `&impl ConnectionTrait`, so they work on the pool and inside a transaction alike.
 
+pub mod cohorts;
 pub mod customers;
 pub mod feedback;
 pub mod filters;
+pub mod impact;
 pub mod listing;
+pub mod loyalty;
+pub mod order_summary;
 pub mod orders;
 pub mod pagination;
 pub mod satisfaction;
+pub mod sql;
 pub mod touchpoints;

@@ -4,6 +4,7 @@
 pub mod comparison;
 pub mod histogram;
 pub mod intervals;
+pub mod loyalty;
 pub mod normal;
 pub mod satisfaction;
 

@@ -8,6 +8,7 @@ mod fixtures;
 mod helpers;
 mod http;
 mod lookups;
+mod loyalty;
 mod migrations;
 mod nested;
 mod satisfaction;

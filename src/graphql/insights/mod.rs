@@ -1,12 +1,16 @@
 //! The `insights` entry point: aggregated statistics, computed in SQL and finished by `stats`.
 
 mod inputs;
+mod loyalty;
 mod satisfaction;
 
 use async_graphql::{Context, Object, Result};
 use sea_orm::ActiveEnum;
 
 pub use inputs::{Granularity, SatisfactionDimension, SatisfactionFilterInput, TimeSeriesInput};
+pub use loyalty::{
+    CohortGranularity, CohortRetentionCell, CurrencyLoyalty, LoyaltyDimensionInput, LoyaltyRow, TouchpointImpactRow,
+};
 pub use satisfaction::{
     CategoryCount, ConfidenceInterval, SatisfactionCategory, SatisfactionComparisonRow, SatisfactionRow,
     SatisfactionScore, ScoreCount,
@@ -16,11 +20,15 @@ use crate::domain::buckets::{buckets, parse_time_zone};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::database;
 use crate::graphql::enums::{Channel, SurveyMetric, TouchpointKind};
-use crate::graphql::inputs::{TimeRangeInput, time_range};
-use crate::graphql::scalars::DateTime;
+use crate::graphql::inputs::{TimeRangeInput, list_filter, time_range};
+use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
+use crate::services::impact::{ImpactQuery, impact_counts};
+use crate::services::loyalty::{self as loyalty_service, LoyaltyDimension, LoyaltyPeriod, LoyaltyQuery};
 use crate::services::satisfaction::{
     self as service, GroupCounts, GroupKey, SatisfactionFilter, SatisfactionQuery, bounded_period, previous_period,
 };
+use crate::stats::comparison::proportions;
+use crate::stats::intervals::wilson;
 use crate::stats::percent;
 use crate::stats::satisfaction::{Category, Satisfaction};
 
@@ -140,6 +148,156 @@ impl Insights {
             .collect())
     }
 
+    /// Loyalty over a period (or each bucket of a series over it), optionally grouped by segment and
+    /// region: activity, revenue per currency, repeat purchase, churn against the previous period of equal
+    /// length, inactive customers and CLV. CANCELLED orders count for nothing; RETURNED orders count as
+    /// orders with zero revenue.
+    #[allow(clippy::too_many_arguments)]
+    async fn loyalty(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)`; both ends are required.")] period: TimeRangeInput,
+        #[graphql(desc = "Dimensions to group by.")] group_by: Option<Vec<LoyaltyDimensionInput>>,
+        #[graphql(desc = "Split the period into calendar buckets, each compared with its own previous period.")]
+        series: Option<TimeSeriesInput>,
+        #[graphql(
+            desc = "Compute lifetime figures (lifetime repeat rate, historic CLV, inactive) as of this date instead of each period's end."
+        )]
+        as_of: Option<DateTime>,
+        #[graphql(desc = "Days without an order after which a customer counts as inactive.", default = 180)]
+        inactive_window_days: i32,
+    ) -> Result<Vec<LoyaltyRow>> {
+        let range = time_range(Some(period), "period")?;
+        let (from, to) = match (range.from, range.to) {
+            (Some(from), Some(to)) if from < to => (from, to),
+            _ => return Err(AppError::bad_input("period", "give both from and to, from before to").into()),
+        };
+        if !(1..=3650).contains(&inactive_window_days) {
+            return Err(AppError::bad_input("inactiveWindowDays", "must be between 1 and 3650").into());
+        }
+        let spans = match series {
+            None => vec![(from, to)],
+            Some(series) => {
+                let tz = parse_time_zone("series.timeZone", &series.time_zone)?;
+                buckets(from, to, series.granularity.into(), tz)?.into_iter().map(|b| (b.start, b.end)).collect()
+            }
+        };
+        let periods = spans
+            .into_iter()
+            .map(|(start, end)| LoyaltyPeriod { start, end, as_of: as_of.map_or(end, |t| t.0) })
+            .collect();
+        let mut dimensions: Vec<LoyaltyDimension> = group_by
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| match d {
+                LoyaltyDimensionInput::Segment => LoyaltyDimension::Segment,
+                LoyaltyDimensionInput::Region => LoyaltyDimension::Region,
+            })
+            .collect();
+        dimensions.sort();
+        dimensions.dedup();
+        let query = LoyaltyQuery {
+            periods,
+            group_by: dimensions,
+            inactive_window: chrono::Duration::days(inactive_window_days.into()),
+        };
+        let rows = loyalty_service::report(database(ctx)?, &query).await?;
+        Ok(rows.into_iter().map(|row| loyalty_row(row, inactive_window_days)).collect())
+    }
+
+    /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and
+    /// for each cohort and k = 0..periods-1 the share of it with at least one order in the k-th period
+    /// after the cohort's own. Typed rows, ready for a heat map.
+    async fn cohort_retention(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "MONTH or WEEK cohorts.")] granularity: CohortGranularity,
+        #[graphql(desc = "Cohorts whose period starts in `[from, to)`; both ends are required.")]
+        cohorts: TimeRangeInput,
+        #[graphql(desc = "How many periods to follow each cohort for, its own included (1 to 60).")] periods: i32,
+        #[graphql(desc = "The IANA time zone of the calendar.", default_with = "String::from(\"UTC\")")]
+        time_zone: String,
+    ) -> Result<Vec<CohortRetentionCell>> {
+        let range = time_range(Some(cohorts), "cohorts")?;
+        let (from, to) = match (range.from, range.to) {
+            (Some(from), Some(to)) if from < to => (from, to),
+            _ => return Err(AppError::bad_input("cohorts", "give both from and to, from before to").into()),
+        };
+        let periods = usize::try_from(periods).ok().filter(|p| (1..=60).contains(p));
+        let periods = periods.ok_or_else(|| AppError::bad_input("periods", "must be between 1 and 60"))?;
+        let tz = parse_time_zone("timeZone", &time_zone)?;
+        let granularity = match granularity {
+            CohortGranularity::Month => crate::domain::buckets::Granularity::Month,
+            CohortGranularity::Week => crate::domain::buckets::Granularity::Week,
+        };
+        let cohort_count = buckets(from, to, granularity, tz)?.len();
+        // The cohorts' periods and the follow-up periods of the last cohort, as one calendar run.
+        let longest_period = chrono::Duration::days(if granularity == Granularity::Month.into() { 31 } else { 7 });
+        let mut all = buckets(from, to + longest_period * periods as i32, granularity, tz)?;
+        all.truncate(cohort_count + periods - 1);
+        let cells = crate::services::cohorts::retention(database(ctx)?, &all, cohort_count, periods).await?;
+        Ok(cells
+            .into_iter()
+            .map(|cell| CohortRetentionCell {
+                cohort_start: DateTime(cell.cohort.start),
+                cohort_end: DateTime(cell.cohort.end),
+                period_index: cell.period_index as i32,
+                cohort_size: cell.cohort_size,
+                retained_customers: cell.retained,
+                share: percent(cell.retained, cell.cohort_size),
+            })
+            .collect())
+    }
+
+    /// What customers do after answering at a touchpoint: per answer category (NPS promoter / passive /
+    /// detractor, CSAT satisfied or not, CES easy or not), the share of customers who order again within
+    /// `horizonDays` after the answer, with a Wilson interval and the difference to the best category.
+    /// Customers whose window has not ended by `asOf` are left out.
+    async fn touchpoint_impact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The survey metric.")] metric: SurveyMetric,
+        #[graphql(desc = "Answers at touchpoints of these kinds (default: any kind).")] touchpoint_kinds: Option<
+            Vec<TouchpointKind>,
+        >,
+        #[graphql(desc = "The repurchase window in days after the answer (1 to 3650).", default = 90)]
+        horizon_days: i32,
+        #[graphql(desc = "The date windows must have ended by; default: now.")] as_of: Option<DateTime>,
+    ) -> Result<Vec<TouchpointImpactRow>> {
+        if !(1..=3650).contains(&horizon_days) {
+            return Err(AppError::bad_input("horizonDays", "must be between 1 and 3650").into());
+        }
+        let query = ImpactQuery {
+            metric: metric.into(),
+            touchpoint_kinds: list_filter(touchpoint_kinds, "touchpointKinds")?,
+            horizon_days: horizon_days.into(),
+            as_of: as_of.map_or_else(chrono::Utc::now, |t| t.0),
+        };
+        let counts = impact_counts(database(ctx)?, &query).await?;
+        let best = counts.first().cloned();
+        Ok(counts
+            .into_iter()
+            .enumerate()
+            .map(|(index, c)| {
+                let versus_best = best
+                    .as_ref()
+                    .filter(|_| index > 0)
+                    .and_then(|b| proportions(c.repurchased, c.customers, b.repurchased, b.customers));
+                TouchpointImpactRow {
+                    category: category(c.category),
+                    customers: c.customers,
+                    repurchased_customers: c.repurchased,
+                    repurchase_rate: percent(c.repurchased, c.customers),
+                    interval: wilson(c.repurchased, c.customers)
+                        .map(|(low, high)| ConfidenceInterval { lower: 100.0 * low, upper: 100.0 * high }),
+                    difference_to_best: versus_best.as_ref().map(|v| v.delta),
+                    p_value: versus_best.as_ref().and_then(|v| v.p_value),
+                    significant: versus_best.is_some_and(|v| v.significant),
+                }
+            })
+            .collect())
+    }
+
     /// The score of one touchpoint kind over a period: the touchpoint-kind enum, asked for its score.
     async fn touchpoint_kind_score(
         &self,
@@ -194,6 +352,44 @@ pub fn category(category: Category) -> SatisfactionCategory {
         Category::NotSatisfied => SatisfactionCategory::NotSatisfied,
         Category::Easy => SatisfactionCategory::Easy,
         Category::NotEasy => SatisfactionCategory::NotEasy,
+    }
+}
+
+fn loyalty_row(row: loyalty_service::LoyaltyRow, inactive_window_days: i32) -> LoyaltyRow {
+    let counts = &row.counts;
+    LoyaltyRow {
+        segment: row.key.segment.clone(),
+        region: row.key.region.clone(),
+        period_start: DateTime(row.period.start),
+        period_end: DateTime(row.period.end),
+        as_of: DateTime(row.period.as_of),
+        active_customers: counts.active_customers,
+        orders: counts.orders,
+        purchase_frequency: row.purchase_frequency,
+        repeat_customers: counts.repeat_customers,
+        repeat_purchase_rate: row.repeat_purchase_rate,
+        lifetime_customers: counts.lifetime_customers,
+        lifetime_repeat_customers: counts.lifetime_repeat_customers,
+        lifetime_repeat_purchase_rate: row.lifetime_repeat_purchase_rate,
+        previously_active_customers: counts.previously_active,
+        churned_customers: counts.churned,
+        churn_rate: row.churn_rate,
+        retention_rate: row.retention_rate,
+        inactive_customers: counts.inactive_customers,
+        inactive_window_days,
+        currencies: row
+            .currencies
+            .iter()
+            .map(|c| CurrencyLoyalty {
+                currency: CurrencyCode(Money::from_minor(0, &c.currency).currency.0),
+                orders: c.orders,
+                revenue: Money::from_minor(c.revenue_minor, &c.currency),
+                average_order_value: c.average_order_value,
+                historic_clv_mean: c.historic_clv_mean,
+                historic_clv_median: c.historic_clv_median,
+                predicted_clv_heuristic: c.predicted_clv,
+            })
+            .collect(),
     }
 }
 

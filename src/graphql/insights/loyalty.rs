@@ -1,0 +1,132 @@
+//! Loyalty, cohort retention and touchpoint impact result types.
+
+use async_graphql::{Enum, SimpleObject};
+
+use crate::graphql::insights::{ConfidenceInterval, SatisfactionCategory};
+use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
+
+/// A dimension loyalty can be grouped by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LoyaltyDimensionInput {
+    /// The customer's segment.
+    Segment,
+    /// The customer's region.
+    Region,
+}
+
+/// The cohort period.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CohortGranularity {
+    /// Calendar months.
+    Month,
+    /// ISO weeks (Monday to Sunday).
+    Week,
+}
+
+/// Loyalty in one currency. Revenue is never summed across currencies.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CurrencyLoyalty {
+    /// The currency.
+    pub currency: CurrencyCode,
+    /// Orders in this currency placed in the period (CANCELLED excluded, RETURNED included).
+    pub orders: u64,
+    /// Revenue of those orders (RETURNED orders count 0).
+    pub revenue: Money,
+    /// Average order value: revenue / orders, in major units (full precision).
+    pub average_order_value: Option<f64>,
+    /// Historic CLV, mean over customers with orders in this currency: each customer's revenue to date
+    /// (as of `asOf`), in major units.
+    pub historic_clv_mean: Option<f64>,
+    /// Historic CLV, median over the same customers (mean of the two middle values for an even count).
+    pub historic_clv_median: Option<f64>,
+    /// HEURISTIC predicted CLV, not a forecast model: AOV x yearly purchase frequency x expected lifetime in
+    /// years (1 / yearly churn rate). The period's frequency is scaled linearly to a year and its churn rate
+    /// compounded to a year; null when churn is 0 or unknown.
+    pub predicted_clv_heuristic: Option<f64>,
+}
+
+/// Loyalty of one group over one period `[periodStart, periodEnd)`. Rates are percentages (0..100).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LoyaltyRow {
+    /// The customer segment, when grouped by SEGMENT.
+    pub segment: Option<String>,
+    /// The customer region, when grouped by REGION.
+    pub region: Option<String>,
+    /// Start of the period (inclusive).
+    pub period_start: DateTime,
+    /// End of the period (exclusive).
+    pub period_end: DateTime,
+    /// The date lifetime figures are computed as of (the period end unless `asOf` was given).
+    pub as_of: DateTime,
+    /// Customers with at least one order placed in the period.
+    pub active_customers: u64,
+    /// Orders placed in the period (CANCELLED excluded).
+    pub orders: u64,
+    /// Purchase frequency: orders / active customers.
+    pub purchase_frequency: Option<f64>,
+    /// Active customers with at least two orders in the period.
+    pub repeat_customers: u64,
+    /// Repeat purchase rate: repeat customers / active customers, in percent.
+    pub repeat_purchase_rate: Option<f64>,
+    /// Customers with at least one order before `asOf`.
+    pub lifetime_customers: u64,
+    /// Customers with at least two orders before `asOf`.
+    pub lifetime_repeat_customers: u64,
+    /// Lifetime repeat purchase rate: customers with >= 2 orders ever / customers with >= 1, as of `asOf`,
+    /// in percent.
+    pub lifetime_repeat_purchase_rate: Option<f64>,
+    /// Customers active in the previous period of equal length.
+    pub previously_active_customers: u64,
+    /// Of those, customers with no order in this period.
+    pub churned_customers: u64,
+    /// Churn rate: churned / previously active, in percent.
+    pub churn_rate: Option<f64>,
+    /// Retention rate: 100 - churn rate.
+    pub retention_rate: Option<f64>,
+    /// Customers with an order before `asOf` but none in the `inactiveWindowDays` before it ("at risk").
+    pub inactive_customers: u64,
+    /// The inactivity window in days.
+    pub inactive_window_days: i32,
+    /// Revenue, AOV and CLV per currency.
+    pub currencies: Vec<CurrencyLoyalty>,
+}
+
+/// One cell of a cohort retention table (a heat map: cohorts down, period index across).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CohortRetentionCell {
+    /// Start of the cohort's period: customers whose first order (CANCELLED excluded) fell in it.
+    pub cohort_start: DateTime,
+    /// End of the cohort's period (exclusive).
+    pub cohort_end: DateTime,
+    /// k: the k-th period after the cohort's own (0 is the cohort's period).
+    pub period_index: i32,
+    /// Customers in the cohort.
+    pub cohort_size: u64,
+    /// Customers of the cohort with at least one order in period k.
+    pub retained_customers: u64,
+    /// retained / cohort size, in percent (100 for k = 0); null for an empty cohort.
+    pub share: Option<f64>,
+}
+
+/// Repurchase after answers of one category.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TouchpointImpactRow {
+    /// The answer category.
+    pub category: SatisfactionCategory,
+    /// Customers with such an answer whose window has ended (each counted once per category, from their
+    /// first such answer).
+    pub customers: u64,
+    /// Of those, customers who placed another order within the horizon after the answer.
+    pub repurchased_customers: u64,
+    /// repurchased / customers, in percent; null when there are no customers.
+    pub repurchase_rate: Option<f64>,
+    /// The 95% Wilson interval of the repurchase rate, in percent.
+    pub interval: Option<ConfidenceInterval>,
+    /// This category's rate minus the best category's (promoters, satisfied, easy), in percentage points;
+    /// null for the best category itself or when either is empty.
+    pub difference_to_best: Option<f64>,
+    /// Two-sided p-value of the pooled two-proportion z test against the best category.
+    pub p_value: Option<f64>,
+    /// Whether the difference is significant (p < 0.05).
+    pub significant: bool,
+}

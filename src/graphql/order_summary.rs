@@ -1,0 +1,67 @@
+//! `CustomerOrderSummary`: a customer's orders at a glance.
+
+use async_graphql::SimpleObject;
+use chrono::{DateTime as ChronoDateTime, Duration, Utc};
+
+use crate::graphql::scalars::{DateTime, Money};
+use crate::services::order_summary::OrderSummary;
+use crate::stats::loyalty::average_order_value;
+
+/// Spend in one currency.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CurrencySpend {
+    /// Orders in this currency (CANCELLED excluded).
+    pub orders: u64,
+    /// Total spent: the revenue of those orders (RETURNED orders count 0).
+    pub total_spent: Money,
+    /// Average order value: total spent / orders, in major units (full precision).
+    pub average_order_value: Option<f64>,
+}
+
+/// A customer's orders in summary. CANCELLED orders count for nothing; RETURNED orders count as orders
+/// with zero revenue.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CustomerOrderSummary {
+    /// Orders placed (CANCELLED excluded).
+    pub order_count: u64,
+    /// Spend per currency; never summed across currencies.
+    pub spend: Vec<CurrencySpend>,
+    /// The first order.
+    pub first_order_at: Option<DateTime>,
+    /// The latest order.
+    pub last_order_at: Option<DateTime>,
+    /// Whole days from the latest order to `asOf`; null without orders.
+    pub days_since_last_order: Option<i64>,
+    /// Whether the customer ordered at least twice.
+    pub repeat_buyer: bool,
+    /// Whether the customer has orders but none in the inactivity window before `asOf` ("at risk").
+    pub inactive: bool,
+}
+
+impl CustomerOrderSummary {
+    pub fn new(summary: OrderSummary, as_of: ChronoDateTime<Utc>, inactive_window_days: i32) -> Self {
+        let window = Duration::days(inactive_window_days.into());
+        CustomerOrderSummary {
+            order_count: summary.orders,
+            spend: summary
+                .spend
+                .iter()
+                .map(|s| {
+                    let total_spent = Money::from_minor(s.revenue_minor, &s.currency);
+                    let digits = total_spent.currency.0.minor_digits as i32;
+                    CurrencySpend {
+                        orders: s.orders,
+                        average_order_value: average_order_value(s.revenue_minor, s.orders)
+                            .map(|v| v / 10f64.powi(digits)),
+                        total_spent,
+                    }
+                })
+                .collect(),
+            first_order_at: summary.first_order_at.map(DateTime),
+            last_order_at: summary.last_order_at.map(DateTime),
+            days_since_last_order: summary.last_order_at.map(|last| (as_of - last).num_days()),
+            repeat_buyer: summary.orders >= 2,
+            inactive: summary.last_order_at.is_some_and(|last| last < as_of - window),
+        }
+    }
+}

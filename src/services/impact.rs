@@ -1,0 +1,75 @@
+//! Touchpoint impact in SQL: after an answer at a touchpoint, does the customer order again within H
+//! days? Counts per answer category; the statistics are computed by the caller.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{SurveyMetric, TouchpointKind};
+use sea_orm::{ActiveEnum, ConnectionTrait};
+
+use crate::error::{AppError, AppResult};
+use crate::services::sql::{Sql, time};
+use crate::stats::satisfaction::Category;
+
+#[derive(Clone, Debug)]
+pub struct ImpactQuery {
+    pub metric: SurveyMetric,
+    /// None: answers at touchpoints of any kind (relationship surveys never count).
+    pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
+    pub horizon_days: i64,
+    /// Customers whose window `(answer, answer + H days]` ends after this are left out.
+    pub as_of: DateTime<Utc>,
+}
+
+/// Customers and repurchasers of one answer category.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImpactCounts {
+    pub category: Category,
+    pub customers: u64,
+    pub repurchased: u64,
+}
+
+/// Per category (best first), the customers who gave such an answer and how many of them ordered again
+/// within the horizon. A customer counts once per category, from their first such answer.
+pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> AppResult<Vec<ImpactCounts>> {
+    let categories = Category::of_metric(crate::services::satisfaction::stats_metric(query.metric));
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT x.category AS category, COUNT(*) AS customers, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o \
+         WHERE o.customer_id = x.customer_id AND o.status <> 'CANCELLED' AND o.placed_at > x.answered_at AND ",
+    );
+    sql.at_most_days_after("o.placed_at", "x.answered_at", query.horizon_days);
+    sql.push(") THEN 1 ELSE 0 END) AS BIGINT) AS repurchased FROM (SELECT f.customer_id AS customer_id, ");
+    sql.push("CASE");
+    for (index, (_, low, high)) in categories.iter().enumerate() {
+        sql.push(" WHEN f.score BETWEEN ").bind(*low).push(" AND ").bind(*high).push(" THEN ").bind(index as i64);
+    }
+    sql.push(" END AS category, MIN(f.submitted_at) AS answered_at FROM feedback f JOIN touchpoints t ON t.id = f.touchpoint_id WHERE f.metric = ")
+        .bind(query.metric.to_value());
+    if let Some(kinds) = &query.touchpoint_kinds {
+        sql.push(" AND t.kind IN (");
+        for (i, kind) in kinds.iter().enumerate() {
+            sql.push(if i == 0 { "" } else { ", " }).bind(kind.to_value());
+        }
+        sql.push(")");
+        if kinds.is_empty() {
+            sql.push(" AND 1 = 0");
+        }
+    }
+    // By position: a bound CASE repeated in GROUP BY would be a different expression to PostgreSQL.
+    sql.push(" GROUP BY 1, 2) x WHERE x.answered_at <= ")
+        .bind(time(query.as_of - Duration::days(query.horizon_days)))
+        .push(" GROUP BY x.category");
+    let mut counts: Vec<ImpactCounts> = categories
+        .iter()
+        .map(|(category, _, _)| ImpactCounts { category: *category, customers: 0, repurchased: 0 })
+        .collect();
+    for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
+        let index: i64 = row.try_get("", "category").map_err(AppError::from_db)?;
+        let customers: i64 = row.try_get("", "customers").map_err(AppError::from_db)?;
+        let repurchased: Option<i64> = row.try_get("", "repurchased").map_err(AppError::from_db)?;
+        let slot = usize::try_from(index).ok().and_then(|i| counts.get_mut(i));
+        let slot = slot.ok_or_else(|| AppError::Internal("unknown answer category".into()))?;
+        slot.customers = customers.max(0) as u64;
+        slot.repurchased = repurchased.unwrap_or(0).max(0) as u64;
+    }
+    Ok(counts)
+}

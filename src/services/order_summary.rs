@@ -1,0 +1,61 @@
+//! Per-customer order summaries, for many customers in one `GROUP BY` statement.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, Value};
+
+use crate::error::{AppError, AppResult};
+use crate::services::sql::Sql;
+
+/// Orders and revenue of a customer in one currency (CANCELLED excluded, RETURNED at zero revenue).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrencySpend {
+    pub currency: String,
+    pub orders: u64,
+    pub revenue_minor: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderSummary {
+    pub orders: u64,
+    pub first_order_at: Option<DateTime<Utc>>,
+    pub last_order_at: Option<DateTime<Utc>>,
+    pub spend: Vec<CurrencySpend>,
+}
+
+pub async fn order_summaries(db: &impl ConnectionTrait, customer_ids: &[i64]) -> AppResult<HashMap<i64, OrderSummary>> {
+    let mut summaries: HashMap<i64, OrderSummary> =
+        customer_ids.iter().map(|id| (*id, OrderSummary::default())).collect();
+    if customer_ids.is_empty() {
+        return Ok(summaries);
+    }
+    let mut sql = Sql::new(db.get_database_backend());
+    sql.push(
+        "SELECT o.customer_id AS customer_id, o.currency AS currency, COUNT(*) AS orders, \
+         CAST(SUM(CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END) AS BIGINT) AS revenue, \
+         MIN(o.placed_at) AS first_order, MAX(o.placed_at) AS last_order \
+         FROM orders o WHERE o.status <> 'CANCELLED' AND o.customer_id IN (",
+    );
+    for (i, id) in customer_ids.iter().enumerate() {
+        sql.push(if i == 0 { "" } else { ", " }).bind(Value::from(*id));
+    }
+    sql.push(") GROUP BY o.customer_id, o.currency ORDER BY o.customer_id, o.currency");
+    for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
+        let customer: i64 = row.try_get("", "customer_id").map_err(AppError::from_db)?;
+        let orders: i64 = row.try_get("", "orders").map_err(AppError::from_db)?;
+        let revenue: Option<i64> = row.try_get("", "revenue").map_err(AppError::from_db)?;
+        let first: DateTime<Utc> = row.try_get("", "first_order").map_err(AppError::from_db)?;
+        let last: DateTime<Utc> = row.try_get("", "last_order").map_err(AppError::from_db)?;
+        let summary = summaries.entry(customer).or_default();
+        summary.orders += orders.max(0) as u64;
+        summary.first_order_at = Some(summary.first_order_at.map_or(first, |t| t.min(first)));
+        summary.last_order_at = Some(summary.last_order_at.map_or(last, |t| t.max(last)));
+        summary.spend.push(CurrencySpend {
+            currency: row.try_get("", "currency").map_err(AppError::from_db)?,
+            orders: orders.max(0) as u64,
+            revenue_minor: revenue.unwrap_or(0),
+        });
+    }
+    Ok(summaries)
+}
