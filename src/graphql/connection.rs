@@ -111,10 +111,12 @@ where
     E: Listing,
     E::Model: FromQueryResult + Clone + Send + Sync,
 {
+    let keys = page.sort_keys.unwrap_or_default();
     let edges: Vec<Edge<N>> = page
         .items
         .into_iter()
-        .map(|model| Edge { cursor: Cursor::of(sort.field, &model).encode(), node: wrap(model) })
+        .enumerate()
+        .map(|(i, model)| Edge { cursor: Cursor::of(sort.field, &model, keys.get(i)).encode(), node: wrap(model) })
         .collect();
     let page_info = PageInfo {
         has_next_page: page.has_next_page,

@@ -6,7 +6,7 @@ use async_graphql::InputObject;
 use crate::error::{AppError, AppResult};
 use crate::graphql::enums::{Channel, NpsCategory, OrderStatus, SortDirection, SurveyMetric, TouchpointKind};
 use crate::graphql::scalars::{CurrencyCode, DateTime};
-use crate::services::customers::{CustomerFilter, CustomerSort};
+use crate::services::customers::{CustomerFilter, CustomerSort, Inactivity};
 use crate::services::feedback::{FeedbackFilter, FeedbackSort};
 use crate::services::filters::{IntRange, TimeRange};
 use crate::services::orders::{OrderFilter, OrderSort};
@@ -93,6 +93,15 @@ pub struct CustomerFilterInput {
     pub external_id: Option<Vec<String>>,
     /// Customers created in this range.
     pub created_at: Option<TimeRangeInput>,
+    /// Customers whose number of orders (CANCELLED excluded) lies in this inclusive range.
+    pub order_count: Option<IntRangeInput>,
+    /// Customers with at least one order but none in the last this many days before `activityAsOf`
+    /// ("inactive", "at risk").
+    pub inactive_for_days: Option<i32>,
+    /// The date `inactiveForDays` counts back from; default: now.
+    pub activity_as_of: Option<DateTime>,
+    /// Customers whose latest NPS answer is in one of these categories.
+    pub latest_nps_category: Option<Vec<NpsCategory>>,
 }
 
 impl CustomerFilterInput {
@@ -102,6 +111,22 @@ impl CustomerFilterInput {
             regions: string_filter(self.region, &format!("{path}.region"))?,
             external_ids: string_filter(self.external_id, &format!("{path}.externalId"))?,
             created_at: time_range(self.created_at, &format!("{path}.createdAt"))?,
+            order_count: self
+                .order_count
+                .map(|r| r.into_domain(&format!("{path}.orderCount")))
+                .transpose()?
+                .unwrap_or_default(),
+            inactive: match self.inactive_for_days {
+                None => None,
+                Some(days) if (1..=3650).contains(&days) => {
+                    let as_of = self.activity_as_of.map_or_else(chrono::Utc::now, |t| t.0);
+                    Some(Inactivity { since: as_of - chrono::Duration::days(days.into()), as_of })
+                }
+                Some(_) => {
+                    return Err(AppError::bad_input(format!("{path}.inactiveForDays"), "must be between 1 and 3650"));
+                }
+            },
+            latest_nps: list_filter(self.latest_nps_category, &format!("{path}.latestNpsCategory"))?,
         })
     }
 }
@@ -218,17 +243,53 @@ macro_rules! order_by_input {
     };
 }
 
-order_by_input! {
-    /// The order of a customers list; by default oldest first (`CREATED_AT`, `ASC`).
-    CustomerOrderBy, CustomerSortField => CustomerSort, default CreatedAt {
-        /// Creation time.
-        CreatedAt,
-        /// Name.
-        Name,
-        /// External id.
-        ExternalId,
-        /// Insertion order.
-        Id,
+/// A column or aggregate to order customers by; ties are broken by the internal id.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CustomerSortField {
+    /// Creation time.
+    CreatedAt,
+    /// Name.
+    Name,
+    /// External id.
+    ExternalId,
+    /// Insertion order.
+    Id,
+    /// Number of orders (CANCELLED excluded).
+    OrderCount,
+    /// Total spent in `currency` (RETURNED orders count 0); needs `currency`.
+    TotalSpent,
+}
+
+/// The order of a customers list; by default oldest first (`CREATED_AT`, `ASC`).
+#[derive(InputObject, Clone, Copy, Debug)]
+pub struct CustomerOrderBy {
+    /// The column or aggregate to order by.
+    pub field: CustomerSortField,
+    /// The direction, ascending by default.
+    #[graphql(default)]
+    pub direction: SortDirection,
+    /// The currency of `TOTAL_SPENT`: amounts are never summed across currencies.
+    pub currency: Option<CurrencyCode>,
+}
+
+impl CustomerOrderBy {
+    /// The requested order, or the default one.
+    pub fn into_domain(input: Option<Self>) -> AppResult<Sort<CustomerSort>> {
+        let Some(input) = input else {
+            return Ok(Sort { field: CustomerSort::CreatedAt, direction: SortDirection::Asc.into() });
+        };
+        let field = match input.field {
+            CustomerSortField::CreatedAt => CustomerSort::CreatedAt,
+            CustomerSortField::Name => CustomerSort::Name,
+            CustomerSortField::ExternalId => CustomerSort::ExternalId,
+            CustomerSortField::Id => CustomerSort::Id,
+            CustomerSortField::OrderCount => CustomerSort::OrderCount,
+            CustomerSortField::TotalSpent => match input.currency {
+                Some(currency) => CustomerSort::TotalSpent(currency.0.code),
+                None => return Err(AppError::bad_input("orderBy.currency", "TOTAL_SPENT needs a currency")),
+            },
+        };
+        Ok(Sort { field, direction: input.direction.into() })
     }
 }
 

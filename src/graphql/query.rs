@@ -134,7 +134,7 @@ impl QueryRoot {
         let args = ListArgs::<entity::customer::Entity> {
             page: PageArgs { first, after, last, before },
             filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: CustomerOrderBy::into_domain(order_by),
+            sort: CustomerOrderBy::into_domain(order_by)?,
         };
         Ok(root_connection(ctx, args, Customer).await?)
     }

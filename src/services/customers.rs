@@ -1,11 +1,23 @@
 //! Customers: filters and sort orders of the `customers` connection.
 
 use entity::customer::{self, Column, Entity, Model};
-use sea_orm::{Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
-use crate::services::filters::{TimeRange, any_of};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::ExprTrait;
+
+use crate::services::feedback::NpsCategory;
+use crate::services::filters::{IntRange, TimeRange, any_of};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+
+/// No order in `[since, as_of)`, but at least one before `as_of`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Inactivity {
+    pub since: DateTime<Utc>,
+    pub as_of: DateTime<Utc>,
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CustomerFilter {
@@ -13,15 +25,110 @@ pub struct CustomerFilter {
     pub regions: Option<Vec<String>>,
     pub external_ids: Option<Vec<String>>,
     pub created_at: TimeRange,
+    /// Orders placed, CANCELLED excluded.
+    pub order_count: IntRange,
+    pub inactive: Option<Inactivity>,
+    /// The category of the customer's latest NPS answer.
+    pub latest_nps: Option<Vec<NpsCategory>>,
 }
 
 impl CustomerFilter {
     pub fn condition(&self) -> Condition {
-        Condition::all()
+        let mut cond = Condition::all()
             .add(any_of(Column::Segment, &self.segments))
             .add(any_of(Column::Region, &self.regions))
             .add(any_of(Column::ExternalId, &self.external_ids))
-            .add(self.created_at.condition(Column::CreatedAt))
+            .add(self.created_at.condition(Column::CreatedAt));
+        // Aggregates are correlated sub-queries: the page stays one statement, whatever its size.
+        if let Some(min) = self.order_count.min {
+            cond = cond.add(aggregates::order_count().gte(min));
+        }
+        if let Some(max) = self.order_count.max {
+            cond = cond.add(aggregates::order_count().lte(max));
+        }
+        if let Some(inactivity) = self.inactive {
+            cond = cond
+                .add(Expr::exists(
+                    aggregates::counted_orders().and_where(aggregates::placed_at().lt(inactivity.as_of)).to_owned(),
+                ))
+                .add(Expr::exists(aggregates::ordered_between(inactivity.since, inactivity.as_of)).not());
+        }
+        if let Some(categories) = &self.latest_nps {
+            let mut any = Condition::any();
+            for category in categories {
+                let (low, high) = category.score_range();
+                any = any.add(aggregates::latest_nps_score().between(low, high));
+            }
+            cond = cond.add(any);
+        }
+        cond
+    }
+}
+
+/// Per-customer aggregates as correlated sub-queries on `customers.id`.
+mod aggregates {
+    use chrono::{DateTime, Utc};
+    use entity::{SurveyMetric, customer, feedback, order};
+    use sea_orm::sea_query::{
+        Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, QueryStatementBuilder, SelectStatement,
+    };
+
+    const O: &str = "agg_o";
+    const F: &str = "agg_f";
+
+    fn of_customer(table: &str, column: impl sea_orm::sea_query::IntoIden) -> Expr {
+        Expr::col((Alias::new(table), column)).equals((customer::Entity, customer::Column::Id))
+    }
+
+    pub fn placed_at() -> Expr {
+        Expr::col((Alias::new(O), order::Column::PlacedAt))
+    }
+
+    /// The customer's orders that count (CANCELLED count for nothing).
+    pub fn counted_orders() -> SelectStatement {
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as(order::Entity, Alias::new(O))
+            .and_where(of_customer(O, order::Column::CustomerId))
+            .and_where(Expr::col((Alias::new(O), order::Column::Status)).ne("CANCELLED"))
+            .to_owned()
+    }
+
+    pub fn ordered_between(since: DateTime<Utc>, until: DateTime<Utc>) -> SelectStatement {
+        counted_orders().and_where(placed_at().gte(since)).and_where(placed_at().lt(until)).to_owned()
+    }
+
+    pub fn order_count() -> Expr {
+        let mut count = counted_orders();
+        count.clear_selects().expr(Expr::col(Asterisk).count());
+        Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
+    }
+
+    /// Revenue in one currency (RETURNED orders count 0), 0 without orders.
+    pub fn total_spent(currency: &str) -> Expr {
+        let revenue = Expr::case(Expr::col((Alias::new(O), order::Column::Status)).eq("RETURNED"), Expr::val(0i64))
+            .finally(Expr::col((Alias::new(O), order::Column::TotalAmountMinor)));
+        let sum = Func::cast_as(Func::sum(revenue), Alias::new("BIGINT"));
+        let mut spent = counted_orders();
+        spent
+            .clear_selects()
+            .expr(Func::coalesce([Expr::from(sum), Expr::val(0i64)]))
+            .and_where(Expr::col((Alias::new(O), order::Column::Currency)).eq(currency));
+        Expr::SubQuery(None, Box::new(spent.into_sub_query_statement()))
+    }
+
+    /// The score of the customer's latest NPS answer (NULL without one).
+    pub fn latest_nps_score() -> Expr {
+        let latest = Query::select()
+            .column((Alias::new(F), feedback::Column::Score))
+            .from_as(feedback::Entity, Alias::new(F))
+            .and_where(of_customer(F, feedback::Column::CustomerId))
+            .and_where(Expr::col((Alias::new(F), feedback::Column::Metric)).eq(SurveyMetric::Nps))
+            .order_by((Alias::new(F), feedback::Column::SubmittedAt), Order::Desc)
+            .order_by((Alias::new(F), feedback::Column::Id), Order::Desc)
+            .limit(1)
+            .to_owned();
+        Expr::SubQuery(None, Box::new(latest.into_sub_query_statement()))
     }
 }
 
@@ -31,35 +138,56 @@ pub enum CustomerSort {
     CreatedAt,
     Name,
     ExternalId,
+    /// Orders placed (CANCELLED excluded).
+    OrderCount,
+    /// Revenue in one ISO 4217 currency.
+    TotalSpent(&'static str),
 }
 
 impl SortField for CustomerSort {
     type Entity = Entity;
 
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            CustomerSort::Id => "id",
-            CustomerSort::CreatedAt => "createdAt",
-            CustomerSort::Name => "name",
-            CustomerSort::ExternalId => "externalId",
+            CustomerSort::Id => "id".to_owned(),
+            CustomerSort::CreatedAt => "createdAt".to_owned(),
+            CustomerSort::Name => "name".to_owned(),
+            CustomerSort::ExternalId => "externalId".to_owned(),
+            CustomerSort::OrderCount => "orderCount".to_owned(),
+            CustomerSort::TotalSpent(currency) => format!("totalSpent:{currency}"),
         }
     }
 
+    fn expr(self) -> Expr {
+        match self {
+            CustomerSort::OrderCount => aggregates::order_count(),
+            CustomerSort::TotalSpent(currency) => aggregates::total_spent(currency),
+            column => Expr::col(column.column().as_column_ref()),
+        }
+    }
+
+    fn value(self, model: &Model) -> Option<CursorValue> {
+        match self {
+            CustomerSort::Id => Some(CursorValue::Int(model.id)),
+            CustomerSort::CreatedAt => Some(CursorValue::Time(model.created_at)),
+            CustomerSort::Name => Some(CursorValue::Text(model.name.clone())),
+            CustomerSort::ExternalId => Some(CursorValue::Text(model.external_id.clone())),
+            CustomerSort::OrderCount | CustomerSort::TotalSpent(_) => None,
+        }
+    }
+
+    fn is_expression(self) -> bool {
+        matches!(self, CustomerSort::OrderCount | CustomerSort::TotalSpent(_))
+    }
+}
+
+impl CustomerSort {
     fn column(self) -> Column {
         match self {
-            CustomerSort::Id => Column::Id,
             CustomerSort::CreatedAt => Column::CreatedAt,
             CustomerSort::Name => Column::Name,
             CustomerSort::ExternalId => Column::ExternalId,
-        }
-    }
-
-    fn value(self, model: &Model) -> CursorValue {
-        match self {
-            CustomerSort::Id => CursorValue::Int(model.id),
-            CustomerSort::CreatedAt => CursorValue::Time(model.created_at),
-            CustomerSort::Name => CursorValue::Text(model.name.clone()),
-            CustomerSort::ExternalId => CursorValue::Text(model.external_id.clone()),
+            CustomerSort::Id | CustomerSort::OrderCount | CustomerSort::TotalSpent(_) => Column::Id,
         }
     }
 }

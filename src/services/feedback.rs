@@ -3,6 +3,7 @@
 
 use entity::feedback::{Column, Entity, Model, Relation};
 use entity::{SurveyMetric, TouchpointKind, touchpoint};
+use sea_orm::sea_query::Expr;
 use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
 
@@ -88,14 +89,25 @@ pub enum FeedbackSort {
 impl SortField for FeedbackSort {
     type Entity = Entity;
 
-    fn name(self) -> &'static str {
-        match self {
+    fn name(self) -> String {
+        let name = match self {
             FeedbackSort::Id => "id",
             FeedbackSort::SubmittedAt => "submittedAt",
             FeedbackSort::Score => "score",
-        }
+        };
+        name.to_owned()
     }
 
+    fn expr(self) -> Expr {
+        Expr::col(self.column().as_column_ref())
+    }
+
+    fn value(self, model: &Model) -> Option<CursorValue> {
+        Some(self.cursor_value(model))
+    }
+}
+
+impl FeedbackSort {
     fn column(self) -> Column {
         match self {
             FeedbackSort::Id => Column::Id,
@@ -104,7 +116,7 @@ impl SortField for FeedbackSort {
         }
     }
 
-    fn value(self, model: &Model) -> CursorValue {
+    fn cursor_value(self, model: &Model) -> CursorValue {
         match self {
             FeedbackSort::Id => CursorValue::Int(model.id),
             FeedbackSort::SubmittedAt => CursorValue::Time(model.submitted_at),

@@ -2,7 +2,8 @@
 
 use entity::OrderStatus;
 use entity::order::{Column, Entity, Model};
-use sea_orm::{Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::services::filters::{TimeRange, any_of};
 use crate::services::listing::Listing;
@@ -34,14 +35,25 @@ pub enum OrderSort {
 impl SortField for OrderSort {
     type Entity = Entity;
 
-    fn name(self) -> &'static str {
-        match self {
+    fn name(self) -> String {
+        let name = match self {
             OrderSort::Id => "id",
             OrderSort::PlacedAt => "placedAt",
             OrderSort::TotalAmount => "totalAmount",
-        }
+        };
+        name.to_owned()
     }
 
+    fn expr(self) -> Expr {
+        Expr::col(self.column().as_column_ref())
+    }
+
+    fn value(self, model: &Model) -> Option<CursorValue> {
+        Some(self.cursor_value(model))
+    }
+}
+
+impl OrderSort {
     fn column(self) -> Column {
         match self {
             OrderSort::Id => Column::Id,
@@ -50,7 +62,7 @@ impl SortField for OrderSort {
         }
     }
 
-    fn value(self, model: &Model) -> CursorValue {
+    fn cursor_value(self, model: &Model) -> CursorValue {
         match self {
             OrderSort::Id => CursorValue::Int(model.id),
             OrderSort::PlacedAt => CursorValue::Time(model.placed_at),

@@ -34,9 +34,16 @@ pub trait Pageable: EntityTrait {
 pub trait SortField: Copy + Debug + Eq + Hash + Send + Sync + 'static {
     type Entity: Pageable;
     /// The name written into cursors, so a cursor cannot be replayed against another order.
-    fn name(self) -> &'static str;
-    fn column(self) -> <Self::Entity as EntityTrait>::Column;
-    fn value(self, model: &<Self::Entity as EntityTrait>::Model) -> CursorValue;
+    fn name(self) -> String;
+    /// The sort key: a column, or an expression over the row (e.g. an aggregate of its children).
+    fn expr(self) -> Expr;
+    /// The row's sort value, or None when the key is an integer expression that the page query reads
+    /// from the database along with the row.
+    fn value(self, model: &<Self::Entity as EntityTrait>::Model) -> Option<CursorValue>;
+    /// Whether the key is an expression rather than one of the row's columns.
+    fn is_expression(self) -> bool {
+        false
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -98,8 +105,14 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    pub fn of<F: SortField>(field: F, model: &<F::Entity as EntityTrait>::Model) -> Self {
-        Cursor { field: field.name().to_owned(), value: field.value(model), id: F::Entity::id_of(model) }
+    /// The cursor of a row: its sort value (given, or taken from the row) and id.
+    pub fn of<F: SortField>(
+        field: F,
+        model: &<F::Entity as EntityTrait>::Model,
+        computed: Option<&CursorValue>,
+    ) -> Self {
+        let value = field.value(model).or_else(|| computed.cloned()).unwrap_or(CursorValue::Int(0));
+        Cursor { field: field.name(), value, id: F::Entity::id_of(model) }
     }
 
     pub fn encode(&self) -> String {
@@ -107,7 +120,7 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
-    fn decode(arg: &str, raw: &str, expected_field: &'static str) -> AppResult<Self> {
+    fn decode(arg: &str, raw: &str, expected_field: &str) -> AppResult<Self> {
         let invalid = || AppError::bad_input(arg, "not a valid cursor");
         if raw.len() > 512 {
             return Err(invalid());
@@ -158,8 +171,8 @@ impl PageRequest {
         Ok(PageRequest {
             limit,
             backward,
-            after: args.after.as_deref().map(|raw| Cursor::decode("after", raw, name)).transpose()?,
-            before: args.before.as_deref().map(|raw| Cursor::decode("before", raw, name)).transpose()?,
+            after: args.after.as_deref().map(|raw| Cursor::decode("after", raw, &name)).transpose()?,
+            before: args.before.as_deref().map(|raw| Cursor::decode("before", raw, &name)).transpose()?,
         })
     }
 }
@@ -168,6 +181,8 @@ impl PageRequest {
 #[derive(Clone, Debug)]
 pub struct Page<M> {
     pub items: Vec<M>,
+    /// The sort values read from the database, one per item, when the sort key is an expression.
+    pub sort_keys: Option<Vec<CursorValue>>,
     pub has_next_page: bool,
     pub has_previous_page: bool,
 }
@@ -176,20 +191,27 @@ impl<M> Page<M> {
     fn empty(page: &PageRequest) -> Self {
         Page {
             items: Vec::new(),
+            sort_keys: None,
             has_next_page: page.backward && page.before.is_some(),
             has_previous_page: !page.backward && page.after.is_some(),
         }
     }
 
-    /// Builds the page from up to `limit + 1` rows fetched in scan order.
-    fn from_scan(mut rows: Vec<M>, page: &PageRequest) -> Self {
+    /// Builds the page from up to `limit + 1` rows (and their sort keys) fetched in scan order.
+    fn from_scan(mut rows: Vec<M>, mut sort_keys: Option<Vec<CursorValue>>, page: &PageRequest) -> Self {
         let more = rows.len() as u64 > page.limit;
         rows.truncate(page.limit as usize);
+        if let Some(keys) = sort_keys.as_mut() {
+            keys.truncate(page.limit as usize);
+            if page.backward {
+                keys.reverse();
+            }
+        }
         if page.backward {
             rows.reverse();
-            Page { items: rows, has_next_page: page.before.is_some(), has_previous_page: more }
+            Page { items: rows, sort_keys, has_next_page: page.before.is_some(), has_previous_page: more }
         } else {
-            Page { items: rows, has_next_page: more, has_previous_page: page.after.is_some() }
+            Page { items: rows, sort_keys, has_next_page: more, has_previous_page: page.after.is_some() }
         }
     }
 }
@@ -200,15 +222,19 @@ fn keyset<E: Pageable, F: SortField<Entity = E>>(
     sort: Sort<F>,
     page: &PageRequest,
 ) -> (Select<E>, SortDirection) {
-    let col = sort.field.column();
+    let key = sort.field.expr();
     let id = E::id_column();
     let beyond = |cursor: &Cursor, forward: bool| {
         let v: Value = cursor.value.clone().into();
         let ascending = (sort.direction == SortDirection::Asc) == forward;
         if ascending {
-            Condition::any().add(col.gt(v.clone())).add(Condition::all().add(col.eq(v)).add(id.gt(cursor.id)))
+            Condition::any()
+                .add(key.clone().gt(v.clone()))
+                .add(Condition::all().add(key.clone().eq(v)).add(id.gt(cursor.id)))
         } else {
-            Condition::any().add(col.lt(v.clone())).add(Condition::all().add(col.eq(v)).add(id.lt(cursor.id)))
+            Condition::any()
+                .add(key.clone().lt(v.clone()))
+                .add(Condition::all().add(key.clone().eq(v)).add(id.lt(cursor.id)))
         }
     };
     let mut select = select;
@@ -231,20 +257,29 @@ pub async fn fetch_page<E, F>(
 ) -> AppResult<Page<E::Model>>
 where
     E: Pageable,
+    E::Model: FromQueryResult,
     F: SortField<Entity = E>,
 {
     if page.limit == 0 {
         return Ok(Page::empty(page));
     }
     let (select, scan) = keyset(select, sort, page);
-    let rows = select
-        .order_by(sort.field.column(), scan.order())
-        .order_by(E::id_column(), scan.order())
-        .limit(page.limit + 1)
-        .all(db)
-        .await
-        .map_err(AppError::from_db)?;
-    Ok(Page::from_scan(rows, page))
+    let select =
+        select.order_by(sort.field.expr(), scan.order()).order_by(E::id_column(), scan.order()).limit(page.limit + 1);
+    if !sort.field.is_expression() {
+        let rows = select.all(db).await.map_err(AppError::from_db)?;
+        return Ok(Page::from_scan(rows, None, page));
+    }
+    // The sort key is an expression: read its value with each row, for the cursors.
+    let query = select.expr_as(sort.field.expr(), "sort_key").into_query();
+    let mut rows = Vec::new();
+    let mut keys = Vec::new();
+    for row in db.query_all(&query).await.map_err(AppError::from_db)? {
+        rows.push(E::Model::from_query_result(&row, "").map_err(AppError::from_db)?);
+        let key: Option<i64> = row.try_get("", "sort_key").map_err(AppError::from_db)?;
+        keys.push(CursorValue::Int(key.unwrap_or(0)));
+    }
+    Ok(Page::from_scan(rows, Some(keys), page))
 }
 
 /// Which parent a child row belongs to: a column of the child's table, or of a table `select` joins.
@@ -280,9 +315,7 @@ where
         let (select, scan) = keyset(select, sort, page);
         let mut inner = select.filter(parent.expr().is_in(parent_ids.iter().copied())).into_query();
         let mut window = WindowStatement::partition_by(parent.0.clone());
-        window
-            .order_by(sort.field.column().as_column_ref(), scan.order())
-            .order_by(E::id_column().as_column_ref(), scan.order());
+        window.order_by_expr(sort.field.expr(), scan.order()).order_by(E::id_column().as_column_ref(), scan.order());
         inner.expr_as(parent.expr(), Alias::new("parent_key")).expr_window_as(
             Expr::cust("ROW_NUMBER()"),
             window,
@@ -306,7 +339,7 @@ where
         .iter()
         .map(|id| {
             let rows = rows_by_parent.remove(id).unwrap_or_default();
-            (*id, if rows.is_empty() { Page::empty(page) } else { Page::from_scan(rows, page) })
+            (*id, if rows.is_empty() { Page::empty(page) } else { Page::from_scan(rows, None, page) })
         })
         .collect())
 }

@@ -2,6 +2,7 @@
 
 use entity::touchpoint::{Column, Entity, Model};
 use entity::{Channel, TouchpointKind};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::services::filters::{TimeRange, any_of};
@@ -40,13 +41,24 @@ pub enum TouchpointSort {
 impl SortField for TouchpointSort {
     type Entity = Entity;
 
-    fn name(self) -> &'static str {
-        match self {
+    fn name(self) -> String {
+        let name = match self {
             TouchpointSort::Id => "id",
             TouchpointSort::OccurredAt => "occurredAt",
-        }
+        };
+        name.to_owned()
     }
 
+    fn expr(self) -> Expr {
+        Expr::col(self.column().as_column_ref())
+    }
+
+    fn value(self, model: &Model) -> Option<CursorValue> {
+        Some(self.cursor_value(model))
+    }
+}
+
+impl TouchpointSort {
     fn column(self) -> Column {
         match self {
             TouchpointSort::Id => Column::Id,
@@ -54,7 +66,7 @@ impl SortField for TouchpointSort {
         }
     }
 
-    fn value(self, model: &Model) -> CursorValue {
+    fn cursor_value(self, model: &Model) -> CursorValue {
         match self {
             TouchpointSort::Id => CursorValue::Int(model.id),
             TouchpointSort::OccurredAt => CursorValue::Time(model.occurred_at),

@@ -325,3 +325,68 @@ async fn loyalty_on_seeded_data_matches_an_independent_computation() {
     assert_eq!(currency(&row, "EUR")["revenue"]["amount"], format!("{}.{:02}", eur_revenue / 100, eur_revenue % 100));
     assert!(per_customer.len() > 20, "the seed should give a busy year");
 }
+
+fn external_ids(data: &Value) -> Vec<&str> {
+    data["customers"]["nodes"].as_array().unwrap().iter().map(|n| n["externalId"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn customers_are_filtered_and_ordered_by_their_aggregates() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let repeat_by_eur_spent = app
+        .query(r#"{ customers(filter: { orderCount: { min: 2 } }, orderBy: { field: TOTAL_SPENT, currency: "EUR", direction: DESC }) { nodes { externalId } } }"#, json!({}))
+        .await;
+    // A spent 150.00 EUR, B 10.00 EUR, C nothing in EUR.
+    assert_eq!(external_ids(&repeat_by_eur_spent), vec!["A", "B", "C"]);
+    let inactive = app
+        .query(r#"{ customers(filter: { inactiveForDays: 100, activityAsOf: "2026-07-01T00:00:00Z" }) { nodes { externalId } } }"#, json!({}))
+        .await;
+    assert_eq!(external_ids(&inactive), vec!["D", "F"]);
+    let detractors = app
+        .query(r#"{ customers(filter: { latestNpsCategory: [DETRACTOR] }) { nodes { externalId } } }"#, json!({}))
+        .await;
+    assert_eq!(external_ids(&detractors), vec!["C", "D"]);
+    let error = app.query_error(r#"{ customers(orderBy: { field: TOTAL_SPENT }) { totalCount } }"#, json!({})).await;
+    assert_eq!((code(&error), error["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("orderBy.currency")));
+}
+
+#[tokio::test]
+async fn aggregate_ordering_pages_correctly_in_one_statement_per_page() {
+    let app = spawn_seeded_app(200).await;
+    let orders: Vec<order::Model> = order::Entity::find().all(&app.db).await.unwrap();
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for o in orders.iter().filter(|o| o.status != OrderStatus::Cancelled) {
+        *counts.entry(o.customer_id).or_default() += 1;
+    }
+    let customers = entity::customer::Entity::find().all(&app.db).await.unwrap();
+    let mut expected: Vec<(i64, i64, String)> = customers
+        .iter()
+        .map(|c| (counts.get(&c.id).copied().unwrap_or(0), c.id, c.external_id.clone()))
+        .filter(|(n, _, _)| *n >= 3)
+        .collect();
+    expected.sort_by_key(|(n, id, _)| std::cmp::Reverse((*n, *id)));
+    assert!(expected.len() > 14, "the seed should give several pages");
+
+    let query = "query($after: String) { customers(first: 7, after: $after, filter: { orderCount: { min: 3 } }, orderBy: { field: ORDER_COUNT, direction: DESC }) {
+        nodes { externalId orderSummary { orderCount } } pageInfo { hasNextPage endCursor } } }";
+    let mut after = Value::Null;
+    let mut walked = Vec::new();
+    loop {
+        let before = app.statements.get();
+        let data = app.query(query, json!({ "after": after })).await;
+        // The page is one statement; the order summaries of its customers one more, batched.
+        assert_eq!(app.statements.get() - before, 2);
+        for node in data["customers"]["nodes"].as_array().unwrap() {
+            walked.push((
+                node["orderSummary"]["orderCount"].as_i64().unwrap(),
+                node["externalId"].as_str().unwrap().to_owned(),
+            ));
+        }
+        if !data["customers"]["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = data["customers"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(walked, expected.into_iter().map(|(n, _, id)| (n, id)).collect::<Vec<_>>());
+}

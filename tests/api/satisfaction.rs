@@ -398,7 +398,7 @@ async fn the_graph_shows_answer_categories_and_latest_answers() {
     assert_eq!(kind_score["insights"]["touchpointKindScore"]["value"], 3.0);
 }
 
-/// The same seeded data on SQLite and on PostgreSQL gives byte-identical insights.
+/// The same seeded data on SQLite and on PostgreSQL gives identical insights (satisfaction and loyalty).
 #[tokio::test]
 #[ignore = "needs TEST_DATABASE_URL (PostgreSQL) besides SQLite: .ci/run runs it"]
 async fn sqlite_and_postgres_give_identical_insights() {
@@ -410,7 +410,14 @@ async fn sqlite_and_postgres_give_identical_insights() {
         format!(r#"{{ insights {{ satisfaction(metric: CSAT, filter: {{ period: {{ from: "2024-01-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }}, orderStatus: [DELIVERED] }}, series: {{ granularity: QUARTER, timeZone: "America/New_York" }}) {{ bucketStart {SCORE} }} }} }}"#),
         format!(r#"{{ insights {{ satisfaction(metric: CES, groupBy: [SEGMENT], filter: {{ period: {{ from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }} }}, series: {{ granularity: WEEK, timeZone: "Asia/Kolkata" }}) {{ segment bucketStart {SCORE} }} }} }}"#),
         r#"{ insights { satisfactionComparison(metric: NPS, groupBy: [REGION], filter: { period: { from: "2025-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } }) { region delta z pValue significant current { n value } baseline { n value } } } }"#.to_owned(),
+        r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, groupBy: [SEGMENT, REGION], series: { granularity: QUARTER }) {
+            segment region periodStart activeCustomers orders purchaseFrequency repeatPurchaseRate lifetimeRepeatPurchaseRate churnRate inactiveCustomers
+            currencies { currency orders revenue { amount } averageOrderValue historicClvMean historicClvMedian predictedClvHeuristic } } } }"#.to_owned(),
+        r#"{ insights { cohortRetention(granularity: MONTH, cohorts: { from: "2024-01-01T00:00:00Z", to: "2025-01-01T00:00:00Z" }, periods: 6, timeZone: "Europe/Berlin") { cohortStart periodIndex cohortSize retainedCustomers share } } }"#.to_owned(),
+        r#"{ insights { touchpointImpact(metric: CSAT, touchpointKinds: [DELIVERY, SUPPORT], asOf: "2026-11-01T00:00:00Z") { category customers repurchasedCustomers repurchaseRate differenceToBest pValue } } }"#.to_owned(),
     ];
+    let customers = r#"{ customers(first: 50, filter: { orderCount: { min: 2 } }, orderBy: { field: TOTAL_SPENT, currency: "EUR", direction: DESC }) { nodes { externalId } } }"#;
+    assert_eq!(postgres.query(customers, json!({})).await, sqlite.query(customers, json!({})).await);
     for query in &queries {
         let (a, b) = (postgres.query(query, json!({})).await, sqlite.query(query, json!({})).await);
         let rows = a["insights"].as_object().unwrap().values().next().unwrap().as_array().unwrap();
