@@ -179,3 +179,54 @@ fn value_at<'a>(
     };
     value_at(next, rest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(error: async_graphql::Error) -> ServerError {
+        let mut server_error = error.into_server_error(async_graphql::Pos::default());
+        server_error.path = vec![async_graphql::PathSegment::Field("field".into())];
+        server_error
+    }
+
+    fn code_of(error: &ServerError) -> String {
+        error.extensions.as_ref().and_then(|e| e.get("code")).map(|c| c.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn app_errors_get_their_code_and_internal_details_stay_hidden() {
+        let mut errors = vec![
+            server_error(AppError::bad_input("filter.score", "min must not be greater than max").into()),
+            server_error(AppError::Database(DbErr::Custom("SELECT secret FROM t".into())).into()),
+            server_error(Arc::new(AppError::ServiceUnavailable("connection refused".into())).into()),
+            // A stray `?` on a foreign error type: its text must not reach the client either.
+            server_error(std::io::Error::other("/etc/secret: permission denied").into()),
+        ];
+        finish_errors(&mut errors);
+        assert_eq!(code_of(&errors[0]), "\"BAD_USER_INPUT\"");
+        assert_eq!(errors[0].message, "filter.score: min must not be greater than max");
+        assert_eq!(
+            errors[0].extensions.as_ref().and_then(|e| e.get("field")).map(|f| f.to_string()).as_deref(),
+            Some("\"filter.score\"")
+        );
+        assert_eq!(
+            (code_of(&errors[1]).as_str(), errors[1].message.as_str()),
+            ("\"INTERNAL\"", OPAQUE_INTERNAL_MESSAGE)
+        );
+        assert_eq!(code_of(&errors[2]), "\"SERVICE_UNAVAILABLE\"");
+        assert!(!errors[2].message.contains("refused"));
+        assert_eq!(
+            (code_of(&errors[3]).as_str(), errors[3].message.as_str()),
+            ("\"INTERNAL\"", OPAQUE_INTERNAL_MESSAGE)
+        );
+    }
+
+    #[test]
+    fn failed_fields_become_null_where_their_parent_exists() {
+        let mut data = async_graphql::Value::Null;
+        let errors = vec![server_error(async_graphql::Error::new("x"))];
+        null_failed_fields(&mut data, &errors);
+        assert_eq!(data.into_json().unwrap(), serde_json::json!({ "field": null }));
+    }
+}

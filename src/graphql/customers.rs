@@ -10,6 +10,7 @@ use crate::graphql::enums::{NpsCategory, SurveyMetric};
 use crate::graphql::feedback::{Feedback, latest_answer};
 use crate::graphql::inputs::{
     FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy,
+    days,
 };
 use crate::graphql::order_summary::CustomerOrderSummary;
 use crate::graphql::orders::Order;
@@ -76,13 +77,11 @@ impl Customer {
         #[graphql(desc = "The date to measure inactivity and days since the last order at; default: now.")]
         as_of: Option<DateTime>,
     ) -> Result<CustomerOrderSummary> {
-        if !(1..=3650).contains(&inactive_window_days) {
-            return Err(AppError::bad_input("inactiveWindowDays", "must be between 1 and 3650").into());
-        }
+        let window = days("inactiveWindowDays", inactive_window_days)?;
         let loaders = ctx.data::<Loaders>().map_err(|_| AppError::Internal("no loaders in the request data".into()))?;
         let summary = loaders.order_summaries.load_one(self.0.id).await.map_err(unshare)?;
         let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
-        Ok(CustomerOrderSummary::new(summary.unwrap_or_default(), as_of, inactive_window_days))
+        Ok(CustomerOrderSummary::new(summary.unwrap_or_default(), as_of, window))
     }
 
     /// The customer's latest answer to a survey metric; null if they never answered it.

@@ -59,6 +59,26 @@ impl IntRangeInput {
     }
 }
 
+/// A number of days given as an argument: 1 day to 10 years.
+pub fn days(field: &str, days: i32) -> AppResult<chrono::Duration> {
+    if (1..=3650).contains(&days) {
+        Ok(chrono::Duration::days(days.into()))
+    } else {
+        Err(AppError::bad_input(field, "must be between 1 and 3650 days"))
+    }
+}
+
+/// A period that must have both ends, `from` before `to`.
+pub fn bounded_range(
+    input: TimeRangeInput,
+    path: &str,
+) -> AppResult<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    match (input.from, input.to) {
+        (Some(from), Some(to)) if from.0 < to.0 => Ok((from.0, to.0)),
+        _ => Err(AppError::bad_input(path, "give both from and to, from before to")),
+    }
+}
+
 pub fn time_range(input: Option<TimeRangeInput>, path: &str) -> AppResult<TimeRange> {
     input.map(|r| r.into_domain(path)).transpose().map(Option::unwrap_or_default)
 }

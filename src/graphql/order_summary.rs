@@ -39,8 +39,7 @@ pub struct CustomerOrderSummary {
 }
 
 impl CustomerOrderSummary {
-    pub fn new(summary: OrderSummary, as_of: ChronoDateTime<Utc>, inactive_window_days: i32) -> Self {
-        let window = Duration::days(inactive_window_days.into());
+    pub fn new(summary: OrderSummary, as_of: ChronoDateTime<Utc>, window: Duration) -> Self {
         CustomerOrderSummary {
             order_count: summary.orders,
             spend: summary

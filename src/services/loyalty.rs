@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use crate::domain::currency::Currency;
 use crate::error::{AppError, AppResult};
-use crate::services::sql::{Sql, time};
+use crate::services::sql::{Sql, count_column, time};
 use crate::stats::loyalty;
 
 /// A dimension loyalty can be grouped by.
@@ -124,11 +124,6 @@ fn read_key(row: &QueryResult, query: &LoyaltyQuery) -> AppResult<(usize, Loyalt
     Ok((usize::try_from(period).map_err(|_| AppError::Internal("negative period index".into()))?, key))
 }
 
-fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
-    let value: Option<i64> = row.try_get("", column).map_err(AppError::from_db)?;
-    Ok(value.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
-}
-
 /// Runs the four statements and merges them per period and group.
 pub async fn loyalty_counts(
     db: &impl ConnectionTrait,
@@ -154,9 +149,9 @@ pub async fn loyalty_counts(
         .push(&group);
     for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
         let counts = groups.entry(read_key(&row, query)?).or_default();
-        counts.active_customers = count(&row, "active")?;
-        counts.repeat_customers = count(&row, "repeaters")?;
-        counts.orders = count(&row, "orders")?;
+        counts.active_customers = count_column(&row, "active")?;
+        counts.repeat_customers = count_column(&row, "repeaters")?;
+        counts.orders = count_column(&row, "orders")?;
     }
 
     // 2. Orders and revenue per currency in the period.
@@ -176,7 +171,7 @@ pub async fn loyalty_counts(
         let currency: String = row.try_get("", "currency").map_err(AppError::from_db)?;
         let revenue: Option<i64> = row.try_get("", "revenue").map_err(AppError::from_db)?;
         let counts = groups.entry(read_key(&row, query)?).or_default().currencies.entry(currency).or_default();
-        counts.orders = count(&row, "orders")?;
+        counts.orders = count_column(&row, "orders")?;
         counts.revenue_minor = revenue.unwrap_or(0);
     }
 
@@ -194,8 +189,8 @@ pub async fn loyalty_counts(
         .push(&group);
     for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
         let counts = groups.entry(read_key(&row, query)?).or_default();
-        counts.previously_active = count(&row, "previously_active")?;
-        counts.churned = count(&row, "churned")?;
+        counts.previously_active = count_column(&row, "previously_active")?;
+        counts.churned = count_column(&row, "churned")?;
     }
 
     // 4. Per-customer lifetime summaries as of each period's as-of date: orders, revenue per currency and
@@ -218,7 +213,7 @@ pub async fn loyalty_counts(
         let currency: String = row.try_get("", "currency").map_err(AppError::from_db)?;
         let revenue: Option<i64> = row.try_get("", "revenue").map_err(AppError::from_db)?;
         let last_order: DateTime<Utc> = row.try_get("", "last_order").map_err(AppError::from_db)?;
-        let orders = count(&row, "orders")?;
+        let orders = count_column(&row, "orders")?;
         let counts = groups.entry(key.clone()).or_default();
         counts.currencies.entry(currency).or_default().lifetime_revenue_per_customer.push(revenue.unwrap_or(0));
         let customer_entry = lifetimes.entry(key).or_default().entry(customer).or_insert((0, last_order));

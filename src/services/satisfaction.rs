@@ -21,6 +21,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use crate::domain::buckets::Bucket;
 use crate::error::{AppError, AppResult};
 use crate::services::filters::TimeRange;
+use crate::services::sql::count_column;
 use crate::stats::comparison::{Comparison, compare};
 use crate::stats::histogram::{Metric, ScoreHistogram};
 use crate::stats::satisfaction::Satisfaction;
@@ -286,12 +287,6 @@ fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<GroupKey>
     })
 }
 
-fn count(row: &QueryResult, column: &str) -> AppResult<u64> {
-    // SUM over no rows is NULL; counts are never negative.
-    let value: Option<i64> = row.try_get("", column).map_err(AppError::from_db)?;
-    Ok(value.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
-}
-
 /// Runs both statements and merges them per group. Groups with surveys but no answers are included.
 pub async fn satisfaction_counts(
     db: &impl ConnectionTrait,
@@ -304,8 +299,8 @@ pub async fn satisfaction_counts(
     for row in db.query_all(&answers_statement(query)).await.map_err(AppError::from_db)? {
         let counts = groups.entry(read_key(&row, query)?).or_default();
         let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
-        counts.histogram.push((score, count(&row, "answers")?));
-        counts.commented += count(&row, "commented")?;
+        counts.histogram.push((score, count_column(&row, "answers")?));
+        counts.commented += count_column(&row, "commented")?;
     }
     // Surveys only add to groups that have answers: a touchpoint does not record which question its
     // survey asked, so a group with surveys but no answer of this metric (DELIVERY asking CSAT, when
@@ -319,8 +314,8 @@ pub async fn satisfaction_counts(
             continue;
         }
         let counts = groups.entry(key).or_default();
-        counts.surveyed += count(&row, "surveyed")?;
-        counts.answered += count(&row, "answered")?;
+        counts.surveyed += count_column(&row, "surveyed")?;
+        counts.answered += count_column(&row, "answered")?;
     }
     Ok(groups)
 }

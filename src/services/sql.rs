@@ -3,7 +3,9 @@
 //! never spliced into the text; placeholders follow the backend (`?` or `$n`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DbBackend, Statement, Value};
+use sea_orm::{DbBackend, QueryResult, Statement, Value};
+
+use crate::error::{AppError, AppResult};
 
 pub struct Sql {
     backend: DbBackend,
@@ -64,6 +66,13 @@ impl Sql {
     pub fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
+}
+
+/// A count column of an aggregate row. `SUM` over no rows is NULL, which counts as 0; counts are never
+/// negative.
+pub fn count_column(row: &QueryResult, column: &str) -> AppResult<u64> {
+    let value: Option<i64> = row.try_get("", column).map_err(AppError::from_db)?;
+    Ok(value.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
 }
 
 /// A timestamp as a bound value.

@@ -20,7 +20,7 @@ use crate::domain::buckets::{buckets, parse_time_zone};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::database;
 use crate::graphql::enums::{Channel, SurveyMetric, TouchpointKind};
-use crate::graphql::inputs::{TimeRangeInput, list_filter, time_range};
+use crate::graphql::inputs::{TimeRangeInput, bounded_range, days, list_filter, time_range};
 use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
 use crate::services::impact::{ImpactQuery, impact_counts};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyDimension, LoyaltyPeriod, LoyaltyQuery};
@@ -167,14 +167,8 @@ impl Insights {
         #[graphql(desc = "Days without an order after which a customer counts as inactive.", default = 180)]
         inactive_window_days: i32,
     ) -> Result<Vec<LoyaltyRow>> {
-        let range = time_range(Some(period), "period")?;
-        let (from, to) = match (range.from, range.to) {
-            (Some(from), Some(to)) if from < to => (from, to),
-            _ => return Err(AppError::bad_input("period", "give both from and to, from before to").into()),
-        };
-        if !(1..=3650).contains(&inactive_window_days) {
-            return Err(AppError::bad_input("inactiveWindowDays", "must be between 1 and 3650").into());
-        }
+        let (from, to) = bounded_range(period, "period")?;
+        let inactive_window = days("inactiveWindowDays", inactive_window_days)?;
         let spans = match series {
             None => vec![(from, to)],
             Some(series) => {
@@ -196,11 +190,7 @@ impl Insights {
             .collect();
         dimensions.sort();
         dimensions.dedup();
-        let query = LoyaltyQuery {
-            periods,
-            group_by: dimensions,
-            inactive_window: chrono::Duration::days(inactive_window_days.into()),
-        };
+        let query = LoyaltyQuery { periods, group_by: dimensions, inactive_window };
         let rows = loyalty_service::report(database(ctx)?, &query).await?;
         Ok(rows.into_iter().map(|row| loyalty_row(row, inactive_window_days)).collect())
     }
@@ -218,11 +208,7 @@ impl Insights {
         #[graphql(desc = "The IANA time zone of the calendar.", default_with = "String::from(\"UTC\")")]
         time_zone: String,
     ) -> Result<Vec<CohortRetentionCell>> {
-        let range = time_range(Some(cohorts), "cohorts")?;
-        let (from, to) = match (range.from, range.to) {
-            (Some(from), Some(to)) if from < to => (from, to),
-            _ => return Err(AppError::bad_input("cohorts", "give both from and to, from before to").into()),
-        };
+        let (from, to) = bounded_range(cohorts, "cohorts")?;
         let periods = usize::try_from(periods).ok().filter(|p| (1..=60).contains(p));
         let periods = periods.ok_or_else(|| AppError::bad_input("periods", "must be between 1 and 60"))?;
         let tz = parse_time_zone("timeZone", &time_zone)?;
@@ -264,13 +250,11 @@ impl Insights {
         horizon_days: i32,
         #[graphql(desc = "The date windows must have ended by; default: now.")] as_of: Option<DateTime>,
     ) -> Result<Vec<TouchpointImpactRow>> {
-        if !(1..=3650).contains(&horizon_days) {
-            return Err(AppError::bad_input("horizonDays", "must be between 1 and 3650").into());
-        }
+        let horizon = days("horizonDays", horizon_days)?;
         let query = ImpactQuery {
             metric: metric.into(),
             touchpoint_kinds: list_filter(touchpoint_kinds, "touchpointKinds")?,
-            horizon_days: horizon_days.into(),
+            horizon_days: horizon.num_days(),
             as_of: as_of.map_or_else(chrono::Utc::now, |t| t.0),
         };
         let counts = impact_counts(database(ctx)?, &query).await?;
