@@ -6,6 +6,7 @@ pub mod enums;
 pub mod feedback;
 pub mod inputs;
 pub mod insights;
+pub mod mutations;
 pub mod node;
 pub mod order_summary;
 pub mod orders;
@@ -13,20 +14,21 @@ pub mod query;
 pub mod scalars;
 pub mod touchpoints;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
+use crate::graphql::mutations::MutationRoot;
 use crate::graphql::query::QueryRoot;
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema around a database handle. No I/O happens here.
 pub fn build_schema(db: DatabaseConnection) -> AppSchema {
     schema_builder().data(db).finish()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription).register_output_type::<node::Node>()
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription).register_output_type::<node::Node>()
 }
 
 /// The schema without a database: enough for SDL and introspection, not for resolving data.

@@ -14,3 +14,4 @@ pub mod pagination;
 pub mod satisfaction;
 pub mod sql;
 pub mod touchpoints;
+pub mod writes;

@@ -10,6 +10,7 @@ mod http;
 mod lookups;
 mod loyalty;
 mod migrations;
+mod mutations;
 mod nested;
 mod satisfaction;
 mod schema;

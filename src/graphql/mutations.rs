@@ -1,0 +1,321 @@
+//! The root `Mutation` type, for admin consoles: upserts by external id, status changes, deletes and
+//! privacy erasure. Every mutation is one transaction; an invalid input is BAD_USER_INPUT naming the field
+//! and changes nothing; repeating a mutation changes nothing the second time.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+
+use crate::domain::money::parse_major_units;
+use crate::error::{AppError, AppResult};
+use crate::graphql::connection::database;
+use crate::graphql::customers::Customer;
+use crate::graphql::enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
+use crate::graphql::feedback::Feedback;
+use crate::graphql::orders::Order;
+use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
+use crate::graphql::touchpoints::Touchpoint;
+use crate::services::writes::{self, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
+
+const MAX_TEXT: usize = 256;
+const MAX_COMMENT: usize = 10_000;
+
+/// A required, trimmed, bounded text field.
+fn text(field: &str, value: String, max: usize) -> AppResult<String> {
+    let value = value.trim().to_owned();
+    if value.is_empty() {
+        return Err(AppError::bad_input(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(AppError::bad_input(field, format!("at most {max} characters")));
+    }
+    Ok(value)
+}
+
+fn optional_text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
+    value.filter(|v| !v.trim().is_empty()).map(|v| text(field, v, max)).transpose()
+}
+
+/// A customer, created or updated by `externalId`.
+#[derive(InputObject)]
+pub struct CustomerInput {
+    /// The customer's id in the source system.
+    pub external_id: String,
+    /// Full name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Segment, e.g. `consumer`.
+    pub segment: String,
+    /// Region, e.g. `EMEA`.
+    pub region: String,
+    /// When the customer was created in the source system.
+    pub created_at: DateTime,
+}
+
+impl CustomerInput {
+    fn into_write(self) -> AppResult<CustomerWrite> {
+        let email = text("input.email", self.email, 320)?;
+        let (local, domain) = email.split_once('@').unwrap_or(("", ""));
+        if local.is_empty()
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || email.contains(char::is_whitespace)
+        {
+            return Err(AppError::bad_input("input.email", "not an e-mail address"));
+        }
+        Ok(CustomerWrite {
+            external_id: text("input.externalId", self.external_id, 128)?,
+            name: text("input.name", self.name, MAX_TEXT)?,
+            email,
+            segment: text("input.segment", self.segment, 64)?,
+            region: text("input.region", self.region, 64)?,
+            created_at: self.created_at.0,
+        })
+    }
+}
+
+/// An order, created or updated by `externalId`.
+#[derive(InputObject)]
+pub struct OrderInput {
+    /// The order's id in the source system.
+    pub external_id: String,
+    /// The external id of the customer who placed it.
+    pub customer_external_id: String,
+    /// When it was placed.
+    pub placed_at: DateTime,
+    /// Its state.
+    pub status: OrderStatus,
+    /// The total in major units, e.g. `12.50`; no more decimals than the currency has.
+    pub total_amount: Decimal,
+    /// The ISO 4217 currency of the total.
+    pub currency: CurrencyCode,
+}
+
+impl OrderInput {
+    fn into_write(self) -> AppResult<OrderWrite> {
+        Ok(OrderWrite {
+            external_id: text("input.externalId", self.external_id, 128)?,
+            customer_external_id: text("input.customerExternalId", self.customer_external_id, 128)?,
+            placed_at: self.placed_at.0,
+            status: self.status.into(),
+            total_amount_minor: parse_major_units("input.totalAmount", &self.total_amount.0, self.currency.0)?,
+            currency: self.currency.0.code.to_owned(),
+        })
+    }
+}
+
+/// A touchpoint, created or updated by `externalId`.
+#[derive(InputObject)]
+pub struct TouchpointInput {
+    /// The touchpoint's id in the source system.
+    pub external_id: String,
+    /// The external id of the customer met.
+    pub customer_external_id: String,
+    /// The external id of the order it belongs to, which must be the same customer's; none for
+    /// touchpoints not tied to an order.
+    pub order_external_id: Option<String>,
+    /// The journey moment.
+    pub kind: TouchpointKind,
+    /// The medium.
+    pub channel: Channel,
+    /// When it happened.
+    pub occurred_at: DateTime,
+    /// When its survey was sent, not before `occurredAt`; none if no survey was sent.
+    pub survey_sent_at: Option<DateTime>,
+}
+
+impl TouchpointInput {
+    fn into_write(self) -> AppResult<TouchpointWrite> {
+        if let Some(sent) = self.survey_sent_at
+            && sent.0 < self.occurred_at.0
+        {
+            return Err(AppError::bad_input(
+                "input.surveySentAt",
+                "a survey cannot be sent before the touchpoint happened",
+            ));
+        }
+        Ok(TouchpointWrite {
+            external_id: text("input.externalId", self.external_id, 128)?,
+            customer_external_id: text("input.customerExternalId", self.customer_external_id, 128)?,
+            order_external_id: optional_text("input.orderExternalId", self.order_external_id, 128)?,
+            kind: self.kind.into(),
+            channel: self.channel.into(),
+            occurred_at: self.occurred_at.0,
+            survey_sent_at: self.survey_sent_at.map(|t| t.0),
+        })
+    }
+}
+
+/// A survey answer, created or updated by `externalId`.
+#[derive(InputObject)]
+pub struct FeedbackInput {
+    /// The answer's id in the source system.
+    pub external_id: String,
+    /// The external id of the customer who answered.
+    pub customer_external_id: String,
+    /// The external id of the touchpoint whose survey this answers (the same customer's); none for
+    /// relationship surveys.
+    pub touchpoint_external_id: Option<String>,
+    /// The survey question.
+    pub metric: SurveyMetric,
+    /// The score: NPS 0-10, CSAT 1-5, CES 1-7.
+    pub score: i32,
+    /// A free-text comment; empty means none.
+    pub comment: Option<String>,
+    /// When it was submitted.
+    pub submitted_at: DateTime,
+}
+
+impl FeedbackInput {
+    fn into_write(self) -> AppResult<FeedbackWrite> {
+        Ok(FeedbackWrite {
+            external_id: text("input.externalId", self.external_id, 128)?,
+            customer_external_id: text("input.customerExternalId", self.customer_external_id, 128)?,
+            touchpoint_external_id: optional_text("input.touchpointExternalId", self.touchpoint_external_id, 128)?,
+            metric: self.metric.into(),
+            score: self.score,
+            comment: optional_text("input.comment", self.comment, MAX_COMMENT)?,
+            submitted_at: self.submitted_at.0,
+        })
+    }
+}
+
+macro_rules! upsert_payload {
+    ($(#[$meta:meta])* $name:ident, $field:ident: $ty:ident) => {
+        $(#[$meta])*
+        #[derive(SimpleObject)]
+        pub struct $name {
+            /// The row as stored now.
+            pub $field: $ty,
+            /// Whether the row was created by this mutation.
+            pub created: bool,
+            /// Whether this mutation changed anything (false when repeated).
+            pub changed: bool,
+        }
+    };
+}
+
+upsert_payload!(
+    /// The result of `upsertCustomer`.
+    CustomerUpsert, customer: Customer
+);
+upsert_payload!(
+    /// The result of `upsertOrder`.
+    OrderUpsert, order: Order
+);
+upsert_payload!(
+    /// The result of `upsertTouchpoint`.
+    TouchpointUpsert, touchpoint: Touchpoint
+);
+upsert_payload!(
+    /// The result of `upsertFeedback`.
+    FeedbackUpsert, feedback: Feedback
+);
+
+/// The result of a delete.
+#[derive(SimpleObject)]
+pub struct Deletion {
+    /// Whether a row was deleted (false when it did not exist, e.g. when repeated).
+    pub deleted: bool,
+    /// Answers deleted with a touchpoint.
+    pub deleted_feedback: u64,
+}
+
+/// The result of `eraseCustomer`.
+#[derive(SimpleObject)]
+pub struct Erasure {
+    /// The customer after erasure: name and e-mail are `[erased]`.
+    pub customer: Customer,
+    /// Comments removed by this call (0 when repeated).
+    pub erased_comments: u64,
+}
+
+pub struct MutationRoot;
+
+/// Writes for admin consoles.
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Creates or updates a customer by `externalId`.
+    async fn upsert_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer.")] input: CustomerInput,
+    ) -> Result<CustomerUpsert> {
+        let result = writes::upsert_customer(database(ctx)?, input.into_write()?).await?;
+        Ok(CustomerUpsert { customer: Customer(result.model), created: result.created, changed: result.changed })
+    }
+
+    /// Creates or updates an order by `externalId`.
+    async fn upsert_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order.")] input: OrderInput,
+    ) -> Result<OrderUpsert> {
+        let result = writes::upsert_order(database(ctx)?, input.into_write()?).await?;
+        Ok(OrderUpsert { order: Order(result.model), created: result.created, changed: result.changed })
+    }
+
+    /// Creates or updates a touchpoint by `externalId`.
+    async fn upsert_touchpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The touchpoint.")] input: TouchpointInput,
+    ) -> Result<TouchpointUpsert> {
+        let result = writes::upsert_touchpoint(database(ctx)?, input.into_write()?).await?;
+        Ok(TouchpointUpsert { touchpoint: Touchpoint(result.model), created: result.created, changed: result.changed })
+    }
+
+    /// Creates or updates a survey answer by `externalId`.
+    async fn upsert_feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer.")] input: FeedbackInput,
+    ) -> Result<FeedbackUpsert> {
+        let result = writes::upsert_feedback(database(ctx)?, input.into_write()?).await?;
+        Ok(FeedbackUpsert { feedback: Feedback(result.model), created: result.created, changed: result.changed })
+    }
+
+    /// Changes an order's status; NOT_FOUND for an unknown order.
+    async fn set_order_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's external id.")] external_id: String,
+        #[graphql(desc = "The new status.")] status: OrderStatus,
+    ) -> Result<Order> {
+        Ok(Order(writes::set_order_status(database(ctx)?, &external_id, status.into()).await?))
+    }
+
+    /// Deletes a touchpoint. One with answers is only deleted with `withFeedback: true`, which deletes its
+    /// answers too (kept, they would turn into relationship surveys and move between satisfaction groups).
+    async fn delete_touchpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The touchpoint's external id.")] external_id: String,
+        #[graphql(desc = "Also delete the touchpoint's answers.", default = false)] with_feedback: bool,
+    ) -> Result<Deletion> {
+        let (deleted, deleted_feedback) =
+            writes::delete_touchpoint(database(ctx)?, &external_id, with_feedback).await?;
+        Ok(Deletion { deleted, deleted_feedback })
+    }
+
+    /// Deletes a survey answer.
+    async fn delete_feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answer's external id.")] external_id: String,
+    ) -> Result<Deletion> {
+        Ok(Deletion { deleted: writes::delete_feedback(database(ctx)?, &external_id).await?, deleted_feedback: 0 })
+    }
+
+    /// Erases a customer for a privacy request: name, e-mail and every comment are removed for good; the
+    /// anonymous orders, touchpoints and scores stay, so aggregates stay right. NOT_FOUND for an unknown
+    /// customer.
+    async fn erase_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's external id.")] external_id: String,
+    ) -> Result<Erasure> {
+        let (customer, erased_comments) = writes::erase_customer(database(ctx)?, &external_id).await?;
+        Ok(Erasure { customer: Customer(customer), erased_comments })
+    }
+}

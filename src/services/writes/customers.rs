@@ -1,0 +1,92 @@
+//! Customer upserts and erasure.
+
+use chrono::{DateTime, Utc};
+use entity::{customer, feedback};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+
+use crate::error::{AppError, AppResult};
+use crate::services::writes::Upserted;
+
+/// What a name and e-mail become when a customer is erased.
+pub const ERASED: &str = "[erased]";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerWrite {
+    pub external_id: String,
+    pub name: String,
+    pub email: String,
+    pub segment: String,
+    pub region: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> AppResult<Upserted<customer::Model>> {
+    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let existing = customer::Entity::find()
+        .filter(customer::Column::ExternalId.eq(&write.external_id))
+        .one(&txn)
+        .await
+        .map_err(AppError::from_db)?;
+    let same = |m: &customer::Model| {
+        (&m.name, &m.email, &m.segment, &m.region, m.created_at)
+            == (&write.name, &write.email, &write.segment, &write.region, write.created_at)
+    };
+    let result = match existing {
+        Some(model) if same(&model) => Upserted { model, created: false, changed: false },
+        Some(model) => {
+            let mut active: customer::ActiveModel = model.into();
+            active.name = Set(write.name);
+            active.email = Set(write.email);
+            active.segment = Set(write.segment);
+            active.region = Set(write.region);
+            active.created_at = Set(write.created_at);
+            Upserted { model: active.update(&txn).await.map_err(AppError::from_db)?, created: false, changed: true }
+        }
+        None => {
+            let active = customer::ActiveModel {
+                external_id: Set(write.external_id),
+                name: Set(write.name),
+                email: Set(write.email),
+                segment: Set(write.segment),
+                region: Set(write.region),
+                created_at: Set(write.created_at),
+                ..Default::default()
+            };
+            Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
+        }
+    };
+    txn.commit().await.map_err(AppError::from_db)?;
+    Ok(result)
+}
+
+/// A privacy erasure: removes the customer's name, e-mail and every comment they wrote, for good; keeps
+/// their anonymous orders, touchpoints and scores, so aggregates stay right. Returns the customer and
+/// the number of comments removed; erasing twice changes nothing the second time.
+pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppResult<(customer::Model, u64)> {
+    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let model = customer::Entity::find()
+        .filter(customer::Column::ExternalId.eq(external_id))
+        .one(&txn)
+        .await
+        .map_err(AppError::from_db)?
+        .ok_or_else(|| AppError::NotFound(format!("no customer with external id '{external_id}'")))?;
+    let comments = feedback::Entity::update_many()
+        .col_expr(feedback::Column::Comment, Expr::value(Option::<String>::None))
+        .filter(feedback::Column::CustomerId.eq(model.id))
+        .filter(feedback::Column::Comment.is_not_null())
+        .exec(&txn)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
+    let model = if model.name == ERASED && model.email == ERASED {
+        model
+    } else {
+        let mut active: customer::ActiveModel = model.into();
+        active.name = Set(ERASED.to_owned());
+        active.email = Set(ERASED.to_owned());
+        active.update(&txn).await.map_err(AppError::from_db)?
+    };
+    txn.commit().await.map_err(AppError::from_db)?;
+    Ok((model, comments))
+}

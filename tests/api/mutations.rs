@@ -1,0 +1,166 @@
+//! Mutations for admin consoles: validation with field paths, nothing written on error, idempotency,
+//! erasure and deletes.
+
+use entity::{customer, feedback, order, touchpoint};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, code, spawn_app};
+
+const CUSTOMER: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created changed customer { externalId name email } } }";
+const ORDER: &str = "mutation($input: OrderInput!) { upsertOrder(input: $input) { created changed order { externalId status totalAmount { amount currency } } } }";
+const TOUCHPOINT: &str = "mutation($input: TouchpointInput!) { upsertTouchpoint(input: $input) { created changed touchpoint { externalId kind order { externalId } } } }";
+const FEEDBACK: &str = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created changed feedback { externalId score comment category } } }";
+
+fn customer_input(external_id: &str, name: &str) -> Value {
+    json!({ "externalId": external_id, "name": name, "email": format!("{external_id}@example.com"), "segment": "consumer", "region": "EMEA", "createdAt": "2026-01-01T00:00:00Z" })
+}
+
+async fn row_counts(app: &TestApp) -> [u64; 4] {
+    [
+        customer::Entity::find().count(&app.db).await.unwrap(),
+        order::Entity::find().count(&app.db).await.unwrap(),
+        touchpoint::Entity::find().count(&app.db).await.unwrap(),
+        feedback::Entity::find().count(&app.db).await.unwrap(),
+    ]
+}
+
+/// Two customers, an order and a touchpoint of the first, an answer with a comment.
+async fn basics(app: &TestApp) {
+    for (id, name) in [("C-1", "Ada Lovelace"), ("C-2", "Alan Turing")] {
+        app.query(CUSTOMER, json!({ "input": customer_input(id, name) })).await;
+    }
+    app.query(ORDER, json!({ "input": { "externalId": "O-1", "customerExternalId": "C-1", "placedAt": "2026-02-01T10:00:00Z", "status": "DELIVERED", "totalAmount": "12.5", "currency": "EUR" } })).await;
+    app.query(TOUCHPOINT, json!({ "input": { "externalId": "T-1", "customerExternalId": "C-1", "orderExternalId": "O-1", "kind": "DELIVERY", "channel": "SMS", "occurredAt": "2026-02-03T10:00:00Z", "surveySentAt": "2026-02-03T11:00:00Z" } })).await;
+    app.query(FEEDBACK, json!({ "input": { "externalId": "F-1", "customerExternalId": "C-1", "touchpointExternalId": "T-1", "metric": "NPS", "score": 4, "comment": "Ada here: the box was wet", "submittedAt": "2026-02-03T12:00:00Z" } })).await;
+}
+
+#[tokio::test]
+async fn upserts_create_then_change_nothing_when_repeated() {
+    let app = spawn_app().await;
+    let first = app.query(CUSTOMER, json!({ "input": customer_input("C-1", "Ada") })).await;
+    assert_eq!(first["upsertCustomer"]["created"], true);
+    let again = app.query(CUSTOMER, json!({ "input": customer_input("C-1", "Ada") })).await;
+    assert_eq!(
+        (again["upsertCustomer"]["created"].clone(), again["upsertCustomer"]["changed"].clone()),
+        (json!(false), json!(false))
+    );
+    let renamed = app.query(CUSTOMER, json!({ "input": customer_input("C-1", "Ada King") })).await;
+    assert_eq!(renamed["upsertCustomer"]["changed"], true);
+    assert_eq!(renamed["upsertCustomer"]["customer"]["name"], "Ada King");
+    assert_eq!(row_counts(&app).await, [1, 0, 0, 0]);
+
+    basics(&app).await;
+    let before = row_counts(&app).await;
+    let order = json!({ "input": { "externalId": "O-1", "customerExternalId": "C-1", "placedAt": "2026-02-01T10:00:00Z", "status": "DELIVERED", "totalAmount": "12.50", "currency": "EUR" } });
+    let repeated = app.query(ORDER, order).await;
+    assert_eq!(repeated["upsertOrder"]["changed"], false, "12.5 and 12.50 are the same amount");
+    assert_eq!(repeated["upsertOrder"]["order"]["totalAmount"], json!({ "amount": "12.50", "currency": "EUR" }));
+    let yen = app
+        .query(ORDER, json!({ "input": { "externalId": "O-2", "customerExternalId": "C-2", "placedAt": "2026-02-01T10:00:00Z", "status": "PLACED", "totalAmount": "1250", "currency": "JPY" } }))
+        .await;
+    assert_eq!(yen["upsertOrder"]["order"]["totalAmount"], json!({ "amount": "1250", "currency": "JPY" }));
+    let status =
+        app.query(r#"mutation { setOrderStatus(externalId: "O-2", status: CANCELLED) { status } }"#, json!({})).await;
+    assert_eq!(status["setOrderStatus"]["status"], "CANCELLED");
+    assert_eq!(row_counts(&app).await, [before[0], before[1] + 1, before[2], before[3]]);
+}
+
+#[tokio::test]
+async fn invalid_inputs_name_the_field_and_write_nothing() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    let before = row_counts(&app).await;
+    let order = |amount: &str, customer: &str| json!({ "input": { "externalId": "O-9", "customerExternalId": customer, "placedAt": "2026-02-01T10:00:00Z", "status": "PLACED", "totalAmount": amount, "currency": "EUR" } });
+    let touchpoint = |customer: &str, order: &str, sent: &str| json!({ "input": { "externalId": "T-9", "customerExternalId": customer, "orderExternalId": order, "kind": "SUPPORT", "channel": "CHAT", "occurredAt": "2026-02-05T10:00:00Z", "surveySentAt": sent } });
+    let answer = |metric: &str, score: i32, touchpoint: &str| json!({ "input": { "externalId": "F-9", "customerExternalId": "C-2", "touchpointExternalId": touchpoint, "metric": metric, "score": score, "submittedAt": "2026-02-05T10:00:00Z" } });
+    let mut bad_email = customer_input("C-9", "X");
+    bad_email["email"] = json!("not-an-email");
+    let mut blank_name = customer_input("C-9", "   ");
+    blank_name["segment"] = json!("consumer");
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (CUSTOMER, json!({ "input": bad_email }), "input.email"),
+        (CUSTOMER, json!({ "input": blank_name }), "input.name"),
+        (ORDER, order("12.505", "C-1"), "input.totalAmount"),
+        (ORDER, order("12.50", "C-404"), "input.customerExternalId"),
+        (TOUCHPOINT, touchpoint("C-2", "O-1", "2026-02-05T11:00:00Z"), "input.orderExternalId"),
+        (TOUCHPOINT, touchpoint("C-1", "O-1", "2026-02-05T09:00:00Z"), "input.surveySentAt"),
+        (FEEDBACK, answer("NPS", 11, ""), "input.score"),
+        (FEEDBACK, answer("CSAT", 0, ""), "input.score"),
+        (FEEDBACK, answer("CES", 8, ""), "input.score"),
+        (FEEDBACK, answer("NPS", 9, "T-1"), "input.touchpointExternalId"),
+    ];
+    for (mutation, variables, field) in cases {
+        let error = app.query_error(mutation, variables.clone()).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT", "{variables}: {error}");
+        assert_eq!(error["extensions"]["field"], field, "{variables}: {error}");
+    }
+    // Wrong types and enum values never reach the resolvers.
+    let mut wrong_currency = order("12.50", "C-1");
+    wrong_currency["input"]["currency"] = json!("EURO");
+    let mut wrong_kind = touchpoint("C-1", "O-1", "2026-02-05T11:00:00Z");
+    wrong_kind["input"]["kind"] = json!("SHIPPED");
+    for (mutation, variables) in [(ORDER, wrong_currency), (TOUCHPOINT, wrong_kind)] {
+        let error = app.query_error(mutation, variables).await;
+        assert!(matches!(code(&error), "BAD_USER_INPUT" | "GRAPHQL_VALIDATION_FAILED"), "{error}");
+    }
+    assert_eq!(row_counts(&app).await, before);
+    let missing = app
+        .query_error(r#"mutation { setOrderStatus(externalId: "O-404", status: PLACED) { status } }"#, json!({}))
+        .await;
+    assert_eq!(code(&missing), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn erasing_a_customer_removes_personal_data_and_keeps_the_numbers() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    let nps_before = app.query("{ insights { satisfaction(metric: NPS) { score { n value } } } }", json!({})).await;
+    let erased = app
+        .query(
+            r#"mutation { eraseCustomer(externalId: "C-1") { erasedComments customer { externalId name email } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        erased["eraseCustomer"],
+        json!({ "erasedComments": 1, "customer": { "externalId": "C-1", "name": "[erased]", "email": "[erased]" } })
+    );
+    let again = app.query(r#"mutation { eraseCustomer(externalId: "C-1") { erasedComments } }"#, json!({})).await;
+    assert_eq!(again["eraseCustomer"]["erasedComments"], 0);
+    // Nothing of the old name, e-mail or comment is left anywhere.
+    for c in customer::Entity::find().all(&app.db).await.unwrap() {
+        assert!(!c.name.contains("Ada") && !c.email.contains("C-1@"), "{c:?}");
+    }
+    assert!(feedback::Entity::find().all(&app.db).await.unwrap().iter().all(|f| f.comment.is_none()));
+    let nps_after = app.query("{ insights { satisfaction(metric: NPS) { score { n value } } } }", json!({})).await;
+    assert_eq!(nps_before, nps_after, "scores stay");
+    assert_eq!(row_counts(&app).await, [2, 1, 1, 1]);
+}
+
+#[tokio::test]
+async fn deletes_are_explicit_about_answers_and_idempotent() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    let refused = app.query_error(r#"mutation { deleteTouchpoint(externalId: "T-1") { deleted } }"#, json!({})).await;
+    assert_eq!((code(&refused), refused["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("withFeedback")));
+    assert_eq!(row_counts(&app).await, [2, 1, 1, 1]);
+    let deleted = app
+        .query(
+            r#"mutation { deleteTouchpoint(externalId: "T-1", withFeedback: true) { deleted deletedFeedback } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(deleted["deleteTouchpoint"], json!({ "deleted": true, "deletedFeedback": 1 }));
+    let again = app
+        .query(
+            r#"mutation { deleteTouchpoint(externalId: "T-1", withFeedback: true) { deleted deletedFeedback } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(again["deleteTouchpoint"], json!({ "deleted": false, "deletedFeedback": 0 }));
+    app.query(FEEDBACK, json!({ "input": { "externalId": "F-2", "customerExternalId": "C-2", "metric": "CES", "score": 6, "submittedAt": "2026-02-05T10:00:00Z" } })).await;
+    let feedback_deleted = app.query(r#"mutation { a: deleteFeedback(externalId: "F-2") { deleted } b: deleteFeedback(externalId: "F-2") { deleted } }"#, json!({})).await;
+    assert_eq!(feedback_deleted, json!({ "a": { "deleted": true }, "b": { "deleted": false } }));
+    assert_eq!(row_counts(&app).await, [2, 1, 0, 0]);
+}
