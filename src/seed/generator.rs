@@ -158,11 +158,13 @@ impl Generator {
                 break;
             }
             let experience = self.order(&mut bundle, index, placed_at, currency, segment, bias, order_number == 0);
-            let comes_back = (0.15 + 0.8 * experience).clamp(0.05, 0.95);
+            // A bad experience makes a next order both less likely and later; a good one, likelier and sooner.
+            let comes_back = (1.4 * experience - 0.3).clamp(0.03, 0.95);
             if one_time_buyer || !self.rng.chance(comes_back) {
                 break;
             }
-            let gap_days = (mean_gap_days as f64 * (0.3 + 1.4 * self.rng.unit())) as i64;
+            let hesitation = (1.6 - experience).clamp(0.6, 1.6);
+            let gap_days = (mean_gap_days as f64 * hesitation * (0.3 + 1.4 * self.rng.unit())) as i64;
             placed_at = self.seconds(placed_at + Duration::days(gap_days), 86_400);
         }
         if !bundle.orders.is_empty() && self.rng.chance(0.15) {
