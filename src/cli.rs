@@ -76,12 +76,14 @@ pub struct MigrateArgs {
 pub enum MigrateAction {
     /// Apply pending migrations (all, or the next N).
     Up {
-        #[arg(long)]
+        /// How many pending migrations to apply; all by default.
+        #[arg(long, env = "CUSTOMER_INSIGHTS_MIGRATE_STEPS")]
         steps: Option<u32>,
     },
     /// Revert applied migrations, newest first (default: one).
     Down {
-        #[arg(long, default_value_t = 1)]
+        /// How many applied migrations to revert.
+        #[arg(long, env = "CUSTOMER_INSIGHTS_MIGRATE_STEPS", default_value_t = 1)]
         steps: u32,
     },
     /// List migrations and whether each is applied.

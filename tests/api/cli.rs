@@ -73,3 +73,33 @@ async fn seeding_is_deterministic() {
     assert!(!snapshots[0].is_empty());
     assert_eq!(snapshots[0], snapshots[1]);
 }
+
+/// The README's run command: `serve --demo` seeds an empty database, serves it, and stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_demo_seeds_serves_and_shuts_down_gracefully() {
+    let database = TestDatabase::create().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_customer-insights"))
+        .args(["serve", "--demo", "--demo-customers", "40", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &database.url)
+        .env("CUSTOMER_INSIGHTS_LOG", "warn")
+        .spawn()
+        .expect("start the server");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let mut answer = None;
+    for _ in 0..300 {
+        if let Ok(response) =
+            client.post(&url).json(&serde_json::json!({ "query": "{ customers { totalCount } }" })).send().await
+        {
+            answer = Some(response.json::<serde_json::Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let terminated = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
+    assert!(terminated.success());
+    let status = server.wait().expect("wait for the server");
+    assert_eq!(answer, Some(serde_json::json!({ "data": { "customers": { "totalCount": 40 } } })));
+    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
+}
