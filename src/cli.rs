@@ -9,6 +9,7 @@ use crate::db::{DEFAULT_DATABASE_URL, DatabaseOptions, backend_name, connect, mi
 use crate::error::AppError;
 use crate::seed::{SeedOptions, seed};
 use crate::startup::{Application, ServeConfig, shutdown_signal};
+use crate::transfer::import::{ImportError, Progress};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -32,8 +33,32 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Fill an empty database with a deterministic synthetic data set.
     Seed(SeedArgs),
+    /// Import a directory of CSV files (customers.csv, orders.csv, touchpoints.csv, feedback.csv) or an
+    /// NDJSON file: all records are validated first; then all are written in one transaction, or none.
+    Import(ImportArgs),
+    /// Export every table as CSV files in the import format.
+    Export(ExportArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// A directory of CSV files, or an NDJSON file.
+    pub path: std::path::PathBuf,
+    /// Only validate (every record and reference), write nothing.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_IMPORT_DRY_RUN")]
+    pub dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The directory to write the CSV files into (created if missing).
+    pub dir: std::path::PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -110,6 +135,72 @@ pub enum CliError {
     App(#[from] AppError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Import(#[from] ImportError),
+}
+
+async fn import(args: ImportArgs) -> Result<(), CliError> {
+    let db = open(&args.database).await?;
+    migrate_up(&db).await?;
+    let started = std::time::Instant::now();
+    let result = crate::transfer::import::import(&db, &args.path, args.dry_run, &TerminalProgress::new()).await;
+    match result {
+        Ok(report) => {
+            let seconds = started.elapsed().as_secs_f64();
+            let verb = if report.dry_run { "validated (dry run, nothing written)" } else { "imported" };
+            println!(
+                "{verb}: {} customers, {} orders, {} touchpoints, {} feedback ({} rows in {seconds:.2} s, {:.0} rows/s)",
+                report.customers,
+                report.orders,
+                report.touchpoints,
+                report.feedback,
+                report.total(),
+                report.total() as f64 / seconds.max(1e-9)
+            );
+            Ok(())
+        }
+        Err(ImportError::Invalid(errors)) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            Err(ImportError::Invalid(errors).into())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A progress bar on a terminal; silent when stderr is not one (CI logs, pipes).
+struct TerminalProgress(Option<indicatif::ProgressBar>);
+
+impl TerminalProgress {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        TerminalProgress(std::io::stderr().is_terminal().then(indicatif::ProgressBar::hidden))
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, total: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(total);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} {eta}") {
+                bar.set_style(style);
+            }
+        }
+    }
+
+    fn advance(&self, rows: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(rows);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
@@ -124,6 +215,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 "seeded {} customers, {} orders, {} touchpoints, {} feedback",
                 report.customers, report.orders, report.touchpoints, report.feedback
             );
+            Ok(())
+        }
+        Command::Import(args) => import(args).await,
+        Command::Export(args) => {
+            let db = open(&args.database).await?;
+            migrate_up(&db).await?;
+            for (table, rows) in crate::transfer::export::export(&db, &args.dir).await? {
+                println!("{}: {rows} rows", table.file_name());
+            }
             Ok(())
         }
         Command::Schema => {

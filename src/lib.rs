@@ -23,3 +23,5 @@ pub mod services;
 pub mod startup;
 /// The pure metric math: histograms in, statistics out.
 pub mod stats;
+/// Bulk import and export (CSV, NDJSON).
+pub mod transfer;

@@ -14,3 +14,4 @@ mod mutations;
 mod nested;
 mod satisfaction;
 mod schema;
+mod transfer;

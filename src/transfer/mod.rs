@@ -1,0 +1,6 @@
+//! Bulk import and export in the CSV (one file per table) and NDJSON formats.
+
+pub mod export;
+pub mod import;
+pub mod records;
+pub mod source;
