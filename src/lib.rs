@@ -9,6 +9,8 @@ pub mod db;
 pub mod domain;
 /// The one application error type and its `code` extensions.
 pub mod error;
+/// Live feedback events for subscriptions (PostgreSQL LISTEN/NOTIFY across instances).
+pub mod events;
 /// The GraphQL schema: types, inputs, connections.
 pub mod graphql;
 /// HTTP routes and GraphQL-over-HTTP handling.

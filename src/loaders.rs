@@ -234,17 +234,26 @@ type BatchTask = BoxFuture<'static, ()>;
 /// Here a batch starts only once the request has registered every key it can and waits for data: one
 /// batch per level, always, and no delay to pay.
 #[derive(Clone)]
-struct BatchSpawner(mpsc::UnboundedSender<BatchTask>);
+enum BatchSpawner {
+    Request(mpsc::UnboundedSender<BatchTask>),
+    /// For long-lived connections (subscriptions), where no single request future can drive batches.
+    ThreadPool,
+}
 
 impl BatchSpawner {
     fn loader<T>(&self, loader: T) -> DataLoader<T> {
-        let sender = self.0.clone();
-        DataLoader::new(loader, move |task: BatchTask| {
-            // The receiver lives as long as the request; a send can only fail after it completed.
-            let _ = sender.send(task);
-        })
-        .delay(Duration::ZERO)
-        .max_batch_size(MAX_BATCH)
+        match self {
+            BatchSpawner::Request(sender) => {
+                let sender = sender.clone();
+                DataLoader::new(loader, move |task: BatchTask| {
+                    // The receiver lives as long as the request; a send can only fail after it completed.
+                    let _ = sender.send(task);
+                })
+                .delay(Duration::ZERO)
+                .max_batch_size(MAX_BATCH)
+            }
+            BatchSpawner::ThreadPool => DataLoader::new(loader, tokio::spawn).max_batch_size(MAX_BATCH),
+        }
     }
 }
 
@@ -332,14 +341,22 @@ impl Loaders {
     /// The loaders of one request, and the driver that must run the request for their batches to load.
     pub fn new(db: &DatabaseConnection) -> (Self, BatchDriver) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        let spawner = BatchSpawner(sender);
-        let loaders = Loaders {
+        (Self::with_spawner(db, &BatchSpawner::Request(sender)), BatchDriver(receiver))
+    }
+
+    /// Loaders whose batches run on the thread pool after async-graphql's short delay, for a WebSocket
+    /// connection's subscriptions.
+    pub fn spawned(db: &DatabaseConnection) -> Self {
+        Self::with_spawner(db, &BatchSpawner::ThreadPool)
+    }
+
+    fn with_spawner(db: &DatabaseConnection, spawner: &BatchSpawner) -> Self {
+        Loaders {
             order_summaries: spawner.loader(OrderSummaryLoader { db: db.clone() }),
-            customers: EntityLoaders::new(db, &spawner),
-            orders: EntityLoaders::new(db, &spawner),
-            touchpoints: EntityLoaders::new(db, &spawner),
-            feedback: EntityLoaders::new(db, &spawner),
-        };
-        (loaders, BatchDriver(receiver))
+            customers: EntityLoaders::new(db, spawner),
+            orders: EntityLoaders::new(db, spawner),
+            touchpoints: EntityLoaders::new(db, spawner),
+            feedback: EntityLoaders::new(db, spawner),
+        }
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+use crate::events::FeedbackEvents;
 use crate::graphql::build_schema;
 use crate::http::{HttpState, router};
 
@@ -28,7 +29,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(db: DatabaseConnection, config: &ServeConfig) -> io::Result<Self> {
-        let schema = build_schema(db.clone());
+        let schema = build_schema(db.clone(), FeedbackEvents::start(&db));
         let state = HttpState { schema, db, max_body_bytes: config.max_body_bytes };
         let router = router(state).layer(TraceLayer::new_for_http());
         let listener = TcpListener::bind(&config.listen).await?;

@@ -12,23 +12,26 @@ pub mod order_summary;
 pub mod orders;
 pub mod query;
 pub mod scalars;
+pub mod subscriptions;
 pub mod touchpoints;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
+use crate::events::FeedbackEvents;
 use crate::graphql::mutations::MutationRoot;
 use crate::graphql::query::QueryRoot;
+use crate::graphql::subscriptions::SubscriptionRoot;
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema around a database handle. No I/O happens here.
-pub fn build_schema(db: DatabaseConnection) -> AppSchema {
-    schema_builder().data(db).finish()
+/// Builds the schema around a database handle and the event bus. No I/O happens here.
+pub fn build_schema(db: DatabaseConnection, events: FeedbackEvents) -> AppSchema {
+    schema_builder().data(db).data(events).finish()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription).register_output_type::<node::Node>()
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot).register_output_type::<node::Node>()
 }
 
 /// The schema without a database: enough for SDL and introspection, not for resolving data.

@@ -6,6 +6,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 
 use crate::domain::money::parse_major_units;
 use crate::error::{AppError, AppResult};
+use crate::events::FeedbackEvents;
 use crate::graphql::connection::database;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
@@ -272,6 +273,12 @@ impl MutationRoot {
         #[graphql(desc = "The answer.")] input: FeedbackInput,
     ) -> Result<FeedbackUpsert> {
         let result = writes::upsert_feedback(database(ctx)?, input.into_write()?).await?;
+        if result.changed {
+            let events = ctx
+                .data::<FeedbackEvents>()
+                .map_err(|_| AppError::Internal("no event bus in the schema data".into()))?;
+            events.committed(&[result.model.id]);
+        }
         Ok(FeedbackUpsert { feedback: Feedback(result.model), created: result.created, changed: result.changed })
     }
 

@@ -6,7 +6,10 @@ use std::path::Path;
 
 use entity::{customer, feedback, order, touchpoint};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 
 use crate::error::AppError;
 use crate::transfer::records::{Record, RecordError, Row, Table};
@@ -130,6 +133,22 @@ fn last_per_external_id(batch: Vec<(Record, Row)>) -> Vec<(Record, Row)> {
         rows.push(Some((record, row)));
     }
     rows.into_iter().flatten().collect()
+}
+
+/// Tells subscribers of every server instance about the imported answers (PostgreSQL NOTIFY, delivered
+/// on commit; a separate import process cannot reach a SQLite server's subscribers).
+async fn announce_feedback(txn: &DatabaseTransaction, batch: &[(Record, Row)]) -> Result<(), ImportError> {
+    if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let external_ids: Vec<String> = batch.iter().map(|(_, row)| row.external_id().to_owned()).collect();
+    let ids = lookup::<feedback::Entity, _>(txn, feedback::Column::ExternalId, external_ids, |f| {
+        (f.external_id.clone(), f.id, f.customer_id)
+    })
+    .await?;
+    let ids: Vec<i64> = ids.values().map(|(id, _)| *id).collect();
+    crate::events::notify_in_transaction(txn, &ids).await?;
+    Ok(())
 }
 
 /// Maps external ids to (id, customer id) for the referenced rows of one table.
@@ -369,6 +388,7 @@ async fn write_batch(txn: &DatabaseTransaction, table: Table, batch: Vec<(Record
                 .exec_without_returning(txn)
                 .await
                 .map_err(db_err)?;
+            announce_feedback(txn, &batch).await?;
         }
     }
     Ok(())

@@ -65,6 +65,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
+    pub database_url: String,
     /// Dropped with the app: removes the test database.
     _database: TestDatabase,
 }
@@ -91,7 +92,14 @@ async fn spawn_app_on(database: TestDatabase) -> TestApp {
     let app = Application::build(db.clone(), &config).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     tokio::spawn(app.run_until(std::future::pending()));
-    TestApp { address, client: reqwest::Client::new(), db, statements, _database: database }
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        db,
+        statements,
+        database_url: database.url.clone(),
+        _database: database,
+    }
 }
 
 /// Starts the application on a database seeded with `customers` synthetic customers.
@@ -99,6 +107,16 @@ pub async fn spawn_seeded_app(customers: u32) -> TestApp {
     let app = spawn_app().await;
     seed(&app.db, &SeedOptions { customers, seed: 7 }).await.expect("seed");
     app
+}
+
+/// A second server instance on the same database as `app` (as behind a load balancer).
+pub async fn spawn_second_instance(app: &TestApp) -> (String, DatabaseConnection) {
+    let (db, _) = connect(&DatabaseOptions::new(&app.database_url)).await.expect("connect");
+    let config = ServeConfig { listen: "127.0.0.1:0".into(), max_body_bytes: MAX_BODY_BYTES };
+    let instance = Application::build(db.clone(), &config).await.expect("build app");
+    let address = format!("http://{}", instance.local_addr().expect("address"));
+    tokio::spawn(instance.run_until(std::future::pending()));
+    (address, db)
 }
 
 impl TestApp {

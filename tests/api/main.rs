@@ -14,4 +14,5 @@ mod mutations;
 mod nested;
 mod satisfaction;
 mod schema;
+mod subscriptions;
 mod transfer;

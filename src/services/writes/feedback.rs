@@ -103,6 +103,9 @@ pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> A
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
+    if result.changed {
+        crate::events::notify_in_transaction(&txn, &[result.model.id]).await?;
+    }
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(result)
 }

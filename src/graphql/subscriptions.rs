@@ -1,0 +1,90 @@
+//! The root `Subscription` type, served over WebSocket (graphql-transport-ws) on `/graphql/ws`.
+
+use async_graphql::{Context, InputObject, Result, Subscription};
+use futures_util::Stream;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::AppError;
+use crate::events::FeedbackEvents;
+use crate::graphql::connection::database;
+use crate::graphql::enums::{SurveyMetric, TouchpointKind};
+use crate::graphql::feedback::{Feedback, answer_category};
+use crate::graphql::insights::SatisfactionCategory;
+
+/// Which answers a subscription delivers. Conditions combine with AND; a list matches any of its values.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct FeedbackSubscriptionFilter {
+    /// Answers to these metrics.
+    pub metric: Option<Vec<SurveyMetric>>,
+    /// Answers in these categories, e.g. `[DETRACTOR]` to alert on detractors.
+    pub category: Option<Vec<SatisfactionCategory>>,
+    /// Answers given at touchpoints of these kinds (relationship surveys never match).
+    pub touchpoint_kind: Option<Vec<TouchpointKind>>,
+}
+
+impl FeedbackSubscriptionFilter {
+    async fn matches(&self, db: &DatabaseConnection, answer: &entity::feedback::Model) -> Result<bool, AppError> {
+        if self.metric.as_ref().is_some_and(|m| !m.contains(&answer.metric.into())) {
+            return Ok(false);
+        }
+        if let Some(categories) = &self.category
+            && !answer_category(answer).is_some_and(|c| categories.contains(&c))
+        {
+            return Ok(false);
+        }
+        if let Some(kinds) = &self.touchpoint_kind {
+            let Some(touchpoint_id) = answer.touchpoint_id else { return Ok(false) };
+            let touchpoint =
+                entity::touchpoint::Entity::find_by_id(touchpoint_id).one(db).await.map_err(AppError::from_db)?;
+            return Ok(touchpoint.is_some_and(|t| kinds.contains(&t.kind.into())));
+        }
+        Ok(true)
+    }
+}
+
+pub struct SubscriptionRoot;
+
+/// Live events.
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Every answer created or changed from now on, by a mutation or an import, through any server
+    /// instance (on PostgreSQL), that matches `filter`: e.g. detractors, to close the loop with them.
+    async fn feedback_submitted(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which answers to deliver.")] filter: Option<FeedbackSubscriptionFilter>,
+    ) -> Result<impl Stream<Item = Feedback>> {
+        let events =
+            ctx.data::<FeedbackEvents>().map_err(|_| AppError::Internal("no event bus in the schema data".into()))?;
+        let receiver = events.subscribe();
+        let db = database(ctx)?.clone();
+        let filter = filter.unwrap_or_default();
+        Ok(futures_util::stream::unfold((receiver, db, filter), |(mut receiver, db, filter)| async move {
+            loop {
+                let id = match receiver.recv().await {
+                    Ok(id) => id,
+                    // A subscriber too slow to keep up skips ahead rather than block the others.
+                    Err(RecvError::Lagged(skipped)) => {
+                        tracing::warn!(skipped, "a feedback subscriber fell behind");
+                        continue;
+                    }
+                    Err(RecvError::Closed) => return None,
+                };
+                let answer = match entity::feedback::Entity::find_by_id(id).one(&db).await {
+                    Ok(Some(answer)) => answer,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot load a submitted answer");
+                        continue;
+                    }
+                };
+                match filter.matches(&db, &answer).await {
+                    Ok(true) => return Some((Feedback(answer), (receiver, db, filter))),
+                    Ok(false) => continue,
+                    Err(e) => tracing::error!(error = %e, "cannot filter a submitted answer"),
+                }
+            }
+        }))
+    }
+}
