@@ -7,7 +7,7 @@ use std::path::Path;
 use entity::{customer, feedback, order, touchpoint};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
     TransactionTrait,
 };
 
@@ -16,7 +16,7 @@ use crate::transfer::records::{Record, RecordError, Row, Table};
 use crate::transfer::source::Source;
 
 /// Rows per multi-row INSERT.
-const BATCH: usize = 2000;
+const BATCH: usize = 4000;
 /// Validation goes on past the first error, to report many at once, but not forever.
 const MAX_REPORTED_ERRORS: usize = 50;
 
@@ -142,33 +142,39 @@ async fn announce_feedback(txn: &DatabaseTransaction, batch: &[(Record, Row)]) -
         return Ok(());
     }
     let external_ids: Vec<String> = batch.iter().map(|(_, row)| row.external_id().to_owned()).collect();
-    let ids = lookup::<feedback::Entity, _>(txn, feedback::Column::ExternalId, external_ids, |f| {
-        (f.external_id.clone(), f.id, f.customer_id)
-    })
+    let ids = lookup::<feedback::Entity>(
+        txn,
+        [feedback::Column::ExternalId, feedback::Column::Id, feedback::Column::CustomerId],
+        external_ids,
+    )
     .await?;
     let ids: Vec<i64> = ids.values().map(|(id, _)| *id).collect();
     crate::events::notify_in_transaction(txn, &ids).await?;
     Ok(())
 }
 
-/// Maps external ids to (id, customer id) for the referenced rows of one table.
-async fn lookup<E, F>(
+/// Maps external ids to (id, owning customer id) for the referenced rows of one table, reading only those
+/// three columns.
+async fn lookup<E: EntityTrait>(
     txn: &DatabaseTransaction,
-    column: E::Column,
-    external_ids: Vec<String>,
-    key: F,
-) -> Result<HashMap<String, (i64, i64)>, ImportError>
-where
-    E: EntityTrait,
-    F: Fn(&E::Model) -> (String, i64, i64),
-{
-    let mut found = HashMap::new();
+    [external_id, id, owner]: [E::Column; 3],
+    mut external_ids: Vec<String>,
+) -> Result<HashMap<String, (i64, i64)>, ImportError> {
+    external_ids.sort_unstable();
+    external_ids.dedup();
+    let mut found = HashMap::with_capacity(external_ids.len());
     for chunk in external_ids.chunks(BATCH) {
-        let rows = E::find().filter(column.is_in(chunk.iter().cloned())).all(txn).await.map_err(AppError::from_db)?;
-        for row in rows {
-            let (external_id, id, customer_id) = key(&row);
-            found.insert(external_id, (id, customer_id));
-        }
+        let rows: Vec<(String, i64, i64)> = E::find()
+            .select_only()
+            .column(external_id)
+            .column(id)
+            .column(owner)
+            .filter(external_id.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(txn)
+            .await
+            .map_err(AppError::from_db)?;
+        found.extend(rows.into_iter().map(|(external, id, owner)| (external, (id, owner))));
     }
     Ok(found)
 }
@@ -193,7 +199,8 @@ async fn customers_of(
             Row::Customer(w) => w.external_id.clone(),
         })
         .collect();
-    lookup::<customer::Entity, _>(txn, customer::Column::ExternalId, ids, |c| (c.external_id.clone(), c.id, c.id)).await
+    lookup::<customer::Entity>(txn, [customer::Column::ExternalId, customer::Column::Id, customer::Column::Id], ids)
+        .await
 }
 
 async fn write_batch(txn: &DatabaseTransaction, table: Table, batch: Vec<(Record, Row)>) -> Result<(), ImportError> {
@@ -269,9 +276,11 @@ async fn write_batch(txn: &DatabaseTransaction, table: Table, batch: Vec<(Record
                     _ => None,
                 })
                 .collect();
-            let orders = lookup::<order::Entity, _>(txn, order::Column::ExternalId, order_ids, |o| {
-                (o.external_id.clone(), o.id, o.customer_id)
-            })
+            let orders = lookup::<order::Entity>(
+                txn,
+                [order::Column::ExternalId, order::Column::Id, order::Column::CustomerId],
+                order_ids,
+            )
             .await?;
             let mut models = Vec::with_capacity(batch.len());
             for (record, row) in &batch {
@@ -333,11 +342,12 @@ async fn write_batch(txn: &DatabaseTransaction, table: Table, batch: Vec<(Record
                     _ => None,
                 })
                 .collect();
-            let touchpoints =
-                lookup::<touchpoint::Entity, _>(txn, touchpoint::Column::ExternalId, touchpoint_ids, |t| {
-                    (t.external_id.clone(), t.id, t.customer_id)
-                })
-                .await?;
+            let touchpoints = lookup::<touchpoint::Entity>(
+                txn,
+                [touchpoint::Column::ExternalId, touchpoint::Column::Id, touchpoint::Column::CustomerId],
+                touchpoint_ids,
+            )
+            .await?;
             let mut models = Vec::with_capacity(batch.len());
             for (record, row) in &batch {
                 let Row::Feedback(w) = row else { continue };
