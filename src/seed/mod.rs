@@ -2,6 +2,8 @@
 
 mod generator;
 mod rng;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};

@@ -44,10 +44,34 @@ impl Rng {
         &items[items.len() - 1].0
     }
 
-    /// Approximately normal (Irwin-Hall with 12 uniforms), mean 0, sd 1.
+    /// Approximately normal (Irwin-Hall with 12 uniforms), mean 0, sd 1. Bounded to [-6, 6], which keeps
+    /// every derived value (amounts, gaps, scores) finite and predictable.
     pub fn normal(&mut self) -> f64 {
         (0..12).map(|_| self.unit()).sum::<f64>() - 6.0
     }
+
+    /// Log-normal with median 1: `e^(sigma * normal)`.
+    pub fn log_normal(&mut self, sigma: f64) -> f64 {
+        exp(self.normal() * sigma)
+    }
+}
+
+/// `e^x` from IEEE 754 basic operations only. `f64::exp` comes from the platform's libm, whose last bit
+/// may differ between systems; that could flip the rounding of an amount and so change the data set of a
+/// seed from one machine to another. Accurate to a few ulp for the small arguments used here.
+pub fn exp(x: f64) -> f64 {
+    use std::f64::consts::LN_2;
+    // e^x = 2^k * e^r with |r| <= ln 2 / 2; the Taylor series of e^r converges to full precision by n = 18.
+    let k = (x / LN_2).round();
+    let r = x - k * LN_2;
+    let (mut term, mut sum) = (1.0, 1.0);
+    for n in 1..=18 {
+        term *= r / f64::from(n);
+        sum += term;
+    }
+    // 2^k built from its bits: exact, unlike a call to `powi`. |k| stays far inside the normal exponents.
+    let k = (k as i64).clamp(-1000, 1000);
+    sum * f64::from_bits(((1023 + k) as u64) << 52)
 }
 
 #[cfg(test)]
@@ -61,6 +85,16 @@ mod tests {
         let c: Vec<u64> = (0..5).scan(Rng::new(2), |r, _| Some(r.next_u64())).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn the_portable_exp_agrees_with_libm() {
+        for i in -4000..=4000 {
+            let x = f64::from(i) / 500.0;
+            let (ours, libm) = (exp(x), x.exp());
+            assert!(((ours - libm) / libm).abs() < 1e-15, "exp({x}): {ours} vs {libm}");
+        }
+        assert_eq!(exp(0.0), 1.0);
     }
 
     #[test]

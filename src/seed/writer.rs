@@ -17,19 +17,25 @@ pub struct Writer {
     pending_customers: Vec<entity::customer::Model>,
 }
 
-async fn insert_all<E, M>(txn: &DatabaseTransaction, rows: Vec<M>) -> AppResult<()>
+/// Inserts `rows` (emptying the buffer) in statements of at most `CHUNK` rows. An empty buffer issues no
+/// statement: an INSERT needs at least one row.
+async fn insert_all<E, M>(txn: &DatabaseTransaction, rows: &mut Vec<M>) -> AppResult<()>
 where
     E: EntityTrait,
     M: IntoActiveModel<E::ActiveModel>,
     E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
 {
-    // Generated ids are part of the data set: `reset_all` marks every field, the id included, for insert.
-    let models = rows.into_iter().map(|row| row.into_active_model().reset_all());
-    E::insert_many(models).exec_without_returning(txn).await.map_err(AppError::from_db)?;
+    while !rows.is_empty() {
+        let take = rows.len().min(CHUNK);
+        // Generated ids are part of the data set: `reset_all` marks every field, the id included, for insert.
+        let models: Vec<E::ActiveModel> = rows.drain(..take).map(|row| row.into_active_model().reset_all()).collect();
+        E::insert_many(models).exec_without_returning(txn).await.map_err(AppError::from_db)?;
+    }
     Ok(())
 }
 
 impl Writer {
+    /// Buffers one customer's rows; writes everything buffered once any table has a full statement's worth.
     pub async fn push(&mut self, txn: &DatabaseTransaction, bundle: CustomerBundle) -> AppResult<()> {
         self.pending_customers.extend(bundle.customer);
         self.pending.orders.extend(bundle.orders);
@@ -47,18 +53,10 @@ impl Writer {
 
     /// Parents first, so foreign keys hold at every statement.
     pub async fn flush(&mut self, txn: &DatabaseTransaction) -> AppResult<()> {
-        for chunk in std::mem::take(&mut self.pending_customers).chunks(CHUNK) {
-            insert_all::<entity::customer::Entity, _>(txn, chunk.to_vec()).await?;
-        }
-        for chunk in std::mem::take(&mut self.pending.orders).chunks(CHUNK) {
-            insert_all::<entity::order::Entity, _>(txn, chunk.to_vec()).await?;
-        }
-        for chunk in std::mem::take(&mut self.pending.touchpoints).chunks(CHUNK) {
-            insert_all::<entity::touchpoint::Entity, _>(txn, chunk.to_vec()).await?;
-        }
-        for chunk in std::mem::take(&mut self.pending.feedback).chunks(CHUNK) {
-            insert_all::<entity::feedback::Entity, _>(txn, chunk.to_vec()).await?;
-        }
+        insert_all::<entity::customer::Entity, _>(txn, &mut self.pending_customers).await?;
+        insert_all::<entity::order::Entity, _>(txn, &mut self.pending.orders).await?;
+        insert_all::<entity::touchpoint::Entity, _>(txn, &mut self.pending.touchpoints).await?;
+        insert_all::<entity::feedback::Entity, _>(txn, &mut self.pending.feedback).await?;
         Ok(())
     }
 }
