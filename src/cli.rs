@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
 
-use crate::db::{DEFAULT_DATABASE_URL, DatabaseOptions, backend_name, connect, migrate_up};
+use crate::config::LoadedCli;
+use crate::db::{DEFAULT_DATABASE_URL, DatabaseOptions, Databases, backend_name, connect, migrate_up};
 use crate::error::AppError;
 use crate::seed::{SeedOptions, seed};
 use crate::startup::{Application, ServeConfig, shutdown_signal};
@@ -23,6 +24,19 @@ pub struct Cli {
     /// Log filter, in `tracing` syntax (e.g. `info`, `customer_insights=debug`).
     #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_LOG", default_value = "info")]
     pub log: String,
+    /// Log format: `text` for people, `json` (one object per line) for log collectors.
+    #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// A TOML file of settings named like the flags (`listen = "0.0.0.0:8080"`). Flags and environment
+    /// variables override it.
+    #[arg(long, global = true, env = crate::config::CONFIG_ENV)]
+    pub config: Option<std::path::PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -66,9 +80,12 @@ pub struct DatabaseArgs {
     /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER:PASSWORD@HOST/DB`.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
-    /// Connection pool size.
+    /// Connection pool size (per database: the replica gets a pool of its own).
     #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,
+    /// How long a query may wait for a pooled connection before it fails with SERVICE_UNAVAILABLE.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
+    pub acquire_timeout_ms: u64,
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +104,14 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+    /// A read replica (e.g. a PostgreSQL streaming standby): queries go there; mutations, subscriptions
+    /// and anything that must read its own writes go to `--database-url`. Reads fall back to the primary
+    /// while the replica is unreachable.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the server exits anyway.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
 }
 
 #[derive(Args, Debug)]
@@ -137,6 +162,8 @@ pub enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Import(#[from] ImportError),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
 }
 
 async fn import(args: ImportArgs) -> Result<(), CliError> {
@@ -203,8 +230,17 @@ impl Progress for TerminalProgress {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<(), CliError> {
-    match cli.command {
+pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
+    if let Some(path) = &loaded.config_file {
+        tracing::info!(file = %path.display(), "configuration file read");
+    }
+    if matches!(loaded.cli.command, Command::Serve(_)) {
+        // Printed (secrets masked) so an operator sees what the server really runs with, and why.
+        for setting in loaded.effective_settings() {
+            tracing::info!(setting = %setting.name, value = %setting.value, source = setting.source.as_str(), "setting");
+        }
+    }
+    match loaded.cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Seed(args) => {
@@ -233,10 +269,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn open(args: &DatabaseArgs) -> Result<DatabaseConnection, CliError> {
-    let mut options = DatabaseOptions::new(&args.database_url);
+fn database_options(args: &DatabaseArgs, url: &str) -> DatabaseOptions {
+    let mut options = DatabaseOptions::new(url);
     options.max_connections = args.max_connections;
-    let (db, _) = connect(&options).await?;
+    options.acquire_timeout = std::time::Duration::from_millis(args.acquire_timeout_ms);
+    options
+}
+
+async fn open(args: &DatabaseArgs) -> Result<DatabaseConnection, CliError> {
+    let (db, _) = connect(&database_options(args, &args.database_url)).await?;
     Ok(db)
 }
 
@@ -248,10 +289,24 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         let report = seed(&db, &SeedOptions { customers: args.demo_customers, seed: 42 }).await?;
         tracing::info!(customers = report.customers, feedback = report.feedback, "seeded demo data");
     }
-    let config = ServeConfig { listen: args.listen, max_body_bytes: args.max_body_bytes };
-    let app = Application::build(db, &config).await?;
+    let replica = match &args.read_database_url {
+        Some(url) => {
+            // Lazy: a replica that is down at start is reported by /readyz, and reads use the primary.
+            let options = DatabaseOptions { lazy: true, ..database_options(&args.database, url) };
+            Some((connect(&options).await?.0, url.as_str()))
+        }
+        None => None,
+    };
+    let databases = Databases::watch(db, &args.database.database_url, replica).await?;
+    let config = ServeConfig {
+        listen: args.listen,
+        max_body_bytes: args.max_body_bytes,
+        shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace_seconds),
+    };
+    let app = Application::build(databases, &config).await?;
     tracing::info!(address = %app.local_addr()?, "serving GraphQL on /graphql and GraphiQL on /");
     app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
     Ok(())
 }
 

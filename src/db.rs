@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+
+use crate::ops::health::DatabaseHealth;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// The embedded default: a SQLite file next to where the server runs, created on first start.
@@ -27,11 +29,14 @@ pub struct DatabaseOptions {
     pub url: String,
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Open connections on first use rather than now: a replica that is down at start is then
+    /// reported by the health probe instead of stopping the server.
+    pub lazy: bool,
 }
 
 impl DatabaseOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        DatabaseOptions { url: url.into(), max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+        DatabaseOptions { url: url.into(), max_connections: 10, acquire_timeout: Duration::from_secs(5), lazy: false }
     }
 }
 
@@ -42,18 +47,9 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
     connect
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
+        .connect_lazy(options.lazy)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
-            opts.create_if_missing(true)
-                .foreign_keys(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
-                // 64 MiB of page cache per connection (the default is 2 MiB): index pages of large
-                // imports and aggregations stay in memory.
-                .pragma("cache_size", "-65536")
-                .pragma("temp_store", "memory")
-        });
+        .map_sqlx_sqlite_opts(sqlite_options);
     let mut db = Database::connect(connect).await?;
     let counter = StatementCounter::default();
     let count = counter.0.clone();
@@ -66,6 +62,19 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
     Ok((db, counter))
 }
 
+/// SQLite settings of every connection.
+pub fn sqlite_options(opts: SqliteConnectOptions) -> SqliteConnectOptions {
+    opts.create_if_missing(true)
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        // 64 MiB of page cache per connection (the default is 2 MiB): index pages of large
+        // imports and aggregations stay in memory.
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+}
+
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
@@ -76,5 +85,82 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         DbBackend::Postgres => "postgres",
         DbBackend::Sqlite => "sqlite",
         _ => "other",
+    }
+}
+
+/// What a request does, which decides the database it runs on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Queries: the replica when there is one and it answers, else the primary.
+    Read,
+    /// Mutations, subscriptions and anything that must read its own writes: always the primary.
+    Write,
+}
+
+/// A database connection pool and the watcher of its health.
+#[derive(Clone)]
+pub struct Pool {
+    pub connection: DatabaseConnection,
+    pub health: Arc<DatabaseHealth>,
+}
+
+/// The primary database and an optional read replica.
+#[derive(Clone)]
+pub struct Databases {
+    pub primary: Pool,
+    pub replica: Option<Pool>,
+}
+
+impl Databases {
+    /// Watches the given pools' health (the URLs open the probes' own connections).
+    pub async fn watch(
+        primary: DatabaseConnection,
+        primary_url: &str,
+        replica: Option<(DatabaseConnection, &str)>,
+    ) -> Result<Self, DbErr> {
+        let primary = Pool { connection: primary, health: DatabaseHealth::start("primary", primary_url).await? };
+        let replica = match replica {
+            Some((connection, url)) => Some(Pool { connection, health: DatabaseHealth::start("replica", url).await? }),
+            None => None,
+        };
+        Ok(Databases { primary, replica })
+    }
+
+    /// The pool a request should use, or `None` when every database able to serve it is down.
+    pub fn route(&self, access: Access) -> Option<&Pool> {
+        let healthy = |pool: &&Pool| pool.health.is_up();
+        match access {
+            Access::Write => Some(&self.primary).filter(healthy),
+            Access::Read => self.replica.as_ref().filter(healthy).or(Some(&self.primary).filter(healthy)),
+        }
+    }
+
+    pub fn pools(&self) -> impl Iterator<Item = &Pool> {
+        std::iter::once(&self.primary).chain(self.replica.as_ref())
+    }
+}
+
+impl Pool {
+    /// Connections in use and idle, and the limit, for `/metrics`.
+    pub fn snapshot(&self) -> crate::ops::metrics::PoolSnapshot {
+        let (size, idle, max) = match self.connection.get_database_backend() {
+            DbBackend::Postgres => {
+                let pool = self.connection.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+            DbBackend::Sqlite => {
+                let pool = self.connection.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle(), pool.options().get_max_connections())
+            }
+            _ => (0, 0, 0),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+        crate::ops::metrics::PoolSnapshot {
+            database: self.health.role,
+            in_use: size - idle,
+            idle,
+            max,
+            up: self.health.is_up(),
+        }
     }
 }

@@ -45,7 +45,7 @@ pub enum AppError {
     #[error("the database is unavailable, retry later")]
     ServiceUnavailable(String),
     #[error("database error")]
-    Database(#[from] DbErr),
+    Database(DbErr),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -69,11 +69,12 @@ impl AppError {
         }
     }
 
-    /// Maps a database error: lost connections become SERVICE_UNAVAILABLE, everything else INTERNAL.
+    /// Maps a database error: an unreachable database becomes SERVICE_UNAVAILABLE, everything else INTERNAL.
     pub fn from_db(err: DbErr) -> Self {
-        match err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::ServiceUnavailable(err.to_string()),
-            other => AppError::Database(other),
+        if is_connection_failure(&err) {
+            AppError::ServiceUnavailable(err.to_string())
+        } else {
+            AppError::Database(err)
         }
     }
 
@@ -83,6 +84,35 @@ impl AppError {
             AppError::Database(_) | AppError::Internal(_) => OPAQUE_INTERNAL_MESSAGE.to_owned(),
             other => other.to_string(),
         }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        AppError::from_db(err)
+    }
+}
+
+/// Whether a database error means the database could not be reached or went away (worth retrying later),
+/// as opposed to a failing statement.
+pub fn is_connection_failure(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else { return false };
+    match &**sqlx {
+        SqlxError::Io(_) | SqlxError::Tls(_) | SqlxError::PoolTimedOut | SqlxError::PoolClosed => true,
+        SqlxError::WorkerCrashed | SqlxError::Protocol(_) => true,
+        // SQLSTATE class 08 (connection exception) and 57P01-57P03 (the server is shutting down, crashed
+        // or starting up): the statement never ran to completion for a reason outside the request.
+        SqlxError::Database(db) => {
+            db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
     }
 }
 

@@ -3,7 +3,9 @@
 
 /// The command line (`serve`, `migrate`, `seed`, `schema`).
 pub mod cli;
-/// Connecting, migrating and counting SQL statements.
+/// Settings from flags, environment variables and a TOML file.
+pub mod config;
+/// Connecting, migrating, counting SQL statements; the primary and the read replica.
 pub mod db;
 /// Domain values parsed at the boundary: global IDs, money, timestamps.
 pub mod domain;
@@ -17,6 +19,8 @@ pub mod graphql;
 pub mod http;
 /// Per-request batch loaders behind every relation field.
 pub mod loaders;
+/// Operating it: database health, metrics, request logs.
+pub mod ops;
 /// The deterministic synthetic data set behind `seed` and `serve --demo`.
 pub mod seed;
 /// The data layer: filters, sorting and pagination in SQL.

@@ -3,15 +3,18 @@
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
 
+use crate::db::Databases;
 use crate::events::FeedbackEvents;
 use crate::graphql::build_schema;
 use crate::http::{HttpState, router};
+use crate::ops::lifecycle::{Lifecycle, LifecycleControl};
+use crate::ops::metrics::Metrics;
 
 /// Server settings that do not concern the database.
 #[derive(Clone, Debug)]
@@ -20,29 +23,74 @@ pub struct ServeConfig {
     pub listen: String,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// After the shutdown signal, how long requests in flight and closing WebSockets may take.
+    pub shutdown_grace: Duration,
+}
+
+impl ServeConfig {
+    /// Defaults for a server on `listen`.
+    pub fn new(listen: impl Into<String>) -> Self {
+        ServeConfig { listen: listen.into(), max_body_bytes: 1_048_576, shutdown_grace: Duration::from_secs(10) }
+    }
 }
 
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    lifecycle: LifecycleControl,
+    shutdown_grace: Duration,
 }
 
 impl Application {
-    pub async fn build(db: DatabaseConnection, config: &ServeConfig) -> io::Result<Self> {
-        let schema = build_schema(db.clone(), FeedbackEvents::start(&db));
-        let state = HttpState { schema, db, max_body_bytes: config.max_body_bytes };
-        let router = router(state).layer(TraceLayer::new_for_http());
+    pub async fn build(databases: Databases, config: &ServeConfig) -> io::Result<Self> {
+        let metrics = Arc::new(Metrics::default());
+        let primary = databases.primary.connection.clone();
+        let schema = build_schema(primary.clone(), FeedbackEvents::start(&primary), metrics.clone());
+        let (lifecycle, control) = Lifecycle::new();
+        let state = HttpState { schema, databases, metrics, lifecycle, max_body_bytes: config.max_body_bytes };
+        let router = router(state);
         let listener = TcpListener::bind(&config.listen).await?;
-        Ok(Application { listener, router })
+        Ok(Application { listener, router, lifecycle: control, shutdown_grace: config.shutdown_grace })
     }
 
     pub fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes; then stops accepting connections, lets the requests in
+    /// flight finish, closes WebSockets with 1001 (going away), and returns. Whatever is still running
+    /// after the grace period is dropped.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let Application { listener, router, lifecycle, shutdown_grace } = self;
+        let LifecycleControl { stop, mut connections } = lifecycle;
+        let mut signalled = stop.subscribe();
+        let graceful = async move {
+            shutdown.await;
+            // WebSockets see this and close; axum stops accepting and drains the requests in flight.
+            let _ = stop.send(true);
+        };
+        let server = async move {
+            let result = axum::serve(listener, router).with_graceful_shutdown(graceful).await;
+            // Every copy of the router's state holds a sender: the channel closes with the last one,
+            // after the last WebSocket has sent its close frame.
+            while connections.recv().await.is_some() {}
+            result
+        };
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => return result,
+            _ = signalled.wait_for(|signalled| *signalled) => {}
+        }
+        match tokio::time::timeout(shutdown_grace, server).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(
+                    grace_seconds = shutdown_grace.as_secs(),
+                    "grace period over: dropping the requests still running"
+                );
+                Ok(())
+            }
+        }
     }
 }
 

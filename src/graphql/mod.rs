@@ -1,6 +1,7 @@
 //! The GraphQL API: thin resolvers that parse arguments, call the data layer and map rows to types.
 
 pub mod connection;
+pub mod cost;
 pub mod customers;
 pub mod enums;
 pub mod feedback;
@@ -15,6 +16,8 @@ pub mod scalars;
 pub mod subscriptions;
 pub mod touchpoints;
 
+use std::sync::Arc;
+
 use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
@@ -22,12 +25,14 @@ use crate::events::FeedbackEvents;
 use crate::graphql::mutations::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscriptions::SubscriptionRoot;
+use crate::ops::metrics::Metrics;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema around a database handle and the event bus. No I/O happens here.
-pub fn build_schema(db: DatabaseConnection, events: FeedbackEvents) -> AppSchema {
-    schema_builder().data(db).data(events).finish()
+/// Builds the schema around the primary database (the default of requests that do not choose one),
+/// the event bus and the metrics. No I/O happens here.
+pub fn build_schema(db: DatabaseConnection, events: FeedbackEvents, metrics: Arc<Metrics>) -> AppSchema {
+    schema_builder().data(db).data(events).data(metrics).extension(cost::CostRecorder).finish()
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {

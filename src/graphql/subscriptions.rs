@@ -1,5 +1,7 @@
 //! The root `Subscription` type, served over WebSocket (graphql-transport-ws) on `/graphql/ws`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, Result, Subscription};
 use futures_util::Stream;
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -11,6 +13,7 @@ use crate::graphql::connection::database;
 use crate::graphql::enums::{SurveyMetric, TouchpointKind};
 use crate::graphql::feedback::{Feedback, answer_category};
 use crate::graphql::insights::SatisfactionCategory;
+use crate::ops::metrics::Metrics;
 
 /// Which answers a subscription delivers. Conditions combine with AND; a list matches any of its values.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -60,7 +63,10 @@ impl SubscriptionRoot {
         let receiver = events.subscribe();
         let db = database(ctx)?.clone();
         let filter = filter.unwrap_or_default();
-        Ok(futures_util::stream::unfold((receiver, db, filter), |(mut receiver, db, filter)| async move {
+        // Counts this subscription in `/metrics` until the stream is dropped (client gone or server stopping).
+        let active = ctx.data::<Arc<Metrics>>().ok().map(|metrics| metrics.subscription_started());
+        let state = (receiver, db, filter, active);
+        Ok(futures_util::stream::unfold(state, |(mut receiver, db, filter, active)| async move {
             loop {
                 let id = match receiver.recv().await {
                     Ok(id) => id,
@@ -80,7 +86,7 @@ impl SubscriptionRoot {
                     }
                 };
                 match filter.matches(&db, &answer).await {
-                    Ok(true) => return Some((Feedback(answer), (receiver, db, filter))),
+                    Ok(true) => return Some((Feedback(answer), (receiver, db, filter, active))),
                     Ok(false) => continue,
                     Err(e) => tracing::error!(error = %e, "cannot filter a submitted answer"),
                 }

@@ -5,16 +5,20 @@ use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{Request, Response as GqlResponse, ServerError, Variables};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Query, State};
-use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::db::Access;
 use crate::error::{ErrorCode, finish_errors, null_failed_fields};
+use crate::graphql::cost::CostSlot;
 use crate::http::HttpState;
 use crate::http::media::{ResponseMedia, is_json_body, negotiate};
 use crate::loaders::Loaders;
+use crate::ops::metrics::Outcome;
+use crate::ops::request_log::{GraphqlOutcome, UNKNOWN_OPERATION};
 
 pub async fn post(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
@@ -95,9 +99,14 @@ async fn execute(state: HttpState, media: ResponseMedia, mut request: Request, m
     let operation_name = request.operation_name.clone();
     let document = match request.parsed_query() {
         Ok(document) => document,
-        Err(error) => return graphql_response(media, parse_failure(error)),
+        Err(error) => {
+            let response = graphql_response(media, parse_failure(error));
+            return with_outcome(response, UNKNOWN_OPERATION.to_owned(), Outcome::Rejected, None);
+        }
     };
-    if method == Method::Get && selects_non_query(&document.operations, operation_name.as_deref()) {
+    let operation = operation_label(&document.operations, operation_name.as_deref());
+    let selected = selected_type(&document.operations, operation_name.as_deref());
+    if method == Method::Get && selected.is_some_and(|ty| ty != OperationType::Query) {
         let mut response = request_failure(
             media,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -105,23 +114,86 @@ async fn execute(state: HttpState, media: ResponseMedia, mut request: Request, m
             "mutations and subscriptions must be sent with POST",
         );
         response.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return with_outcome(response, operation, Outcome::Rejected, None);
     }
-    let (loaders, batches) = Loaders::new(&state.db);
-    let mut response = batches.run(state.schema.execute(request.data(loaders))).await;
+    // Queries may read a replica; a mutation reads its own writes back, so it stays on the primary.
+    let access = if selected == Some(OperationType::Mutation) { Access::Write } else { Access::Read };
+    let Some(pool) = state.databases.route(access) else {
+        return with_outcome(unavailable(media), operation, Outcome::Unavailable, None);
+    };
+    let cost = CostSlot::new();
+    let (loaders, batches) = Loaders::new(&pool.connection);
+    let request = request.data(loaders).data(pool.connection.clone()).data(cost.clone());
+    let mut response = batches.run(state.schema.execute(request)).await;
     finish_errors(&mut response.errors);
     null_failed_fields(&mut response.data, &response.errors);
-    graphql_response(media, response)
+    let outcome = outcome_of(&response);
+    if outcome == Outcome::Unavailable {
+        pool.health.report_failure();
+    }
+    with_outcome(graphql_response(media, response), operation, outcome, cost.get())
 }
 
-/// Whether the operation a GET would run is a mutation or subscription (never allowed over GET).
-fn selects_non_query(operations: &DocumentOperations, name: Option<&str>) -> bool {
-    let is_query = |ty: OperationType| ty == OperationType::Query;
+fn outcome_of(response: &GqlResponse) -> Outcome {
+    let unavailable = ErrorCode::ServiceUnavailable.as_str();
+    let has_code = |code: &str| {
+        response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|ext| ext.get("code"))
+                .is_some_and(|c| *c == async_graphql::Value::from(code))
+        })
+    };
+    if response.errors.is_empty() {
+        Outcome::Ok
+    } else if has_code(unavailable) {
+        Outcome::Unavailable
+    } else if is_request_error(response) {
+        Outcome::Rejected
+    } else {
+        Outcome::FieldErrors
+    }
+}
+
+fn with_outcome(mut response: Response, operation: String, outcome: Outcome, cost: Option<usize>) -> Response {
+    response.extensions_mut().insert(GraphqlOutcome { operation, outcome, cost });
+    response
+}
+
+/// The database the request needs is down: answered at once, without waiting on it. 503 with a
+/// retry hint, so load balancers and clients back off.
+fn unavailable(media: ResponseMedia) -> Response {
+    let mut response = request_failure(
+        media,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::ServiceUnavailable.as_str(),
+        "the database is unavailable, retry later",
+    );
+    response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// The type of the operation the request runs; `None` when the document does not say which
+/// (validation then rejects it).
+fn selected_type(operations: &DocumentOperations, name: Option<&str>) -> Option<OperationType> {
     match (operations, name) {
-        (DocumentOperations::Single(op), _) => !is_query(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).is_some_and(|op| !is_query(op.node.ty)),
-        // Several operations without a name: validation rejects the request anyway.
-        (DocumentOperations::Multiple(_), None) => false,
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// The operation's name for logs and metrics: only a name the document defines (so arbitrary
+/// `operationName` strings do not reach them), `anonymous` for an unnamed operation.
+fn operation_label(operations: &DocumentOperations, name: Option<&str>) -> String {
+    match (operations, name) {
+        (DocumentOperations::Single(_), _) => "anonymous".to_owned(),
+        (DocumentOperations::Multiple(ops), Some(name)) if ops.contains_key(name) => name.to_owned(),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.keys().next().map_or_else(|| UNKNOWN_OPERATION.to_owned(), |name| name.to_string())
+        }
+        _ => UNKNOWN_OPERATION.to_owned(),
     }
 }
 

@@ -1,32 +1,48 @@
-//! HTTP: routes, GraphQL-over-HTTP handling and GraphiQL.
+//! HTTP: routes, GraphQL-over-HTTP handling, GraphiQL, and the operational endpoints.
 
 mod graphql;
 mod media;
+mod ops;
+
+use std::sync::Arc;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use futures_util::{SinkExt, StreamExt};
 
+use crate::db::Databases;
 use crate::graphql::AppSchema;
 use crate::loaders::Loaders;
+use crate::ops::lifecycle::Lifecycle;
+use crate::ops::metrics::Metrics;
+use crate::ops::request_log::observe;
 
 /// What every handler needs.
 #[derive(Clone)]
 pub struct HttpState {
     pub schema: AppSchema,
-    pub db: sea_orm::DatabaseConnection,
+    pub databases: Databases,
+    pub metrics: Arc<Metrics>,
+    pub lifecycle: Lifecycle,
     pub max_body_bytes: usize,
 }
 
 pub fn router(state: HttpState) -> Router {
+    let metrics = state.metrics.clone();
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(websocket))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(metrics, observe))
 }
 
 /// GraphiQL, the in-browser IDE, talking to `/graphql` (and `/graphql/ws` for subscriptions).
@@ -40,15 +56,35 @@ async fn graphiql() -> Html<String> {
     )
 }
 
+/// WebSocket close code 1001: the server is going away.
+const GOING_AWAY: u16 = 1001;
+
 /// Subscriptions over WebSocket, graphql-transport-ws (and the older graphql-ws) protocol. Each
-/// connection gets its own loaders, batching on the thread pool as subscription events arrive one by one.
+/// connection gets its own loaders, batching on the thread pool as subscription events arrive one by
+/// one, and reads the primary: an event announces a write the replica may not have yet. When the
+/// server stops, the connection's subscriptions end and it is closed with 1001 (going away), so
+/// clients reconnect elsewhere instead of seeing a broken connection.
 async fn websocket(State(state): State<HttpState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
+        .on_upgrade(move |socket| async move {
+            let _open = state.metrics.websocket_opened();
+            let _held = state.lifecycle.hold();
+            let db = state.databases.primary.connection.clone();
             let mut data = async_graphql::Data::default();
-            data.insert(Loaders::spawned(&state.db));
-            GraphQLWebSocket::new(stream, state.schema.clone(), protocol).with_data(data).serve()
+            data.insert(Loaders::spawned(&db));
+            let (mut sink, stream) = socket.split();
+            let lifecycle = state.lifecycle.clone();
+            let stream = stream.take_until(async move { lifecycle.stopping().await });
+            GraphQLWebSocket::new_with_pair(&mut sink, stream, state.schema.clone(), protocol)
+                .with_data(data)
+                .serve()
+                .await;
+            if state.lifecycle.is_stopping() {
+                let frame = CloseFrame { code: GOING_AWAY, reason: "the server is shutting down".into() };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                let _ = sink.close().await;
+            }
         })
         .into_response()
 }

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use customer_insights::db::{DatabaseOptions, StatementCounter, connect, migrate_up};
+use customer_insights::db::{DatabaseOptions, Databases, StatementCounter, connect, migrate_up};
 use customer_insights::seed::{SeedOptions, seed};
 use customer_insights::startup::{Application, ServeConfig};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
@@ -88,10 +88,7 @@ async fn spawn_app_on(database: TestDatabase) -> TestApp {
     let expected = if database.postgres_admin.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite };
     assert_eq!(db.get_database_backend(), expected);
     migrate_up(&db).await.expect("migrate");
-    let config = ServeConfig { listen: "127.0.0.1:0".into(), max_body_bytes: MAX_BODY_BYTES };
-    let app = Application::build(db.clone(), &config).await.expect("build app");
-    let address = format!("http://{}", app.local_addr().expect("address"));
-    tokio::spawn(app.run_until(std::future::pending()));
+    let address = start_server(db.clone(), &database.url, None, std::future::pending()).await;
     TestApp {
         address,
         client: reqwest::Client::new(),
@@ -112,11 +109,24 @@ pub async fn spawn_seeded_app(customers: u32) -> TestApp {
 /// A second server instance on the same database as `app` (as behind a load balancer).
 pub async fn spawn_second_instance(app: &TestApp) -> (String, DatabaseConnection) {
     let (db, _) = connect(&DatabaseOptions::new(&app.database_url)).await.expect("connect");
-    let config = ServeConfig { listen: "127.0.0.1:0".into(), max_body_bytes: MAX_BODY_BYTES };
-    let instance = Application::build(db.clone(), &config).await.expect("build app");
-    let address = format!("http://{}", instance.local_addr().expect("address"));
-    tokio::spawn(instance.run_until(std::future::pending()));
+    let address = start_server(db.clone(), &app.database_url, None, std::future::pending()).await;
     (address, db)
+}
+
+/// Serves `primary` (and `replica`, a connection and its URL) on a free port until `shutdown`
+/// completes; returns `http://ADDRESS`.
+pub async fn start_server(
+    primary: DatabaseConnection,
+    primary_url: &str,
+    replica: Option<(DatabaseConnection, &str)>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> String {
+    let databases = Databases::watch(primary, primary_url, replica).await.expect("watch the databases");
+    let config = ServeConfig { max_body_bytes: MAX_BODY_BYTES, ..ServeConfig::new("127.0.0.1:0") };
+    let app = Application::build(databases, &config).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("address"));
+    tokio::spawn(app.run_until(shutdown));
+    address
 }
 
 impl TestApp {
