@@ -118,9 +118,12 @@ impl Databases {
         primary_url: &str,
         replica: Option<(DatabaseConnection, &str)>,
     ) -> Result<Self, DbErr> {
-        let primary = Pool { connection: primary, health: DatabaseHealth::start("primary", primary_url).await? };
+        // The primary was just migrated, so it answers; a replica is used once its first probe answers.
+        let primary = Pool { connection: primary, health: DatabaseHealth::start("primary", primary_url, true).await? };
         let replica = match replica {
-            Some((connection, url)) => Some(Pool { connection, health: DatabaseHealth::start("replica", url).await? }),
+            Some((connection, url)) => {
+                Some(Pool { connection, health: DatabaseHealth::start("replica", url, false).await? })
+            }
             None => None,
         };
         Ok(Databases { primary, replica })

@@ -36,8 +36,9 @@ pub enum Check {
 
 impl DatabaseHealth {
     /// Opens the probe connection (lazily: a database that is down at start is reported, not fatal) and
-    /// starts probing. The probe stops when the last handle is dropped.
-    pub async fn start(role: &'static str, url: &str) -> Result<Arc<Self>, DbErr> {
+    /// starts probing at once. The probe stops when the last handle is dropped. `initially_up`: whether
+    /// requests may use the database before the first probe has answered.
+    pub async fn start(role: &'static str, url: &str, initially_up: bool) -> Result<Arc<Self>, DbErr> {
         let mut connect = ConnectOptions::new(url.to_owned());
         connect
             .max_connections(1)
@@ -48,7 +49,7 @@ impl DatabaseHealth {
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(sqlite_options);
         let probe = Database::connect(connect).await?;
-        let health = Arc::new(DatabaseHealth { role, up: AtomicBool::new(true), probe });
+        let health = Arc::new(DatabaseHealth { role, up: AtomicBool::new(initially_up), probe });
         tokio::spawn(probe_forever(Arc::downgrade(&health)));
         Ok(health)
     }
@@ -68,7 +69,7 @@ impl DatabaseHealth {
             (true, false) => {
                 tracing::warn!(database = self.role, "database unreachable: answering SERVICE_UNAVAILABLE")
             }
-            (false, true) => tracing::info!(database = self.role, "database reachable again"),
+            (false, true) => tracing::info!(database = self.role, "database reachable: serving requests from it"),
             _ => {}
         }
     }
@@ -101,8 +102,9 @@ impl DatabaseHealth {
 
 async fn probe_forever(health: Weak<DatabaseHealth>) {
     loop {
+        let Some(strong) = health.upgrade() else { return };
+        strong.check().await;
+        drop(strong);
         tokio::time::sleep(PROBE_INTERVAL).await;
-        let Some(health) = health.upgrade() else { return };
-        health.check().await;
     }
 }

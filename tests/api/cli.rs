@@ -103,3 +103,153 @@ async fn serve_demo_seeds_serves_and_shuts_down_gracefully() {
     assert_eq!(answer, Some(serde_json::json!({ "data": { "customers": { "totalCount": 40 } } })));
     assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
 }
+
+/// A running `serve` process whose stderr (the log) is collected line by line.
+struct Server {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+impl Server {
+    fn start(args: &[&str], envs: &[(&str, &str)]) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_customer-insights"))
+            .args(args)
+            .envs(envs.iter().copied())
+            .env_remove("CUSTOMER_INSIGHTS_CONFIG")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stderr = child.stderr.take().expect("stderr");
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        Server { child, lines, log: Vec::new() }
+    }
+
+    /// Waits (up to 60 s) for a log line containing `text`, keeping every line read.
+    fn wait_for(&mut self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            let Ok(line) = self.lines.recv_timeout(left) else { break };
+            self.log.push(line.clone());
+            if line.contains(text) {
+                return line;
+            }
+        }
+        panic!("no log line with {text:?}; the log so far:\n{}", self.log.join("\n"));
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let terminated = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
+        assert!(terminated.success());
+        let status = self.child.wait().expect("wait for the server");
+        self.log.extend(self.lines.try_iter());
+        status
+    }
+}
+
+impl Drop for Server {
+    /// A failed test must not leave a server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn json_lines(log: &[String]) -> Vec<serde_json::Value> {
+    log.iter().map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"))).collect()
+}
+
+/// Settings come from flags, then environment variables, then the TOML file, then defaults; they are
+/// logged at start with secrets masked. Logs are JSON lines, one per request, with no personal data.
+#[tokio::test]
+async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
+    let database = TestDatabase::create().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("customer-insights.toml");
+    std::fs::write(
+        &config,
+        // `listen` is overridden by the flag, `max-body-bytes` by the environment; the replica (down:
+        // nothing listens on port 1) and the grace period come from the file.
+        "listen = \"127.0.0.1:1\"\nmax-body-bytes = 4096\nshutdown_grace_seconds = 3\n\
+         read-database-url = \"postgres://reader:hunter2@127.0.0.1:1/insights\"\n",
+    )
+    .unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let config_arg = config.to_string_lossy().into_owned();
+    let mut server = Server::start(
+        &["serve", "--config", &config_arg, "--listen", &listen, "--log-format", "json"],
+        &[
+            ("DATABASE_URL", database.url.as_str()),
+            ("CUSTOMER_INSIGHTS_LOG", "info"),
+            ("CUSTOMER_INSIGHTS_MAX_BODY_BYTES", "2048"),
+        ],
+    );
+    server.wait_for("serving GraphQL");
+    let settings: std::collections::BTreeMap<String, (String, String)> = json_lines(&server.log)
+        .into_iter()
+        .filter(|line| line["message"] == "setting")
+        .map(|line| {
+            let field = |name: &str| line[name].as_str().unwrap_or_default().to_owned();
+            (field("setting"), (field("value"), field("source")))
+        })
+        .collect();
+    let setting = |name: &str| settings.get(name).cloned().unwrap_or_default();
+    assert_eq!(setting("listen"), (listen.clone(), "flag".into()));
+    assert_eq!(setting("max-body-bytes"), ("2048".into(), "environment".into()));
+    assert_eq!(setting("shutdown-grace-seconds"), ("3".into(), "file".into()));
+    assert_eq!(setting("max-connections"), ("10".into(), "default".into()));
+    assert_eq!(setting("read-database-url").0, "postgres://reader:****@127.0.0.1:1/insights");
+    assert!(!server.log.join("\n").contains("hunter2"), "the password is never logged");
+
+    // The replica is down: queries fall back to the primary.
+    let client = reqwest::Client::new();
+    let url = format!("http://{listen}/graphql");
+    let mutation = "mutation Record($email: String!) { upsertCustomer(input: { externalId: \"C-9\", name: \"Grace Hopper\", email: $email, segment: \"consumer\", region: \"EMEA\", createdAt: \"2026-01-01T00:00:00Z\" }) { created } }";
+    let body = serde_json::json!({ "query": mutation, "variables": { "email": "grace@example.com" } });
+    let answer: serde_json::Value = client.post(&url).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer, serde_json::json!({ "data": { "upsertCustomer": { "created": true } } }));
+    let query = serde_json::json!({ "query": "query Count { customers { totalCount } }" });
+    let answer: serde_json::Value = client.post(&url).json(&query).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer, serde_json::json!({ "data": { "customers": { "totalCount": 1 } } }));
+    let ready: serde_json::Value =
+        client.get(format!("http://{listen}/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["checks"]["replica"]["status"], "down");
+
+    let line = server.wait_for("\"operation\":\"Count\"");
+    let line: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(line["message"], "graphql request");
+    assert_eq!((line["outcome"].as_str(), line["status"].as_u64(), line["cost"].as_u64()), (Some("ok"), Some(200), Some(2)));
+    assert_eq!(line["request_id"].as_str().map(str::len), Some(16));
+    assert!(line["duration_ms"].as_f64().is_some());
+
+    assert!(server.terminate().success());
+    let log = server.log.join("\n");
+    assert!(log.contains("\"operation\":\"Record\""), "{log}");
+    for personal in ["grace@example.com", "Grace Hopper"] {
+        assert!(!log.contains(personal), "{personal} must not be logged:\n{log}");
+    }
+    assert!(log.contains("\"message\":\"stopped\""), "{log}");
+}
+
+#[tokio::test]
+async fn a_bad_configuration_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nlisten_port = 8080\n").unwrap();
+    let config_arg = config.to_string_lossy().into_owned();
+    let (ok, _, stderr) = run(&["--config", &config_arg, "schema"], "sqlite::memory:");
+    assert!(!ok);
+    assert!(stderr.contains("bad.toml") && stderr.contains("unknown setting `listen_port`"), "{stderr}");
+    std::fs::write(&config, "listen = [1, 2]\n").unwrap();
+    let (ok, _, stderr) = run(&["--config", &config_arg, "schema"], "sqlite::memory:");
+    assert!(!ok);
+    assert!(stderr.contains("`listen` must be a string, a number or a boolean"), "{stderr}");
+}

@@ -88,7 +88,7 @@ async fn spawn_app_on(database: TestDatabase) -> TestApp {
     let expected = if database.postgres_admin.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite };
     assert_eq!(db.get_database_backend(), expected);
     migrate_up(&db).await.expect("migrate");
-    let address = start_server(db.clone(), &database.url, None, std::future::pending()).await;
+    let (address, _) = start_server(db.clone(), &database.url, None, std::future::pending()).await;
     TestApp {
         address,
         client: reqwest::Client::new(),
@@ -109,24 +109,23 @@ pub async fn spawn_seeded_app(customers: u32) -> TestApp {
 /// A second server instance on the same database as `app` (as behind a load balancer).
 pub async fn spawn_second_instance(app: &TestApp) -> (String, DatabaseConnection) {
     let (db, _) = connect(&DatabaseOptions::new(&app.database_url)).await.expect("connect");
-    let address = start_server(db.clone(), &app.database_url, None, std::future::pending()).await;
+    let (address, _) = start_server(db.clone(), &app.database_url, None, std::future::pending()).await;
     (address, db)
 }
 
 /// Serves `primary` (and `replica`, a connection and its URL) on a free port until `shutdown`
-/// completes; returns `http://ADDRESS`.
+/// completes; returns `http://ADDRESS` and the server's task.
 pub async fn start_server(
     primary: DatabaseConnection,
     primary_url: &str,
     replica: Option<(DatabaseConnection, &str)>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> String {
+) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let databases = Databases::watch(primary, primary_url, replica).await.expect("watch the databases");
     let config = ServeConfig { max_body_bytes: MAX_BODY_BYTES, ..ServeConfig::new("127.0.0.1:0") };
     let app = Application::build(databases, &config).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
-    tokio::spawn(app.run_until(shutdown));
-    address
+    (address, tokio::spawn(app.run_until(shutdown)))
 }
 
 impl TestApp {

@@ -12,6 +12,7 @@ mod loyalty;
 mod migrations;
 mod mutations;
 mod nested;
+mod operations;
 mod satisfaction;
 mod schema;
 mod subscriptions;

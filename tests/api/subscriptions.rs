@@ -10,9 +10,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::{TestApp, spawn_app, spawn_second_instance};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn next_json(socket: &mut Socket) -> Value {
+pub async fn next_json(socket: &mut Socket) -> Value {
     loop {
         let message =
             tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("a message within 10 s");
@@ -25,7 +25,7 @@ async fn next_json(socket: &mut Socket) -> Value {
 }
 
 /// Opens a subscription and returns once the server has acknowledged the connection.
-async fn subscribe(address: &str, query: &str) -> Socket {
+pub async fn subscribe(address: &str, query: &str) -> Socket {
     let mut request = format!("{}/graphql/ws", address.replacen("http", "ws", 1)).into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("connect");
