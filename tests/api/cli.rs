@@ -162,7 +162,9 @@ impl Drop for Server {
 }
 
 fn json_lines(log: &[String]) -> Vec<serde_json::Value> {
-    log.iter().map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"))).collect()
+    log.iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}")))
+        .collect()
 }
 
 /// Settings come from flags, then environment variables, then the TOML file, then defaults; they are
@@ -226,7 +228,10 @@ async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
     let line = server.wait_for("\"operation\":\"Count\"");
     let line: serde_json::Value = serde_json::from_str(&line).unwrap();
     assert_eq!(line["message"], "graphql request");
-    assert_eq!((line["outcome"].as_str(), line["status"].as_u64(), line["cost"].as_u64()), (Some("ok"), Some(200), Some(2)));
+    assert_eq!(
+        (line["outcome"].as_str(), line["status"].as_u64(), line["cost"].as_u64()),
+        (Some("ok"), Some(200), Some(2))
+    );
     assert_eq!(line["request_id"].as_str().map(str::len), Some(16));
     assert!(line["duration_ms"].as_f64().is_some());
 

@@ -32,7 +32,7 @@ impl TestDatabase {
         TestDatabase { url, _dir: Some(dir), postgres_admin: None }
     }
 
-    async fn create_postgres(admin_url: String) -> TestDatabase {
+    pub async fn create_postgres(admin_url: String) -> TestDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
         let name = format!("ci_test_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed), nanos);

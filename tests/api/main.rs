@@ -13,6 +13,8 @@ mod migrations;
 mod mutations;
 mod nested;
 mod operations;
+mod outage;
+mod replica;
 mod satisfaction;
 mod schema;
 mod subscriptions;
