@@ -5,9 +5,13 @@ use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
 
+use crate::auth::AuthMode;
+use crate::auth::rate_limit::RateLimit;
 use crate::config::LoadedCli;
 use crate::db::{DEFAULT_DATABASE_URL, DatabaseOptions, Databases, backend_name, connect, migrate_up};
 use crate::error::AppError;
+use crate::graphql::limits::Limits;
+use crate::http::persisted::PersistedQueries;
 use crate::seed::{SeedOptions, seed};
 use crate::startup::{Application, ServeConfig, shutdown_signal};
 use crate::transfer::import::{ImportError, Progress};
@@ -54,6 +58,93 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Create, list and revoke API keys.
+    Keys(KeysArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KeysArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub action: KeysAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysAction {
+    /// Create a key and print it (once: only its hash is stored).
+    Create {
+        /// VIEWER (insights only), ANALYST (rows and insights, personal data masked) or ADMIN (everything).
+        #[arg(long)]
+        role: crate::auth::Role,
+        /// A unique name: who or what uses the key (shown in logs and listings).
+        #[arg(long)]
+        name: String,
+    },
+    /// List keys: name, role, prefix, created, revoked.
+    List,
+    /// Revoke a key by name (running servers stop accepting it within 5 seconds).
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
+}
+
+/// What one request may ask for (see the README's "Access control and limits").
+#[derive(Args, Debug)]
+pub struct LimitArgs {
+    /// Deepest field nesting of a query.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: u64,
+    /// Highest cost of a query: one per field, a connection its page size times its children.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_COST", default_value_t = 500_000)]
+    pub max_cost: usize,
+    /// Most aliases in a query.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_ALIASES", default_value_t = 50)]
+    pub max_aliases: u64,
+    /// Most root fields in a query.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_ROOT_FIELDS", default_value_t = 20)]
+    pub max_root_fields: u64,
+    /// Largest page (`first`/`last`) of a connection, and most IDs of `nodes`.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub max_page_size: u64,
+    /// Largest query document, in bytes.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_DOCUMENT_BYTES", default_value_t = 32_768)]
+    pub max_document_bytes: usize,
+    /// Most requests in one batch (a JSON list of requests).
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+    /// Longest a request may run before it is stopped (TIMEOUT).
+    #[arg(long, env = "CUSTOMER_INSIGHTS_REQUEST_TIMEOUT_MS", default_value_t = 15_000)]
+    pub request_timeout_ms: u64,
+    /// Query cost a key may spend at once (its token bucket's size).
+    #[arg(long, env = "CUSTOMER_INSIGHTS_RATE_LIMIT_BURST", default_value_t = 5_000_000.0)]
+    pub rate_limit_burst: f64,
+    /// Query cost a key regains per second; 0 turns the rate limit off.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_RATE_LIMIT_PER_SECOND", default_value_t = 1_000_000.0)]
+    pub rate_limit_per_second: f64,
+    /// Answer introspection queries (`__schema`, `__type`); `false` hides the schema from clients.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+    /// Only run the queries of this allow-list (an Apollo persisted query manifest, or `{SHA256: query}`).
+    /// Without it, automatic persisted queries are on and any query may run.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_PERSISTED_QUERIES")]
+    pub persisted_queries: Option<std::path::PathBuf>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_document_bytes: self.max_document_bytes,
+            max_depth: self.max_depth,
+            max_complexity: self.max_cost,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_page_size: self.max_page_size,
+            max_batch: self.max_batch,
+            timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -112,6 +203,8 @@ pub struct ServeArgs {
     /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the server exits anyway.
     #[arg(long, env = "CUSTOMER_INSIGHTS_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]
@@ -164,6 +257,8 @@ pub enum CliError {
     Import(#[from] ImportError),
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Setup(String),
 }
 
 async fn import(args: ImportArgs) -> Result<(), CliError> {
@@ -254,6 +349,7 @@ pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Import(args) => import(args).await,
+        Command::Keys(args) => keys(args).await,
         Command::Export(args) => {
             let db = open(&args.database).await?;
             migrate_up(&db).await?;
@@ -298,15 +394,72 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         None => None,
     };
     let databases = Databases::watch(db, &args.database.database_url, replica).await?;
+    let persisted = match &args.limits.persisted_queries {
+        Some(path) => PersistedQueries::allow_list(path).map_err(CliError::Setup)?,
+        None => PersistedQueries::automatic(),
+    };
+    // Secure by default: keys are required, except for the demo on a loopback address.
+    let auth = if args.demo && is_loopback(&args.listen) {
+        tracing::warn!("demo mode on a loopback address: requests without an API key run as ADMIN");
+        AuthMode::Open
+    } else {
+        if args.demo {
+            tracing::warn!("demo mode on a non-loopback address: API keys are required all the same");
+        }
+        AuthMode::Keys
+    };
     let config = ServeConfig {
-        listen: args.listen,
+        listen: args.listen.clone(),
         max_body_bytes: args.max_body_bytes,
         shutdown_grace: std::time::Duration::from_secs(args.shutdown_grace_seconds),
+        auth,
+        limits: args.limits.limits(),
+        rate_limit: RateLimit { burst: args.limits.rate_limit_burst, per_second: args.limits.rate_limit_per_second },
+        introspection: args.limits.introspection,
+        persisted,
     };
     let app = Application::build(databases, &config).await?;
     tracing::info!(address = %app.local_addr()?, "serving GraphQL on /graphql and GraphiQL on /");
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Whether `listen` only accepts local connections (`127.0.0.0/8`, `::1`, `localhost`).
+fn is_loopback(listen: &str) -> bool {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(address) => address.ip().is_loopback(),
+        Err(_) => listen.rsplit_once(':').is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost")),
+    }
+}
+
+async fn keys(args: KeysArgs) -> Result<(), CliError> {
+    let db = open(&args.database).await?;
+    migrate_up(&db).await?;
+    match args.action {
+        KeysAction::Create { role, name } => {
+            let created = crate::auth::keys::create(&db, &name, role).await?;
+            println!("{}", created.secret);
+            eprintln!(
+                "created {} key `{}`: the line above is the key; it is shown only now, store it safely",
+                created.key.role, created.key.name
+            );
+        }
+        KeysAction::List => {
+            println!("name\trole\tprefix\tcreated\trevoked");
+            for key in crate::auth::keys::list(&db).await? {
+                let revoked = key.revoked_at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+                println!("{}\t{}\t{}…\t{}\t{revoked}", key.name, key.role, key.key_prefix, key.created_at.to_rfc3339());
+            }
+        }
+        KeysAction::Revoke { name } => {
+            if crate::auth::keys::revoke(&db, &name).await? {
+                println!("revoked `{name}`");
+            } else {
+                println!("`{name}` was revoked already");
+            }
+        }
+    }
     Ok(())
 }
 

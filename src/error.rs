@@ -17,6 +17,12 @@ pub enum ErrorCode {
     ServiceUnavailable,
     GraphqlParseFailed,
     GraphqlValidationFailed,
+    BadRequest,
+    LimitExceeded,
+    RateLimited,
+    Timeout,
+    PersistedQueryNotFound,
+    PersistedQueryNotAllowed,
 }
 
 impl ErrorCode {
@@ -30,6 +36,12 @@ impl ErrorCode {
             ErrorCode::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             ErrorCode::GraphqlParseFailed => "GRAPHQL_PARSE_FAILED",
             ErrorCode::GraphqlValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::PersistedQueryNotAllowed => "PERSISTED_QUERY_NOT_ALLOWED",
         }
     }
 }

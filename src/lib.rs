@@ -1,6 +1,8 @@
 //! customer-insights: a GraphQL server that turns post-purchase data into satisfaction and loyalty
 //! insights. A guided tour, from the outside in:
 
+/// API keys, roles, the field policy and the rate limit.
+pub mod auth;
 /// The command line (`serve`, `migrate`, `seed`, `schema`).
 pub mod cli;
 /// Settings from flags, environment variables and a TOML file.

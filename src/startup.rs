@@ -9,15 +9,19 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::auth::rate_limit::{RateLimit, RateLimiter};
+use crate::auth::{AuthMode, Authenticator};
 use crate::db::Databases;
 use crate::events::FeedbackEvents;
-use crate::graphql::build_schema;
+use crate::graphql::limits::Limits;
+use crate::graphql::{SchemaOptions, build_schema};
+use crate::http::persisted::PersistedQueries;
 use crate::http::{HttpState, router};
 use crate::ops::lifecycle::{Lifecycle, LifecycleControl};
 use crate::ops::metrics::Metrics;
 
 /// Server settings that do not concern the database.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServeConfig {
     /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free port).
     pub listen: String,
@@ -25,12 +29,28 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// After the shutdown signal, how long requests in flight and closing WebSockets may take.
     pub shutdown_grace: Duration,
+    /// Whether requests need an API key.
+    pub auth: AuthMode,
+    pub limits: Limits,
+    /// The per-key cost budget; `per_second: 0` turns it off.
+    pub rate_limit: RateLimit,
+    pub introspection: bool,
+    pub persisted: PersistedQueries,
 }
 
 impl ServeConfig {
-    /// Defaults for a server on `listen`.
+    /// Defaults for a server on `listen`: keys required, default limits, automatic persisted queries.
     pub fn new(listen: impl Into<String>) -> Self {
-        ServeConfig { listen: listen.into(), max_body_bytes: 1_048_576, shutdown_grace: Duration::from_secs(10) }
+        ServeConfig {
+            listen: listen.into(),
+            max_body_bytes: 1_048_576,
+            shutdown_grace: Duration::from_secs(10),
+            auth: AuthMode::Keys,
+            limits: Limits::default(),
+            rate_limit: RateLimit { burst: 5_000_000.0, per_second: 1_000_000.0 },
+            introspection: true,
+            persisted: PersistedQueries::automatic(),
+        }
     }
 }
 
@@ -45,9 +65,24 @@ impl Application {
     pub async fn build(databases: Databases, config: &ServeConfig) -> io::Result<Self> {
         let metrics = Arc::new(Metrics::default());
         let primary = databases.primary.connection.clone();
-        let schema = build_schema(primary.clone(), FeedbackEvents::start(&primary), metrics.clone());
+        let options = SchemaOptions {
+            limits: config.limits.clone(),
+            rate_limiter: RateLimiter::new(config.rate_limit),
+            introspection: config.introspection,
+        };
+        let schema = build_schema(primary.clone(), FeedbackEvents::start(&primary), metrics.clone(), &options);
         let (lifecycle, control) = Lifecycle::new();
-        let state = HttpState { schema, databases, metrics, lifecycle, max_body_bytes: config.max_body_bytes };
+        let state = HttpState {
+            schema,
+            metrics,
+            lifecycle,
+            max_body_bytes: config.max_body_bytes,
+            auth: Authenticator::new(config.auth, primary),
+            persisted: config.persisted.clone(),
+            limits: options.limits,
+            rate_limiter: options.rate_limiter,
+            databases,
+        };
         let router = router(state);
         let listener = TcpListener::bind(&config.listen).await?;
         Ok(Application { listener, router, lifecycle: control, shutdown_grace: config.shutdown_grace })

@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table. They carry no GraphQL derives: the API's output types are
 //! separate structs in the server crate, so the tables never become the API by accident.
 
+pub mod api_key;
 pub mod customer;
 pub mod enums;
 pub mod feedback;

@@ -10,6 +10,7 @@ use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 use crate::error::{AppError, AppResult};
+use crate::graphql::limits::Limits;
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
 use crate::services::pagination::{self, Cursor, Page, PageArgs, PageRequest, Sort};
@@ -148,6 +149,7 @@ where
     E::Model: FromQueryResult + Clone + Send + Sync,
 {
     let db = database(ctx)?.clone();
+    check_page_size(ctx, &args.page)?;
     let page = PageRequest::parse(args.page, args.sort)?;
     let select = E::filtered(&args.filter);
     let rows = pagination::fetch_page(&db, select.clone(), args.sort, &page).await?;
@@ -156,6 +158,17 @@ where
         Box::pin(async move { pagination::count(&db, select).await })
     }));
     Ok(build::<E, N>(rows, args.sort, wrap, total))
+}
+
+/// The configured page size limit (`--max-page-size`), under the data layer's absolute ceiling.
+fn check_page_size(ctx: &Context<'_>, page: &PageArgs) -> AppResult<()> {
+    let max = ctx.data_opt::<Limits>().map_or(pagination::MAX_PAGE_SIZE, |limits| limits.max_page_size);
+    for (arg, value) in [("first", page.first), ("last", page.last)] {
+        if value.is_some_and(|n| u64::try_from(n).map_or(true, |n| n > max)) {
+            return Err(AppError::bad_input(arg, format!("must be between 0 and {max}")));
+        }
+    }
+    Ok(())
 }
 
 /// A nested connection: its page and its count go through the request's DataLoaders, so all parents of a
@@ -173,6 +186,7 @@ where
     Loaders: LoadersOf<E>,
 {
     let loaders = loaders(ctx)?.of();
+    check_page_size(ctx, &args.page)?;
     let page = PageRequest::parse(args.page, args.sort)?;
     let with_total = ctx.look_ahead().field("totalCount").exists();
     let count_key = ChildKey::<E, _>::new(parent_id, Arc::new((parent, args.filter.clone())));

@@ -7,6 +7,7 @@ pub mod enums;
 pub mod feedback;
 pub mod inputs;
 pub mod insights;
+pub mod limits;
 pub mod mutations;
 pub mod node;
 pub mod order_summary;
@@ -21,7 +22,10 @@ use std::sync::Arc;
 use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
+use crate::auth::policy::AccessPolicy;
+use crate::auth::rate_limit::{RateLimit, RateLimiter};
 use crate::events::FeedbackEvents;
+use crate::graphql::limits::Limits;
 use crate::graphql::mutations::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscriptions::SubscriptionRoot;
@@ -29,10 +33,48 @@ use crate::ops::metrics::Metrics;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// What the schema enforces besides the types: limits, rate limit, introspection.
+#[derive(Clone)]
+pub struct SchemaOptions {
+    pub limits: Limits,
+    pub rate_limiter: RateLimiter,
+    pub introspection: bool,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        SchemaOptions {
+            limits: Limits::default(),
+            rate_limiter: RateLimiter::new(RateLimit { burst: 0.0, per_second: 0.0 }),
+            introspection: true,
+        }
+    }
+}
+
 /// Builds the schema around the primary database (the default of requests that do not choose one),
-/// the event bus and the metrics. No I/O happens here.
-pub fn build_schema(db: DatabaseConnection, events: FeedbackEvents, metrics: Arc<Metrics>) -> AppSchema {
-    schema_builder().data(db).data(events).data(metrics).extension(cost::CostRecorder).finish()
+/// the event bus, the metrics and the options. No I/O happens here.
+pub fn build_schema(
+    db: DatabaseConnection,
+    events: FeedbackEvents,
+    metrics: Arc<Metrics>,
+    options: &SchemaOptions,
+) -> AppSchema {
+    let mut builder = schema_builder()
+        .data(db)
+        .data(events)
+        .data(metrics)
+        .data(options.limits.clone())
+        .data(options.rate_limiter.clone())
+        .extension(AccessPolicy)
+        .extension(cost::CostControl)
+        // The document's shape is checked before execution (`limits::check_document`); this is a
+        // second guard for the depth, with async-graphql's own message.
+        .limit_depth(options.limits.max_depth as usize + 1)
+        .limit_recursive_depth(64);
+    if !options.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {

@@ -4,16 +4,20 @@ use async_graphql::{Context, ID, Object, Result};
 use futures_util::future::try_join_all;
 use sea_orm::{ColumnTrait, FromQueryResult, QueryFilter};
 
+use crate::auth::policy::{forbidden, role_of};
+use crate::auth::{Principal, Role};
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{Connection, ListArgs, LoadersOf, database, load_by_id, root_connection};
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
+use crate::graphql::inputs::CustomerSortField;
 use crate::graphql::inputs::{
     CustomerFilterInput, CustomerOrderBy, FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy,
     TouchpointFilterInput, TouchpointOrderBy,
 };
 use crate::graphql::insights::Insights;
+use crate::graphql::limits::Limits;
 use crate::graphql::node::{Node, load_node};
 use crate::graphql::orders::Order;
 use crate::graphql::touchpoints::Touchpoint;
@@ -60,13 +64,15 @@ impl QueryRoot {
 
     /// Fetches many objects by global ID, in the order given; null for each one that does not exist.
     /// At most 100 IDs.
+    #[graphql(complexity = "ids.len().max(1).saturating_mul(child_complexity).saturating_add(1)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Global IDs.")] ids: Vec<ID>,
     ) -> Result<Vec<Option<Node>>> {
-        if ids.len() > MAX_PAGE_SIZE as usize {
-            return Err(AppError::bad_input("ids", format!("at most {MAX_PAGE_SIZE} IDs")).into());
+        let max = ctx.data_opt::<Limits>().map_or(MAX_PAGE_SIZE, |limits| limits.max_page_size) as usize;
+        if ids.len() > max {
+            return Err(AppError::bad_input("ids", format!("at most {max} IDs")).into());
         }
         let fields: Vec<String> = (0..ids.len()).map(|i| format!("ids[{i}]")).collect();
         let loads = ids.iter().zip(&fields).map(|(id, field)| load_node(ctx, field, id));
@@ -121,6 +127,7 @@ impl QueryRoot {
 
     /// All customers, filtered and ordered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -131,6 +138,11 @@ impl QueryRoot {
         #[graphql(desc = "Which customers to include.")] filter: Option<CustomerFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<CustomerOrderBy>,
     ) -> Result<Connection<Customer>> {
+        // Ordering by name would reveal names through the order and the cursors: ADMIN only.
+        let role = role_of(ctx.data_opt::<Principal>());
+        if order_by.as_ref().is_some_and(|o| o.field == CustomerSortField::Name) && !role.sees_personal_data() {
+            return Err(forbidden(role, Role::Admin, "customers(orderBy: { field: NAME })"));
+        }
         let args = ListArgs::<entity::customer::Entity> {
             page: PageArgs { first, after, last, before },
             filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
@@ -141,6 +153,7 @@ impl QueryRoot {
 
     /// All orders, filtered and ordered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -161,6 +174,7 @@ impl QueryRoot {
 
     /// All touchpoints, filtered and ordered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn touchpoints(
         &self,
         ctx: &Context<'_>,
@@ -181,6 +195,7 @@ impl QueryRoot {
 
     /// All survey answers, filtered and ordered.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn feedbacks(
         &self,
         ctx: &Context<'_>,

@@ -75,6 +75,7 @@ impl Touchpoint {
 
     /// The survey answers given for this touchpoint.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn feedback(
         &self,
         ctx: &Context<'_>,

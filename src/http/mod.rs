@@ -3,6 +3,7 @@
 mod graphql;
 mod media;
 mod ops;
+pub mod persisted;
 
 use std::sync::Arc;
 
@@ -11,12 +12,18 @@ use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{SinkExt, StreamExt};
 
+use crate::auth::Authenticator;
+use crate::auth::rate_limit::RateLimiter;
 use crate::db::Databases;
 use crate::graphql::AppSchema;
+use crate::graphql::limits::Limits;
+use crate::http::persisted::PersistedQueries;
 use crate::loaders::Loaders;
 use crate::ops::lifecycle::Lifecycle;
 use crate::ops::metrics::Metrics;
@@ -30,6 +37,10 @@ pub struct HttpState {
     pub metrics: Arc<Metrics>,
     pub lifecycle: Lifecycle,
     pub max_body_bytes: usize,
+    pub auth: Authenticator,
+    pub persisted: PersistedQueries,
+    pub limits: Limits,
+    pub rate_limiter: RateLimiter,
 }
 
 pub fn router(state: HttpState) -> Router {
@@ -64,20 +75,42 @@ const GOING_AWAY: u16 = 1001;
 /// one, and reads the primary: an event announces a write the replica may not have yet. When the
 /// server stops, the connection's subscriptions end and it is closed with 1001 (going away), so
 /// clients reconnect elsewhere instead of seeing a broken connection.
-async fn websocket(State(state): State<HttpState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+///
+/// The API key comes from the upgrade request's `Authorization` header or, for browsers (which cannot
+/// set headers on a WebSocket), from `Authorization` in the `connection_init` payload. A missing or bad
+/// key closes the connection (4403) before any subscription starts.
+async fn websocket(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let header = headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or("<invalid>").to_owned());
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
             let _open = state.metrics.websocket_opened();
             let _held = state.lifecycle.hold();
             let db = state.databases.primary.connection.clone();
-            let mut data = async_graphql::Data::default();
-            data.insert(Loaders::spawned(&db));
+            let auth = state.auth.clone();
+            let on_init = move |payload: serde_json::Value| async move {
+                let from_payload = ["Authorization", "authorization"]
+                    .iter()
+                    .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
+                let principal = auth
+                    .authenticate(header.or(from_payload).as_deref())
+                    .await
+                    .map_err(|failure| async_graphql::Error::new(failure.to_string()))?;
+                let mut data = async_graphql::Data::default();
+                data.insert(principal);
+                data.insert(Loaders::spawned(&db));
+                Ok(data)
+            };
             let (mut sink, stream) = socket.split();
             let lifecycle = state.lifecycle.clone();
             let stream = stream.take_until(async move { lifecycle.stopping().await });
             GraphQLWebSocket::new_with_pair(&mut sink, stream, state.schema.clone(), protocol)
-                .with_data(data)
+                .on_connection_init(on_init)
                 .serve()
                 .await;
             if state.lifecycle.is_stopping() {

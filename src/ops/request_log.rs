@@ -29,6 +29,8 @@ pub struct GraphqlOutcome {
     pub operation: String,
     pub outcome: Outcome,
     pub cost: Option<usize>,
+    /// The API key's name (never the key).
+    pub principal: Option<String>,
 }
 
 /// Operation name recorded when the request named none that the document defines.
@@ -54,6 +56,7 @@ pub async fn observe(State(metrics): State<Arc<Metrics>>, mut request: Request, 
             operation: UNKNOWN_OPERATION.to_owned(),
             outcome: Outcome::Rejected,
             cost: None,
+            principal: None,
         })
     });
     let _entered = span.enter();
@@ -69,6 +72,7 @@ pub async fn observe(State(metrics): State<Arc<Metrics>>, mut request: Request, 
                 operation = %graphql.operation,
                 cost = graphql.cost,
                 outcome = graphql.outcome.as_str(),
+                key = graphql.principal.as_deref(),
                 "graphql request"
             );
         }

@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
-pub const MAX_PAGE_SIZE: u64 = 100;
+/// The absolute ceiling of a page; the API's own limit (`--max-page-size`, 100 by default) is at most this.
+pub const MAX_PAGE_SIZE: u64 = 1000;
 
 /// An entity that can be paged: it has an `i64` primary key used as the tie-breaker of every order.
 pub trait Pageable: EntityTrait {

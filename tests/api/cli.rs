@@ -100,7 +100,8 @@ async fn serve_demo_seeds_serves_and_shuts_down_gracefully() {
     let terminated = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("kill");
     assert!(terminated.success());
     let status = server.wait().expect("wait for the server");
-    assert_eq!(answer, Some(serde_json::json!({ "data": { "customers": { "totalCount": 40 } } })));
+    let data = answer.map(|answer| answer["data"].clone());
+    assert_eq!(data, Some(serde_json::json!({ "customers": { "totalCount": 40 } })));
     assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
 }
 
@@ -185,6 +186,10 @@ async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
     .unwrap();
     let listen = format!("127.0.0.1:{port}");
     let config_arg = config.to_string_lossy().into_owned();
+    // `serve` without `--demo` needs keys.
+    let (ok, key, stderr) = run(&["keys", "create", "--role", "ADMIN", "--name", "ops-console"], &database.url);
+    assert!(ok, "{stderr}");
+    let key = key.trim().to_owned();
     let mut server = Server::start(
         &["serve", "--config", &config_arg, "--listen", &listen, "--log-format", "json"],
         &[
@@ -216,10 +221,14 @@ async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
     let mutation = "mutation Record($email: String!) { upsertCustomer(input: { externalId: \"C-9\", name: \"Grace Hopper\", email: $email, segment: \"consumer\", region: \"EMEA\", createdAt: \"2026-01-01T00:00:00Z\" }) { created } }";
     let body = serde_json::json!({ "query": mutation, "variables": { "email": "grace@example.com" } });
     let answer: serde_json::Value = client.post(&url).json(&body).send().await.unwrap().json().await.unwrap();
-    assert_eq!(answer, serde_json::json!({ "data": { "upsertCustomer": { "created": true } } }));
+    assert_eq!(answer["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let answer: serde_json::Value =
+        client.post(&url).bearer_auth(&key).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["data"], serde_json::json!({ "upsertCustomer": { "created": true } }), "{answer}");
     let query = serde_json::json!({ "query": "query Count { customers { totalCount } }" });
-    let answer: serde_json::Value = client.post(&url).json(&query).send().await.unwrap().json().await.unwrap();
-    assert_eq!(answer, serde_json::json!({ "data": { "customers": { "totalCount": 1 } } }));
+    let answer: serde_json::Value =
+        client.post(&url).bearer_auth(&key).json(&query).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["data"], serde_json::json!({ "customers": { "totalCount": 1 } }), "{answer}");
     let ready: serde_json::Value =
         client.get(format!("http://{listen}/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["status"], "ready");
@@ -230,15 +239,16 @@ async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
     assert_eq!(line["message"], "graphql request");
     assert_eq!(
         (line["outcome"].as_str(), line["status"].as_u64(), line["cost"].as_u64()),
-        (Some("ok"), Some(200), Some(2))
+        (Some("ok"), Some(200), Some(21))
     );
     assert_eq!(line["request_id"].as_str().map(str::len), Some(16));
+    assert_eq!(line["key"], "ops-console", "the key's name, never the key");
     assert!(line["duration_ms"].as_f64().is_some());
 
     assert!(server.terminate().success());
     let log = server.log.join("\n");
     assert!(log.contains("\"operation\":\"Record\""), "{log}");
-    for personal in ["grace@example.com", "Grace Hopper"] {
+    for personal in ["grace@example.com", "Grace Hopper", key.as_str()] {
         assert!(!log.contains(personal), "{personal} must not be logged:\n{log}");
     }
     assert!(log.contains("\"message\":\"stopped\""), "{log}");

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use customer_insights::auth::AuthMode;
 use customer_insights::db::{DatabaseOptions, Databases, StatementCounter, connect, migrate_up};
 use customer_insights::seed::{SeedOptions, seed};
 use customer_insights::startup::{Application, ServeConfig};
@@ -122,7 +123,10 @@ pub async fn start_server(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let databases = Databases::watch(primary, primary_url, replica).await.expect("watch the databases");
-    let config = ServeConfig { max_body_bytes: MAX_BODY_BYTES, ..ServeConfig::new("127.0.0.1:0") };
+    // Open (no keys): the tests of everything but access control; those build their own config.
+    let mut config =
+        ServeConfig { max_body_bytes: MAX_BODY_BYTES, auth: AuthMode::Open, ..ServeConfig::new("127.0.0.1:0") };
+    config.limits.max_document_bytes = MAX_BODY_BYTES;
     let app = Application::build(databases, &config).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     (address, tokio::spawn(app.run_until(shutdown)))

@@ -60,9 +60,10 @@ async fn metrics_count_requests_by_operation_and_outcome_with_latency_cost_and_p
     let latency = "customer_insights_graphql_request_duration_seconds";
     assert_eq!(sample(&text, &format!("{latency}_count{{operation=\"CustomerCount\"}}")), Some(2.0));
     assert_eq!(sample(&text, &format!("{latency}_bucket{{operation=\"CustomerCount\",le=\"+Inf\"}}")), Some(2.0));
-    // Two fields per executed request: `customers` and `totalCount`. The invalid one never ran.
+    // `customers` without `first` is a page of 20 rows of one field (`totalCount`) and itself: 21 per
+    // executed request. The invalid one never ran.
     assert_eq!(sample(&text, "customer_insights_graphql_query_cost_count"), Some(2.0));
-    assert_eq!(sample(&text, "customer_insights_graphql_query_cost_sum"), Some(4.0));
+    assert_eq!(sample(&text, "customer_insights_graphql_query_cost_sum"), Some(42.0));
     assert_eq!(sample(&text, "customer_insights_http_requests_total{route=\"/graphql\",status=\"200\"}"), Some(3.0));
     assert_eq!(sample(&text, "customer_insights_db_up{database=\"primary\"}"), Some(1.0));
     assert_eq!(sample(&text, "customer_insights_db_pool_max_connections{database=\"primary\"}"), Some(10.0));
@@ -145,7 +146,9 @@ async fn shutdown_finishes_requests_in_flight_and_closes_subscriptions() {
         .expect("the answer within 5 s")
         .expect("read");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.ends_with(r#"{"data":{"customers":{"totalCount":0}}}"#), "{response}");
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let body: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("a JSON body: {response}"));
+    assert_eq!(body["data"], json!({ "customers": { "totalCount": 0 } }), "{response}");
     let finished = tokio::time::timeout(Duration::from_secs(5), server).await.expect("the server returns");
     assert!(finished.expect("no panic").is_ok());
 }
