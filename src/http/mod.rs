@@ -78,7 +78,7 @@ const GOING_AWAY: u16 = 1001;
 ///
 /// The API key comes from the upgrade request's `Authorization` header or, for browsers (which cannot
 /// set headers on a WebSocket), from `Authorization` in the `connection_init` payload. A missing or bad
-/// key closes the connection (4403) before any subscription starts.
+/// key closes the connection (1002, the reason in the close frame) before any subscription starts.
 async fn websocket(
     State(state): State<HttpState>,
     headers: HeaderMap,

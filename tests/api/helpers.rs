@@ -84,12 +84,34 @@ pub async fn spawn_seeded_app_on_sqlite(customers: u32) -> TestApp {
 }
 
 async fn spawn_app_on(database: TestDatabase) -> TestApp {
+    spawn_app_configured(database, test_config()).await
+}
+
+/// Starts the application with `config` (its `listen` is ignored: a free port is used).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let mut config = test_config();
+    configure(&mut config);
+    spawn_app_configured(TestDatabase::create().await, config).await
+}
+
+/// Open (no keys): the tests of everything but access control; those configure their own.
+pub fn test_config() -> ServeConfig {
+    let mut config =
+        ServeConfig { max_body_bytes: MAX_BODY_BYTES, auth: AuthMode::Open, ..ServeConfig::new("127.0.0.1:0") };
+    config.limits.max_document_bytes = MAX_BODY_BYTES;
+    config
+}
+
+async fn spawn_app_configured(database: TestDatabase, config: ServeConfig) -> TestApp {
     let (db, statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
     // A run asked for PostgreSQL must really run on it, never quietly on SQLite.
     let expected = if database.postgres_admin.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite };
     assert_eq!(db.get_database_backend(), expected);
     migrate_up(&db).await.expect("migrate");
-    let (address, _) = start_server(db.clone(), &database.url, None, std::future::pending()).await;
+    let databases = Databases::watch(db.clone(), &database.url, None).await.expect("watch the database");
+    let app = Application::build(databases, &config).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("address"));
+    tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         address,
         client: reqwest::Client::new(),
@@ -123,11 +145,7 @@ pub async fn start_server(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let databases = Databases::watch(primary, primary_url, replica).await.expect("watch the databases");
-    // Open (no keys): the tests of everything but access control; those build their own config.
-    let mut config =
-        ServeConfig { max_body_bytes: MAX_BODY_BYTES, auth: AuthMode::Open, ..ServeConfig::new("127.0.0.1:0") };
-    config.limits.max_document_bytes = MAX_BODY_BYTES;
-    let app = Application::build(databases, &config).await.expect("build app");
+    let app = Application::build(databases, &test_config()).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     (address, tokio::spawn(app.run_until(shutdown)))
 }

@@ -1,6 +1,7 @@
 //! Integration tests: each test starts the real application on port 0 against its own freshly migrated
 //! database and talks to it over HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod access;
 mod cli;
 mod connections;
 mod filters;
