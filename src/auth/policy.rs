@@ -63,14 +63,18 @@ impl Extension for AccessPolicy {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        if info.parent_type == "Query"
+            && matches!(info.name, "__schema" | "__type")
+            && ctx.data_opt::<IntrospectionDisabled>().is_some()
+        {
+            let error = async_graphql::Error::new("introspection is turned off on this server")
+                .extend_with(|_, ext| ext.set("code", ErrorCode::Forbidden.as_str()));
+            return Err(located(error, &info));
+        }
         let role = role_of(ctx.data_opt::<Principal>());
         if let Some(needed) = required_role(info.parent_type, info.name).filter(|needed| role < *needed) {
             let what = format!("{}.{}", info.parent_type, info.name);
-            let error = forbidden(role, needed, &what);
-            let mut server_error = ServerError::new(error.message, Some(info.field.name.pos));
-            server_error.extensions = error.extensions.or_else(|| Some(ErrorExtensionValues::default()));
-            server_error.path = path_of(&info);
-            return Err(server_error);
+            return Err(located(forbidden(role, needed, &what), &info));
         }
         let masked = !role.sees_personal_data() && is_personal_data(info.parent_type, info.name);
         let value = next.run(ctx, info).await?;
@@ -82,6 +86,18 @@ impl Extension for AccessPolicy {
         }
         Ok(value)
     }
+}
+
+/// Schema data saying that introspection is off: `__schema` and `__type` answer FORBIDDEN rather than
+/// async-graphql's silent `null`.
+pub struct IntrospectionDisabled;
+
+/// An error at the field's position and path.
+fn located(error: async_graphql::Error, info: &ResolveInfo<'_>) -> ServerError {
+    let mut server_error = ServerError::new(error.message, Some(info.field.name.pos));
+    server_error.extensions = error.extensions.or_else(|| Some(ErrorExtensionValues::default()));
+    server_error.path = path_of(info);
+    server_error
 }
 
 fn path_of(info: &ResolveInfo<'_>) -> Vec<PathSegment> {

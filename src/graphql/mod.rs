@@ -22,7 +22,7 @@ use std::sync::Arc;
 use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::policy::AccessPolicy;
+use crate::auth::policy::{AccessPolicy, IntrospectionDisabled};
 use crate::auth::rate_limit::{RateLimit, RateLimiter};
 use crate::events::FeedbackEvents;
 use crate::graphql::limits::Limits;
@@ -72,7 +72,7 @@ pub fn build_schema(
         .limit_depth(options.limits.max_depth as usize + 1)
         .limit_recursive_depth(64);
     if !options.introspection {
-        builder = builder.disable_introspection();
+        builder = builder.disable_introspection().data(IntrospectionDisabled);
     }
     builder.finish()
 }

@@ -8,6 +8,7 @@ mod filters;
 mod fixtures;
 mod helpers;
 mod http;
+mod limits;
 mod lookups;
 mod loyalty;
 mod migrations;
