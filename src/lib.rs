@@ -15,6 +15,8 @@ pub mod domain;
 pub mod error;
 /// Live feedback events for subscriptions (PostgreSQL LISTEN/NOTIFY across instances).
 pub mod events;
+/// One entry point to every decoder of untrusted bytes, for fuzzers.
+pub mod fuzzing;
 /// The GraphQL schema: types, inputs, connections.
 pub mod graphql;
 /// HTTP routes and GraphQL-over-HTTP handling.

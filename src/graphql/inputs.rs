@@ -95,10 +95,22 @@ pub fn list_filter<T, U: From<T>>(values: Option<Vec<T>>, path: &str) -> AppResu
 }
 
 pub fn string_filter(values: Option<Vec<String>>, path: &str) -> AppResult<Option<Vec<String>>> {
-    if let Some(too_long) = values.iter().flatten().position(|v| v.chars().count() > MAX_STRING_LEN) {
-        return Err(AppError::bad_input(format!("{path}[{too_long}]"), format!("at most {MAX_STRING_LEN} characters")));
+    for (i, value) in values.iter().flatten().enumerate() {
+        check_text(&format!("{path}[{i}]"), value)?;
     }
     list_filter(values, path)
+}
+
+/// A string a client sends to be matched or stored: at most 256 characters, and no NUL, which
+/// PostgreSQL cannot hold (it would fail as a database error instead of a clear one).
+pub fn check_text(path: &str, value: &str) -> AppResult<()> {
+    if value.chars().count() > MAX_STRING_LEN {
+        return Err(AppError::bad_input(path, format!("at most {MAX_STRING_LEN} characters")));
+    }
+    if value.contains('\0') {
+        return Err(AppError::bad_input(path, "must not contain NUL characters"));
+    }
+    Ok(())
 }
 
 /// Which customers to list. Conditions combine with AND; a list matches any of its values, and an

@@ -28,6 +28,9 @@ fn text(field: &str, value: String, max: usize) -> AppResult<String> {
     if value.chars().count() > max {
         return Err(AppError::bad_input(field, format!("at most {max} characters")));
     }
+    if value.contains('\0') {
+        return Err(AppError::bad_input(field, "must not contain NUL characters"));
+    }
     Ok(value)
 }
 

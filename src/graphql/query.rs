@@ -43,6 +43,7 @@ where
     match (id, external_id) {
         (Some(id), None) => load_by_id::<E>(ctx, GlobalId::decode_as("id", &id, node_type)?).await,
         (None, Some(external_id)) => {
+            crate::graphql::inputs::check_text("externalId", &external_id)?;
             E::find().filter(external_id_column.eq(external_id)).one(database(ctx)?).await.map_err(AppError::from_db)
         }
         _ => Err(AppError::bad_input("id", "give exactly one of id and externalId")),

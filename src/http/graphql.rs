@@ -115,14 +115,14 @@ async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Principa
     }
 }
 
-enum PostBody {
+pub(crate) enum PostBody {
     Single(Box<Request>),
     Batch(Vec<Request>),
 }
 
 /// Parses a POST body: a JSON object with a string `query` (the spec's required member) or a
 /// persisted query hash, or a list of up to `max_batch` of them (a batch, answered by a list).
-fn parse_post_body(bytes: &[u8], max_batch: usize) -> Result<PostBody, String> {
+pub(crate) fn parse_post_body(bytes: &[u8], max_batch: usize) -> Result<PostBody, String> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| format!("the body is not JSON ({e})"))?;
     match value {
         Value::Array(items) if items.is_empty() => Err("a batch must hold at least one request".to_owned()),

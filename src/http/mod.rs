@@ -1,6 +1,6 @@
 //! HTTP: routes, GraphQL-over-HTTP handling, GraphiQL, and the operational endpoints.
 
-mod graphql;
+pub(crate) mod graphql;
 mod media;
 mod ops;
 pub mod persisted;

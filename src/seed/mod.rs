@@ -1,7 +1,7 @@
 //! The deterministic synthetic data set behind `seed` and `serve --demo`.
 
 mod generator;
-mod rng;
+pub(crate) mod rng;
 #[cfg(test)]
 mod tests;
 mod writer;

@@ -121,7 +121,7 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
-    fn decode(arg: &str, raw: &str, expected_field: &str) -> AppResult<Self> {
+    pub(crate) fn decode(arg: &str, raw: &str, expected_field: &str) -> AppResult<Self> {
         let invalid = || AppError::bad_input(arg, "not a valid cursor");
         if raw.len() > 512 {
             return Err(invalid());

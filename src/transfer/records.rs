@@ -146,6 +146,9 @@ impl Record {
         if value.chars().count() > max {
             return Err(self.error(Some(column), format!("at most {max} characters")));
         }
+        if value.contains('\0') {
+            return Err(self.error(Some(column), "must not contain NUL characters"));
+        }
         Ok(value.to_owned())
     }
 

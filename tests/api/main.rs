@@ -7,6 +7,7 @@ mod connections;
 mod filters;
 mod fixtures;
 mod helpers;
+mod hostile;
 mod http;
 mod limits;
 mod lookups;
