@@ -44,8 +44,8 @@ async fn a_postgres_outage_fails_fast_and_the_server_recovers_without_restart() 
     let (address, _server) = start_server(db, &database.url, None, std::future::pending()).await;
     let client = reqwest::Client::new();
     let count = "{ customers { totalCount } }";
-    let healthy = json!({ "data": { "customers": { "totalCount": 5 } } });
-    assert_eq!(post(&client, &address, count).await.2, healthy);
+    let healthy = json!({ "customers": { "totalCount": 5 } });
+    assert_eq!(post(&client, &address, count).await.2["data"], healthy);
 
     pg_ctl("stop");
     // The first requests find out (a broken connection, or the probe within a second or two)...
@@ -80,7 +80,7 @@ async fn a_postgres_outage_fails_fast_and_the_server_recovers_without_restart() 
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (status, _, body) = post(&client, &address, count).await;
-        if status == 200 && body == healthy {
+        if status == 200 && body["data"] == healthy {
             break;
         }
         assert!(Instant::now() < deadline, "did not recover; last answer {status} {body}");
