@@ -476,3 +476,18 @@ async fn migrate(args: MigrateArgs) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_may_run_the_demo_open() {
+        for open in ["127.0.0.1:8080", "127.1.2.3:80", "[::1]:8080", "localhost:8080"] {
+            assert!(is_loopback(open), "{open}");
+        }
+        for closed in ["0.0.0.0:8080", "[::]:8080", "192.168.1.5:8080", "example.com:8080", "localhost.evil.com:80"] {
+            assert!(!is_loopback(closed), "{closed}");
+        }
+    }
+}
