@@ -117,6 +117,14 @@ pub fn check_document(
     Ok(())
 }
 
+/// `check_document` for every operation of the document (when the operation to run is not known yet).
+pub fn check_all_operations(document: &ExecutableDocument, limits: &Limits) -> Result<(), LimitExceeded> {
+    for (name, _) in document.operations.iter() {
+        check_document(document, name.map(|n| n.as_str()), limits)?;
+    }
+    Ok(())
+}
+
 struct Measure<'a> {
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
     /// `None` while a fragment is being measured: meeting it again is a cycle.

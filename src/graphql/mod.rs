@@ -5,6 +5,7 @@ pub mod cost;
 pub mod customers;
 pub mod enums;
 pub mod feedback;
+pub mod guard;
 pub mod inputs;
 pub mod insights;
 pub mod limits;
@@ -65,6 +66,7 @@ pub fn build_schema(
         .data(metrics)
         .data(options.limits.clone())
         .data(options.rate_limiter.clone())
+        .extension(guard::RequestGuard)
         .extension(AccessPolicy)
         .extension(cost::CostControl)
         // The document's shape is checked before execution (`limits::check_document`); this is a

@@ -160,3 +160,39 @@ async fn a_corpus_of_hostile_requests_gets_clear_errors_and_the_server_keeps_ser
     assert_eq!(count().await, before, "nothing changed");
     assert_eq!(app.query("{ __typename }", json!({})).await, json!({ "__typename": "Query" }), "still serving");
 }
+
+/// WebSocket operations skip the HTTP handler: the same limits and error codes apply to them.
+#[tokio::test]
+async fn hostile_subscriptions_get_the_same_limits_and_codes() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let app = spawn_app_with(|config| config.limits.max_document_bytes = Limits::default().max_document_bytes).await;
+    let mut bomb = String::from("subscription { ...F0 } fragment F30 on Subscription { feedbackSubmitted { id } }");
+    for i in 0..30 {
+        bomb.push_str(&format!(" fragment F{i} on Subscription {{ ...F{n} ...F{n} }}", n = i + 1));
+    }
+    let cases = [
+        (bomb, "LIMIT_EXCEEDED"),
+        (format!("subscription {{ feedbackSubmitted {{ id }} }}{}", " ".repeat(40_000)), "LIMIT_EXCEEDED"),
+        ("subscription { feedbackSubmitted { noSuchField } }".to_owned(), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "subscription { feedbackSubmitted(filter: { metric: [\"NPS'; --\"] }) { id } }".to_owned(),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ];
+    for (i, (query, expected)) in cases.into_iter().enumerate() {
+        let mut socket =
+            crate::subscriptions::subscribe(&app.address, "subscription { feedbackSubmitted { id } }").await;
+        let id = format!("hostile-{i}");
+        let message = serde_json::json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
+        socket.send(Message::Text(message.to_string().into())).await.unwrap();
+        let reply = tokio::time::timeout(Duration::from_secs(10), crate::subscriptions::next_json(&mut socket))
+            .await
+            .unwrap_or_else(|_| panic!("case {i}: no answer within 10 s"));
+        let errors =
+            if reply["type"] == "error" { reply["payload"].clone() } else { reply["payload"]["errors"].clone() };
+        assert_eq!(errors[0]["extensions"]["code"], expected, "case {i}: {reply}");
+    }
+    assert_eq!(app.query("{ __typename }", json!({})).await, json!({ "__typename": "Query" }), "still serving");
+}
