@@ -164,7 +164,7 @@ async fn a_corpus_of_hostile_requests_gets_clear_errors_and_the_server_keeps_ser
 /// WebSocket operations skip the HTTP handler: the same limits and error codes apply to them.
 #[tokio::test]
 async fn hostile_subscriptions_get_the_same_limits_and_codes() {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
 
     let app = spawn_app_with(|config| config.limits.max_document_bytes = Limits::default().max_document_bytes).await;
