@@ -169,9 +169,13 @@ struct Answer {
 impl Answer {
     /// A failure before GraphQL execution, with its own status code.
     fn failure(status: StatusCode, code: ErrorCode, message: &str) -> Self {
+        Answer::new(status, json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }))
+    }
+
+    fn new(status: StatusCode, body: Value) -> Self {
         Answer {
             status,
-            body: json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }),
+            body,
             request_error: false,
             retry_after: None,
             allow_post: false,
@@ -200,10 +204,7 @@ impl Answer {
             tracing::error!(error = %e, "cannot serialize a GraphQL response");
             json!({ "errors": [{ "message": "internal server error", "extensions": { "code": ErrorCode::Internal.as_str() } }] })
         });
-        let mut answer = Answer::failure(StatusCode::OK, ErrorCode::Internal, "");
-        answer.body = body;
-        answer.request_error = request_error;
-        answer
+        Answer { request_error, ..Answer::new(StatusCode::OK, body) }
     }
 
     fn with(mut self, operation: &str, outcome: Outcome, principal: &Principal) -> Self {
