@@ -18,7 +18,7 @@ use async_graphql::{ServerError, ServerResult, ValidationResult, Value};
 use crate::auth::Principal;
 use crate::auth::rate_limit::{RateLimiter, Throttle};
 use crate::error::ErrorCode;
-use crate::graphql::limits::Limits;
+use crate::graphql::limits::{LimitExceeded, Limits};
 
 /// One request's cost figures; request data.
 #[derive(Clone, Debug, Default)]
@@ -107,15 +107,8 @@ impl Extension for CostControl {
         if let Some(limits) = ctx.data_opt::<Limits>()
             && cost > limits.max_complexity
         {
-            let message = format!(
-                "the query's cost is {cost}, over the limit of {}: ask for smaller pages (`first`) or fewer fields",
-                limits.max_complexity
-            );
-            return Err(vec![error_with(ErrorCode::LimitExceeded, message, |ext| {
-                ext.set("limit", "cost");
-                ext.set("maximum", limits.max_complexity as u64);
-                ext.set("actual", cost as u64);
-            })]);
+            let exceeded = LimitExceeded { limit: "cost", maximum: limits.max_complexity as u64, actual: cost as u64 };
+            return Err(vec![exceeded.to_server_error()]);
         }
         if let (Some(limiter), Some(principal)) = (ctx.data_opt::<RateLimiter>(), ctx.data_opt::<Principal>()) {
             match limiter.charge(&principal.name, cost as f64) {

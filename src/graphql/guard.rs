@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextSubscribe};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{Response, ServerError, ServerResult, Variables};
+use async_graphql::{Response, ServerResult, Variables};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
-use crate::error::{ErrorCode, finish_errors};
-use crate::graphql::limits::{Limits, check_all_operations};
+use crate::error::finish_errors;
+use crate::graphql::limits::{Limits, check_all_operations, check_document_size};
 
 pub struct RequestGuard;
 
@@ -20,15 +20,6 @@ impl ExtensionFactory for RequestGuard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(RequestGuard)
     }
-}
-
-fn limit_error(message: String, limit: &str, maximum: u64) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    extensions.set("code", ErrorCode::LimitExceeded.as_str());
-    extensions.set("limit", limit);
-    extensions.set("maximum", maximum);
-    error
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -41,17 +32,12 @@ impl Extension for RequestGuard {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let Some(limits) = ctx.data_opt::<Limits>() else { return next.run(ctx, query, variables).await };
-        if query.len() > limits.max_document_bytes {
-            let message =
-                format!("the query document is {} bytes, over the limit of {}", query.len(), limits.max_document_bytes);
-            return Err(limit_error(message, "document size", limits.max_document_bytes as u64));
-        }
+        check_document_size(query, limits).map_err(|exceeded| exceeded.to_server_error())?;
         // Measured before async-graphql's own parse step, whose recursion check follows fragment spreads
         // without memoizing them (a fragment bomb would take minutes there). Parsing twice costs a
         // linear pass; a document that does not parse is left to `next` to report.
         if let Ok(document) = async_graphql::parser::parse_query(query) {
-            check_all_operations(&document, limits)
-                .map_err(|exceeded| limit_error(exceeded.to_string(), exceeded.limit, exceeded.maximum))?;
+            check_all_operations(&document, limits).map_err(|exceeded| exceeded.to_server_error())?;
         }
         next.run(ctx, query, variables).await
     }

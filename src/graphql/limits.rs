@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_graphql::Name;
-use async_graphql::Positioned;
+use async_graphql::{Positioned, ServerError};
+
+use crate::error::ErrorCode;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, FragmentDefinition, Selection, SelectionSet,
 };
@@ -61,6 +63,27 @@ impl std::fmt::Display for LimitExceeded {
         let actual = if self.actual == u64::MAX { "far more".to_owned() } else { self.actual.to_string() };
         write!(f, "the query's {} is {actual}, over the limit of {}", self.limit, self.maximum)
     }
+}
+
+impl LimitExceeded {
+    /// The `LIMIT_EXCEEDED` error a client gets, on every transport.
+    pub fn to_server_error(&self) -> ServerError {
+        let mut error = ServerError::new(self.to_string(), None);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", ErrorCode::LimitExceeded.as_str());
+        extensions.set("limit", self.limit);
+        extensions.set("maximum", self.maximum);
+        if self.actual != u64::MAX {
+            extensions.set("actual", self.actual);
+        }
+        error
+    }
+}
+
+/// The size of the query text, checked before it is parsed.
+pub fn check_document_size(query: &str, limits: &Limits) -> Result<(), LimitExceeded> {
+    let (actual, maximum) = (query.len() as u64, limits.max_document_bytes as u64);
+    if actual > maximum { Err(LimitExceeded { limit: "document size in bytes", maximum, actual }) } else { Ok(()) }
 }
 
 /// The cost of a connection field: its page size (the default when none is given) times what each row

@@ -17,7 +17,7 @@ use crate::auth::authenticator::AuthFailure;
 use crate::db::Access;
 use crate::error::{ErrorCode, finish_errors, null_failed_fields};
 use crate::graphql::cost::CostSlot;
-use crate::graphql::limits::check_document;
+use crate::graphql::limits::{check_document, check_document_size};
 use crate::http::HttpState;
 use crate::http::media::{ResponseMedia, is_json_body, negotiate};
 use crate::loaders::Loaders;
@@ -274,17 +274,10 @@ async fn execute(state: &HttpState, principal: &Principal, mut request: Request,
         }
     }
     let limits = &state.limits;
-    if request.query.len() > limits.max_document_bytes {
-        let message = format!(
-            "the query document is {} bytes, over the limit of {} (persisted queries avoid sending it)",
-            request.query.len(),
-            limits.max_document_bytes
-        );
-        return Answer::failure(StatusCode::BAD_REQUEST, ErrorCode::LimitExceeded, &message).with(
-            UNKNOWN_OPERATION,
-            Outcome::Rejected,
-            principal,
-        );
+    if let Err(exceeded) = check_document_size(&request.query, limits) {
+        // 400 under either media type: like an oversized body, the request is refused unread.
+        let body = json!({ "errors": [exceeded.to_server_error()] });
+        return Answer::new(StatusCode::BAD_REQUEST, body).with(UNKNOWN_OPERATION, Outcome::Rejected, principal);
     }
     let operation_name = request.operation_name.clone();
     let document = match request.parsed_query() {
@@ -299,12 +292,8 @@ async fn execute(state: &HttpState, principal: &Principal, mut request: Request,
     };
     let operation = operation_label(&document.operations, operation_name.as_deref());
     if let Err(exceeded) = check_document(document, operation_name.as_deref(), limits) {
-        let mut error = ServerError::new(exceeded.to_string(), None);
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        extensions.set("code", ErrorCode::LimitExceeded.as_str());
-        extensions.set("limit", exceeded.limit);
-        extensions.set("maximum", exceeded.maximum);
-        return Answer::graphql(GqlResponse::from_errors(vec![error])).with(&operation, Outcome::Rejected, principal);
+        let response = GqlResponse::from_errors(vec![exceeded.to_server_error()]);
+        return Answer::graphql(response).with(&operation, Outcome::Rejected, principal);
     }
     let selected = selected_type(&document.operations, operation_name.as_deref());
     if method == Method::Get && selected.is_some_and(|ty| ty != OperationType::Query) {
