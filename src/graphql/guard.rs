@@ -16,6 +16,10 @@ use crate::graphql::limits::{Limits, check_all_operations, check_document_size};
 
 pub struct RequestGuard;
 
+/// Request data from the HTTP handler: it has checked the document already (it parses it first, to
+/// route and label the request), so the guard does not parse and measure it a second time.
+pub struct DocumentChecked;
+
 impl ExtensionFactory for RequestGuard {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(RequestGuard)
@@ -31,7 +35,9 @@ impl Extension for RequestGuard {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let Some(limits) = ctx.data_opt::<Limits>() else { return next.run(ctx, query, variables).await };
+        let Some(limits) = ctx.data_opt::<Limits>().filter(|_| ctx.data_opt::<DocumentChecked>().is_none()) else {
+            return next.run(ctx, query, variables).await;
+        };
         check_document_size(query, limits).map_err(|exceeded| exceeded.to_server_error())?;
         // Measured before async-graphql's own parse step, whose recursion check follows fragment spreads
         // without memoizing them (a fragment bomb would take minutes there). Parsing twice costs a

@@ -17,6 +17,7 @@ use crate::auth::authenticator::AuthFailure;
 use crate::db::Access;
 use crate::error::{ErrorCode, finish_errors, null_failed_fields};
 use crate::graphql::cost::CostSlot;
+use crate::graphql::guard::DocumentChecked;
 use crate::graphql::limits::{check_document, check_document_size};
 use crate::http::HttpState;
 use crate::http::media::{ResponseMedia, is_json_body, negotiate};
@@ -310,7 +311,12 @@ async fn execute(state: &HttpState, principal: &Principal, mut request: Request,
     };
     let cost = CostSlot::new();
     let (loaders, batches) = Loaders::new(&pool.connection);
-    let request = request.data(loaders).data(pool.connection.clone()).data(cost.clone()).data(principal.clone());
+    let request = request
+        .data(loaders)
+        .data(pool.connection.clone())
+        .data(cost.clone())
+        .data(principal.clone())
+        .data(DocumentChecked);
     let executed = tokio::time::timeout(limits.timeout, batches.run(state.schema.execute(request))).await;
     let Ok(mut response) = executed else {
         let message = format!("the request took longer than {} s and was stopped", limits.timeout.as_secs_f64());
