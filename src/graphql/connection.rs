@@ -160,9 +160,14 @@ where
     Ok(build::<E, N>(rows, args.sort, wrap, total))
 }
 
-/// The configured page size limit (`--max-page-size`), under the data layer's absolute ceiling.
+/// The configured page size limit (`--max-page-size`, under the data layer's absolute ceiling): the
+/// largest page of a connection and the most IDs of `nodes`.
+pub fn max_page_size(ctx: &Context<'_>) -> u64 {
+    ctx.data_opt::<Limits>().map_or(Limits::default().max_page_size, |limits| limits.max_page_size)
+}
+
 fn check_page_size(ctx: &Context<'_>, page: &PageArgs) -> AppResult<()> {
-    let max = ctx.data_opt::<Limits>().map_or(pagination::MAX_PAGE_SIZE, |limits| limits.max_page_size);
+    let max = max_page_size(ctx);
     for (arg, value) in [("first", page.first), ("last", page.last)] {
         if value.is_some_and(|n| u64::try_from(n).map_or(true, |n| n > max)) {
             return Err(AppError::bad_input(arg, format!("must be between 0 and {max}")));

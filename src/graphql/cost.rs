@@ -81,18 +81,6 @@ impl ExtensionFactory for CostControl {
     }
 }
 
-fn error_with(
-    code: ErrorCode,
-    message: String,
-    extra: impl FnOnce(&mut async_graphql::ErrorExtensionValues),
-) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let extensions = error.extensions.get_or_insert_with(Default::default);
-    extensions.set("code", code.as_str());
-    extra(extensions);
-    error
-}
-
 #[async_graphql::async_trait::async_trait]
 impl Extension for CostControl {
     async fn validation(
@@ -119,9 +107,11 @@ impl Extension for CostControl {
                         "rate limit: this key has spent its query cost budget; retry in {seconds} s (this query costs {cost})"
                     );
                     slot.set_throttle(limiter.status(&principal.name));
-                    return Err(vec![error_with(ErrorCode::RateLimited, message, |ext| {
-                        ext.set("retryAfterSeconds", seconds);
-                    })]);
+                    let mut error = ServerError::new(message, None);
+                    let extensions = error.extensions.get_or_insert_with(Default::default);
+                    extensions.set("code", ErrorCode::RateLimited.as_str());
+                    extensions.set("retryAfterSeconds", seconds);
+                    return Err(vec![error]);
                 }
             }
         }

@@ -107,6 +107,11 @@ pub fn check_text(path: &str, value: &str) -> AppResult<()> {
     if value.chars().count() > MAX_STRING_LEN {
         return Err(AppError::bad_input(path, format!("at most {MAX_STRING_LEN} characters")));
     }
+    reject_nul(path, value)
+}
+
+/// PostgreSQL text cannot hold NUL: refused as bad input, for filters, lookups and stored fields alike.
+pub fn reject_nul(path: &str, value: &str) -> AppResult<()> {
     if value.contains('\0') {
         return Err(AppError::bad_input(path, "must not contain NUL characters"));
     }

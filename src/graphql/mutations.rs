@@ -11,6 +11,7 @@ use crate::graphql::connection::database;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
 use crate::graphql::feedback::Feedback;
+use crate::graphql::inputs::reject_nul;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
 use crate::graphql::touchpoints::Touchpoint;
@@ -28,9 +29,7 @@ fn text(field: &str, value: String, max: usize) -> AppResult<String> {
     if value.chars().count() > max {
         return Err(AppError::bad_input(field, format!("at most {max} characters")));
     }
-    if value.contains('\0') {
-        return Err(AppError::bad_input(field, "must not contain NUL characters"));
-    }
+    reject_nul(field, &value)?;
     Ok(value)
 }
 

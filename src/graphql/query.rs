@@ -8,7 +8,9 @@ use crate::auth::policy::{forbidden, role_of};
 use crate::auth::{Principal, Role};
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::{AppError, AppResult};
-use crate::graphql::connection::{Connection, ListArgs, LoadersOf, database, load_by_id, root_connection};
+use crate::graphql::connection::{
+    Connection, ListArgs, LoadersOf, database, load_by_id, max_page_size, root_connection,
+};
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
 use crate::graphql::inputs::CustomerSortField;
@@ -17,13 +19,12 @@ use crate::graphql::inputs::{
     TouchpointFilterInput, TouchpointOrderBy,
 };
 use crate::graphql::insights::Insights;
-use crate::graphql::limits::Limits;
 use crate::graphql::node::{Node, load_node};
 use crate::graphql::orders::Order;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::Loaders;
 use crate::services::listing::Listing;
-use crate::services::pagination::{MAX_PAGE_SIZE, PageArgs};
+use crate::services::pagination::PageArgs;
 
 pub struct QueryRoot;
 
@@ -71,7 +72,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "Global IDs.")] ids: Vec<ID>,
     ) -> Result<Vec<Option<Node>>> {
-        let max = ctx.data_opt::<Limits>().map_or(MAX_PAGE_SIZE, |limits| limits.max_page_size) as usize;
+        let max = max_page_size(ctx) as usize;
         if ids.len() > max {
             return Err(AppError::bad_input("ids", format!("at most {max} IDs")).into());
         }
