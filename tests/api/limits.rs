@@ -6,6 +6,7 @@ use std::time::Duration;
 use customer_insights::auth::keys::sha256_hex;
 use customer_insights::auth::rate_limit::RateLimit;
 use customer_insights::http::persisted::PersistedQueries;
+use customer_insights::seed::{SeedOptions, seed};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, code, spawn_app_with, spawn_seeded_app};
@@ -102,19 +103,23 @@ async fn document_size_and_batch_size_are_limited() {
 
 #[tokio::test]
 async fn a_request_over_its_time_is_stopped_with_timeout() {
+    // A daily series over two years: two aggregations over a 730-row bucket list, each taking far longer
+    // than the moment between sending a statement to the database and first polling for its answer.
+    let heavy = r#"{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL],
+        filter: { period: { from: "2024-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } },
+        series: { granularity: DAY }) { score { value } } } }"#;
     let app = spawn_seeded_app(40).await;
-    let heavy =
-        "{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL, SEGMENT]) { score { value } } } }";
     let (_, body) = send(&app, json!({ "query": heavy })).await;
     assert!(body.get("errors").is_none(), "within the default limit: {body}");
-    // A zero timeout, not a tiny one: the query's first database call is always pending, so it is
-    // stopped whatever the machine's speed (with 1 µs, a fast machine sometimes answered within the
-    // timer's 1 ms resolution).
+    // A zero timeout, not a tiny one: the query's first database call is pending when first polled, so
+    // it is stopped whatever the machine's speed (1 µs sometimes let an empty database answer within
+    // the timer's 1 ms resolution).
     let app = spawn_app_with(|config| config.limits.timeout = Duration::ZERO).await;
+    seed(&app.db, &SeedOptions { customers: 40, seed: 7 }).await.expect("seed");
     let response = app.client.post(app.graphql_url()).json(&json!({ "query": heavy })).send().await.unwrap();
-    assert_eq!(response.status(), 503);
+    let status = response.status();
     let body: Value = response.json().await.unwrap();
-    assert_eq!(code(&body["errors"][0]), "TIMEOUT", "{body}");
+    assert_eq!((status.as_u16(), code(&body["errors"][0])), (503, "TIMEOUT"), "{body}");
 }
 
 #[tokio::test]
