@@ -12,6 +12,7 @@ use crate::db::{DEFAULT_DATABASE_URL, DatabaseOptions, Databases, backend_name, 
 use crate::error::AppError;
 use crate::graphql::limits::Limits;
 use crate::http::persisted::PersistedQueries;
+use crate::rollups::CountSource;
 use crate::seed::{SeedOptions, seed};
 use crate::startup::{Application, ServeConfig, shutdown_signal};
 use crate::transfer::import::{ImportError, Progress};
@@ -60,6 +61,8 @@ pub enum Command {
     Schema,
     /// Create, list and revoke API keys.
     Keys(KeysArgs),
+    /// Check or rebuild the satisfaction rollups.
+    Rollups(RollupsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -203,8 +206,28 @@ pub struct ServeArgs {
     /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the server exits anyway.
     #[arg(long, env = "CUSTOMER_INSIGHTS_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
+    /// Read satisfaction counts from the rollups for the whole days of a period (the default); `false`
+    /// reads every answer instead (slower; an escape hatch while `rollups check` is investigated).
+    #[arg(long, env = "CUSTOMER_INSIGHTS_SATISFACTION_ROLLUPS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub satisfaction_rollups: bool,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct RollupsArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub action: RollupsAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RollupsAction {
+    /// Compare the satisfaction rollups with a fresh computation from the rows; exits with 1 when they differ.
+    Check,
+    /// Recompute the satisfaction rollups from the rows, in one transaction.
+    Rebuild,
 }
 
 #[derive(Args, Debug)]
@@ -350,6 +373,7 @@ pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
         }
         Command::Import(args) => import(args).await,
         Command::Keys(args) => keys(args).await,
+        Command::Rollups(args) => rollups(args).await,
         Command::Export(args) => {
             let db = open(&args.database).await?;
             migrate_up(&db).await?;
@@ -417,6 +441,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         rate_limit: RateLimit { burst: args.limits.rate_limit_burst, per_second: args.limits.rate_limit_per_second },
         introspection: args.limits.introspection,
         persisted,
+        satisfaction_source: if args.satisfaction_rollups { CountSource::Rollups } else { CountSource::Rows },
     };
     let app = Application::build(databases, &config).await?;
     tracing::info!(address = %app.local_addr()?, "serving GraphQL on /graphql and GraphiQL on /");
@@ -458,6 +483,33 @@ async fn keys(args: KeysArgs) -> Result<(), CliError> {
             } else {
                 println!("`{name}` was revoked already");
             }
+        }
+    }
+    Ok(())
+}
+
+async fn rollups(args: RollupsArgs) -> Result<(), CliError> {
+    let db = open(&args.database).await?;
+    migrate_up(&db).await?;
+    match args.action {
+        RollupsAction::Check => {
+            let differences = crate::rollups::maintenance::differences(&db).await?;
+            for difference in differences.iter().take(20) {
+                println!("{difference}");
+            }
+            if !differences.is_empty() {
+                return Err(CliError::Setup(format!(
+                    "{} rollup rows differ from the rows; `rollups rebuild` recomputes them",
+                    differences.len()
+                )));
+            }
+            println!("the satisfaction rollups match the rows");
+        }
+        RollupsAction::Rebuild => {
+            let txn = crate::rollups::maintenance::begin_write(&db).await?;
+            crate::rollups::maintenance::rebuild(&txn).await?;
+            txn.commit().await?;
+            println!("rebuilt the satisfaction rollups");
         }
     }
     Ok(())

@@ -26,6 +26,8 @@ pub mod loaders;
 /// Operating it: database health, metrics, request logs.
 pub mod ops;
 /// The deterministic synthetic data set behind `seed` and `serve --demo`.
+pub mod rollups;
+
 pub mod seed;
 /// The data layer: filters, sorting and pagination in SQL.
 pub mod services;

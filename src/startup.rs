@@ -19,6 +19,7 @@ use crate::http::persisted::PersistedQueries;
 use crate::http::{HttpState, router};
 use crate::ops::lifecycle::{Lifecycle, LifecycleControl};
 use crate::ops::metrics::Metrics;
+use crate::rollups::CountSource;
 
 /// Server settings that do not concern the database.
 #[derive(Clone)]
@@ -36,6 +37,7 @@ pub struct ServeConfig {
     pub rate_limit: RateLimit,
     pub introspection: bool,
     pub persisted: PersistedQueries,
+    pub satisfaction_source: CountSource,
 }
 
 impl ServeConfig {
@@ -50,6 +52,7 @@ impl ServeConfig {
             rate_limit: RateLimit { burst: 5_000_000.0, per_second: 1_000_000.0 },
             introspection: true,
             persisted: PersistedQueries::automatic(),
+            satisfaction_source: CountSource::Rollups,
         }
     }
 }
@@ -69,6 +72,7 @@ impl Application {
             limits: config.limits.clone(),
             rate_limiter: RateLimiter::new(config.rate_limit),
             introspection: config.introspection,
+            satisfaction_source: config.satisfaction_source,
         };
         let schema = build_schema(primary.clone(), FeedbackEvents::start(&primary), metrics.clone(), &options);
         let (lifecycle, control) = Lifecycle::new();

@@ -5,6 +5,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_core_tables;
 mod m20261125_000001_create_api_keys;
+mod m20261126_000001_create_satisfaction_rollups;
+pub mod rollup_sql;
 
 pub struct Migrator;
 
@@ -14,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_core_tables::Migration),
             Box::new(m20261125_000001_create_api_keys::Migration),
+            Box::new(m20261126_000001_create_satisfaction_rollups::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ use crate::graphql::mutations::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscriptions::SubscriptionRoot;
 use crate::ops::metrics::Metrics;
+use crate::rollups::CountSource;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -40,6 +41,8 @@ pub struct SchemaOptions {
     pub limits: Limits,
     pub rate_limiter: RateLimiter,
     pub introspection: bool,
+    /// Where satisfaction queries read their counts.
+    pub satisfaction_source: CountSource,
 }
 
 impl Default for SchemaOptions {
@@ -48,6 +51,7 @@ impl Default for SchemaOptions {
             limits: Limits::default(),
             rate_limiter: RateLimiter::new(RateLimit { burst: 0.0, per_second: 0.0 }),
             introspection: true,
+            satisfaction_source: CountSource::Rollups,
         }
     }
 }
@@ -66,6 +70,7 @@ pub fn build_schema(
         .data(metrics)
         .data(options.limits.clone())
         .data(options.rate_limiter.clone())
+        .data(options.satisfaction_source)
         .extension(guard::RequestGuard)
         .extension(AccessPolicy)
         .extension(cost::CostControl)

@@ -20,6 +20,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use crate::domain::buckets::Bucket;
 use crate::error::{AppError, AppResult};
+use crate::rollups::{self, CountSource, plan::Plan, plan::SlicePiece};
 use crate::services::filters::TimeRange;
 use crate::services::sql::count_column;
 use crate::stats::comparison::{Comparison, compare};
@@ -149,14 +150,16 @@ fn period_conditions(period: &TimeRange, time: &Expr) -> Cond {
     cond
 }
 
-/// Starts the statement: from the buckets (joined on `time`) or straight from `table`.
-fn from_buckets_or_table(select: &mut SelectStatement, buckets: Option<&[Bucket]>, table: TableRef, time: Expr) {
-    match buckets {
-        Some(buckets) if !buckets.is_empty() => {
-            let rows: Vec<ValueTuple> = buckets
+/// A time slot of the raw statements: bucket (or piece) index and `[start, end)`.
+type Slot = (usize, DateTime<Utc>, DateTime<Utc>);
+
+/// Starts the statement: from the slots (joined on `time`) or straight from `table`.
+fn from_slots_or_table(select: &mut SelectStatement, slots: Option<&[Slot]>, table: TableRef, time: Expr) {
+    match slots {
+        Some(slots) if !slots.is_empty() => {
+            let rows: Vec<ValueTuple> = slots
                 .iter()
-                .enumerate()
-                .map(|(i, b)| ValueTuple::Three((i as i64).into(), b.start.into(), b.end.into()))
+                .map(|(i, start, end)| ValueTuple::Three((*i as i64).into(), (*start).into(), (*end).into()))
                 .collect();
             let start = col(B, Alias::new("column2"));
             let end = col(B, Alias::new("column3"));
@@ -187,11 +190,11 @@ fn sum_of(condition: Expr) -> Expr {
 }
 
 /// Statement 1: answers per group, bucket and score.
-fn answers_statement(query: &SatisfactionQuery) -> SelectStatement {
+fn answers_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> SelectStatement {
     let submitted = col(F, feedback::Column::SubmittedAt);
     let mut select = Query::select();
     let feedback_table = feedback::Entity.into_table_ref().alias(Alias::new(F));
-    from_buckets_or_table(&mut select, query.buckets.as_deref(), feedback_table, submitted.clone());
+    from_slots_or_table(&mut select, slots, feedback_table, submitted.clone());
     let touchpoint_join = if query.filter.needs_touchpoint() { JoinType::InnerJoin } else { JoinType::LeftJoin };
     select
         .join_as(
@@ -228,11 +231,11 @@ fn answers_statement(query: &SatisfactionQuery) -> SelectStatement {
 }
 
 /// Statement 2: touchpoints with a survey sent, and how many got an answer of the metric.
-fn surveys_statement(query: &SatisfactionQuery) -> SelectStatement {
+fn surveys_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> SelectStatement {
     let sent = col(T, touchpoint::Column::SurveySentAt);
     let mut select = Query::select();
     let touchpoint_table = touchpoint::Entity.into_table_ref().alias(Alias::new(T));
-    from_buckets_or_table(&mut select, query.buckets.as_deref(), touchpoint_table, sent.clone());
+    from_slots_or_table(&mut select, slots, touchpoint_table, sent.clone());
     select.join_as(
         JoinType::InnerJoin,
         customer::Entity,
@@ -295,37 +298,137 @@ fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<GroupKey>
     })
 }
 
-/// Runs both statements and merges them per group. Groups with surveys but no answers are included.
+/// Answer and survey counts per group, before groups are matched up.
+#[derive(Default)]
+struct Tally {
+    answers: BTreeMap<GroupKey, GroupCounts>,
+    surveys: BTreeMap<GroupKey, (u64, u64)>,
+}
+
+impl Tally {
+    fn add_answers(&mut self, key: GroupKey, score: i32, answers: u64, commented: u64) {
+        let counts = self.answers.entry(key).or_default();
+        match counts.histogram.iter_mut().find(|(s, _)| *s == score) {
+            Some((_, n)) => *n += answers,
+            None => counts.histogram.push((score, answers)),
+        }
+        counts.commented += commented;
+    }
+
+    fn add_surveys(&mut self, key: GroupKey, surveyed: u64, answered: u64) {
+        let counts = self.surveys.entry(key).or_default();
+        counts.0 += surveyed;
+        counts.1 += answered;
+    }
+
+    /// Reads the raw statements over `slots` (the buckets, or the partial days a plan left to the rows).
+    async fn add_rows(
+        &mut self,
+        db: &impl ConnectionTrait,
+        query: &SatisfactionQuery,
+        slots: Option<&[Slot]>,
+    ) -> AppResult<()> {
+        for row in db.query_all(&answers_statement(query, slots)).await.map_err(AppError::from_db)? {
+            let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
+            let (answers, commented) = (count_column(&row, "answers")?, count_column(&row, "commented")?);
+            self.add_answers(read_key(&row, query)?, score, answers, commented);
+        }
+        for row in db.query_all(&surveys_statement(query, slots)).await.map_err(AppError::from_db)? {
+            let (surveyed, answered) = (count_column(&row, "surveyed")?, count_column(&row, "answered")?);
+            self.add_surveys(read_key(&row, query)?, surveyed, answered);
+        }
+        Ok(())
+    }
+
+    async fn add_rollups(
+        &mut self,
+        db: &impl ConnectionTrait,
+        query: &SatisfactionQuery,
+        slices: &[SlicePiece],
+    ) -> AppResult<()> {
+        for (key, score, answers, commented) in rollups::query::answers(db, query, slices).await? {
+            self.add_answers(key, score, answers, commented);
+        }
+        for (key, surveyed, answered) in rollups::query::surveys(db, query, slices).await? {
+            self.add_surveys(key, surveyed, answered);
+        }
+        Ok(())
+    }
+
+    /// Surveys only add to groups that have answers: a touchpoint does not record which question its
+    /// survey asked, so a group with surveys but no answer of this metric (DELIVERY asking CSAT, when
+    /// the query is about NPS) is not a group of this metric. Zero-filled buckets of a group keep theirs.
+    /// Relationship surveys have no touchpoint and so no survey-sent record: they have no response rate.
+    fn into_groups(self) -> BTreeMap<GroupKey, GroupCounts> {
+        let mut groups = self.answers;
+        for counts in groups.values_mut() {
+            counts.histogram.retain(|(_, n)| *n > 0);
+            counts.histogram.sort_unstable();
+        }
+        let answered_groups: std::collections::BTreeSet<GroupKey> =
+            groups.keys().map(|k| GroupKey { bucket: None, ..k.clone() }).collect();
+        for (key, (surveyed, answered)) in self.surveys {
+            if !answered_groups.contains(&GroupKey { bucket: None, ..key.clone() }) {
+                continue;
+            }
+            let counts = groups.entry(key).or_default();
+            counts.surveyed += surveyed;
+            counts.answered += answered;
+        }
+        groups
+    }
+}
+
+/// Whether a query can be answered from the rollups: they have no order status dimension.
+pub fn uses_rollups(query: &SatisfactionQuery, source: CountSource) -> bool {
+    source == CountSource::Rollups && query.filter.order_statuses.is_none()
+}
+
+/// The rollup slices and raw partial days covering the query's period (or each bucket of it).
+fn plan_for(query: &SatisfactionQuery) -> Plan {
+    let period = &query.filter.period;
+    let mut plan = Plan::default();
+    match &query.buckets {
+        Some(buckets) => {
+            for (slot, bucket) in buckets.iter().enumerate() {
+                let from = period.from.map_or(bucket.start, |f| Ord::max(f, bucket.start));
+                let to = period.to.map_or(bucket.end, |t| Ord::min(t, bucket.end));
+                plan.cover(slot, Some(from), Some(to));
+            }
+        }
+        None => plan.cover(0, period.from, period.to),
+    }
+    plan
+}
+
+/// Counts per group (and bucket): from the rollups for whole days where the query allows, and from the
+/// rows for the rest. Groups with surveys but no answers are left out.
 pub async fn satisfaction_counts(
     db: &impl ConnectionTrait,
     query: &SatisfactionQuery,
+    source: CountSource,
 ) -> AppResult<BTreeMap<GroupKey, GroupCounts>> {
-    let mut groups: BTreeMap<GroupKey, GroupCounts> = BTreeMap::new();
+    let mut tally = Tally::default();
     if query.buckets.as_ref().is_some_and(|b| b.is_empty()) {
-        return Ok(groups);
+        return Ok(tally.into_groups());
     }
-    for row in db.query_all(&answers_statement(query)).await.map_err(AppError::from_db)? {
-        let counts = groups.entry(read_key(&row, query)?).or_default();
-        let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
-        counts.histogram.push((score, count_column(&row, "answers")?));
-        counts.commented += count_column(&row, "commented")?;
-    }
-    // Surveys only add to groups that have answers: a touchpoint does not record which question its
-    // survey asked, so a group with surveys but no answer of this metric (DELIVERY asking CSAT, when
-    // the query is about NPS) is not a group of this metric. Zero-filled buckets of a group keep theirs.
-    // Relationship surveys have no touchpoint and so no survey-sent record: they have no response rate.
-    let answered_groups: std::collections::BTreeSet<GroupKey> =
-        groups.keys().map(|k| GroupKey { bucket: None, ..k.clone() }).collect();
-    for row in db.query_all(&surveys_statement(query)).await.map_err(AppError::from_db)? {
-        let key = read_key(&row, query)?;
-        if !answered_groups.contains(&GroupKey { bucket: None, ..key.clone() }) {
-            continue;
+    if uses_rollups(query, source) {
+        let plan = plan_for(query);
+        if !plan.raw.is_empty() {
+            let slots: Vec<Slot> = plan.raw.iter().map(|p| (p.slot, p.start, p.end)).collect();
+            tally.add_rows(db, query, Some(&slots)).await?;
         }
-        let counts = groups.entry(key).or_default();
-        counts.surveyed += count_column(&row, "surveyed")?;
-        counts.answered += count_column(&row, "answered")?;
+        if !plan.slices.is_empty() {
+            tally.add_rollups(db, query, &plan.slices).await?;
+        }
+    } else {
+        let slots: Option<Vec<Slot>> = query
+            .buckets
+            .as_ref()
+            .map(|buckets| buckets.iter().enumerate().map(|(i, b)| (i, b.start, b.end)).collect());
+        tally.add_rows(db, query, slots.as_deref()).await?;
     }
-    Ok(groups)
+    Ok(tally.into_groups())
 }
 
 /// The time range a filter's period covers, required for time series.
@@ -366,8 +469,9 @@ pub async fn report(
     db: &impl ConnectionTrait,
     query: &SatisfactionQuery,
     min_sample: u64,
+    source: CountSource,
 ) -> AppResult<Vec<ReportRow>> {
-    let counts = satisfaction_counts(db, query).await?;
+    let counts = satisfaction_counts(db, query, source).await?;
     let mut groups: Vec<GroupKey> = counts.keys().map(|k| GroupKey { bucket: None, ..k.clone() }).collect();
     groups.dedup();
     if query.group_by.is_empty() && groups.is_empty() {
@@ -404,9 +508,10 @@ pub async fn compare_sets(
     current: &SatisfactionQuery,
     baseline: &SatisfactionQuery,
     min_sample: u64,
+    source: CountSource,
 ) -> AppResult<Vec<ComparisonRow>> {
-    let current_counts = satisfaction_counts(db, current).await?;
-    let baseline_counts = satisfaction_counts(db, baseline).await?;
+    let current_counts = satisfaction_counts(db, current, source).await?;
+    let baseline_counts = satisfaction_counts(db, baseline, source).await?;
     let mut keys: Vec<GroupKey> = current_counts.keys().chain(baseline_counts.keys()).cloned().collect();
     keys.sort();
     keys.dedup();

@@ -8,10 +8,10 @@ use entity::{customer, feedback, order, touchpoint};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use crate::error::AppError;
+use crate::rollups::maintenance::{self, Rows};
 use crate::transfer::records::{Record, RecordError, Row, Table};
 use crate::transfer::source::Source;
 
@@ -69,7 +69,7 @@ pub async fn import(
     let source = Source::open(path).map_err(|e| ImportError::Invalid(vec![e]))?;
     let total = validate(&source)?;
     progress.start(total);
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = maintenance::begin_write(db).await?;
     let mut report = ImportReport { dry_run, ..Default::default() };
     for table in source.tables() {
         let mut batch: Vec<(Record, Row)> = Vec::with_capacity(BATCH);
@@ -208,6 +208,36 @@ async fn write_batch(txn: &DatabaseTransaction, table: Table, batch: Vec<(Record
         return Ok(());
     }
     let batch = last_per_external_id(batch);
+    // The rollups follow every batch: the customers it involves leave them before it and return after.
+    let involved = involved_customers(txn, table, &batch).await?;
+    maintenance::retract(txn, &involved).await?;
+    write_rows(txn, table, batch).await?;
+    maintenance::restore(txn, &involved).await?;
+    Ok(())
+}
+
+/// The customers a batch may move between rollup groups: those its rows involve now, and those they
+/// will belong to. Orders carry no satisfaction data.
+async fn involved_customers(
+    txn: &DatabaseTransaction,
+    table: Table,
+    batch: &[(Record, Row)],
+) -> Result<Vec<i64>, ImportError> {
+    let rows = match table {
+        Table::Orders => return Ok(Vec::new()),
+        Table::Customers => Rows::Customers,
+        Table::Touchpoints => Rows::Touchpoints,
+        Table::Feedback => Rows::Feedback,
+    };
+    let external_ids: Vec<String> = batch.iter().map(|(_, row)| row.external_id().to_owned()).collect();
+    let mut customers = maintenance::customers_involved(txn, rows, &external_ids).await?;
+    if rows != Rows::Customers {
+        customers.extend(customers_of(txn, batch).await?.values().map(|(id, _)| *id));
+    }
+    Ok(customers)
+}
+
+async fn write_rows(txn: &DatabaseTransaction, table: Table, batch: Vec<(Record, Row)>) -> Result<(), ImportError> {
     let db_err = |e| ImportError::App(AppError::from_db(e));
     match table {
         Table::Customers => {

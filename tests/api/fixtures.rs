@@ -1,6 +1,8 @@
-//! Hand-made rows for tests that need exact, known data.
+//! Hand-made rows for tests that need exact, known data. Touchpoints and answers are written like every
+//! write path writes them: with the satisfaction rollups kept current in the same transaction.
 
 use chrono::{DateTime, Utc};
+use customer_insights::rollups::maintenance;
 use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, order, touchpoint};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
@@ -57,7 +59,9 @@ pub async fn touchpoint(
     occurred_at: &str,
     survey_sent_at: Option<&str>,
 ) -> touchpoint::Model {
-    touchpoint::ActiveModel {
+    let txn = maintenance::begin_write(db).await.expect("begin");
+    maintenance::retract(&txn, &[customer.id]).await.expect("retract");
+    let model = touchpoint::ActiveModel {
         external_id: Set(external_id.into()),
         customer_id: Set(customer.id),
         order_id: Set(order.map(|o| o.id)),
@@ -67,9 +71,12 @@ pub async fn touchpoint(
         survey_sent_at: Set(survey_sent_at.map(at)),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await
-    .expect("insert touchpoint")
+    .expect("insert touchpoint");
+    maintenance::restore(&txn, &[customer.id]).await.expect("restore");
+    txn.commit().await.expect("commit");
+    model
 }
 
 pub async fn answer(
@@ -81,7 +88,9 @@ pub async fn answer(
     score: i32,
     submitted_at: &str,
 ) -> feedback::Model {
-    feedback::ActiveModel {
+    let txn = maintenance::begin_write(db).await.expect("begin");
+    maintenance::retract(&txn, &[customer.id]).await.expect("retract");
+    let model = feedback::ActiveModel {
         external_id: Set(external_id.into()),
         customer_id: Set(customer.id),
         touchpoint_id: Set(touchpoint.map(|t| t.id)),
@@ -91,7 +100,10 @@ pub async fn answer(
         submitted_at: Set(at(submitted_at)),
         ..Default::default()
     }
-    .insert(db)
+    .insert(&txn)
     .await
-    .expect("insert feedback")
+    .expect("insert feedback");
+    maintenance::restore(&txn, &[customer.id]).await.expect("restore");
+    txn.commit().await.expect("commit");
+    model
 }

@@ -18,6 +18,7 @@ mod nested;
 mod operations;
 mod outage;
 mod replica;
+mod rollups;
 mod satisfaction;
 mod schema;
 mod subscriptions;

@@ -22,6 +22,7 @@ use crate::graphql::connection::database;
 use crate::graphql::enums::{Channel, SurveyMetric, TouchpointKind};
 use crate::graphql::inputs::{TimeRangeInput, bounded_range, days, list_filter, time_range};
 use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
+use crate::rollups::CountSource;
 use crate::services::impact::{ImpactQuery, impact_counts};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyDimension, LoyaltyPeriod, LoyaltyQuery};
 use crate::services::satisfaction::{
@@ -61,6 +62,11 @@ fn satisfaction_query(
     Ok(SatisfactionQuery { metric: metric.into(), filter, group_by: inputs::dimensions(group_by), buckets })
 }
 
+/// The schema's choice of satisfaction counts (rollups unless the server was told otherwise).
+fn count_source(ctx: &Context<'_>) -> CountSource {
+    ctx.data_opt::<CountSource>().copied().unwrap_or(CountSource::Rollups)
+}
+
 fn min_sample(value: i32) -> AppResult<u64> {
     u64::try_from(value).map_err(|_| AppError::bad_input("minSample", "must not be negative"))
 }
@@ -84,7 +90,7 @@ impl Insights {
     ) -> Result<Vec<SatisfactionRow>> {
         let filter = filter.unwrap_or_default().into_domain("filter")?;
         let query = satisfaction_query(metric, filter, group_by, series)?;
-        let rows = service::report(database(ctx)?, &query, self::min_sample(min_sample)?).await?;
+        let rows = service::report(database(ctx)?, &query, self::min_sample(min_sample)?, count_source(ctx)).await?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -125,9 +131,14 @@ impl Insights {
         };
         let current_query = satisfaction_query(metric, current, group_by.clone(), None)?;
         let baseline_query = satisfaction_query(metric, baseline, group_by, None)?;
-        let rows =
-            service::compare_sets(database(ctx)?, &current_query, &baseline_query, self::min_sample(min_sample)?)
-                .await?;
+        let rows = service::compare_sets(
+            database(ctx)?,
+            &current_query,
+            &baseline_query,
+            self::min_sample(min_sample)?,
+            count_source(ctx),
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -297,7 +308,7 @@ impl Insights {
             ..Default::default()
         };
         let query = satisfaction_query(metric, filter, None, None)?;
-        let rows = service::report(database(ctx)?, &query, self::min_sample(min_sample)?).await?;
+        let rows = service::report(database(ctx)?, &query, self::min_sample(min_sample)?, count_source(ctx)).await?;
         let row =
             rows.into_iter().next().ok_or_else(|| AppError::Internal("an ungrouped report has one row".into()))?;
         Ok(score_object(metric, &row.counts, &row.satisfaction))

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use entity::{customer, feedback};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::error::{AppError, AppResult};
+use crate::rollups::maintenance;
 use crate::services::writes::Upserted;
 
 /// What a name and e-mail become when a customer is erased.
@@ -22,7 +23,7 @@ pub struct CustomerWrite {
 }
 
 pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> AppResult<Upserted<customer::Model>> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = maintenance::begin_write(db).await?;
     let existing = customer::Entity::find()
         .filter(customer::Column::ExternalId.eq(&write.external_id))
         .one(&txn)
@@ -32,6 +33,10 @@ pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> A
         (&m.name, &m.email, &m.segment, &m.region, m.created_at)
             == (&write.name, &write.email, &write.segment, &write.region, write.created_at)
     };
+    // Only a change of segment or region moves the customer's rows between rollup groups.
+    let moved: Vec<i64> =
+        existing.iter().filter(|m| (&m.segment, &m.region) != (&write.segment, &write.region)).map(|m| m.id).collect();
+    maintenance::retract(&txn, &moved).await?;
     let result = match existing {
         Some(model) if same(&model) => Upserted { model, created: false, changed: false },
         Some(model) => {
@@ -56,6 +61,7 @@ pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> A
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
+    maintenance::restore(&txn, &moved).await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(result)
 }
@@ -64,13 +70,15 @@ pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> A
 /// their anonymous orders, touchpoints and scores, so aggregates stay right. Returns the customer and
 /// the number of comments removed; erasing twice changes nothing the second time.
 pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppResult<(customer::Model, u64)> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = maintenance::begin_write(db).await?;
     let model = customer::Entity::find()
         .filter(customer::Column::ExternalId.eq(external_id))
         .one(&txn)
         .await
         .map_err(AppError::from_db)?
         .ok_or_else(|| AppError::NotFound(format!("no customer with external id '{external_id}'")))?;
+    // Removed comments leave the rollups' comment counts.
+    maintenance::retract(&txn, &[model.id]).await?;
     let comments = feedback::Entity::update_many()
         .col_expr(feedback::Column::Comment, Expr::value(Option::<String>::None))
         .filter(feedback::Column::CustomerId.eq(model.id))
@@ -79,6 +87,7 @@ pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppRe
         .await
         .map_err(AppError::from_db)?
         .rows_affected;
+    maintenance::restore(&txn, &[model.id]).await?;
     let model = if model.name == ERASED && model.email == ERASED {
         model
     } else {

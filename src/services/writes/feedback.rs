@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::{SurveyMetric, customer, feedback, touchpoint};
-use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::error::{AppError, AppResult};
+use crate::rollups::maintenance::{self, Rows};
 use crate::services::writes::{Upserted, referenced};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,7 +29,7 @@ pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> A
             format!("{metric} scores are {low} to {high}, not {}", write.score),
         ));
     }
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = maintenance::begin_write(db).await?;
     let customer = referenced::<customer::Entity>(
         &txn,
         customer::Column::ExternalId,
@@ -65,6 +64,10 @@ pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> A
         .one(&txn)
         .await
         .map_err(AppError::from_db)?;
+    let mut involved =
+        maintenance::customers_involved(&txn, Rows::Feedback, std::slice::from_ref(&write.external_id)).await?;
+    involved.push(customer.id);
+    maintenance::retract(&txn, &involved).await?;
     let wanted = (customer.id, touchpoint_id, write.metric, write.score, write.comment.clone(), write.submitted_at);
     let result = match existing {
         Some(model)
@@ -103,6 +106,7 @@ pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> A
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
+    maintenance::restore(&txn, &involved).await?;
     if result.changed {
         crate::events::notify_in_transaction(&txn, &[result.model.id]).await?;
     }
@@ -112,10 +116,15 @@ pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> A
 
 /// Deletes an answer; returns whether there was one.
 pub async fn delete_feedback(db: &DatabaseConnection, external_id: &str) -> AppResult<bool> {
+    let txn = maintenance::begin_write(db).await?;
+    let involved = maintenance::customers_involved(&txn, Rows::Feedback, &[external_id.to_owned()]).await?;
+    maintenance::retract(&txn, &involved).await?;
     let result = feedback::Entity::delete_many()
         .filter(feedback::Column::ExternalId.eq(external_id))
-        .exec(db)
+        .exec(&txn)
         .await
         .map_err(AppError::from_db)?;
+    maintenance::restore(&txn, &involved).await?;
+    txn.commit().await.map_err(AppError::from_db)?;
     Ok(result.rows_affected > 0)
 }

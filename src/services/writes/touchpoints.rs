@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::{Channel, TouchpointKind, customer, feedback, order, touchpoint};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use crate::error::{AppError, AppResult};
+use crate::rollups::maintenance::{self, Rows};
 use crate::services::writes::{Upserted, referenced};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +23,7 @@ pub async fn upsert_touchpoint(
     db: &DatabaseConnection,
     write: TouchpointWrite,
 ) -> AppResult<Upserted<touchpoint::Model>> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = maintenance::begin_write(db).await?;
     let customer = referenced::<customer::Entity>(
         &txn,
         customer::Column::ExternalId,
@@ -75,6 +74,10 @@ pub async fn upsert_touchpoint(
             ));
         }
     }
+    let mut involved =
+        maintenance::customers_involved(&txn, Rows::Touchpoints, std::slice::from_ref(&write.external_id)).await?;
+    involved.push(customer.id);
+    maintenance::retract(&txn, &involved).await?;
     let wanted = (customer.id, order_id, write.kind, write.channel, write.occurred_at, write.survey_sent_at);
     let result = match existing {
         Some(model)
@@ -113,6 +116,7 @@ pub async fn upsert_touchpoint(
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
+    maintenance::restore(&txn, &involved).await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(result)
 }
@@ -125,7 +129,7 @@ pub async fn delete_touchpoint(
     external_id: &str,
     with_feedback: bool,
 ) -> AppResult<(bool, u64)> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = maintenance::begin_write(db).await?;
     let Some(model) = touchpoint::Entity::find()
         .filter(touchpoint::Column::ExternalId.eq(external_id))
         .one(&txn)
@@ -146,8 +150,11 @@ pub async fn delete_touchpoint(
             format!("the touchpoint has {answer_count} answers: pass withFeedback: true to delete them with it"),
         ));
     }
+    let involved = maintenance::customers_involved(&txn, Rows::Touchpoints, &[external_id.to_owned()]).await?;
+    maintenance::retract(&txn, &involved).await?;
     let deleted_answers = answers.exec(&txn).await.map_err(AppError::from_db)?.rows_affected;
     touchpoint::Entity::delete_by_id(model.id).exec(&txn).await.map_err(AppError::from_db)?;
+    maintenance::restore(&txn, &involved).await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok((true, deleted_answers))
 }

@@ -1,0 +1,134 @@
+//! What the satisfaction rollup tables contain, as SQL: the contribution of a set of customers' rows
+//! (or of every row) to each rollup row, added or subtracted with an upsert. It lives beside the schema
+//! because the migration that creates the tables fills them with it, and the server keeps them current
+//! with the same statements (see `src/rollups/`).
+//!
+//! Rollup rows are keyed by a grain (`D`ay, `M`onth, `Y`ear, all in UTC) and the slice's first day, as a
+//! day number since 1970-01-01 (UTC). Every answer and every surveyed touchpoint is counted once per
+//! grain, so a period made of whole years, months and days reads a handful of rows per group.
+//!
+//! Only our own identifiers and integers are spliced into this SQL: customer ids are `i64` from the
+//! database, never input text.
+
+use sea_orm_migration::sea_orm::DbBackend;
+
+pub const ANSWER_ROLLUPS: &str = "satisfaction_answer_rollups";
+pub const SURVEY_ROLLUPS: &str = "satisfaction_survey_rollups";
+
+/// The grains, finest first, with their code in the `grain` column.
+pub const GRAINS: [&str; 3] = ["D", "M", "Y"];
+
+/// Which rows a contribution statement counts.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    Everything,
+    Customers(&'a [i64]),
+}
+
+/// Whether a contribution is added to the rollups or taken out of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Add,
+    Subtract,
+}
+
+/// The first day (as a day number) of the grain's slice holding `column`, a timestamp.
+/// SQLite keeps timestamps as RFC 3339 text, which its date functions read (offset included).
+fn slice_of(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!(
+            "CAST(EXTRACT(EPOCH FROM date_trunc(CASE g.grain WHEN 'D' THEN 'day' WHEN 'M' THEN 'month' \
+             ELSE 'year' END, {column} AT TIME ZONE 'UTC')) / 86400 AS BIGINT)"
+        ),
+        _ => format!(
+            "(unixepoch(CASE g.grain WHEN 'D' THEN date({column}) WHEN 'M' THEN date({column}, 'start of month') \
+             ELSE date({column}, 'start of year') END) / 86400)"
+        ),
+    }
+}
+
+const GRAIN_TABLE: &str = "(SELECT 'D' AS grain UNION ALL SELECT 'M' UNION ALL SELECT 'Y') g";
+
+fn scope_condition(scope: Scope<'_>, column: &str) -> String {
+    match scope {
+        Scope::Everything => "1 = 1".to_owned(),
+        Scope::Customers(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!("{column} IN ({})", list.join(", "))
+        }
+    }
+}
+
+fn sign(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Add => "",
+        Direction::Subtract => "-",
+    }
+}
+
+/// Answers per grain, slice, metric, touchpoint kind and channel ('' for answers without a touchpoint),
+/// segment, region and score, with how many carry a non-empty comment.
+pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> String {
+    let slice = slice_of(backend, "f.submitted_at");
+    let scope = scope_condition(scope, "f.customer_id");
+    let sign = sign(direction);
+    // Rows are upserted in key order, so concurrent writers on PostgreSQL lock them in the same order.
+    format!(
+        "INSERT INTO {ANSWER_ROLLUPS} (grain, slice, metric, touchpoint_kind, channel, segment, region, score, \
+         answers, commented) \
+         SELECT g.grain, {slice}, f.metric, COALESCE(t.kind, ''), COALESCE(t.channel, ''), c.segment, c.region, \
+         f.score, {sign}COUNT(*), \
+         {sign}SUM(CASE WHEN f.comment IS NOT NULL AND f.comment <> '' THEN 1 ELSE 0 END) \
+         FROM feedback f JOIN customers c ON c.id = f.customer_id \
+         LEFT JOIN touchpoints t ON t.id = f.touchpoint_id CROSS JOIN {GRAIN_TABLE} \
+         WHERE {scope} \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8 \
+         ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, score) DO UPDATE SET \
+         answers = {ANSWER_ROLLUPS}.answers + excluded.answers, \
+         commented = {ANSWER_ROLLUPS}.commented + excluded.commented"
+    )
+}
+
+/// Touchpoints with a survey sent, per grain, slice (of `survey_sent_at`), kind, channel, segment and
+/// region, with how many got at least one answer of each metric (for response rates).
+pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> String {
+    let slice = slice_of(backend, "t.survey_sent_at");
+    let scope = scope_condition(scope, "t.customer_id");
+    let sign = sign(direction);
+    // `COALESCE(metric, '')` keeps planners on the `(touchpoint_id, ...)` index: SQLite otherwise picks
+    // `(metric, score)` and scans every answer of the metric per touchpoint.
+    let answered = |metric: &str| {
+        format!(
+            "{sign}SUM(CASE WHEN EXISTS (SELECT 1 FROM feedback fa WHERE fa.touchpoint_id = t.id \
+             AND COALESCE(fa.metric, '') = '{metric}') THEN 1 ELSE 0 END)"
+        )
+    };
+    format!(
+        "INSERT INTO {SURVEY_ROLLUPS} (grain, slice, touchpoint_kind, channel, segment, region, surveyed, \
+         answered_nps, answered_csat, answered_ces) \
+         SELECT g.grain, {slice}, t.kind, t.channel, c.segment, c.region, {sign}COUNT(*), {}, {}, {} \
+         FROM touchpoints t JOIN customers c ON c.id = t.customer_id CROSS JOIN {GRAIN_TABLE} \
+         WHERE t.survey_sent_at IS NOT NULL AND {scope} \
+         GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6 \
+         ON CONFLICT (grain, slice, touchpoint_kind, channel, segment, region) DO UPDATE SET \
+         surveyed = {SURVEY_ROLLUPS}.surveyed + excluded.surveyed, \
+         answered_nps = {SURVEY_ROLLUPS}.answered_nps + excluded.answered_nps, \
+         answered_csat = {SURVEY_ROLLUPS}.answered_csat + excluded.answered_csat, \
+         answered_ces = {SURVEY_ROLLUPS}.answered_ces + excluded.answered_ces",
+        answered("NPS"),
+        answered("CSAT"),
+        answered("CES"),
+    )
+}
+
+/// Both contributions of `scope`, in one direction.
+pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> [String; 2] {
+    [answer_contribution(backend, scope, direction), survey_contribution(backend, scope, direction)]
+}
+
+/// Empties both tables and fills them from every row.
+pub fn rebuild(backend: DbBackend) -> Vec<String> {
+    let mut statements = vec![format!("DELETE FROM {ANSWER_ROLLUPS}"), format!("DELETE FROM {SURVEY_ROLLUPS}")];
+    statements.extend(contributions(backend, Scope::Everything, Direction::Add));
+    statements
+}

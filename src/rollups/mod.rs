@@ -1,0 +1,16 @@
+//! Incremental satisfaction rollups: per-score answer counts and survey counts per UTC day, month and
+//! year and per touchpoint kind, channel, segment and region, kept exact by every write path in its own
+//! transaction (`maintenance`), and read by satisfaction queries for the whole days of their periods
+//! (`plan`, `query`). The statements that define the rollups live in `migration::rollup_sql`.
+
+pub mod maintenance;
+pub mod plan;
+pub mod query;
+
+/// Where satisfaction counts come from: the rollups (the default) or the rows, for comparisons,
+/// benchmarks and as an operator's escape hatch (`--satisfaction-rollups false`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CountSource {
+    Rollups,
+    Rows,
+}

@@ -1,0 +1,154 @@
+//! Reads satisfaction counts from the rollup tables: one statement for answers and one for surveys,
+//! each joining the planned slice ranges (a `VALUES` list) to the rollup rows by grain and slice.
+//! What a query reads grows with the number of slices and groups, not with the number of answers.
+
+use entity::SurveyMetric;
+use migration::rollup_sql::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+
+use crate::error::{AppError, AppResult};
+use crate::rollups::plan::SlicePiece;
+use crate::services::satisfaction::{Dimension, GroupKey, SatisfactionQuery};
+use crate::services::sql::{Sql, count_column};
+
+fn column(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::TouchpointKind => "r.touchpoint_kind",
+        Dimension::Channel => "r.channel",
+        Dimension::Segment => "r.segment",
+        Dimension::Region => "r.region",
+    }
+}
+
+fn alias(dimension: Dimension) -> &'static str {
+    match dimension {
+        Dimension::TouchpointKind => "g_kind",
+        Dimension::Channel => "g_channel",
+        Dimension::Segment => "g_segment",
+        Dimension::Region => "g_region",
+    }
+}
+
+fn bind_list(sql: &mut Sql, column: &str, values: Vec<Value>) {
+    sql.push(" AND ").push(column).push(" IN (");
+    for (i, value) in values.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(value);
+    }
+    sql.push(")");
+}
+
+/// `FROM (VALUES slices) v JOIN <table> r ON grain and slice range WHERE <filter>`; the caller adds
+/// the metric condition after it. The order-status filter never reaches here (it has no rollup).
+fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &SatisfactionQuery) {
+    let rows: Vec<Vec<Value>> = slices
+        .iter()
+        .map(|s| vec![(s.slot as i64).into(), s.grain.code().into(), s.from.into(), s.to.into()])
+        .collect();
+    sql.push(" FROM ").values_table(&rows, "v");
+    sql.push(" JOIN ")
+        .push(table)
+        .push(" r ON r.grain = v.column2 AND r.slice >= v.column3 AND r.slice < v.column4 WHERE 1 = 1");
+    let filter = &query.filter;
+    if let Some(kinds) = &filter.touchpoint_kinds {
+        bind_list(sql, "r.touchpoint_kind", kinds.iter().map(|k| Value::from(*k)).collect());
+    }
+    if let Some(channels) = &filter.channels {
+        bind_list(sql, "r.channel", channels.iter().map(|c| Value::from(*c)).collect());
+    }
+    if let Some(segments) = &filter.segments {
+        bind_list(sql, "r.segment", segments.iter().map(|s| Value::from(s.clone())).collect());
+    }
+    if let Some(regions) = &filter.regions {
+        bind_list(sql, "r.region", regions.iter().map(|r| Value::from(r.clone())).collect());
+    }
+}
+
+fn select_groups(sql: &mut Sql, query: &SatisfactionQuery) {
+    sql.push("SELECT v.column1 AS g_bucket");
+    for dimension in &query.group_by {
+        sql.push(", ").push(column(*dimension)).push(" AS ").push(alias(*dimension));
+    }
+}
+
+fn group_by(sql: &mut Sql, query: &SatisfactionQuery, last: &str) {
+    sql.push(" GROUP BY v.column1");
+    for dimension in &query.group_by {
+        sql.push(", ").push(column(*dimension));
+    }
+    sql.push(last);
+}
+
+/// The group of a rollup row; '' stands for "no touchpoint" in the kind and channel columns.
+fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<GroupKey> {
+    let text = |dimension: Dimension| -> AppResult<Option<String>> {
+        if !query.group_by.contains(&dimension) {
+            return Ok(None);
+        }
+        let value: String = row.try_get("", alias(dimension)).map_err(AppError::from_db)?;
+        let none_when_empty = matches!(dimension, Dimension::TouchpointKind | Dimension::Channel);
+        Ok(if none_when_empty && value.is_empty() { None } else { Some(value) })
+    };
+    let bucket = match &query.buckets {
+        Some(_) => {
+            let slot: i64 = row.try_get("", "g_bucket").map_err(AppError::from_db)?;
+            Some(usize::try_from(slot).map_err(|_| AppError::Internal("negative bucket index".into()))?)
+        }
+        None => None,
+    };
+    Ok(GroupKey {
+        touchpoint_kind: text(Dimension::TouchpointKind)?,
+        channel: text(Dimension::Channel)?,
+        segment: text(Dimension::Segment)?,
+        region: text(Dimension::Region)?,
+        bucket,
+    })
+}
+
+/// Answers per group and score: `(key, score, answers, commented)`.
+pub async fn answers(
+    db: &impl ConnectionTrait,
+    query: &SatisfactionQuery,
+    slices: &[SlicePiece],
+) -> AppResult<Vec<(GroupKey, i32, u64, u64)>> {
+    let mut sql = Sql::new(db.get_database_backend());
+    select_groups(&mut sql, query);
+    sql.push(", r.score AS score, CAST(SUM(r.answers) AS BIGINT) AS answers, ")
+        .push("CAST(SUM(r.commented) AS BIGINT) AS commented");
+    from_slices(&mut sql, ANSWER_ROLLUPS, slices, query);
+    sql.push(" AND r.metric = ").bind(query.metric);
+    group_by(&mut sql, query, ", r.score HAVING SUM(r.answers) > 0");
+    let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
+    rows.iter()
+        .map(|row| {
+            let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
+            Ok((read_key(row, query)?, score, count_column(row, "answers")?, count_column(row, "commented")?))
+        })
+        .collect()
+}
+
+/// Surveyed touchpoints per group, and how many got an answer of the query's metric.
+pub async fn surveys(
+    db: &impl ConnectionTrait,
+    query: &SatisfactionQuery,
+    slices: &[SlicePiece],
+) -> AppResult<Vec<(GroupKey, u64, u64)>> {
+    let answered = match query.metric {
+        SurveyMetric::Nps => "answered_nps",
+        SurveyMetric::Csat => "answered_csat",
+        SurveyMetric::Ces => "answered_ces",
+    };
+    let mut sql = Sql::new(db.get_database_backend());
+    select_groups(&mut sql, query);
+    sql.push(", CAST(SUM(r.surveyed) AS BIGINT) AS surveyed, CAST(SUM(r.")
+        .push(answered)
+        .push(") AS BIGINT) AS answered");
+    from_slices(&mut sql, SURVEY_ROLLUPS, slices, query);
+    group_by(&mut sql, query, " HAVING SUM(r.surveyed) > 0");
+    let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
+    rows.iter()
+        .map(|row| Ok((read_key(row, query)?, count_column(row, "surveyed")?, count_column(row, "answered")?)))
+        .collect()
+}
