@@ -26,7 +26,7 @@ async fn main() {
     let (source, _) = connect(&database("source.db")).await.expect("source database");
     migrate_up(&source).await.expect("migrate");
     let started = Instant::now();
-    let seeded = seed(&source, &SeedOptions { customers, seed: 1 }).await.expect("seed");
+    let seeded = seed(&source, &SeedOptions { customers, seed: 1, ..Default::default() }).await.expect("seed");
     let seed_seconds = started.elapsed().as_secs_f64();
     let csv = work.path().join("csv");
     export(&source, &csv).await.expect("export");

@@ -266,6 +266,9 @@ pub struct SeedArgs {
     /// Random seed: the same seed and size always give the same data.
     #[arg(long, env = "CUSTOMER_INSIGHTS_SEED", default_value_t = 42)]
     pub seed: u64,
+    /// Add relationship (pulse) NPS surveys, about this many per customer and year, for denser feedback.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_SEED_PULSE_SURVEYS_PER_YEAR", default_value_t = 0.0)]
+    pub pulse_surveys_per_year: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -364,7 +367,15 @@ pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
         Command::Seed(args) => {
             let db = open(&args.database).await?;
             migrate_up(&db).await?;
-            let report = seed(&db, &SeedOptions { customers: args.customers, seed: args.seed }).await?;
+            let report = seed(
+                &db,
+                &SeedOptions {
+                    customers: args.customers,
+                    seed: args.seed,
+                    pulse_surveys_per_year: args.pulse_surveys_per_year,
+                },
+            )
+            .await?;
             println!(
                 "seeded {} customers, {} orders, {} touchpoints, {} feedback",
                 report.customers, report.orders, report.touchpoints, report.feedback
@@ -406,7 +417,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     migrate_up(&db).await?;
     tracing::info!(backend = backend_name(&db), "database migrated");
     if args.demo && entity::customer::Entity::find().count(&db).await? == 0 {
-        let report = seed(&db, &SeedOptions { customers: args.demo_customers, seed: 42 }).await?;
+        let report = seed(&db, &SeedOptions { customers: args.demo_customers, seed: 42, ..Default::default() }).await?;
         tracing::info!(customers = report.customers, feedback = report.feedback, "seeded demo data");
     }
     let replica = match &args.read_database_url {

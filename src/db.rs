@@ -24,6 +24,13 @@ impl StatementCounter {
     }
 }
 
+/// Statements run by every pool of the process, for `/metrics`.
+static STATEMENTS_TOTAL: AtomicU64 = AtomicU64::new(0);
+
+pub fn statements_total() -> u64 {
+    STATEMENTS_TOTAL.load(Ordering::Relaxed)
+}
+
 #[derive(Clone, Debug)]
 pub struct DatabaseOptions {
     pub url: String,
@@ -55,6 +62,7 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
     let count = counter.0.clone();
     db.set_metric_callback(move |info| {
         count.fetch_add(1, Ordering::Relaxed);
+        STATEMENTS_TOTAL.fetch_add(1, Ordering::Relaxed);
         if info.elapsed > Duration::from_millis(200) {
             tracing::warn!(elapsed_ms = info.elapsed.as_millis() as u64, failed = info.failed, "slow SQL statement");
         }

@@ -203,6 +203,13 @@ impl Metrics {
             let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
         }
         render_pools(&mut out, pools);
+        header(
+            &mut out,
+            "customer_insights_db_statements_total",
+            "counter",
+            "SQL statements run by this process on every pool (per request: its rate over the request rate).",
+        );
+        let _ = writeln!(out, "customer_insights_db_statements_total {}", crate::db::statements_total());
         out
     }
 }

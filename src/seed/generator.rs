@@ -31,6 +31,7 @@ pub struct Generator {
     next_order: i64,
     next_touchpoint: i64,
     next_feedback: i64,
+    pulse_surveys_per_year: f64,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -118,7 +119,22 @@ fn score(metric: SurveyMetric, satisfaction: f64) -> i32 {
 
 impl Generator {
     pub fn new(seed: u64) -> Self {
-        Generator { rng: Rng::new(seed), seed, next_customer: 1, next_order: 1, next_touchpoint: 1, next_feedback: 1 }
+        Generator {
+            rng: Rng::new(seed),
+            seed,
+            next_customer: 1,
+            next_order: 1,
+            next_touchpoint: 1,
+            next_feedback: 1,
+            pulse_surveys_per_year: 0.0,
+        }
+    }
+
+    /// Adds relationship NPS surveys at about this many per customer and year (none by default; without
+    /// them the random sequence, and so the data set, is unchanged).
+    pub fn with_pulse_surveys(mut self, per_year: f64) -> Self {
+        self.pulse_surveys_per_year = per_year.max(0.0);
+        self
     }
 
     fn seconds(&mut self, from: DateTime<Utc>, max_seconds: i64) -> DateTime<Utc> {
@@ -173,6 +189,18 @@ impl Generator {
             let at = self.seconds(first_order, (end - first_order).num_seconds());
             let satisfaction = 0.72 + bias + self.rng.normal() * 0.18;
             self.answer(&mut bundle, index, None, SurveyMetric::Nps, satisfaction, at);
+        }
+        if self.pulse_surveys_per_year > 0.0 && !bundle.orders.is_empty() {
+            let mean_gap_seconds = 365.0 * 86_400.0 / self.pulse_surveys_per_year;
+            let mut at = bundle.orders[0].placed_at;
+            loop {
+                at += Duration::seconds((mean_gap_seconds * (0.5 + self.rng.unit())) as i64);
+                if at >= end {
+                    break;
+                }
+                let satisfaction = 0.72 + bias + self.rng.normal() * 0.18;
+                self.answer(&mut bundle, index, None, SurveyMetric::Nps, satisfaction, at);
+            }
         }
         bundle
     }

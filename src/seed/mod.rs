@@ -14,10 +14,13 @@ use writer::{Writer, advance_id_sequences};
 
 use crate::error::{AppError, AppResult};
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct SeedOptions {
     pub customers: u32,
     pub seed: u64,
+    /// Relationship (pulse) NPS surveys per customer and year, from the first order on; 0 for none.
+    /// Denser feedback for benchmarks: the data set is otherwise unchanged.
+    pub pulse_surveys_per_year: f64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,7 +38,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
         return Err(AppError::bad_input("database", "the database is not empty: seed only fills an empty database"));
     }
     let txn = db.begin().await.map_err(AppError::from_db)?;
-    let mut generator = Generator::new(options.seed);
+    let mut generator = Generator::new(options.seed).with_pulse_surveys(options.pulse_surveys_per_year);
     let mut writer = Writer::default();
     let mut report = SeedReport::default();
     for _ in 0..options.customers {

@@ -18,7 +18,7 @@ struct Keys {
 
 async fn secured_app() -> (TestApp, Keys) {
     let app = spawn_app_with(|config| config.auth = AuthMode::Keys).await;
-    seed(&app.db, &SeedOptions { customers: 30, seed: 7 }).await.expect("seed");
+    seed(&app.db, &SeedOptions { customers: 30, seed: 7, ..Default::default() }).await.expect("seed");
     let key = |name: &'static str, role| {
         let db = app.db.clone();
         async move { keys::create(&db, name, role).await.expect("create a key").secret }

@@ -79,7 +79,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the application on SQLite, even when `TEST_DATABASE_URL` is set, seeded like `spawn_seeded_app`.
 pub async fn spawn_seeded_app_on_sqlite(customers: u32) -> TestApp {
     let app = spawn_app_on(TestDatabase::create_sqlite()).await;
-    seed(&app.db, &SeedOptions { customers, seed: 7 }).await.expect("seed");
+    seed(&app.db, &SeedOptions { customers, seed: 7, ..Default::default() }).await.expect("seed");
     app
 }
 
@@ -125,7 +125,7 @@ async fn spawn_app_configured(database: TestDatabase, config: ServeConfig) -> Te
 /// Starts the application on a database seeded with `customers` synthetic customers.
 pub async fn spawn_seeded_app(customers: u32) -> TestApp {
     let app = spawn_app().await;
-    seed(&app.db, &SeedOptions { customers, seed: 7 }).await.expect("seed");
+    seed(&app.db, &SeedOptions { customers, seed: 7, ..Default::default() }).await.expect("seed");
     app
 }
 

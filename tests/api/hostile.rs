@@ -136,7 +136,7 @@ async fn send(app: &TestApp, case: &Case) -> (u16, String) {
 async fn a_corpus_of_hostile_requests_gets_clear_errors_and_the_server_keeps_serving() {
     // The default document size limit (the other tests raise it to the body limit).
     let app = spawn_app_with(|config| config.limits.max_document_bytes = Limits::default().max_document_bytes).await;
-    seed(&app.db, &SeedOptions { customers: 20, seed: 7 }).await.expect("seed");
+    seed(&app.db, &SeedOptions { customers: 20, seed: 7, ..Default::default() }).await.expect("seed");
     let count = || app.query("{ customers { totalCount } orders { totalCount } feedbacks { totalCount } }", json!({}));
     let before = count().await;
     for case in corpus() {

@@ -115,7 +115,7 @@ async fn a_request_over_its_time_is_stopped_with_timeout() {
     // it is stopped whatever the machine's speed (1 µs sometimes let an empty database answer within
     // the timer's 1 ms resolution).
     let app = spawn_app_with(|config| config.limits.timeout = Duration::ZERO).await;
-    seed(&app.db, &SeedOptions { customers: 40, seed: 7 }).await.expect("seed");
+    seed(&app.db, &SeedOptions { customers: 40, seed: 7, ..Default::default() }).await.expect("seed");
     let response = app.client.post(app.graphql_url()).json(&json!({ "query": heavy })).send().await.unwrap();
     let status = response.status();
     let body: Value = response.json().await.unwrap();

@@ -38,9 +38,12 @@ async fn a_postgres_outage_fails_fast_and_the_server_recovers_without_restart() 
         .await
         .expect("connect");
     customer_insights::db::migrate_up(&db).await.expect("migrate");
-    customer_insights::seed::seed(&db, &customer_insights::seed::SeedOptions { customers: 5, seed: 1 })
-        .await
-        .expect("seed");
+    customer_insights::seed::seed(
+        &db,
+        &customer_insights::seed::SeedOptions { customers: 5, seed: 1, ..Default::default() },
+    )
+    .await
+    .expect("seed");
     let (address, _server) = start_server(db, &database.url, None, std::future::pending()).await;
     let client = reqwest::Client::new();
     let count = "{ customers { totalCount } }";

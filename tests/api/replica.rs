@@ -45,9 +45,12 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
     let database = TestDatabase::create_postgres(primary_admin).await;
     let (primary, primary_statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
     migrate_up(&primary).await.expect("migrate");
-    customer_insights::seed::seed(&primary, &customer_insights::seed::SeedOptions { customers: 6, seed: 2 })
-        .await
-        .expect("seed");
+    customer_insights::seed::seed(
+        &primary,
+        &customer_insights::seed::SeedOptions { customers: 6, seed: 2, ..Default::default() },
+    )
+    .await
+    .expect("seed");
     let name = database.url.rsplit('/').next().expect("a database name");
     let (replica_base, _) = replica_admin.rsplit_once('/').expect("TEST_REPLICA_URL ends with /DATABASE");
     let replica_url = format!("{replica_base}/{name}");

@@ -1,0 +1,94 @@
+//! Load from `wrk` (a real HTTP load generator, `apt-get install wrk`): a Lua script posts the query,
+//! checks every response against the expected `data` (a 200 carrying `errors` counts as wrong), and
+//! prints the figures as one JSON line.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+#[derive(Debug)]
+pub struct LoadResult {
+    pub requests: u64,
+    pub correct: u64,
+    pub wrong: u64,
+    pub socket_errors: u64,
+    pub requests_per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+const SCRIPT: &str = r#"
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. KEY
+wrk.body = BODY
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) correct = 0; wrong = 0 end
+function response(status, headers, body)
+  if status == 200 and string.find(body, EXPECTED, 1, true) == 1 and not string.find(body, '"errors"', 1, true) then
+    correct = correct + 1
+  else
+    wrong = wrong + 1
+  end
+end
+function done(summary, latency, requests)
+  local c, w = 0, 0
+  for _, t in ipairs(threads) do c = c + t:get("correct"); w = w + t:get("wrong") end
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests":%d,"correct":%d,"wrong":%d,"socket_errors":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d}\n',
+    summary.requests, c, w, e.connect + e.read + e.write + e.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(99)))
+end
+"#;
+
+/// A Lua long string holding `text` (which never contains the closing bracket used).
+fn lua_string(text: &str) -> String {
+    format!("[==[{text}]==]")
+}
+
+/// Runs `wrk` for `seconds` with `clients` connections against `url`, posting `body` with `key`; every
+/// response must start with `expected_prefix` (the expected `{"data":...}` part of the body).
+pub fn run(
+    url: &str,
+    key: &str,
+    body: &str,
+    expected_prefix: &str,
+    clients: u32,
+    seconds: u32,
+    dir: &Path,
+) -> LoadResult {
+    let script = dir.join(format!("load-{clients}.lua"));
+    let text = format!(
+        "KEY = {}\nBODY = {}\nEXPECTED = {}\n{SCRIPT}",
+        lua_string(key),
+        lua_string(body),
+        lua_string(expected_prefix)
+    );
+    std::fs::write(&script, text).expect("write the wrk script");
+    let threads = clients.min(2).to_string();
+    let output = Command::new("wrk")
+        .args(["-t", &threads, "-c", &clients.to_string(), "-d", &format!("{seconds}s"), "--timeout", "10s"])
+        .arg("-s")
+        .arg(&script)
+        .arg(url)
+        .output()
+        .expect("run wrk (apt-get install wrk)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no result from wrk: {stdout} {}", String::from_utf8_lossy(&output.stderr)));
+    let result: Value = serde_json::from_str(line).expect("wrk result");
+    let get = |k: &str| result[k].as_u64().unwrap_or(0);
+    LoadResult {
+        requests: get("requests"),
+        correct: get("correct"),
+        wrong: get("wrong"),
+        socket_errors: get("socket_errors"),
+        requests_per_second: get("requests") as f64 / (get("duration_us") as f64 / 1e6),
+        p50_ms: get("p50_us") as f64 / 1000.0,
+        p99_ms: get("p99_us") as f64 / 1000.0,
+    }
+}
