@@ -93,7 +93,8 @@ pub fn loyalty_cases(backend: DbBackend) -> Vec<Case> {
 // ---------------------------------------------------------------------------------------------------------
 // Loyalty
 
-/// Two statements: the customer figures per period (and segment), then revenue and CLV per currency.
+/// One statement: per period (and segment) and currency, the customer figures of the period and group
+/// with the revenue and CLV of the currency.
 /// `months`: the twelve calendar months of 2025 instead of the whole year.
 fn loyalty_sql(pg: bool, months: bool, by_segment: bool) -> Vec<String> {
     let dbl = if pg { "DOUBLE PRECISION" } else { "REAL" };
@@ -169,16 +170,25 @@ fn loyalty_sql(pg: bool, months: bool, by_segment: bool) -> Vec<String> {
     WHERE o.status <> 'CANCELLED'
 )"
     };
-    // Per period and customer, over the orders to date (placed before the period end): orders in the
-    // period, in the previous period, in the inactivity window, and in all.
-    let figures = "per_customer AS (
-    SELECT p.label, v.grp, v.customer_id,
+    // One pass over the orders to date (placed before the period end), per period, customer and currency:
+    // orders in the period, in the previous period and in the inactivity window, all orders, revenue in
+    // the period and revenue to date (the historic CLV in that currency).
+    let per_customer = "per_customer_currency AS (
+    SELECT p.label, v.grp, v.customer_id, v.currency,
            SUM(CASE WHEN v.placed_at >= p.p_start THEN 1 ELSE 0 END) AS in_period,
            SUM(CASE WHEN v.placed_at >= p.q_start AND v.placed_at < p.p_start THEN 1 ELSE 0 END) AS in_previous,
            SUM(CASE WHEN v.placed_at >= p.inactive_since THEN 1 ELSE 0 END) AS recent,
-           COUNT(*) AS to_date
+           COUNT(*) AS to_date,
+           SUM(CASE WHEN v.placed_at >= p.p_start THEN v.revenue ELSE 0 END) AS revenue,
+           SUM(v.revenue) AS clv
     FROM periods p JOIN valid v ON v.placed_at < p.p_end
-    GROUP BY p.label, v.grp, v.customer_id
+    GROUP BY p.label, v.grp, v.customer_id, v.currency
+),
+per_customer AS (
+    SELECT label, grp, customer_id, SUM(in_period) AS in_period, SUM(in_previous) AS in_previous,
+           SUM(recent) AS recent, SUM(to_date) AS to_date
+    FROM per_customer_currency
+    GROUP BY label, grp, customer_id
 ),
 figures AS (
     SELECT label, grp,
@@ -193,51 +203,24 @@ figures AS (
     FROM per_customer
     GROUP BY label, grp
 )";
-    let main = format!(
-        "{periods},
-{valid},
-{figures}
-SELECT label, grp AS segment,
-       active AS active_customers, orders, repeaters AS repeat_customers,
-       lifetime AS lifetime_customers, lifetime_repeaters AS lifetime_repeat_customers,
-       previously_active AS previously_active_customers, churned AS churned_customers,
-       inactive AS inactive_customers,
-       CAST(orders AS {dbl}) / NULLIF(active, 0) AS purchase_frequency,
-       100 * CAST(repeaters AS {dbl}) / NULLIF(active, 0) AS repeat_purchase_rate,
-       100 * CAST(lifetime_repeaters AS {dbl}) / NULLIF(lifetime, 0) AS lifetime_repeat_purchase_rate,
-       100 * CAST(churned AS {dbl}) / NULLIF(previously_active, 0) AS churn_rate,
-       100 - 100 * CAST(churned AS {dbl}) / NULLIF(previously_active, 0) AS retention_rate
-FROM figures
-ORDER BY label, grp"
-    );
-
-    // Per currency: orders and revenue in the period, and each customer's revenue to date (historic CLV)
-    // with its mean and median.
-    let per_currency = "per_currency AS (
-    SELECT p.label, v.grp, v.currency, v.customer_id,
-           SUM(CASE WHEN v.placed_at >= p.p_start THEN 1 ELSE 0 END) AS orders,
-           SUM(CASE WHEN v.placed_at >= p.p_start THEN v.revenue ELSE 0 END) AS revenue,
-           SUM(v.revenue) AS clv
-    FROM periods p JOIN valid v ON v.placed_at < p.p_end
-    GROUP BY p.label, v.grp, v.currency, v.customer_id
-)";
+    // Per currency: orders and revenue in the period, and the mean and median historic CLV.
     let currency_figures = if pg {
         "currency_figures AS (
-    SELECT label, grp, currency, SUM(orders) AS orders, SUM(revenue) AS revenue,
+    SELECT label, grp, currency, SUM(in_period) AS orders, SUM(revenue) AS revenue,
            AVG(clv) AS clv_mean,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY clv) AS clv_median
-    FROM per_currency
+    FROM per_customer_currency
     GROUP BY label, grp, currency
 )"
     } else {
         "ranked AS (
-    SELECT label, grp, currency, orders, revenue, clv,
+    SELECT label, grp, currency, in_period, revenue, clv,
            ROW_NUMBER() OVER (PARTITION BY label, grp, currency ORDER BY clv) AS position,
            COUNT(*) OVER (PARTITION BY label, grp, currency) AS customers
-    FROM per_currency
+    FROM per_customer_currency
 ),
 currency_figures AS (
-    SELECT label, grp, currency, SUM(orders) AS orders, SUM(revenue) AS revenue,
+    SELECT label, grp, currency, SUM(in_period) AS orders, SUM(revenue) AS revenue,
            AVG(clv) AS clv_mean,
            AVG(CASE WHEN position IN ((customers + 1) / 2, (customers + 2) / 2) THEN clv END) AS clv_median
     FROM ranked
@@ -252,34 +235,7 @@ currency_figures AS (
                WHEN cf.currency IN ('CLF', 'UYW') THEN 4
                ELSE 2
            END";
-    let same_group = if pg { "f.grp IS NOT DISTINCT FROM cf.grp" } else { "f.grp IS cf.grp" };
-    let inputs = format!(
-        "{periods},
-{valid},
-{figures},
-{per_currency},
-{currency_figures},
-inputs AS (
-    SELECT cf.label, cf.grp, cf.currency,
-           CAST(cf.orders AS BIGINT) AS orders,
-           CAST(cf.revenue AS BIGINT) AS revenue_minor,
-           {digits} AS minor_digits,
-           CAST(cf.clv_mean AS {dbl}) AS clv_mean_minor,
-           CAST(cf.clv_median AS {dbl}) AS clv_median_minor,
-           CAST(cf.revenue AS {dbl}) / NULLIF(cf.orders, 0) AS aov_minor,
-           CAST(f.orders AS {dbl}) / NULLIF(f.active, 0) AS frequency,
-           CAST(f.churned AS {dbl}) / NULLIF(f.previously_active, 0) AS churn,
-           p.days
-    FROM currency_figures cf
-    JOIN figures f ON f.label = cf.label AND {same_group}
-    JOIN periods p ON p.label = cf.label
-),
-major AS (
-    SELECT i.*,
-           CASE minor_digits WHEN 0 THEN 1 WHEN 3 THEN 1000 WHEN 4 THEN 10000 ELSE 100 END AS unit
-    FROM inputs i
-)"
-    );
+    let same_group = if pg { "cf.grp IS NOT DISTINCT FROM f.grp" } else { "cf.grp IS f.grp" };
     // The heuristic: AOV x yearly frequency x expected lifetime (1 / yearly churn, churn compounded).
     let predicted = if pg {
         format!(
@@ -292,31 +248,62 @@ major AS (
     } else {
         String::new()
     };
-    let currencies = format!(
-        "{inputs}
-SELECT label, grp AS segment, currency, orders, revenue_minor, CAST(minor_digits AS BIGINT) AS minor_digits,
+    // One row per period, group and currency, the group's figures repeated on each of its currencies (a
+    // group with orders to date has at least one currency).
+    let statement = format!(
+        "{periods},
+{valid},
+{per_customer},
+{currency_figures},
+joined AS (
+    SELECT f.*, cf.currency,
+           CAST(cf.orders AS BIGINT) AS currency_orders,
+           CAST(cf.revenue AS BIGINT) AS revenue_minor,
+           {digits} AS minor_digits,
+           CAST(cf.clv_mean AS {dbl}) AS clv_mean_minor,
+           CAST(cf.clv_median AS {dbl}) AS clv_median_minor,
+           CAST(cf.revenue AS {dbl}) / NULLIF(cf.orders, 0) AS aov_minor,
+           CAST(f.orders AS {dbl}) / NULLIF(f.active, 0) AS frequency,
+           CAST(f.churned AS {dbl}) / NULLIF(f.previously_active, 0) AS churn,
+           p.days
+    FROM figures f
+    JOIN currency_figures cf ON cf.label = f.label AND {same_group}
+    JOIN periods p ON p.label = f.label
+),
+major AS (
+    SELECT j.*, CASE minor_digits WHEN 0 THEN 1 WHEN 3 THEN 1000 WHEN 4 THEN 10000 ELSE 100 END AS unit
+    FROM joined j
+)
+SELECT label, grp AS segment,
+       active AS active_customers, orders, repeaters AS repeat_customers,
+       lifetime AS lifetime_customers, lifetime_repeaters AS lifetime_repeat_customers,
+       previously_active AS previously_active_customers, churned AS churned_customers,
+       inactive AS inactive_customers,
+       frequency AS purchase_frequency,
+       100 * CAST(repeaters AS {dbl}) / NULLIF(active, 0) AS repeat_purchase_rate,
+       100 * CAST(lifetime_repeaters AS {dbl}) / NULLIF(lifetime, 0) AS lifetime_repeat_purchase_rate,
+       100 * churn AS churn_rate,
+       100 - 100 * churn AS retention_rate,
+       currency, currency_orders, revenue_minor, CAST(minor_digits AS BIGINT) AS minor_digits,
        aov_minor / unit AS average_order_value,
        clv_mean_minor / unit AS historic_clv_mean,
        clv_median_minor / unit AS historic_clv_median,
-       frequency AS purchase_frequency,
-       100 * churn AS churn_rate,
        CAST(days AS {dbl}) AS period_days{predicted}
 FROM major
 ORDER BY label, grp, currency"
     );
-    vec![main, currencies]
+    vec![statement]
 }
 
 /// The SQL figures and the server's row of one period and group; `PG`: the SQL computed the predicted CLV.
 fn check_loyalty<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> Result<(), String> {
     let rows = array(data, &["insights", "loyalty"])?;
-    let [main, currencies] = results else {
-        return Err(format!("expected 2 statements, got {}", results.len()));
+    let [sql_rows] = results else {
+        return Err(format!("expected 1 statement, got {}", results.len()));
     };
     if rows.is_empty() {
         return Err("the server returned no loyalty rows".into());
     }
-    let mut matched_main = 0;
     let mut server_currencies = 0;
     for row in rows {
         let start = string(row, "periodStart")?;
@@ -329,13 +316,14 @@ fn check_loyalty<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> 
         if integer(row, "inactiveWindowDays")? != 180 {
             return Err(format!("{at}: inactiveWindowDays is not 180"));
         }
-        let mut sql = None;
-        for r in main {
+        // The group's rows, one per currency, the group's figures on each.
+        let mut group = Vec::new();
+        for r in sql_rows {
             if text(r, "label")?.as_deref() == Some(label) && text(r, "segment")? == segment {
-                sql = Some(r);
+                group.push(r);
             }
         }
-        let Some(sql) = sql else {
+        let Some(&sql) = group.first() else {
             // A group with no orders to date: the server zero-fills it, the SQL has no row.
             for field in ["activeCustomers", "orders", "lifetimeCustomers", "previouslyActiveCustomers"] {
                 if integer(row, field)? != 0 {
@@ -344,7 +332,6 @@ fn check_loyalty<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> 
             }
             continue;
         };
-        matched_main += 1;
         for (field, column) in [
             ("activeCustomers", "active_customers"),
             ("orders", "orders"),
@@ -368,21 +355,21 @@ fn check_loyalty<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> 
         }
 
         let list = row.get("currencies").and_then(Value::as_array).ok_or_else(|| format!("{at}: no currencies"))?;
+        if list.len() != group.len() {
+            return Err(format!("{at}: the server has {} currencies, the SQL {}", list.len(), group.len()));
+        }
         server_currencies += list.len();
         for currency in list {
             let code = string(currency, "currency")?;
             let at = format!("{at} {code}");
             let mut sql = None;
-            for r in currencies {
-                if text(r, "label")?.as_deref() == Some(label)
-                    && text(r, "segment")? == segment
-                    && text(r, "currency")?.as_deref() == Some(code)
-                {
-                    sql = Some(r);
+            for r in &group {
+                if text(r, "currency")?.as_deref() == Some(code) {
+                    sql = Some(*r);
                 }
             }
             let sql = sql.ok_or_else(|| format!("{at}: the server has the currency, the SQL has not"))?;
-            same_int(&at, "orders", integer(currency, "orders")?, int(sql, "orders")?)?;
+            same_int(&at, "orders", integer(currency, "orders")?, int(sql, "currency_orders")?)?;
             let digits = u32::try_from(int(sql, "minor_digits")?).map_err(|e| e.to_string())?;
             let amount = string(currency.get("revenue").unwrap_or(&Value::Null), "amount")?;
             let revenue = minor_units(amount, digits).ok_or_else(|| format!("{at}: bad revenue amount {amount}"))?;
@@ -407,11 +394,9 @@ fn check_loyalty<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> 
             same_float(&at, "predictedClvHeuristic", number(currency, "predictedClvHeuristic")?, predicted)?;
         }
     }
-    if matched_main != main.len() {
-        return Err(format!("the SQL has {} loyalty rows, the server {matched_main} of them", main.len()));
-    }
-    if server_currencies != currencies.len() {
-        return Err(format!("the SQL has {} currency rows, the server {server_currencies}", currencies.len()));
+    // Each server currency matched a distinct SQL row: equal totals leave no SQL row (or group) unmatched.
+    if server_currencies != sql_rows.len() {
+        return Err(format!("the SQL has {} rows, the server {server_currencies} currencies", sql_rows.len()));
     }
     Ok(())
 }
@@ -523,8 +508,13 @@ fn impact_sql(pg: bool) -> String {
     let (dbl, window_ended, in_window) = if pg {
         (
             "DOUBLE PRECISION",
-            format!("a.answered_at + INTERVAL '{horizon} days' <= TIMESTAMPTZ '2026-10-31 00:00:00+00'"),
-            format!("o.placed_at <= w.answered_at + INTERVAL '{horizon} days'"),
+            // Days added in UTC, whatever the session's time zone.
+            format!(
+                "(a.answered_at AT TIME ZONE 'UTC') + INTERVAL '{horizon} days' <= TIMESTAMP '2026-10-31 00:00:00'"
+            ),
+            format!(
+                "o.placed_at <= ((w.answered_at AT TIME ZONE 'UTC') + INTERVAL '{horizon} days') AT TIME ZONE 'UTC'"
+            ),
         )
     } else {
         (

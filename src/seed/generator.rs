@@ -32,6 +32,8 @@ pub struct Generator {
     next_touchpoint: i64,
     next_feedback: i64,
     pulse_surveys_per_year: f64,
+    /// Pulse surveys draw from their own stream, so adding them leaves every other row as it was.
+    pulse_rng: Rng,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -127,6 +129,7 @@ impl Generator {
             next_touchpoint: 1,
             next_feedback: 1,
             pulse_surveys_per_year: 0.0,
+            pulse_rng: Rng::new(seed ^ 0x7075_6c73_6573),
         }
     }
 
@@ -191,6 +194,7 @@ impl Generator {
             self.answer(&mut bundle, index, None, SurveyMetric::Nps, satisfaction, at);
         }
         if self.pulse_surveys_per_year > 0.0 && !bundle.orders.is_empty() {
+            std::mem::swap(&mut self.rng, &mut self.pulse_rng);
             let mean_gap_seconds = 365.0 * 86_400.0 / self.pulse_surveys_per_year;
             let mut at = bundle.orders[0].placed_at;
             loop {
@@ -201,6 +205,7 @@ impl Generator {
                 let satisfaction = 0.72 + bias + self.rng.normal() * 0.18;
                 self.answer(&mut bundle, index, None, SurveyMetric::Nps, satisfaction, at);
             }
+            std::mem::swap(&mut self.rng, &mut self.pulse_rng);
         }
         bundle
     }

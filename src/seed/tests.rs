@@ -186,3 +186,27 @@ fn there_are_one_time_and_repeat_buyers_and_answers_of_every_metric() {
     }
     assert!(bundles.iter().flat_map(|b| &b.feedback).any(|f| f.touchpoint_id.is_none()), "relationship surveys");
 }
+
+#[test]
+fn pulse_surveys_add_relationship_nps_answers_and_change_nothing_else() {
+    let plain = generate(11, 300);
+    let mut generator = Generator::new(11).with_pulse_surveys(6.0);
+    let pulsed: Vec<CustomerBundle> = (0..300).map(|_| generator.next_customer()).collect();
+    let (_, end) = span();
+    let (mut extra, mut years) = (0usize, 0.0);
+    for (a, b) in plain.iter().zip(&pulsed) {
+        // Customers, orders and touchpoints are drawn before the pulses: the same.
+        assert_eq!((&a.customer, &a.orders, &a.touchpoints), (&b.customer, &b.orders, &b.touchpoints));
+        let added: Vec<&feedback::Model> = b.feedback.iter().skip(a.feedback.len()).collect();
+        for answer in &added {
+            assert_eq!((answer.metric, answer.touchpoint_id), (SurveyMetric::Nps, None), "{answer:?}");
+            assert!(answer.submitted_at >= b.orders[0].placed_at && answer.submitted_at < end);
+        }
+        extra += added.len();
+        if let Some(first) = b.orders.first() {
+            years += (end - first.placed_at).num_seconds() as f64 / (365.0 * 86_400.0);
+        }
+    }
+    let rate = extra as f64 / years;
+    assert!((5.0..7.0).contains(&rate), "{rate} pulse answers per customer-year, asked for 6");
+}
