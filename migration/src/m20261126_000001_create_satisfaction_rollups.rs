@@ -1,6 +1,7 @@
 //! Satisfaction rollups: per-score answer counts and survey counts per time slice (UTC day, month and
 //! year) and every dimension the API groups and filters satisfaction by, kept current by every write in
-//! the writing transaction. Filled here from the rows already stored.
+//! the writing transaction. Filled here from the rows already stored. Also indexes touchpoints by the
+//! time their survey was sent, for the partial days a query reads from the rows.
 //!
 //! Missing dimensions are stored as '' (answers without a touchpoint have no kind or channel), so the
 //! primary key covers every row; the key starts with grain and metric and then slice, which is the range
@@ -104,6 +105,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Partial days at the ends of a period read surveyed touchpoints by the time their survey was sent.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_touchpoints_survey_sent_at")
+                    .table(Alias::new("touchpoints"))
+                    .col(Alias::new("survey_sent_at"))
+                    .to_owned(),
+            )
+            .await?;
         let db = manager.get_connection();
         let backend = manager.get_database_backend();
         for sql in rollup_sql::rebuild(backend) {
@@ -113,6 +124,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(Index::drop().name("ix_touchpoints_survey_sent_at").table(Alias::new("touchpoints")).to_owned())
+            .await?;
         manager.drop_table(Table::drop().table(SatisfactionSurveyRollups::Table).to_owned()).await?;
         manager.drop_table(Table::drop().table(SatisfactionAnswerRollups::Table).to_owned()).await
     }

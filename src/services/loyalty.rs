@@ -1,12 +1,13 @@
 //! Loyalty aggregation in SQL: activity, revenue per currency, churn and per-customer lifetime summaries
-//! for one or more periods (a period or the buckets of a series), grouped by segment and region. Four
-//! statements per query, whatever the number of periods and groups. CANCELLED orders count for nothing;
+//! for one or more periods (a period or the buckets of a series), grouped by segment and region. One
+//! statement per query, whatever the number of periods and groups. CANCELLED orders count for nothing;
 //! RETURNED orders count as orders with zero revenue (METRICS.md).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, QueryResult, Value};
+use futures_util::StreamExt;
+use sea_orm::{ConnectionTrait, QueryResult, StreamTrait, Value};
 
 use crate::domain::currency::Currency;
 use crate::error::{AppError, AppResult};
@@ -73,9 +74,6 @@ pub struct LoyaltyCounts {
     pub currencies: BTreeMap<String, CurrencyCounts>,
 }
 
-/// A customer's orders over all currencies and their last order, as of a period's as-of date.
-type CustomerLifetime = (u64, DateTime<Utc>);
-
 const NOT_CANCELLED: &str = "o.status <> 'CANCELLED'";
 const REVENUE: &str = "CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END";
 
@@ -101,13 +99,24 @@ fn dims_group(query: &LoyaltyQuery) -> String {
         .collect()
 }
 
-/// The periods as a `VALUES` table: index, previous start, start, end, as-of.
+/// The periods as a `VALUES` table: index, previous start, start, end, as-of, start of the inactivity
+/// window (as-of minus the window), and the latest of end and as-of (no order after it matters).
 fn periods_table(sql: &mut Sql, query: &LoyaltyQuery) {
     let rows: Vec<Vec<Value>> = query
         .periods
         .iter()
         .enumerate()
-        .map(|(i, p)| vec![(i as i64).into(), time(p.previous_start()), time(p.start), time(p.end), time(p.as_of)])
+        .map(|(i, p)| {
+            vec![
+                (i as i64).into(),
+                time(p.previous_start()),
+                time(p.start),
+                time(p.end),
+                time(p.as_of),
+                time(p.as_of - query.inactive_window),
+                time(p.end.max(p.as_of)),
+            ]
+        })
         .collect();
     sql.values_table(&rows, "p");
 }
@@ -124,110 +133,127 @@ fn read_key(row: &QueryResult, query: &LoyaltyQuery) -> AppResult<(usize, Loyalt
     Ok((usize::try_from(period).map_err(|_| AppError::Internal("negative period index".into()))?, key))
 }
 
-/// Runs the four statements and merges them per period and group.
+/// `SUM(CASE WHEN <condition> THEN <value> ELSE 0 END) AS <alias>`, as a BIGINT on both backends.
+fn sum_when(sql: &mut Sql, condition: &str, value: &str, alias: &str) {
+    sql.push(", CAST(SUM(CASE WHEN ")
+        .push(condition)
+        .push(" THEN ")
+        .push(value)
+        .push(" ELSE 0 END) AS BIGINT) AS ")
+        .push(alias);
+}
+
+/// One customer's orders in one currency, as the loyalty statement returns them.
+#[derive(Default)]
+struct CustomerCurrency {
+    period_orders: u64,
+    period_revenue: i64,
+    previous_orders: u64,
+    lifetime_orders: u64,
+    lifetime_revenue: i64,
+    recent_orders: u64,
+}
+
+/// One statement, one pass over the orders up to each period's end (or as-of date): per period, group,
+/// customer and currency, the orders and revenue in the period, the orders in the previous period, the
+/// orders and revenue to the as-of date, and the orders in the inactivity window. These per-customer
+/// summaries are then counted per group here (medians need the per-customer values anyway); nothing
+/// finer than a customer is loaded.
 pub async fn loyalty_counts(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + StreamTrait),
     query: &LoyaltyQuery,
 ) -> AppResult<BTreeMap<(usize, LoyaltyKey), LoyaltyCounts>> {
     let mut groups: BTreeMap<(usize, LoyaltyKey), LoyaltyCounts> = BTreeMap::new();
     if query.periods.is_empty() {
         return Ok(groups);
     }
-    let backend = db.get_database_backend();
     let (dims, group) = (dims_select(query), dims_group(query));
-
-    // 1. Activity in the period: per customer first, then per group.
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT x.period AS period").push(&dims).push(
-        ", COUNT(*) AS active, CAST(SUM(CASE WHEN x.orders >= 2 THEN 1 ELSE 0 END) AS BIGINT) AS repeaters, \
-         CAST(SUM(x.orders) AS BIGINT) AS orders FROM (SELECT p.column1 AS period, o.customer_id AS customer_id, COUNT(*) AS orders FROM ",
-    );
+    let in_period = "o.placed_at >= p.column3 AND o.placed_at < p.column4";
+    let to_date = "o.placed_at < p.column5";
+    let mut sql = Sql::new(ConnectionTrait::get_database_backend(db));
+    sql.push("SELECT p.column1 AS period").push(&dims).push(", o.customer_id AS customer_id, o.currency AS currency");
+    sum_when(&mut sql, in_period, "1", "period_orders");
+    sum_when(&mut sql, in_period, REVENUE, "period_revenue");
+    sum_when(&mut sql, "o.placed_at >= p.column2 AND o.placed_at < p.column3", "1", "previous_orders");
+    sum_when(&mut sql, to_date, "1", "lifetime_orders");
+    sum_when(&mut sql, to_date, REVENUE, "lifetime_revenue");
+    sum_when(&mut sql, "o.placed_at >= p.column6 AND o.placed_at < p.column5", "1", "recent_orders");
+    sql.push(" FROM ");
     periods_table(&mut sql, query);
-    sql.push(" JOIN orders o ON o.placed_at >= p.column3 AND o.placed_at < p.column4 WHERE ")
-        .push(NOT_CANCELLED)
-        .push(" GROUP BY p.column1, o.customer_id) x JOIN customers c ON c.id = x.customer_id GROUP BY x.period")
-        .push(&group);
-    for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
-        let counts = groups.entry(read_key(&row, query)?).or_default();
-        counts.active_customers = count_column(&row, "active")?;
-        counts.repeat_customers = count_column(&row, "repeaters")?;
-        counts.orders = count_column(&row, "orders")?;
+    sql.push(" JOIN orders o ON o.placed_at < p.column7");
+    if !query.group_by.is_empty() {
+        sql.push(" JOIN customers c ON c.id = o.customer_id");
     }
-
-    // 2. Orders and revenue per currency in the period.
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT p.column1 AS period")
-        .push(&dims)
-        .push(", o.currency AS currency, COUNT(*) AS orders, CAST(SUM(")
-        .push(REVENUE)
-        .push(") AS BIGINT) AS revenue FROM ");
-    periods_table(&mut sql, query);
-    sql.push(" JOIN orders o ON o.placed_at >= p.column3 AND o.placed_at < p.column4 JOIN customers c ON c.id = o.customer_id WHERE ")
+    sql.push(" WHERE ")
         .push(NOT_CANCELLED)
         .push(" GROUP BY p.column1")
         .push(&group)
-        .push(", o.currency");
-    for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
-        let currency: String = row.try_get("", "currency").map_err(AppError::from_db)?;
-        let revenue: Option<i64> = row.try_get("", "revenue").map_err(AppError::from_db)?;
-        let counts = groups.entry(read_key(&row, query)?).or_default().currencies.entry(currency).or_default();
-        counts.orders = count_column(&row, "orders")?;
-        counts.revenue_minor = revenue.unwrap_or(0);
-    }
-
-    // 3. Churn: customers active in the previous period, and those of them with no order in the period.
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT q.period AS period").push(&dims).push(
-        ", COUNT(*) AS previously_active, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o2 WHERE o2.customer_id = q.customer_id \
-         AND o2.status <> 'CANCELLED' AND o2.placed_at >= q.p_start AND o2.placed_at < q.p_end) THEN 0 ELSE 1 END) AS BIGINT) AS churned \
-         FROM (SELECT DISTINCT p.column1 AS period, p.column3 AS p_start, p.column4 AS p_end, o.customer_id AS customer_id FROM ",
-    );
-    periods_table(&mut sql, query);
-    sql.push(" JOIN orders o ON o.placed_at >= p.column2 AND o.placed_at < p.column3 WHERE ")
-        .push(NOT_CANCELLED)
-        .push(") q JOIN customers c ON c.id = q.customer_id GROUP BY q.period")
-        .push(&group);
-    for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
-        let counts = groups.entry(read_key(&row, query)?).or_default();
-        counts.previously_active = count_column(&row, "previously_active")?;
-        counts.churned = count_column(&row, "churned")?;
-    }
-
-    // 4. Per-customer lifetime summaries as of each period's as-of date: orders, revenue per currency and
-    //    the last order. Medians need the per-customer values; nothing finer than a customer is loaded.
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT p.column1 AS period")
-        .push(&dims)
-        .push(", o.customer_id AS customer_id, o.currency AS currency, COUNT(*) AS orders, CAST(SUM(");
-    sql.push(REVENUE).push(") AS BIGINT) AS revenue, MAX(o.placed_at) AS last_order FROM ");
-    periods_table(&mut sql, query);
-    sql.push(" JOIN orders o ON o.placed_at < p.column5 JOIN customers c ON c.id = o.customer_id WHERE ")
-        .push(NOT_CANCELLED)
-        .push(" GROUP BY p.column1")
-        .push(&group)
-        .push(", o.customer_id, o.currency");
-    let mut lifetimes: HashMap<(usize, LoyaltyKey), HashMap<i64, CustomerLifetime>> = HashMap::new();
-    for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
+        .push(", o.customer_id, o.currency ORDER BY p.column1");
+    // Rows arrive one period after the other (a series has a row per customer and period): each
+    // period's customers are counted when the next period starts, so memory holds one period at most.
+    let mut customers: BTreeMap<(usize, LoyaltyKey), HashMap<i64, CustomerCurrency>> = BTreeMap::new();
+    let rows = db.stream_raw(sql.build()).await.map_err(AppError::from_db)?;
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.next().await {
+        let row = row.map_err(AppError::from_db)?;
         let key = read_key(&row, query)?;
+        if customers.keys().next().is_some_and(|(period, _)| *period != key.0) {
+            count_customers(&mut groups, std::mem::take(&mut customers));
+        }
         let customer: i64 = row.try_get("", "customer_id").map_err(AppError::from_db)?;
         let currency: String = row.try_get("", "currency").map_err(AppError::from_db)?;
-        let revenue: Option<i64> = row.try_get("", "revenue").map_err(AppError::from_db)?;
-        let last_order: DateTime<Utc> = row.try_get("", "last_order").map_err(AppError::from_db)?;
-        let orders = count_column(&row, "orders")?;
+        let signed = |column: &str| -> AppResult<i64> {
+            row.try_get::<Option<i64>>("", column).map(|v| v.unwrap_or(0)).map_err(AppError::from_db)
+        };
+        let this = CustomerCurrency {
+            period_orders: count_column(&row, "period_orders")?,
+            period_revenue: signed("period_revenue")?,
+            previous_orders: count_column(&row, "previous_orders")?,
+            lifetime_orders: count_column(&row, "lifetime_orders")?,
+            lifetime_revenue: signed("lifetime_revenue")?,
+            recent_orders: count_column(&row, "recent_orders")?,
+        };
         let counts = groups.entry(key.clone()).or_default();
-        counts.currencies.entry(currency).or_default().lifetime_revenue_per_customer.push(revenue.unwrap_or(0));
-        let customer_entry = lifetimes.entry(key).or_default().entry(customer).or_insert((0, last_order));
-        customer_entry.0 += orders;
-        customer_entry.1 = customer_entry.1.max(last_order);
+        if this.period_orders > 0 {
+            let figures = counts.currencies.entry(currency.clone()).or_default();
+            figures.orders += this.period_orders;
+            figures.revenue_minor += this.period_revenue;
+        }
+        if this.lifetime_orders > 0 {
+            counts.currencies.entry(currency).or_default().lifetime_revenue_per_customer.push(this.lifetime_revenue);
+        }
+        let total = customers.entry(key).or_default().entry(customer).or_default();
+        total.period_orders += this.period_orders;
+        total.previous_orders += this.previous_orders;
+        total.lifetime_orders += this.lifetime_orders;
+        total.recent_orders += this.recent_orders;
     }
-    for ((period, key), customers) in lifetimes {
-        let inactive_since = query.periods[period].as_of - query.inactive_window;
-        let counts = groups.entry((period, key)).or_default();
-        counts.lifetime_customers = customers.len() as u64;
-        counts.lifetime_repeat_customers = customers.values().filter(|(orders, _)| *orders >= 2).count() as u64;
-        counts.inactive_customers = customers.values().filter(|(_, last)| *last < inactive_since).count() as u64;
-    }
+    count_customers(&mut groups, customers);
+    // A group exists in a period when it had any customer there (the old statements made the same groups).
+    groups.retain(|_, counts| {
+        counts.active_customers > 0 || counts.previously_active > 0 || counts.lifetime_customers > 0
+    });
     Ok(groups)
+}
+
+/// Adds each customer's figures (summed over its currencies) to its group's counts.
+fn count_customers(
+    groups: &mut BTreeMap<(usize, LoyaltyKey), LoyaltyCounts>,
+    customers: BTreeMap<(usize, LoyaltyKey), HashMap<i64, CustomerCurrency>>,
+) {
+    for (key, customers) in customers {
+        let counts = groups.entry(key).or_default();
+        for c in customers.values() {
+            counts.active_customers += u64::from(c.period_orders > 0);
+            counts.repeat_customers += u64::from(c.period_orders >= 2);
+            counts.orders += c.period_orders;
+            counts.previously_active += u64::from(c.previous_orders > 0);
+            counts.churned += u64::from(c.previous_orders > 0 && c.period_orders == 0);
+            counts.lifetime_customers += u64::from(c.lifetime_orders > 0);
+            counts.lifetime_repeat_customers += u64::from(c.lifetime_orders >= 2);
+            counts.inactive_customers += u64::from(c.lifetime_orders > 0 && c.recent_orders == 0);
+        }
+    }
 }
 
 /// The groups of a report: each group seen in any period, and one group in all without grouping.
@@ -307,7 +333,7 @@ fn figures(period: &LoyaltyPeriod, key: LoyaltyKey, counts: LoyaltyCounts) -> Lo
 }
 
 /// Runs a loyalty query: one row per group and period, zero-filled.
-pub async fn report(db: &impl ConnectionTrait, query: &LoyaltyQuery) -> AppResult<Vec<LoyaltyRow>> {
+pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &LoyaltyQuery) -> AppResult<Vec<LoyaltyRow>> {
     let mut counts = loyalty_counts(db, query).await?;
     let groups = report_groups(query, &counts);
     let mut rows = Vec::with_capacity(groups.len() * query.periods.len());

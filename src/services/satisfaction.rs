@@ -48,6 +48,22 @@ pub struct SatisfactionFilter {
     pub order_statuses: Option<Vec<OrderStatus>>,
 }
 
+impl SatisfactionQuery {
+    /// Whether the statements must join customers: only for their segment or region (every answer and
+    /// touchpoint has a customer, so the join filters nothing otherwise).
+    fn needs_customer(&self) -> bool {
+        self.filter.segments.is_some()
+            || self.filter.regions.is_some()
+            || self.group_by.iter().any(|d| matches!(d, Dimension::Segment | Dimension::Region))
+    }
+
+    /// Whether the answers statement must join touchpoints (to filter or group by them).
+    fn needs_answer_touchpoint(&self) -> bool {
+        self.filter.needs_touchpoint()
+            || self.group_by.iter().any(|d| matches!(d, Dimension::TouchpointKind | Dimension::Channel))
+    }
+}
+
 impl SatisfactionFilter {
     /// Answers without a touchpoint (relationship surveys) can only match when no touchpoint or order
     /// condition is set.
@@ -134,7 +150,15 @@ fn set_conditions(filter: &SatisfactionFilter) -> Cond {
         cond = cond.add(col(C, customer::Column::Region).is_in(regions.iter().cloned()));
     }
     if let Some(statuses) = &filter.order_statuses {
-        cond = cond.add(col(O, order::Column::Status).is_in(statuses.iter().map(|s| sea_orm::Value::from(*s))));
+        // A semi-join: the planner keeps driving from the answers (or touchpoints) in the period
+        // instead of from every order with the status.
+        let of_status = Query::select()
+            .expr(Expr::val(1))
+            .from_as(order::Entity, Alias::new(O))
+            .and_where(col(O, order::Column::Id).equals((Alias::new(T), touchpoint::Column::OrderId)))
+            .and_where(col(O, order::Column::Status).is_in(statuses.iter().map(|s| sea_orm::Value::from(*s))))
+            .to_owned();
+        cond = cond.add(Expr::exists(of_status));
     }
     cond
 }
@@ -195,26 +219,21 @@ fn answers_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> Selec
     let mut select = Query::select();
     let feedback_table = feedback::Entity.into_table_ref().alias(Alias::new(F));
     from_slots_or_table(&mut select, slots, feedback_table, submitted.clone());
-    let touchpoint_join = if query.filter.needs_touchpoint() { JoinType::InnerJoin } else { JoinType::LeftJoin };
-    select
-        .join_as(
+    if query.needs_answer_touchpoint() {
+        let touchpoint_join = if query.filter.needs_touchpoint() { JoinType::InnerJoin } else { JoinType::LeftJoin };
+        select.join_as(
             touchpoint_join,
             touchpoint::Entity,
             Alias::new(T),
             col(T, touchpoint::Column::Id).equals((Alias::new(F), feedback::Column::TouchpointId)),
-        )
-        .join_as(
+        );
+    }
+    if query.needs_customer() {
+        select.join_as(
             JoinType::InnerJoin,
             customer::Entity,
             Alias::new(C),
             col(C, customer::Column::Id).equals((Alias::new(F), feedback::Column::CustomerId)),
-        );
-    if query.filter.order_statuses.is_some() {
-        select.join_as(
-            JoinType::InnerJoin,
-            order::Entity,
-            Alias::new(O),
-            col(O, order::Column::Id).equals((Alias::new(T), touchpoint::Column::OrderId)),
         );
     }
     group_columns(&mut select, &query.group_by);
@@ -236,18 +255,12 @@ fn surveys_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> Selec
     let mut select = Query::select();
     let touchpoint_table = touchpoint::Entity.into_table_ref().alias(Alias::new(T));
     from_slots_or_table(&mut select, slots, touchpoint_table, sent.clone());
-    select.join_as(
-        JoinType::InnerJoin,
-        customer::Entity,
-        Alias::new(C),
-        col(C, customer::Column::Id).equals((Alias::new(T), touchpoint::Column::CustomerId)),
-    );
-    if query.filter.order_statuses.is_some() {
+    if query.needs_customer() {
         select.join_as(
             JoinType::InnerJoin,
-            order::Entity,
-            Alias::new(O),
-            col(O, order::Column::Id).equals((Alias::new(T), touchpoint::Column::OrderId)),
+            customer::Entity,
+            Alias::new(C),
+            col(C, customer::Column::Id).equals((Alias::new(T), touchpoint::Column::CustomerId)),
         );
     }
     // Whether each surveyed touchpoint got an answer of the metric: an index seek on

@@ -7,7 +7,8 @@ use std::path::Path;
 use entity::{customer, feedback, order, touchpoint};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 
 use crate::error::AppError;
@@ -70,6 +71,7 @@ pub async fn import(
     let total = validate(&source)?;
     progress.start(total);
     let txn = maintenance::begin_write(db).await?;
+    let rollups = rollup_upkeep(&txn, total).await?;
     let mut report = ImportReport { dry_run, ..Default::default() };
     for table in source.tables() {
         let mut batch: Vec<(Record, Row)> = Vec::with_capacity(BATCH);
@@ -79,15 +81,18 @@ pub async fn import(
             let row = record.parse().map_err(|e| ImportError::Invalid(vec![e]))?;
             batch.push((record, row));
             if batch.len() == BATCH {
-                write_batch(&txn, table, std::mem::take(&mut batch)).await?;
+                write_batch(&txn, table, std::mem::take(&mut batch), rollups).await?;
                 report.count(table, BATCH as u64);
                 progress.advance(BATCH as u64);
             }
         }
         let rest = batch.len() as u64;
-        write_batch(&txn, table, batch).await?;
+        write_batch(&txn, table, batch, rollups).await?;
         report.count(table, rest);
         progress.advance(rest);
+    }
+    if rollups == RollupUpkeep::RebuildAtEnd {
+        maintenance::rebuild(&txn).await?;
     }
     // A dry run goes through every write, references included, and then rolls back.
     if dry_run {
@@ -203,12 +208,34 @@ async fn customers_of(
         .await
 }
 
-async fn write_batch(txn: &DatabaseTransaction, table: Table, batch: Vec<(Record, Row)>) -> Result<(), ImportError> {
+/// How an import keeps the satisfaction rollups current.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum RollupUpkeep {
+    /// Per batch: the customers it involves leave the rollups before it and return after.
+    PerBatch,
+    /// Once, from every row, before commit: cheaper when the import is larger than what is stored.
+    RebuildAtEnd,
+}
+
+async fn rollup_upkeep(txn: &DatabaseTransaction, records: u64) -> Result<RollupUpkeep, ImportError> {
+    let stored = touchpoint::Entity::find().count(txn).await.map_err(AppError::from_db)?
+        + feedback::Entity::find().count(txn).await.map_err(AppError::from_db)?;
+    Ok(if records > stored { RollupUpkeep::RebuildAtEnd } else { RollupUpkeep::PerBatch })
+}
+
+async fn write_batch(
+    txn: &DatabaseTransaction,
+    table: Table,
+    batch: Vec<(Record, Row)>,
+    rollups: RollupUpkeep,
+) -> Result<(), ImportError> {
     if batch.is_empty() {
         return Ok(());
     }
     let batch = last_per_external_id(batch);
-    // The rollups follow every batch: the customers it involves leave them before it and return after.
+    if rollups == RollupUpkeep::RebuildAtEnd {
+        return write_rows(txn, table, batch).await;
+    }
     let involved = involved_customers(txn, table, &batch).await?;
     maintenance::retract(txn, &involved).await?;
     write_rows(txn, table, batch).await?;

@@ -313,3 +313,23 @@ async fn a_rebuild_repairs_rollups_and_check_reports_the_difference() {
     txn.commit().await.expect("commit");
     assert!(maintenance::differences(&app.db).await.expect("compare").is_empty());
 }
+
+/// An import larger than what is stored rebuilds the rollups once, at the end of its transaction.
+#[tokio::test]
+async fn a_bulk_import_into_an_empty_database_leaves_exact_rollups() {
+    let source = spawn_seeded_app(30).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    customer_insights::transfer::export::export(&source.db, dir.path()).await.expect("export");
+    let target = crate::helpers::spawn_app().await;
+    import(&target.db, dir.path(), false, &Silent).await.expect("import");
+    assert_rollups_exact(&target.db, 0, "a bulk import").await;
+    let query = SatisfactionQuery {
+        metric: SurveyMetric::Nps,
+        filter: SatisfactionFilter::default(),
+        group_by: vec![Dimension::TouchpointKind],
+        buckets: None,
+    };
+    let counts = satisfaction_counts(&target.db, &query, CountSource::Rollups).await.expect("counts");
+    assert_eq!(counts, satisfaction_counts(&source.db, &query, CountSource::Rows).await.expect("counts"));
+    assert!(!counts.is_empty());
+}
