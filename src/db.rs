@@ -39,11 +39,19 @@ pub struct DatabaseOptions {
     /// Open connections on first use rather than now: a replica that is down at start is then
     /// reported by the health probe instead of stopping the server.
     pub lazy: bool,
+    /// SQLite page cache per connection, in MiB (ignored on PostgreSQL).
+    pub sqlite_cache_mib: u32,
 }
 
 impl DatabaseOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        DatabaseOptions { url: url.into(), max_connections: 10, acquire_timeout: Duration::from_secs(5), lazy: false }
+        DatabaseOptions {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            lazy: false,
+            sqlite_cache_mib: 64,
+        }
     }
 }
 
@@ -56,7 +64,10 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
         .acquire_timeout(options.acquire_timeout)
         .connect_lazy(options.lazy)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(sqlite_options);
+        .map_sqlx_sqlite_opts({
+            let cache = format!("-{}", u64::from(options.sqlite_cache_mib) * 1024);
+            move |opts| sqlite_options(opts).pragma("cache_size", cache.clone())
+        });
     let mut db = Database::connect(connect).await?;
     let counter = StatementCounter::default();
     let count = counter.0.clone();
@@ -77,8 +88,8 @@ pub fn sqlite_options(opts: SqliteConnectOptions) -> SqliteConnectOptions {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
-        // 64 MiB of page cache per connection (the default is 2 MiB): index pages of large
-        // imports and aggregations stay in memory.
+        // 64 MiB of page cache per connection (the default is 2 MiB): index pages of large imports
+        // and aggregations stay in memory. `connect` sets the size it is given instead.
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
 }
