@@ -8,7 +8,7 @@ use migration::{Migrator, MigratorTrait};
 
 use crate::ops::health::DatabaseHealth;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// The embedded default: a SQLite file next to where the server runs, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://customer-insights.db";
@@ -92,6 +92,20 @@ pub fn sqlite_options(opts: SqliteConnectOptions) -> SqliteConnectOptions {
         // and aggregations stay in memory. `connect` sets the size it is given instead.
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
+}
+
+/// After a bulk load, refreshes PostgreSQL's planner statistics, so the next queries are planned for
+/// the data that is there (autovacuum would get to it later; a plan made for empty tables can be slower
+/// by orders of magnitude). SQLite's plans do not depend on statistics unless `ANALYZE` ran once, which
+/// this server never does: its statements are written for the plans SQLite makes without them.
+pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(
+            "ANALYZE customers, orders, touchpoints, feedback, satisfaction_answer_rollups, satisfaction_survey_rollups",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {

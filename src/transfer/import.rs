@@ -99,6 +99,7 @@ pub async fn import(
         txn.rollback().await.map_err(AppError::from_db)?;
     } else {
         txn.commit().await.map_err(AppError::from_db)?;
+        crate::db::refresh_statistics(db).await.map_err(AppError::from_db)?;
     }
     progress.finish();
     Ok(report)
