@@ -238,11 +238,20 @@ fn answers_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> Selec
     }
     group_columns(&mut select, &query.group_by);
     let comment = col(F, feedback::Column::Comment);
+    // With a time range, the `submitted_at` index should drive; compared through `COALESCE`, the metric
+    // cannot be served from the `(metric, score)` index, which SQLite (planning without statistics)
+    // otherwise prefers, reading every answer of the metric to keep those of a few days.
+    let timed = slots.is_some() || query.filter.period.from.is_some() || query.filter.period.to.is_some();
+    let metric = if timed {
+        Expr::expr(Func::coalesce([col(F, feedback::Column::Metric), Expr::val("")])).eq(query.metric)
+    } else {
+        col(F, feedback::Column::Metric).eq(query.metric)
+    };
     select
         .expr_as(col(F, feedback::Column::Score), Alias::new("score"))
         .expr_as(Expr::col(Asterisk).count(), Alias::new("answers"))
         .expr_as(sum_of(comment.clone().is_not_null().and(comment.ne(""))), Alias::new("commented"))
-        .and_where(col(F, feedback::Column::Metric).eq(query.metric))
+        .and_where(metric)
         .cond_where(set_conditions(&query.filter))
         .cond_where(period_conditions(&query.filter.period, &submitted))
         .add_group_by([col(F, feedback::Column::Score)]);
