@@ -524,8 +524,7 @@ fn impact_sql(pg: bool) -> String {
         )
     };
     let statistics = if pg {
-        format!(
-            ",
+        ",
        CASE WHEN r.n > 0 THEN
            100 * GREATEST(0, (r.p + z * z / (2 * r.n) - z * sqrt(r.p * (1 - r.p) / r.n + z * z / (4 * r.n * r.n)))
                              / (1 + z * z / r.n))
@@ -539,7 +538,7 @@ fn impact_sql(pg: bool) -> String {
                CAST(r.x + b.x AS DOUBLE PRECISION) / (r.n + b.n) * (1 - CAST(r.x + b.x AS DOUBLE PRECISION) / (r.n + b.n))
                * (1 / r.n + 1 / b.n)), 0)
        END AS z_statistic"
-        )
+            .to_owned()
     } else {
         String::new()
     };

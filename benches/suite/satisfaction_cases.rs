@@ -198,9 +198,11 @@ fn comparison_by_segment(data: &Value, results: &[Vec<QueryResult>]) -> Result<(
             }
             let value = row[side]["value"].as_f64();
             let expected = sql.get(&vec![segment.clone(), year.to_owned()]).and_then(|f| f.value);
-            if !matches!((value, expected), (Some(a), Some(b)) if close(a, b))
-                && !(value.is_none() && expected.is_none())
-            {
+            let same = match (value, expected) {
+                (Some(a), Some(b)) => close(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            };
+            if !same {
                 return Err(format!("{segment} {year}: value {value:?} against {expected:?}"));
             }
             compared += 1;
