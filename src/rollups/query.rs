@@ -4,11 +4,11 @@
 
 use entity::SurveyMetric;
 use migration::rollup_sql::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
-use sea_orm::{ConnectionTrait, QueryResult, Value};
+use sea_orm::{ConnectionTrait, Value};
 
 use crate::error::{AppError, AppResult};
 use crate::rollups::plan::SlicePiece;
-use crate::services::satisfaction::{Dimension, GroupKey, SatisfactionQuery};
+use crate::services::satisfaction::{Dimension, GroupKey, SatisfactionQuery, dimension_alias, read_key};
 use crate::services::sql::{Sql, count_column};
 
 fn column(dimension: Dimension) -> &'static str {
@@ -17,15 +17,6 @@ fn column(dimension: Dimension) -> &'static str {
         Dimension::Channel => "r.channel",
         Dimension::Segment => "r.segment",
         Dimension::Region => "r.region",
-    }
-}
-
-fn alias(dimension: Dimension) -> &'static str {
-    match dimension {
-        Dimension::TouchpointKind => "g_kind",
-        Dimension::Channel => "g_channel",
-        Dimension::Segment => "g_segment",
-        Dimension::Region => "g_region",
     }
 }
 
@@ -69,7 +60,7 @@ fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &Satisf
 fn select_groups(sql: &mut Sql, query: &SatisfactionQuery) {
     sql.push("SELECT v.column1 AS g_bucket");
     for dimension in &query.group_by {
-        sql.push(", ").push(column(*dimension)).push(" AS ").push(alias(*dimension));
+        sql.push(", ").push(column(*dimension)).push(" AS ").push(dimension_alias(*dimension));
     }
 }
 
@@ -79,32 +70,6 @@ fn group_by(sql: &mut Sql, query: &SatisfactionQuery, last: &str) {
         sql.push(", ").push(column(*dimension));
     }
     sql.push(last);
-}
-
-/// The group of a rollup row; '' stands for "no touchpoint" in the kind and channel columns.
-fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<GroupKey> {
-    let text = |dimension: Dimension| -> AppResult<Option<String>> {
-        if !query.group_by.contains(&dimension) {
-            return Ok(None);
-        }
-        let value: String = row.try_get("", alias(dimension)).map_err(AppError::from_db)?;
-        let none_when_empty = matches!(dimension, Dimension::TouchpointKind | Dimension::Channel);
-        Ok(if none_when_empty && value.is_empty() { None } else { Some(value) })
-    };
-    let bucket = match &query.buckets {
-        Some(_) => {
-            let slot: i64 = row.try_get("", "g_bucket").map_err(AppError::from_db)?;
-            Some(usize::try_from(slot).map_err(|_| AppError::Internal("negative bucket index".into()))?)
-        }
-        None => None,
-    };
-    Ok(GroupKey {
-        touchpoint_kind: text(Dimension::TouchpointKind)?,
-        channel: text(Dimension::Channel)?,
-        segment: text(Dimension::Segment)?,
-        region: text(Dimension::Region)?,
-        bucket,
-    })
 }
 
 /// Answers per group and score: `(key, score, answers, commented)`.

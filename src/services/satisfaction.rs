@@ -125,7 +125,7 @@ fn dimension_column(dimension: Dimension) -> Expr {
     }
 }
 
-fn dimension_alias(dimension: Dimension) -> &'static str {
+pub(crate) fn dimension_alias(dimension: Dimension) -> &'static str {
     match dimension {
         Dimension::TouchpointKind => "g_kind",
         Dimension::Channel => "g_channel",
@@ -296,13 +296,17 @@ fn surveys_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> Selec
     select.to_owned()
 }
 
-fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<GroupKey> {
+/// The group of a row of either source. Answers without a touchpoint have no kind or channel: NULL from
+/// the rows (an outer join), '' from the rollups (a key column); both read as None.
+pub(crate) fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<GroupKey> {
     let text = |dimension: Dimension| -> AppResult<Option<String>> {
-        if query.group_by.contains(&dimension) {
-            row.try_get::<Option<String>>("", dimension_alias(dimension)).map_err(AppError::from_db)
-        } else {
-            Ok(None)
+        if !query.group_by.contains(&dimension) {
+            return Ok(None);
         }
+        let value: Option<String> = row.try_get("", dimension_alias(dimension)).map_err(AppError::from_db)?;
+        let no_touchpoint =
+            matches!(dimension, Dimension::TouchpointKind | Dimension::Channel) && value.as_deref() == Some("");
+        Ok(if no_touchpoint { None } else { value })
     };
     let bucket = match &query.buckets {
         Some(_) => {
