@@ -8,7 +8,9 @@ use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
 use crate::auth::AuthMode;
 use crate::auth::rate_limit::RateLimit;
 use crate::config::LoadedCli;
-use crate::db::{DEFAULT_DATABASE_URL, DatabaseOptions, Databases, backend_name, connect, migrate_up};
+use crate::db::{
+    DEFAULT_DATABASE_URL, DEFAULT_SQLITE_CACHE_MIB, DatabaseOptions, Databases, backend_name, connect, migrate_up,
+};
 use crate::error::AppError;
 use crate::graphql::limits::Limits;
 use crate::http::persisted::PersistedQueries;
@@ -182,7 +184,7 @@ pub struct DatabaseArgs {
     pub acquire_timeout_ms: u64,
     /// SQLite page cache per connection, in MiB: the pages of large aggregations and imports stay in
     /// memory (measured: 16 MiB made the touchpoint-impact query 2.7 times slower at a million answers).
-    #[arg(long, env = "CUSTOMER_INSIGHTS_SQLITE_CACHE_MIB", default_value_t = 64)]
+    #[arg(long, env = "CUSTOMER_INSIGHTS_SQLITE_CACHE_MIB", default_value_t = DEFAULT_SQLITE_CACHE_MIB)]
     pub sqlite_cache_mib: u32,
 }
 

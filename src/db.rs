@@ -50,7 +50,7 @@ impl DatabaseOptions {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             lazy: false,
-            sqlite_cache_mib: 64,
+            sqlite_cache_mib: DEFAULT_SQLITE_CACHE_MIB,
         }
     }
 }
@@ -65,8 +65,8 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
         .connect_lazy(options.lazy)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts({
-            let cache = format!("-{}", u64::from(options.sqlite_cache_mib) * 1024);
-            move |opts| sqlite_options(opts).pragma("cache_size", cache.clone())
+            let cache_mib = options.sqlite_cache_mib;
+            move |opts| sqlite_options(opts, cache_mib)
         });
     let mut db = Database::connect(connect).await?;
     let counter = StatementCounter::default();
@@ -81,16 +81,18 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
     Ok((db, counter))
 }
 
-/// SQLite settings of every connection.
-pub fn sqlite_options(opts: SqliteConnectOptions) -> SqliteConnectOptions {
+/// SQLite page cache per connection unless told otherwise (SQLite's own default is 2 MiB): index pages
+/// of large imports and aggregations stay in memory.
+pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 64;
+
+/// SQLite settings of every connection, with `cache_mib` MiB of page cache.
+pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConnectOptions {
     opts.create_if_missing(true)
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
-        // 64 MiB of page cache per connection (the default is 2 MiB): index pages of large imports
-        // and aggregations stay in memory. `connect` sets the size it is given instead.
-        .pragma("cache_size", "-65536")
+        .pragma("cache_size", format!("-{}", u64::from(cache_mib) * 1024))
         .pragma("temp_store", "memory")
 }
 

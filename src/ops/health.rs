@@ -14,7 +14,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
-use crate::db::sqlite_options;
+use crate::db::{DEFAULT_SQLITE_CACHE_MIB, sqlite_options};
 
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// A probe (or readiness check) slower than this counts as a failure.
@@ -47,7 +47,7 @@ impl DatabaseHealth {
             .connect_timeout(PROBE_TIMEOUT)
             .connect_lazy(true)
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(sqlite_options);
+            .map_sqlx_sqlite_opts(|opts| sqlite_options(opts, DEFAULT_SQLITE_CACHE_MIB));
         let probe = Database::connect(connect).await?;
         let health = Arc::new(DatabaseHealth { role, up: AtomicBool::new(initially_up), probe });
         tokio::spawn(probe_forever(Arc::downgrade(&health)));
