@@ -64,24 +64,22 @@ pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> A
         .one(&txn)
         .await
         .map_err(AppError::from_db)?;
-    let mut involved =
-        maintenance::customers_involved(&txn, Rows::Feedback, std::slice::from_ref(&write.external_id)).await?;
-    involved.push(customer.id);
-    maintenance::retract(&txn, &involved).await?;
     let wanted = (customer.id, touchpoint_id, write.metric, write.score, write.comment.clone(), write.submitted_at);
+    let unchanged = existing.as_ref().is_some_and(|m| {
+        (m.customer_id, m.touchpoint_id, m.metric, m.score, m.comment.clone(), m.submitted_at) == wanted
+    });
+    // The rollups follow the change; a repeated upsert changes nothing and costs no upkeep.
+    let involved = if unchanged {
+        Vec::new()
+    } else {
+        let mut involved =
+            maintenance::customers_involved(&txn, Rows::Feedback, std::slice::from_ref(&write.external_id)).await?;
+        involved.push(customer.id);
+        involved
+    };
+    maintenance::retract(&txn, &involved).await?;
     let result = match existing {
-        Some(model)
-            if (
-                model.customer_id,
-                model.touchpoint_id,
-                model.metric,
-                model.score,
-                model.comment.clone(),
-                model.submitted_at,
-            ) == wanted =>
-        {
-            Upserted { model, created: false, changed: false }
-        }
+        Some(model) if unchanged => Upserted { model, created: false, changed: false },
         Some(model) => {
             let mut active: feedback::ActiveModel = model.into();
             active.customer_id = Set(customer.id);

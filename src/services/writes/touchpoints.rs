@@ -74,24 +74,22 @@ pub async fn upsert_touchpoint(
             ));
         }
     }
-    let mut involved =
-        maintenance::customers_involved(&txn, Rows::Touchpoints, std::slice::from_ref(&write.external_id)).await?;
-    involved.push(customer.id);
-    maintenance::retract(&txn, &involved).await?;
     let wanted = (customer.id, order_id, write.kind, write.channel, write.occurred_at, write.survey_sent_at);
+    let unchanged = existing
+        .as_ref()
+        .is_some_and(|m| (m.customer_id, m.order_id, m.kind, m.channel, m.occurred_at, m.survey_sent_at) == wanted);
+    // The rollups follow the change; a repeated upsert changes nothing and costs no upkeep.
+    let involved = if unchanged {
+        Vec::new()
+    } else {
+        let mut involved =
+            maintenance::customers_involved(&txn, Rows::Touchpoints, std::slice::from_ref(&write.external_id)).await?;
+        involved.push(customer.id);
+        involved
+    };
+    maintenance::retract(&txn, &involved).await?;
     let result = match existing {
-        Some(model)
-            if (
-                model.customer_id,
-                model.order_id,
-                model.kind,
-                model.channel,
-                model.occurred_at,
-                model.survey_sent_at,
-            ) == wanted =>
-        {
-            Upserted { model, created: false, changed: false }
-        }
+        Some(model) if unchanged => Upserted { model, created: false, changed: false },
         Some(model) => {
             let mut active: touchpoint::ActiveModel = model.into();
             active.customer_id = Set(customer.id);
