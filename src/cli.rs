@@ -6,14 +6,14 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, PaginatorTrait};
 
 use crate::auth::AuthMode;
-use crate::auth::rate_limit::RateLimit;
+use crate::auth::rate_limit::{DEFAULT_RATE_LIMIT, RateLimit};
 use crate::config::LoadedCli;
 use crate::db::{
     DEFAULT_DATABASE_URL, DEFAULT_SQLITE_CACHE_MIB, DatabaseOptions, Databases, backend_name, connect, migrate_up,
 };
 use crate::error::AppError;
-use crate::graphql::limits::Limits;
-use crate::http::persisted::PersistedQueries;
+use crate::graphql::gate::limits::Limits;
+use crate::graphql::gate::persisted::PersistedQueries;
 use crate::rollups::CountSource;
 use crate::seed::{SeedOptions, seed};
 use crate::startup::{Application, ServeConfig, shutdown_signal};
@@ -101,7 +101,8 @@ pub struct LimitArgs {
     /// Deepest field nesting of a query.
     #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_DEPTH", default_value_t = 16)]
     pub max_depth: u64,
-    /// Highest cost of a query: one per field, a connection its page size times its children.
+    /// Highest cost of a query: one per field, a connection its page size times its children, an
+    /// insight its rows times their fields plus the work behind them (see docs/security.md).
     #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_COST", default_value_t = 500_000)]
     pub max_cost: usize,
     /// Most aliases in a query.
@@ -119,14 +120,25 @@ pub struct LimitArgs {
     /// Most requests in one batch (a JSON list of requests).
     #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_BATCH", default_value_t = 10)]
     pub max_batch: usize,
-    /// Longest a request may run before it is stopped (TIMEOUT).
+    /// Longest a request (a whole batch) may run before it is stopped (TIMEOUT), its database
+    /// statements with it.
     #[arg(long, env = "CUSTOMER_INSIGHTS_REQUEST_TIMEOUT_MS", default_value_t = 15_000)]
     pub request_timeout_ms: u64,
-    /// Query cost a key may spend at once (its token bucket's size).
-    #[arg(long, env = "CUSTOMER_INSIGHTS_RATE_LIMIT_BURST", default_value_t = 5_000_000.0)]
+    /// Most rows (connection rows and insight rows) in one answer.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_RESPONSE_ROWS", default_value_t = 50_000)]
+    pub max_response_rows: u64,
+    /// Largest answer, in bytes of JSON.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_response_bytes: usize,
+    /// Most subscriptions running at once on one WebSocket.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_SUBSCRIPTIONS", default_value_t = 20)]
+    pub max_subscriptions: usize,
+    /// Query cost a key may spend at once (its token bucket's size): two queries of the highest cost.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_RATE_LIMIT_BURST", default_value_t = DEFAULT_RATE_LIMIT.burst)]
     pub rate_limit_burst: f64,
-    /// Query cost a key regains per second; 0 turns the rate limit off.
-    #[arg(long, env = "CUSTOMER_INSIGHTS_RATE_LIMIT_PER_SECOND", default_value_t = 1_000_000.0)]
+    /// Query cost a key regains per second (120,000 a minute: e.g. 120 insight queries of cost 1,000);
+    /// 0 turns the rate limit off.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_RATE_LIMIT_PER_SECOND", default_value_t = DEFAULT_RATE_LIMIT.per_second)]
     pub rate_limit_per_second: f64,
     /// Answer introspection queries (`__schema`, `__type`); `false` hides the schema from clients.
     #[arg(long, env = "CUSTOMER_INSIGHTS_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -148,6 +160,10 @@ impl LimitArgs {
             max_page_size: self.max_page_size,
             max_batch: self.max_batch,
             timeout: std::time::Duration::from_millis(self.request_timeout_ms),
+            max_response_rows: self.max_response_rows,
+            max_response_bytes: self.max_response_bytes,
+            max_subscriptions: self.max_subscriptions,
+            websocket_init_timeout: Limits::default().websocket_init_timeout,
         }
     }
 }
@@ -209,6 +225,11 @@ pub struct ServeArgs {
     /// while the replica is unreachable.
     #[arg(long, env = "CUSTOMER_INSIGHTS_READ_DATABASE_URL")]
     pub read_database_url: Option<String>,
+    /// Web pages allowed to call the API from a browser (CORS) and to open its WebSocket: origins like
+    /// `https://app.example.com`, comma-separated, or `*` for any. None by default; the demo also allows
+    /// pages on this machine (`http://localhost:*`).
+    #[arg(long, env = "CUSTOMER_INSIGHTS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
     /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the server exits anyway.
     #[arg(long, env = "CUSTOMER_INSIGHTS_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
     pub shutdown_grace_seconds: u64,
@@ -406,6 +427,14 @@ pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
     }
 }
 
+/// The pool options of `serve`: no statement outlives the longest request.
+fn serving_options(args: &ServeArgs, url: &str) -> DatabaseOptions {
+    DatabaseOptions {
+        statement_timeout: Some(std::time::Duration::from_millis(args.limits.request_timeout_ms)),
+        ..database_options(&args.database, url)
+    }
+}
+
 fn database_options(args: &DatabaseArgs, url: &str) -> DatabaseOptions {
     let mut options = DatabaseOptions::new(url);
     options.max_connections = args.max_connections;
@@ -420,7 +449,7 @@ async fn open(args: &DatabaseArgs) -> Result<DatabaseConnection, CliError> {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), CliError> {
-    let db = open(&args.database).await?;
+    let (db, _) = connect(&serving_options(&args, &args.database.database_url)).await?;
     migrate_up(&db).await?;
     tracing::info!(backend = backend_name(&db), "database migrated");
     if args.demo && entity::customer::Entity::find().count(&db).await? == 0 {
@@ -430,7 +459,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let replica = match &args.read_database_url {
         Some(url) => {
             // Lazy: a replica that is down at start is reported by /readyz, and reads use the primary.
-            let options = DatabaseOptions { lazy: true, ..database_options(&args.database, url) };
+            let options = DatabaseOptions { lazy: true, ..serving_options(&args, url) };
             Some((connect(&options).await?.0, url.as_str()))
         }
         None => None,
@@ -440,13 +469,15 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         Some(path) => PersistedQueries::allow_list(path).map_err(CliError::Setup)?,
         None => PersistedQueries::automatic(),
     };
-    // Secure by default: keys are required, except for the demo on a loopback address.
-    let auth = if args.demo && is_loopback(&args.listen) {
+    // Secure by default: keys are required, except for the demo on a loopback address over a database
+    // that has no keys (a database with keys is someone's real deployment, not the demo's).
+    let has_keys = !crate::auth::keys::list(&databases.primary.connection).await?.is_empty();
+    let auth = if args.demo && is_loopback(&args.listen) && !has_keys {
         tracing::warn!("demo mode on a loopback address: requests without an API key run as ADMIN");
         AuthMode::Open
     } else {
         if args.demo {
-            tracing::warn!("demo mode on a non-loopback address: API keys are required all the same");
+            tracing::warn!("demo mode on a non-loopback address or a database with API keys: keys are required");
         }
         AuthMode::Keys
     };
@@ -460,6 +491,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         introspection: args.limits.introspection,
         persisted,
         satisfaction_source: if args.satisfaction_rollups { CountSource::Rollups } else { CountSource::Rows },
+        allowed_origins: args.allowed_origins.clone(),
     };
     let app = Application::build(databases, &config).await?;
     tracing::info!(address = %app.local_addr()?, "serving GraphQL on /graphql and GraphiQL on /");

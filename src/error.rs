@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ErrorExtensions, ServerError};
+use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError};
 use sea_orm::DbErr;
 
 /// Stable machine-readable error codes, sent as `extensions.code`.
@@ -60,9 +60,44 @@ pub enum AppError {
     Database(DbErr),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{0}")]
+    LimitExceeded(LimitExceeded),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// A limit a request went over: the `LIMIT_EXCEEDED` error's message and extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub limit: &'static str,
+    pub maximum: u64,
+    pub actual: u64,
+}
+
+impl std::fmt::Display for LimitExceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let actual = if self.actual == u64::MAX { "far more".to_owned() } else { self.actual.to_string() };
+        write!(f, "the query's {} is {actual}, over the limit of {}", self.limit, self.maximum)
+    }
+}
+
+impl LimitExceeded {
+    /// The `LIMIT_EXCEEDED` error a client gets for a request, on every transport.
+    pub fn to_server_error(&self) -> ServerError {
+        let mut error = ServerError::new(self.to_string(), None);
+        self.describe(error.extensions.get_or_insert_with(Default::default));
+        error
+    }
+
+    fn describe(&self, extensions: &mut ErrorExtensionValues) {
+        extensions.set("code", ErrorCode::LimitExceeded.as_str());
+        extensions.set("limit", self.limit);
+        extensions.set("maximum", self.maximum);
+        if self.actual != u64::MAX {
+            extensions.set("actual", self.actual);
+        }
+    }
+}
 
 /// The message clients see instead of an internal error's details.
 pub const OPAQUE_INTERNAL_MESSAGE: &str = "internal server error";
@@ -78,6 +113,7 @@ impl AppError {
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
+            AppError::LimitExceeded(_) => ErrorCode::LimitExceeded,
         }
     }
 
@@ -132,8 +168,10 @@ impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.public_message()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
-            if let AppError::BadUserInput { field, .. } = self {
-                ext.set("field", field.as_str());
+            match self {
+                AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::LimitExceeded(exceeded) => exceeded.describe(ext),
+                _ => {}
             }
         })
     }
@@ -152,6 +190,12 @@ pub fn finish_errors(errors: &mut [ServerError]) {
             continue;
         }
         let source = error.source::<AppError>().or_else(|| error.source::<Arc<AppError>>().map(|shared| &**shared));
+        if let Some(AppError::LimitExceeded(exceeded)) = source {
+            let exceeded = exceeded.clone();
+            error.message = exceeded.to_string();
+            exceeded.describe(error.extensions.get_or_insert_with(Default::default));
+            continue;
+        }
         let app_error = source.map(|e| (e.code(), e.public_message(), e.field(), format!("{e:?}")));
         let code = match app_error {
             Some((code, message, field, detail)) => {

@@ -1,13 +1,25 @@
 //! The code that reads untrusted bytes before any authorization or validation, in one entry point for
 //! fuzzers (`fuzz/`, cargo-fuzz) and for the randomized test below, which CI runs on stable Rust:
-//! the request body parser, persisted query resolution, the GraphQL parser and the document shape check,
-//! and the decoding of global IDs and cursors. None of it may panic, loop or allocate without bound.
+//! the request body parser, persisted query resolution, the GraphQL parser, the gate's document shape
+//! check, pricing and access policy, and the decoding of global IDs and cursors. None of it may panic,
+//! loop or allocate without bound.
 
+use std::sync::OnceLock;
+
+use crate::auth::Role;
 use crate::domain::ids::GlobalId;
-use crate::graphql::limits::{Limits, check_document};
+use crate::graphql::gate::access::{AccessRequest, refusals};
+use crate::graphql::gate::cost::{DataShape, Pricing};
+use crate::graphql::gate::limits::{Limits, check_document};
+use crate::graphql::gate::persisted::PersistedQueries;
+use crate::graphql::gate::schema_map::SchemaMap;
 use crate::http::graphql::{PostBody, parse_post_body};
-use crate::http::persisted::PersistedQueries;
 use crate::services::pagination::Cursor;
+
+fn schema_map() -> &'static SchemaMap {
+    static MAP: OnceLock<SchemaMap> = OnceLock::new();
+    MAP.get_or_init(|| SchemaMap::from_sdl(&crate::graphql::sdl()).unwrap_or_default())
+}
 
 /// Feeds `data` to every decoder of untrusted input. Returns how many stages accepted it (so a fuzzer's
 /// coverage and the tests can tell something happened); errors are the expected outcome of most input.
@@ -26,9 +38,26 @@ pub fn untrusted_input(data: &[u8]) -> usize {
             if query.len() > limits.max_document_bytes {
                 continue;
             }
-            if let Ok(document) = async_graphql::parser::parse_query(&query) {
-                accepted += 1;
-                accepted += usize::from(check_document(&document, request.operation_name.as_deref(), &limits).is_ok());
+            let Ok(document) = async_graphql::parser::parse_query(&query) else { continue };
+            accepted += 1;
+            if check_document(&document, &limits).is_err() {
+                continue;
+            }
+            accepted += 1;
+            // Only documents the shape check let through are priced and policed, as in the gate.
+            let variables = &request.variables;
+            for (_, operation) in document.operations.iter() {
+                let pricing =
+                    Pricing { document: &document, variables, schema: schema_map(), data: DataShape::default() };
+                accepted += usize::from(pricing.selection_set(&operation.node.selection_set.node, "Query") > 0);
+                let access = AccessRequest {
+                    document: &document,
+                    operation: &operation.node,
+                    variables,
+                    role: Role::Viewer,
+                    introspection: false,
+                };
+                accepted += usize::from(refusals(&access).is_empty());
             }
         }
     }

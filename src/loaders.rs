@@ -1,22 +1,25 @@
 //! Batch loaders: every relation field of the graph goes through one of these, so a nested page costs a
 //! fixed number of statements, whatever its size. They live for one request (no cross-request cache).
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
+use async_graphql::Positioned;
 use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::parser::types::Field;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use sea_orm::{ColumnTrait, DatabaseConnection, FromQueryResult, QueryFilter};
 use tokio::sync::mpsc;
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::services::listing::Listing;
 use crate::services::order_summary::{OrderSummary, order_summaries};
 use crate::services::pagination::{self, Page, PageRequest, Pageable, Sort};
@@ -52,7 +55,7 @@ where
 }
 
 /// Everything but the parent id that defines a child page: all keys sharing it load in one statement.
-#[derive(Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct ChildQuery<P, F, S> {
     pub parent: P,
     pub filter: F,
@@ -70,7 +73,9 @@ pub struct ChildPage<M> {
     pub total: Option<u64>,
 }
 
-/// The page of children of one parent.
+/// The page (or the count) of children of one parent. The query is shared by every parent of one field
+/// of the document (`Loaders::child_query`), so keys compare and hash by its address: cheap, however
+/// large the filter.
 #[derive(Debug)]
 pub struct ChildKey<E: Listing, Q>
 where
@@ -99,40 +104,42 @@ where
     }
 }
 
-impl<E: Listing, Q: PartialEq> PartialEq for ChildKey<E, Q>
+impl<E: Listing, Q> PartialEq for ChildKey<E, Q>
 where
     E::Model: FromQueryResult + Clone + Send + Sync,
 {
     fn eq(&self, other: &Self) -> bool {
-        self.parent_id == other.parent_id && self.query == other.query
+        self.parent_id == other.parent_id && Arc::ptr_eq(&self.query, &other.query)
     }
 }
 
-impl<E: Listing, Q: Eq> Eq for ChildKey<E, Q> where E::Model: FromQueryResult + Clone + Send + Sync {}
+impl<E: Listing, Q> Eq for ChildKey<E, Q> where E::Model: FromQueryResult + Clone + Send + Sync {}
 
-impl<E: Listing, Q: std::hash::Hash> std::hash::Hash for ChildKey<E, Q>
+impl<E: Listing, Q> std::hash::Hash for ChildKey<E, Q>
 where
     E::Model: FromQueryResult + Clone + Send + Sync,
 {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.parent_id.hash(state);
-        self.query.hash(state);
+        state.write_i64(self.parent_id);
+        state.write_usize(Arc::as_ptr(&self.query) as *const () as usize);
     }
 }
 
-pub type ChildPageKey<E> =
-    ChildKey<E, ChildQuery<<E as Listing>::Parent, <E as Listing>::Filter, <E as Listing>::Sort>>;
-/// A child count ignores sorting and paging: only the parent kind and the filter matter.
-pub type ChildCountKey<E> = ChildKey<E, (<E as Listing>::Parent, <E as Listing>::Filter)>;
+pub type ChildQueryOf<E> = ChildQuery<<E as Listing>::Parent, <E as Listing>::Filter, <E as Listing>::Sort>;
+/// Keys of pages and of counts: a count ignores the query's sorting and paging.
+pub type ChildPageKey<E> = ChildKey<E, ChildQueryOf<E>>;
 
-/// Groups keys by everything but the parent id.
-fn group_by_query<E: Listing, Q: Eq + std::hash::Hash>(keys: &[ChildKey<E, Q>]) -> HashMap<Arc<Q>, Vec<i64>>
+/// Groups keys by their query, in the order the queries first appear.
+fn group_by_query<E: Listing, Q>(keys: &[ChildKey<E, Q>]) -> Vec<(Arc<Q>, Vec<i64>)>
 where
     E::Model: FromQueryResult + Clone + Send + Sync,
 {
-    let mut groups: HashMap<Arc<Q>, Vec<i64>> = HashMap::new();
+    let mut groups: Vec<(Arc<Q>, Vec<i64>)> = Vec::new();
     for key in keys {
-        groups.entry(key.query.clone()).or_default().push(key.parent_id);
+        match groups.iter_mut().find(|(query, _)| Arc::ptr_eq(query, &key.query)) {
+            Some((_, ids)) => ids.push(key.parent_id),
+            None => groups.push((key.query.clone(), vec![key.parent_id])),
+        }
     }
     groups
 }
@@ -183,7 +190,7 @@ pub struct ChildCountLoader<E> {
     entity: PhantomData<fn() -> E>,
 }
 
-impl<E> Loader<ChildCountKey<E>> for ChildCountLoader<E>
+impl<E> Loader<ChildPageKey<E>> for ChildCountLoader<E>
 where
     E: Listing,
     E::Model: FromQueryResult + Clone + Send + Sync,
@@ -191,11 +198,10 @@ where
     type Value = u64;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[ChildCountKey<E>]) -> Result<HashMap<ChildCountKey<E>, u64>, LoadError> {
+    async fn load(&self, keys: &[ChildPageKey<E>]) -> Result<HashMap<ChildPageKey<E>, u64>, LoadError> {
         let mut result = HashMap::with_capacity(keys.len());
         for (query, parent_ids) in group_by_query(keys) {
-            let (parent_kind, filter) = &*query;
-            let (select, parent) = E::scoped(E::filtered(filter), *parent_kind);
+            let (select, parent) = E::scoped(E::filtered(&query.filter), query.parent);
             let counts = pagination::count_per_parent(&self.db, select, parent, &parent_ids).await.map_err(Arc::new)?;
             for (parent_id, count) in counts {
                 result.insert(ChildKey::new(parent_id, query.clone()), count);
@@ -335,13 +341,18 @@ pub struct Loaders {
     pub orders: EntityLoaders<entity::order::Entity>,
     pub touchpoints: EntityLoaders<entity::touchpoint::Entity>,
     pub feedback: EntityLoaders<entity::feedback::Entity>,
+    /// The child queries of the request's fields, by the field's place in the document; `None` for
+    /// loaders that outlive one document (a WebSocket's), where a place may be reused by another one.
+    child_queries: Option<Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>>,
 }
 
 impl Loaders {
     /// The loaders of one request, and the driver that must run the request for their batches to load.
     pub fn new(db: &DatabaseConnection) -> (Self, BatchDriver) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        (Self::with_spawner(db, &BatchSpawner::Request(sender)), BatchDriver(receiver))
+        let loaders =
+            Loaders { child_queries: Some(Mutex::default()), ..Self::with_spawner(db, &BatchSpawner::Request(sender)) };
+        (loaders, BatchDriver(receiver))
     }
 
     /// Loaders whose batches run on the thread pool after async-graphql's short delay, for a WebSocket
@@ -357,6 +368,33 @@ impl Loaders {
             orders: EntityLoaders::new(db, spawner),
             touchpoints: EntityLoaders::new(db, spawner),
             feedback: EntityLoaders::new(db, spawner),
+            child_queries: None,
         }
+    }
+
+    /// The child query of `field` (a field of the request's document) under parents of kind `parent`:
+    /// made by `make` for the first parent, shared by the others, so its arguments are read once per
+    /// field and its keys compare by address.
+    pub fn child_query<E>(
+        &self,
+        field: &Positioned<Field>,
+        parent: E::Parent,
+        make: impl FnOnce() -> AppResult<ChildQueryOf<E>>,
+    ) -> AppResult<Arc<ChildQueryOf<E>>>
+    where
+        E: Listing,
+        E::Model: FromQueryResult + Clone + Send + Sync,
+    {
+        let Some(queries) = &self.child_queries else { return make().map(Arc::new) };
+        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildQueryOf<E>>());
+        let known = queries.lock().ok().and_then(|map| map.get(&place).cloned());
+        if let Some(query) = known.and_then(|q| q.downcast::<ChildQueryOf<E>>().ok()).filter(|q| q.parent == parent) {
+            return Ok(query);
+        }
+        let query = Arc::new(make()?);
+        if let Ok(mut map) = queries.lock() {
+            map.insert(place, query.clone());
+        }
+        Ok(query)
     }
 }

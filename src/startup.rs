@@ -9,13 +9,16 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
-use crate::auth::rate_limit::{RateLimit, RateLimiter};
+use crate::auth::failures::AuthFailures;
+use crate::auth::rate_limit::{DEFAULT_RATE_LIMIT, RateLimit, RateLimiter};
 use crate::auth::{AuthMode, Authenticator};
 use crate::db::Databases;
 use crate::events::FeedbackEvents;
-use crate::graphql::limits::Limits;
+use crate::graphql::gate::limits::Limits;
+use crate::graphql::gate::persisted::PersistedQueries;
+use crate::graphql::gate::{DataShapeCell, Gate, GateConfig};
 use crate::graphql::{SchemaOptions, build_schema};
-use crate::http::persisted::PersistedQueries;
+use crate::http::origins::Origins;
 use crate::http::{HttpState, router};
 use crate::ops::lifecycle::{Lifecycle, LifecycleControl};
 use crate::ops::metrics::Metrics;
@@ -38,6 +41,8 @@ pub struct ServeConfig {
     pub introspection: bool,
     pub persisted: PersistedQueries,
     pub satisfaction_source: CountSource,
+    /// Origins of web pages allowed to use the API from a browser (`*` for any).
+    pub allowed_origins: Vec<String>,
 }
 
 impl ServeConfig {
@@ -49,10 +54,11 @@ impl ServeConfig {
             shutdown_grace: Duration::from_secs(10),
             auth: AuthMode::Keys,
             limits: Limits::default(),
-            rate_limit: RateLimit { burst: 5_000_000.0, per_second: 1_000_000.0 },
+            rate_limit: DEFAULT_RATE_LIMIT,
             introspection: true,
             persisted: PersistedQueries::automatic(),
             satisfaction_source: CountSource::Rollups,
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -70,21 +76,32 @@ impl Application {
         let primary = databases.primary.connection.clone();
         let options = SchemaOptions {
             limits: config.limits.clone(),
-            rate_limiter: RateLimiter::new(config.rate_limit),
             introspection: config.introspection,
             satisfaction_source: config.satisfaction_source,
         };
         let schema = build_schema(primary.clone(), FeedbackEvents::start(&primary), metrics.clone(), &options);
+        let gate_config = GateConfig {
+            limits: config.limits.clone(),
+            rate_limiter: RateLimiter::new(config.rate_limit),
+            persisted: config.persisted.clone(),
+            introspection: config.introspection,
+        };
+        let data_shape = DataShapeCell::default();
+        data_shape
+            .clone()
+            .watch(databases.route(crate::db::Access::Read).unwrap_or(&databases.primary).connection.clone())
+            .await;
+        let origins = Origins::new(&config.allowed_origins, config.auth == AuthMode::Open)
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
         let (lifecycle, control) = Lifecycle::new();
         let state = HttpState {
-            schema,
+            gate: Gate::new(schema, gate_config, databases.clone(), data_shape),
             metrics,
             lifecycle,
             max_body_bytes: config.max_body_bytes,
             auth: Authenticator::new(config.auth, primary),
-            persisted: config.persisted.clone(),
-            limits: options.limits,
-            rate_limiter: options.rate_limiter,
+            auth_failures: AuthFailures::default(),
+            origins,
             databases,
         };
         let router = router(state);
@@ -109,7 +126,8 @@ impl Application {
             let _ = stop.send(true);
         };
         let server = async move {
-            let result = axum::serve(listener, router).with_graceful_shutdown(graceful).await;
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let result = axum::serve(listener, service).with_graceful_shutdown(graceful).await;
             // Every copy of the router's state holds a sender: the channel closes with the last one,
             // after the last WebSocket has sent its close frame.
             while connections.recv().await.is_some() {}

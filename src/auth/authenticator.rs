@@ -13,7 +13,7 @@ use crate::auth::{Principal, Role};
 use crate::error::AppError;
 
 /// How long a checked key is trusted before it is looked up again (revocation delay).
-pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(3);
 const KEY_CACHE_CAPACITY: usize = 10_000;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 //! - `ADMIN`: everything, mutations included.
 
 pub mod authenticator;
+pub mod failures;
 pub mod keys;
 pub mod policy;
 pub mod rate_limit;

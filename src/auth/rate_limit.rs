@@ -6,6 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+/// The default budget of a key: two queries of the highest default cost (500,000) at once, and 2,000
+/// points a second (120,000 a minute: 120 insight queries of cost 1,000, or 20 full nested pages of
+/// 50 customers × 5 orders × 5 touchpoints × 5 answers); a stream of maximal queries gets one every
+/// four minutes.
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit { burst: 1_000_000.0, per_second: 2_000.0 };
+
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct RateLimit {
     /// Bucket size: the most a key can spend at once.

@@ -91,6 +91,22 @@ pub fn buckets(
     Ok(series)
 }
 
+/// At least as many buckets as `buckets` makes for `[from, to)` in any time zone, computed without making
+/// them: for pricing a request before it runs.
+pub fn bucket_count_bound(from: DateTime<Utc>, to: DateTime<Utc>, granularity: Granularity) -> u64 {
+    let days = u64::try_from((to - from).num_days()).unwrap_or(0);
+    // The shortest bucket of each granularity, and two more for the partial buckets at both ends (a
+    // local calendar can shift the ends by up to a day).
+    let shortest_days = match granularity {
+        Granularity::Day => 1,
+        Granularity::Week => 7,
+        Granularity::Month => 28,
+        Granularity::Quarter => 89,
+        Granularity::Year => 365,
+    };
+    days / shortest_days + 2
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +168,27 @@ mod tests {
         let local_start = days[0].start.with_timezone(&santiago);
         assert_eq!(local_start.date_naive(), NaiveDate::from_ymd_opt(2026, 9, 6).unwrap());
         assert!(days[0].end > days[0].start);
+    }
+
+    #[test]
+    fn the_bucket_count_bound_is_never_below_the_count() {
+        let ends = ["2024-01-01T00:00:00Z", "2024-02-29T13:00:00Z", "2025-03-30T23:30:00Z", "2026-12-31T00:00:00Z"];
+        let zones = ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin"];
+        let granularities =
+            [Granularity::Day, Granularity::Week, Granularity::Month, Granularity::Quarter, Granularity::Year];
+        for (i, from) in ends.iter().enumerate() {
+            for to in &ends[i + 1..] {
+                for granularity in granularities {
+                    let bound = bucket_count_bound(utc(from), utc(to), granularity);
+                    for zone in zones {
+                        if let Ok(series) = buckets(utc(from), utc(to), granularity, tz(zone)) {
+                            assert!(series.len() as u64 <= bound, "{from} {to} {granularity:?} {zone}");
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(bucket_count_bound(utc(ends[1]), utc(ends[0]), Granularity::Day), 2, "an empty period");
     }
 
     #[test]

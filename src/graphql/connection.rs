@@ -10,31 +10,56 @@ use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 use crate::error::{AppError, AppResult};
-use crate::graphql::limits::Limits;
+use crate::graphql::gate::answer::take_rows;
+use crate::graphql::gate::limits::Limits;
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
-use crate::services::pagination::{self, Cursor, Page, PageArgs, PageRequest, Sort};
+use crate::services::pagination::{self, Cursor, CursorValue, Page, PageArgs, PageRequest, Sort};
 
-/// A node type that can be listed in a connection; names its connection and edge types.
-pub trait ConnectionNode: OutputType {
+/// A node type that can be listed in a connection: a GraphQL type wrapping one entity's row. Names its
+/// connection and edge types.
+pub trait ConnectionNode: OutputType + Sized {
     const CONNECTION: &'static str;
     const EDGE: &'static str;
+    type Entity: Listing;
+
+    fn wrap(model: Row<Self>) -> Self;
+    fn row(&self) -> &Row<Self>;
 }
+
+/// The database row a node wraps.
+pub type Row<N> = <<N as ConnectionNode>::Entity as sea_orm::EntityTrait>::Model;
 
 type CountFuture = Pin<Box<dyn Future<Output = AppResult<u64>> + Send>>;
 
 /// Computes `totalCount` only when a client asks for it: a count costs a statement of its own.
 pub struct TotalCount(Box<dyn Fn() -> CountFuture + Send + Sync>);
 
-pub struct Connection<N> {
-    edges: Vec<Edge<N>>,
-    page_info: PageInfo,
+/// A page of nodes. Cursors are made only for the rows a client asks them of (`edges.cursor`,
+/// `pageInfo.startCursor` and `endCursor`): most pages are read through `nodes`.
+pub struct Connection<N: ConnectionNode> {
+    nodes: Vec<N>,
+    sort: Sort<<N::Entity as Listing>::Sort>,
+    /// The sort values read from the database, one per row, when the sort key is an expression.
+    sort_keys: Option<Vec<CursorValue>>,
+    has_next_page: bool,
+    has_previous_page: bool,
     total_count: TotalCount,
 }
 
-pub struct Edge<N> {
-    cursor: String,
-    node: N,
+impl<N: ConnectionNode> Connection<N> {
+    fn cursor(&self, index: usize) -> Option<String> {
+        let node = self.nodes.get(index)?;
+        let key = self.sort_keys.as_ref().and_then(|keys| keys.get(index));
+        Some(Cursor::of(self.sort.field, node.row(), key).encode())
+    }
+}
+
+/// A row of a page with its cursor.
+pub struct Edge<'a, N: ConnectionNode> {
+    connection: &'a Connection<N>,
+    node: &'a N,
+    index: usize,
 }
 
 /// Where a page sits in the whole list.
@@ -58,7 +83,7 @@ impl<N: ConnectionNode> TypeName for Connection<N> {
     }
 }
 
-impl<N: ConnectionNode> TypeName for Edge<N> {
+impl<N: ConnectionNode> TypeName for Edge<'_, N> {
     fn type_name() -> Cow<'static, str> {
         Cow::Borrowed(N::EDGE)
     }
@@ -68,18 +93,23 @@ impl<N: ConnectionNode> TypeName for Edge<N> {
 #[Object(name_type)]
 impl<N: ConnectionNode + Sync> Connection<N> {
     /// The rows of this page, each with its cursor.
-    async fn edges(&self) -> &[Edge<N>] {
-        &self.edges
+    async fn edges(&self) -> Vec<Edge<'_, N>> {
+        self.nodes.iter().enumerate().map(|(index, node)| Edge { connection: self, node, index }).collect()
     }
 
     /// The rows of this page, without cursors.
-    async fn nodes(&self) -> Vec<&N> {
-        self.edges.iter().map(|edge| &edge.node).collect()
+    async fn nodes(&self) -> &[N] {
+        &self.nodes
     }
 
     /// Where this page sits in the whole list.
-    async fn page_info(&self) -> &PageInfo {
-        &self.page_info
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
+            start_cursor: self.cursor(0),
+            end_cursor: self.nodes.len().checked_sub(1).and_then(|last| self.cursor(last)),
+        }
     }
 
     /// The number of rows matching the filter, over all pages.
@@ -90,42 +120,31 @@ impl<N: ConnectionNode + Sync> Connection<N> {
 
 /// A row of a page with its cursor.
 #[Object(name_type)]
-impl<N: ConnectionNode + Sync> Edge<N> {
+impl<N: ConnectionNode + Sync> Edge<'_, N> {
     /// An opaque position to pass as `after` or `before`.
-    async fn cursor(&self) -> &str {
-        &self.cursor
+    async fn cursor(&self) -> String {
+        self.connection.cursor(self.index).unwrap_or_default()
     }
 
     /// The row.
     async fn node(&self) -> &N {
-        &self.node
+        self.node
     }
 }
 
-fn build<E, N>(
-    page: Page<E::Model>,
-    sort: Sort<E::Sort>,
-    wrap: fn(E::Model) -> N,
+fn build<N: ConnectionNode>(
+    page: Page<Row<N>>,
+    sort: Sort<<N::Entity as Listing>::Sort>,
     total_count: TotalCount,
-) -> Connection<N>
-where
-    E: Listing,
-    E::Model: FromQueryResult + Clone + Send + Sync,
-{
-    let keys = page.sort_keys.unwrap_or_default();
-    let edges: Vec<Edge<N>> = page
-        .items
-        .into_iter()
-        .enumerate()
-        .map(|(i, model)| Edge { cursor: Cursor::of(sort.field, &model, keys.get(i)).encode(), node: wrap(model) })
-        .collect();
-    let page_info = PageInfo {
+) -> Connection<N> {
+    Connection {
+        nodes: page.items.into_iter().map(N::wrap).collect(),
+        sort,
+        sort_keys: page.sort_keys,
         has_next_page: page.has_next_page,
         has_previous_page: page.has_previous_page,
-        start_cursor: edges.first().map(|e| e.cursor.clone()),
-        end_cursor: edges.last().map(|e| e.cursor.clone()),
-    };
-    Connection { edges, page_info, total_count }
+        total_count,
+    }
 }
 
 /// The arguments every connection field takes, once parsed.
@@ -139,25 +158,24 @@ where
 }
 
 /// A root connection: one statement for the page, one more only if `totalCount` is asked for.
-pub async fn root_connection<E, N>(
+pub async fn root_connection<N: ConnectionNode>(
     ctx: &Context<'_>,
-    args: ListArgs<E>,
-    wrap: fn(E::Model) -> N,
+    args: ListArgs<N::Entity>,
 ) -> AppResult<Connection<N>>
 where
-    E: Listing,
-    E::Model: FromQueryResult + Clone + Send + Sync,
+    Row<N>: FromQueryResult + Clone + Send + Sync,
 {
     let db = database(ctx)?.clone();
     check_page_size(ctx, &args.page)?;
     let page = PageRequest::parse(args.page, args.sort)?;
-    let select = E::filtered(&args.filter);
+    let select = N::Entity::filtered(&args.filter);
     let rows = pagination::fetch_page(&db, select.clone(), args.sort, &page).await?;
+    take_rows(ctx, rows.items.len())?;
     let total = TotalCount(Box::new(move || {
         let (db, select) = (db.clone(), select.clone());
         Box::pin(async move { pagination::count(&db, select).await })
     }));
-    Ok(build::<E, N>(rows, args.sort, wrap, total))
+    Ok(build(rows, args.sort, total))
 }
 
 /// The configured page size limit (`--max-page-size`, under the data layer's absolute ceiling): the
@@ -177,39 +195,43 @@ fn check_page_size(ctx: &Context<'_>, page: &PageArgs) -> AppResult<()> {
 }
 
 /// A nested connection: its page and its count go through the request's DataLoaders, so all parents of a
-/// list share one statement.
-pub async fn child_connection<E, N>(
+/// list share one statement. `args` are parsed once per field of the document, not once per parent:
+/// every parent of the same field shares one query (`Loaders::child_query`).
+pub async fn child_connection<N: ConnectionNode>(
     ctx: &Context<'_>,
     parent_id: i64,
-    parent: E::Parent,
-    args: ListArgs<E>,
-    wrap: fn(E::Model) -> N,
+    parent: <N::Entity as Listing>::Parent,
+    args: impl FnOnce() -> AppResult<ListArgs<N::Entity>>,
 ) -> AppResult<Connection<N>>
 where
-    E: Listing,
-    E::Model: FromQueryResult + Clone + Send + Sync,
-    Loaders: LoadersOf<E>,
+    Row<N>: FromQueryResult + Clone + Send + Sync,
+    Loaders: LoadersOf<N::Entity>,
 {
-    let loaders = loaders(ctx)?.of();
-    check_page_size(ctx, &args.page)?;
-    let page = PageRequest::parse(args.page, args.sort)?;
-    let with_total = ctx.look_ahead().field("totalCount").exists();
-    let count_key = ChildKey::<E, _>::new(parent_id, Arc::new((parent, args.filter.clone())));
-    let query = ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total };
-    let loaded = loaders.pages.load_one(ChildKey::new(parent_id, Arc::new(query))).await.map_err(unshare)?;
+    let all = loaders(ctx)?;
+    let query = all.child_query::<N::Entity>(ctx.item, parent, || {
+        let args = args()?;
+        check_page_size(ctx, &args.page)?;
+        let page = PageRequest::parse(args.page, args.sort)?;
+        let with_total = ctx.look_ahead().field("totalCount").exists();
+        Ok(ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total })
+    })?;
+    let loaders = all.of();
+    let sort = query.sort;
+    let loaded = loaders.pages.load_one(ChildKey::new(parent_id, query.clone())).await.map_err(unshare)?;
     let loaded = loaded.ok_or_else(|| AppError::Internal("a child page was not loaded".into()))?;
+    take_rows(ctx, loaded.page.items.len())?;
     let total = match loaded.total {
         Some(total) => TotalCount(Box::new(move || Box::pin(std::future::ready(Ok(total))))),
         // Not foreseen by the look-ahead: count on demand, still batched.
         None => {
             let counts = loaders.counts.clone();
             TotalCount(Box::new(move || {
-                let (counts, key) = (counts.clone(), count_key.clone());
+                let (key, counts) = (ChildKey::new(parent_id, query.clone()), counts.clone());
                 Box::pin(async move { Ok(counts.load_one(key).await.map_err(unshare)?.unwrap_or(0)) })
             }))
         }
     };
-    Ok(build::<E, N>(loaded.page, args.sort, wrap, total))
+    Ok(build(loaded.page, sort, total))
 }
 
 /// The first `first` children of a parent in `sort` order, through the page loader (batched like any
@@ -227,9 +249,12 @@ where
     E::Model: FromQueryResult + Clone + Send + Sync,
     Loaders: LoadersOf<E>,
 {
-    let page = PageRequest::parse(PageArgs { first: Some(first), ..Default::default() }, sort)?;
-    let query = ChildQuery { parent, filter, sort, page, with_total: false };
-    let loaded = loaders(ctx)?.of().pages.load_one(ChildKey::new(parent_id, Arc::new(query))).await.map_err(unshare)?;
+    let all = loaders(ctx)?;
+    let query = all.child_query::<E>(ctx.item, parent, || {
+        let page = PageRequest::parse(PageArgs { first: Some(first), ..Default::default() }, sort)?;
+        Ok(ChildQuery { parent, filter, sort, page, with_total: false })
+    })?;
+    let loaded = all.of().pages.load_one(ChildKey::new(parent_id, query)).await.map_err(unshare)?;
     Ok(loaded.map(|l| l.page.items).unwrap_or_default())
 }
 

@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, unshare};
 use crate::graphql::enums::{NpsCategory, SurveyMetric};
 use crate::graphql::feedback::{Feedback, latest_answer};
+use crate::graphql::gate::access::personal_data;
 use crate::graphql::inputs::{
     FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy,
     days,
@@ -27,6 +28,15 @@ pub struct Customer(pub Model);
 impl ConnectionNode for Customer {
     const CONNECTION: &'static str = "CustomerConnection";
     const EDGE: &'static str = "CustomerEdge";
+    type Entity = entity::customer::Entity;
+
+    fn wrap(model: Model) -> Self {
+        Customer(model)
+    }
+
+    fn row(&self) -> &Model {
+        &self.0
+    }
 }
 
 /// A buyer, as known to the source system.
@@ -43,13 +53,13 @@ impl Customer {
     }
 
     /// Full name. Personal data.
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self, ctx: &Context<'_>) -> &str {
+        personal_data(ctx, &self.0.name)
     }
 
     /// E-mail address. Personal data.
-    async fn email(&self) -> &str {
-        &self.0.email
+    async fn email(&self, ctx: &Context<'_>) -> &str {
+        personal_data(ctx, &self.0.email)
     }
 
     /// Customer segment, e.g. `consumer`, `smb`, `enterprise` (free text from the source system).
@@ -102,7 +112,6 @@ impl Customer {
 
     /// The customer's orders.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -113,17 +122,18 @@ impl Customer {
         #[graphql(desc = "Which orders to include.")] filter: Option<OrderFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<OrderOrderBy>,
     ) -> Result<Connection<Order>> {
-        let args = ListArgs::<entity::order::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: OrderOrderBy::into_domain(order_by),
+        let args = || {
+            Ok(ListArgs::<entity::order::Entity> {
+                page: PageArgs { first, after, last, before },
+                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+                sort: OrderOrderBy::into_domain(order_by),
+            })
         };
-        Ok(child_connection(ctx, self.0.id, OrderParent::Customer, args, Order).await?)
+        Ok(child_connection::<Order>(ctx, self.0.id, OrderParent::Customer, args).await?)
     }
 
     /// Every touchpoint with the customer, with or without an order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn touchpoints(
         &self,
         ctx: &Context<'_>,
@@ -134,17 +144,18 @@ impl Customer {
         #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
     ) -> Result<Connection<Touchpoint>> {
-        let args = ListArgs::<entity::touchpoint::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: TouchpointOrderBy::into_domain(order_by),
+        let args = || {
+            Ok(ListArgs::<entity::touchpoint::Entity> {
+                page: PageArgs { first, after, last, before },
+                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+                sort: TouchpointOrderBy::into_domain(order_by),
+            })
         };
-        Ok(child_connection(ctx, self.0.id, TouchpointParent::Customer, args, Touchpoint).await?)
+        Ok(child_connection::<Touchpoint>(ctx, self.0.id, TouchpointParent::Customer, args).await?)
     }
 
     /// Every survey answer of the customer, relationship surveys included.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn feedback(
         &self,
         ctx: &Context<'_>,
@@ -155,11 +166,13 @@ impl Customer {
         #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
     ) -> Result<Connection<Feedback>> {
-        let args = ListArgs::<entity::feedback::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: FeedbackOrderBy::into_domain(order_by),
+        let args = || {
+            Ok(ListArgs::<entity::feedback::Entity> {
+                page: PageArgs { first, after, last, before },
+                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+                sort: FeedbackOrderBy::into_domain(order_by),
+            })
         };
-        Ok(child_connection(ctx, self.0.id, FeedbackParent::Customer, args, Feedback).await?)
+        Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Customer, args).await?)
     }
 }

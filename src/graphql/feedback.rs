@@ -9,6 +9,7 @@ use crate::error::AppResult;
 use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{NpsCategory, SurveyMetric};
+use crate::graphql::gate::access::personal_data;
 use crate::graphql::insights::SatisfactionCategory;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
@@ -44,6 +45,15 @@ pub async fn latest_answer(ctx: &Context<'_>, customer_id: i64, metric: DbSurvey
 impl ConnectionNode for Feedback {
     const CONNECTION: &'static str = "FeedbackConnection";
     const EDGE: &'static str = "FeedbackEdge";
+    type Entity = entity::feedback::Entity;
+
+    fn wrap(model: Model) -> Self {
+        Feedback(model)
+    }
+
+    fn row(&self) -> &Model {
+        &self.0
+    }
 }
 
 /// A survey answer: NPS (0-10), CSAT (1-5) or CES (1-7).
@@ -100,8 +110,8 @@ impl Feedback {
     }
 
     /// The free-text comment, if any. Personal data.
-    async fn comment(&self) -> Option<&str> {
-        self.0.comment.as_deref()
+    async fn comment(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.0.comment.as_deref().map(|comment| personal_data(ctx, comment))
     }
 
     /// When the answer was submitted.

@@ -1,14 +1,12 @@
 //! The GraphQL API: thin resolvers that parse arguments, call the data layer and map rows to types.
 
 pub mod connection;
-pub mod cost;
 pub mod customers;
 pub mod enums;
 pub mod feedback;
-pub mod guard;
+pub mod gate;
 pub mod inputs;
 pub mod insights;
-pub mod limits;
 pub mod mutations;
 pub mod node;
 pub mod order_summary;
@@ -23,10 +21,8 @@ use std::sync::Arc;
 use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::policy::{AccessPolicy, IntrospectionDisabled};
-use crate::auth::rate_limit::{RateLimit, RateLimiter};
 use crate::events::FeedbackEvents;
-use crate::graphql::limits::Limits;
+use crate::graphql::gate::limits::Limits;
 use crate::graphql::mutations::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::graphql::subscriptions::SubscriptionRoot;
@@ -35,11 +31,11 @@ use crate::rollups::CountSource;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// What the schema enforces besides the types: limits, rate limit, introspection.
+/// What resolvers read besides the database: the limits and where satisfaction counts come from.
+/// Everything enforced per request (limits, access, cost, rate limit) is the gate's (`gate`).
 #[derive(Clone)]
 pub struct SchemaOptions {
     pub limits: Limits,
-    pub rate_limiter: RateLimiter,
     pub introspection: bool,
     /// Where satisfaction queries read their counts.
     pub satisfaction_source: CountSource,
@@ -47,12 +43,7 @@ pub struct SchemaOptions {
 
 impl Default for SchemaOptions {
     fn default() -> Self {
-        SchemaOptions {
-            limits: Limits::default(),
-            rate_limiter: RateLimiter::new(RateLimit { burst: 0.0, per_second: 0.0 }),
-            introspection: true,
-            satisfaction_source: CountSource::Rollups,
-        }
+        SchemaOptions { limits: Limits::default(), introspection: true, satisfaction_source: CountSource::Rollups }
     }
 }
 
@@ -69,17 +60,13 @@ pub fn build_schema(
         .data(events)
         .data(metrics)
         .data(options.limits.clone())
-        .data(options.rate_limiter.clone())
         .data(options.satisfaction_source)
-        .extension(guard::RequestGuard)
-        .extension(AccessPolicy)
-        .extension(cost::CostControl)
-        // The document's shape is checked before execution (`limits::check_document`); this is a
-        // second guard for the depth, with async-graphql's own message.
+        // No extensions: every per-request check runs once per document in the gate, and fields resolve
+        // on async-graphql's fast path. The gate measured the document before; these are second guards.
         .limit_depth(options.limits.max_depth as usize + 1)
         .limit_recursive_depth(64);
     if !options.introspection {
-        builder = builder.disable_introspection().data(IntrospectionDisabled);
+        builder = builder.disable_introspection();
     }
     builder.finish()
 }

@@ -21,6 +21,15 @@ pub struct Order(pub Model);
 impl ConnectionNode for Order {
     const CONNECTION: &'static str = "OrderConnection";
     const EDGE: &'static str = "OrderEdge";
+    type Entity = entity::order::Entity;
+
+    fn wrap(model: Model) -> Self {
+        Order(model)
+    }
+
+    fn row(&self) -> &Model {
+        &self.0
+    }
 }
 
 /// A purchase by a customer.
@@ -64,7 +73,6 @@ impl Order {
 
     /// The touchpoints that belong to this order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn touchpoints(
         &self,
         ctx: &Context<'_>,
@@ -75,17 +83,18 @@ impl Order {
         #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
     ) -> Result<Connection<Touchpoint>> {
-        let args = ListArgs::<entity::touchpoint::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: TouchpointOrderBy::into_domain(order_by),
+        let args = || {
+            Ok(ListArgs::<entity::touchpoint::Entity> {
+                page: PageArgs { first, after, last, before },
+                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+                sort: TouchpointOrderBy::into_domain(order_by),
+            })
         };
-        Ok(child_connection(ctx, self.0.id, TouchpointParent::Order, args, Touchpoint).await?)
+        Ok(child_connection::<Touchpoint>(ctx, self.0.id, TouchpointParent::Order, args).await?)
     }
 
     /// The answers given at any touchpoint of this order.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn feedback(
         &self,
         ctx: &Context<'_>,
@@ -96,11 +105,13 @@ impl Order {
         #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
     ) -> Result<Connection<Feedback>> {
-        let args = ListArgs::<entity::feedback::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: FeedbackOrderBy::into_domain(order_by),
+        let args = || {
+            Ok(ListArgs::<entity::feedback::Entity> {
+                page: PageArgs { first, after, last, before },
+                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+                sort: FeedbackOrderBy::into_domain(order_by),
+            })
         };
-        Ok(child_connection(ctx, self.0.id, FeedbackParent::Order, args, Feedback).await?)
+        Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Order, args).await?)
     }
 }

@@ -20,6 +20,15 @@ pub struct Touchpoint(pub Model);
 impl ConnectionNode for Touchpoint {
     const CONNECTION: &'static str = "TouchpointConnection";
     const EDGE: &'static str = "TouchpointEdge";
+    type Entity = entity::touchpoint::Entity;
+
+    fn wrap(model: Model) -> Self {
+        Touchpoint(model)
+    }
+
+    fn row(&self) -> &Model {
+        &self.0
+    }
 }
 
 /// A moment where the company met the customer after a purchase. Some touchpoints send a survey.
@@ -75,7 +84,6 @@ impl Touchpoint {
 
     /// The survey answers given for this touchpoint.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::limits::page_cost(first, last, child_complexity)")]
     async fn feedback(
         &self,
         ctx: &Context<'_>,
@@ -86,11 +94,13 @@ impl Touchpoint {
         #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
     ) -> Result<Connection<Feedback>> {
-        let args = ListArgs::<entity::feedback::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: FeedbackOrderBy::into_domain(order_by),
+        let args = || {
+            Ok(ListArgs::<entity::feedback::Entity> {
+                page: PageArgs { first, after, last, before },
+                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+                sort: FeedbackOrderBy::into_domain(order_by),
+            })
         };
-        Ok(child_connection(ctx, self.0.id, FeedbackParent::Touchpoint, args, Feedback).await?)
+        Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Touchpoint, args).await?)
     }
 }

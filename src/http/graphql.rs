@@ -1,59 +1,69 @@
 //! `GET` and `POST /graphql` per the GraphQL-over-HTTP specification: content negotiation, mutations
-//! only over POST, and the status codes the spec gives for request errors. Around execution: the API
-//! key, persisted queries, the request limits, the rate limit and the cost report.
+//! only over POST, and the status codes the spec gives for request errors. The API key is checked here;
+//! everything about the operation itself (limits, access, cost, rate limit, deadline) is the gate's,
+//! the same for every transport.
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{Request, Response as GqlResponse, ServerError, Variables};
 use axum::body::{Body, to_bytes};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::net::SocketAddr;
 
 use crate::auth::Principal;
 use crate::auth::authenticator::AuthFailure;
-use crate::db::Access;
-use crate::error::{ErrorCode, finish_errors, null_failed_fields};
-use crate::graphql::cost::CostSlot;
-use crate::graphql::guard::DocumentChecked;
-use crate::graphql::limits::{check_document, check_document_size};
+use crate::error::ErrorCode;
+use crate::graphql::gate::limits::LimitExceeded;
+use crate::graphql::gate::persisted::PersistedQueryError;
+use crate::graphql::gate::{Refusal, Transport};
 use crate::http::HttpState;
 use crate::http::media::{ResponseMedia, is_json_body, negotiate};
-use crate::loaders::Loaders;
 use crate::ops::metrics::Outcome;
 use crate::ops::request_log::{GraphqlOutcome, UNKNOWN_OPERATION};
 
-pub async fn post(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
     if !is_json_body(&headers) {
         let message = "the request body must be JSON, sent with Content-Type: application/json";
         return Answer::failure(StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::BadRequest, message)
-            .into_response(media);
+            .into_response(media, &state);
     }
-    let principal = match authenticate(&state, &headers).await {
+    let principal = match authenticate(&state, &headers, peer).await {
         Ok(principal) => principal,
-        Err(answer) => return answer.into_response(media),
+        Err(answer) => return answer.into_response(media, &state),
     };
     let bytes = match to_bytes(body, state.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => {
             let message = format!("the request body is larger than {} bytes", state.max_body_bytes);
             return Answer::failure(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadRequest, &message)
-                .into_response(media);
+                .into_response(media, &state);
         }
     };
-    match parse_post_body(&bytes, state.limits.max_batch) {
-        Ok(PostBody::Single(request)) => execute(&state, &principal, *request, Method::Post).await.into_response(media),
+    // A batch's items share one deadline: ten items do not get ten timeouts.
+    let deadline = tokio::time::Instant::now() + state.gate.limits().timeout;
+    match parse_post_body(&bytes, state.gate.limits().max_batch) {
+        Ok(PostBody::Single(request)) => {
+            execute(&state, &principal, *request, Transport::HttpPost, deadline).await.into_response(media, &state)
+        }
         Ok(PostBody::Batch(requests)) => {
             let mut answers = Vec::with_capacity(requests.len());
             for request in requests {
-                answers.push(execute(&state, &principal, request, Method::Post).await);
+                answers.push(execute(&state, &principal, request, Transport::HttpPost, deadline).await);
             }
-            batch_response(media, answers)
+            batch_response(media, answers, &state)
         }
-        Err(message) => Answer::failure(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &message).into_response(media),
+        Err(message) => {
+            Answer::failure(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, &message).into_response(media, &state)
+        }
     }
 }
 
@@ -67,39 +77,55 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-pub async fn get(State(state): State<HttpState>, headers: HeaderMap, uri: Uri) -> Response {
+pub async fn get(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
     let Some(media) = negotiate(&headers) else { return not_acceptable() };
-    let principal = match authenticate(&state, &headers).await {
+    let principal = match authenticate(&state, &headers, peer).await {
         Ok(principal) => principal,
-        Err(answer) => return answer.into_response(media),
+        Err(answer) => return answer.into_response(media, &state),
     };
     let bad_request = |message: &str| Answer::failure(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message);
     let Ok(Query(params)) = Query::<GetParams>::try_from_uri(&uri) else {
-        return bad_request("invalid query string").into_response(media);
+        return bad_request("invalid query string").into_response(media, &state);
     };
     let mut request = Request::new(params.query.unwrap_or_default());
     request.operation_name = params.operation_name;
     if let Some(raw) = params.variables {
         match serde_json::from_str::<Value>(&raw) {
             Ok(value @ Value::Object(_)) => request.variables = Variables::from_json(value),
-            _ => return bad_request("the variables parameter must be a JSON object").into_response(media),
+            _ => return bad_request("the variables parameter must be a JSON object").into_response(media, &state),
         }
     }
     if let Some(raw) = params.extensions {
         match serde_json::from_str(&raw) {
             Ok(extensions) => request.extensions = extensions,
-            Err(_) => return bad_request("the extensions parameter must be a JSON object").into_response(media),
+            Err(_) => {
+                return bad_request("the extensions parameter must be a JSON object").into_response(media, &state);
+            }
         }
     }
     if request.query.is_empty() && !request.extensions.0.contains_key("persistedQuery") {
-        return bad_request("the query parameter is missing").into_response(media);
+        return bad_request("the query parameter is missing").into_response(media, &state);
     }
-    execute(&state, &principal, request, Method::Get).await.into_response(media)
+    let deadline = tokio::time::Instant::now() + state.gate.limits().timeout;
+    execute(&state, &principal, request, Transport::HttpGet, deadline).await.into_response(media, &state)
 }
 
 /// The principal of the request, or a 401 answer. Bad and missing keys get the same treatment
-/// whatever the request asks for, so nothing about the data leaks before authentication.
-async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Principal, Answer> {
+/// whatever the request asks for, so nothing about the data leaks before authentication; a client
+/// address that keeps sending bad keys is slowed down (429) before its keys are even looked at.
+async fn authenticate(state: &HttpState, headers: &HeaderMap, peer: SocketAddr) -> Result<Principal, Answer> {
+    if let Err(seconds) = state.auth_failures.check(peer.ip()) {
+        let message =
+            format!("too many requests with a missing or bad API key from this address; retry in {seconds} s");
+        let mut answer = Answer::failure(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, &message);
+        answer.retry_after = Some(seconds);
+        return Err(answer);
+    }
     let header = headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or("<invalid>"));
     match state.auth.authenticate(header).await {
         Ok(principal) => Ok(principal),
@@ -108,6 +134,7 @@ async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Principa
             Err(Answer::unavailable(ErrorCode::ServiceUnavailable, "the database is unavailable, retry later"))
         }
         Err(failure) => {
+            state.auth_failures.record(peer.ip());
             let mut answer =
                 Answer::failure(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &failure.to_string());
             answer.www_authenticate = true;
@@ -149,35 +176,55 @@ fn parse_request(mut value: Value) -> Result<Request, String> {
     serde_json::from_value(value).map_err(|e| format!("the body is not a GraphQL request ({e})"))
 }
 
-#[derive(Copy, Clone, PartialEq, Eq)]
-enum Method {
-    Get,
-    Post,
-}
-
 /// A GraphQL request's answer before it becomes an HTTP response (alone, or in a batch).
 struct Answer {
     status: StatusCode,
-    body: Value,
-    /// A request error (nothing executed): 400 under `application/graphql-response+json`.
-    request_error: bool,
+    /// The status under `application/graphql-response+json`, where the spec wants a 4xx for a request
+    /// that did not execute; `status` otherwise.
+    graphql_status: Option<StatusCode>,
+    body: GqlResponse,
+    data: DataEntry,
     retry_after: Option<u64>,
     allow_post: bool,
     www_authenticate: bool,
     outcome: GraphqlOutcome,
 }
 
+/// Whether the body has a `data` entry: a request that did not execute has none.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum DataEntry {
+    Present,
+    Absent,
+    /// `data: null` under `application/json` (what older clients expect), none under
+    /// `application/graphql-response+json` (the spec).
+    AbsentUnderGraphqlMedia,
+}
+
+/// A response body without `data`.
+#[derive(Serialize)]
+struct ErrorsOnly<'a> {
+    errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
 impl Answer {
-    /// A failure before GraphQL execution, with its own status code.
+    /// A failure before GraphQL execution, with its own status code under both media types.
     fn failure(status: StatusCode, code: ErrorCode, message: &str) -> Self {
-        Answer::new(status, json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] }))
+        let mut error = ServerError::new(message, None);
+        error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
+        Answer { status, data: DataEntry::Absent, ..Answer::graphql(GqlResponse::from_errors(vec![error])) }
     }
 
-    fn new(status: StatusCode, body: Value) -> Self {
+    /// A GraphQL response: 200, or 400 under `application/graphql-response+json` for errors found
+    /// before execution (they carry no path).
+    fn graphql(body: GqlResponse) -> Self {
+        let request_error = is_request_error(&body);
         Answer {
-            status,
+            status: StatusCode::OK,
+            graphql_status: request_error.then_some(StatusCode::BAD_REQUEST),
+            data: if request_error { DataEntry::AbsentUnderGraphqlMedia } else { DataEntry::Present },
             body,
-            request_error: false,
             retry_after: None,
             allow_post: false,
             www_authenticate: false,
@@ -198,16 +245,6 @@ impl Answer {
         answer
     }
 
-    /// A GraphQL response: 200, or 400 for request errors under `application/graphql-response+json`.
-    fn graphql(response: GqlResponse) -> Self {
-        let request_error = is_request_error(&response);
-        let body = serde_json::to_value(&response).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot serialize a GraphQL response");
-            json!({ "errors": [{ "message": "internal server error", "extensions": { "code": ErrorCode::Internal.as_str() } }] })
-        });
-        Answer { request_error, ..Answer::new(StatusCode::OK, body) }
-    }
-
     fn with(mut self, operation: &str, outcome: Outcome, principal: &Principal) -> Self {
         self.outcome.operation = operation.to_owned();
         self.outcome.outcome = outcome;
@@ -216,22 +253,47 @@ impl Answer {
     }
 
     fn status(&self, media: ResponseMedia) -> StatusCode {
-        match media {
-            ResponseMedia::GraphqlResponseJson if self.request_error => StatusCode::BAD_REQUEST,
+        match (media, self.graphql_status) {
+            (ResponseMedia::GraphqlResponseJson, Some(status)) => status,
             _ => self.status,
         }
     }
 
-    fn into_response(mut self, media: ResponseMedia) -> Response {
-        let status = self.status(media);
-        if media == ResponseMedia::GraphqlResponseJson
-            && self.request_error
-            && let Some(object) = self.body.as_object_mut()
-        {
-            // The spec: a response without execution has no `data` entry at all.
-            object.remove("data");
+    /// The body's JSON, never larger than the answer size limit.
+    fn to_json(&self, media: ResponseMedia, state: &HttpState) -> Vec<u8> {
+        let without_data = match self.data {
+            DataEntry::Present => false,
+            DataEntry::Absent => true,
+            DataEntry::AbsentUnderGraphqlMedia => media == ResponseMedia::GraphqlResponseJson,
+        };
+        let serialized = if without_data {
+            serde_json::to_vec(&ErrorsOnly { errors: &self.body.errors, extensions: &self.body.extensions })
+        } else {
+            serde_json::to_vec(&self.body)
+        };
+        let limit = state.gate.limits().max_response_bytes;
+        match serialized {
+            Ok(bytes) if bytes.len() <= limit => bytes,
+            Ok(bytes) => {
+                let exceeded = LimitExceeded {
+                    limit: "size of the answer in bytes",
+                    maximum: limit as u64,
+                    actual: bytes.len() as u64,
+                };
+                error_json(exceeded.to_server_error())
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot serialize a GraphQL response");
+                let mut error = ServerError::new("internal server error", None);
+                error.extensions.get_or_insert_with(Default::default).set("code", ErrorCode::Internal.as_str());
+                error_json(error)
+            }
         }
-        let mut response = json_response(media, status, &self.body);
+    }
+
+    fn into_response(self, media: ResponseMedia, state: &HttpState) -> Response {
+        let status = self.status(media);
+        let mut response = json_response(media, status, self.to_json(media, state));
         let headers = response.headers_mut();
         if let Some(seconds) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
@@ -247,128 +309,90 @@ impl Answer {
     }
 }
 
+fn error_json(error: ServerError) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "errors": [error] })).unwrap_or_default()
+}
+
 /// A batch's answers, in order, as one JSON list (200: each item carries its own errors).
-fn batch_response(media: ResponseMedia, answers: Vec<Answer>) -> Response {
+fn batch_response(media: ResponseMedia, answers: Vec<Answer>, state: &HttpState) -> Response {
     let worst = answers.iter().map(|a| a.outcome.outcome).max().unwrap_or(Outcome::Ok);
     let cost = answers.iter().filter_map(|a| a.outcome.cost).reduce(|a, b| a.saturating_add(b));
     let principal = answers.iter().find_map(|a| a.outcome.principal.clone());
-    let bodies: Vec<Value> = answers.into_iter().map(|a| a.body).collect();
-    let mut response = json_response(media, StatusCode::OK, &Value::Array(bodies));
+    let mut body = vec![b'['];
+    for (i, answer) in answers.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend(answer.to_json(media, state));
+    }
+    body.push(b']');
+    let mut response = json_response(media, StatusCode::OK, body);
     let outcome = GraphqlOutcome { operation: "batch".to_owned(), outcome: worst, cost, principal };
     response.extensions_mut().insert(outcome);
     response
 }
 
-async fn execute(state: &HttpState, principal: &Principal, mut request: Request, method: Method) -> Answer {
-    match state.persisted.resolve(&request.query, &request.extensions) {
-        Ok(query) => request.query = query,
-        Err(error) => {
-            let status = match error.code {
-                ErrorCode::PersistedQueryNotFound => StatusCode::OK,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return Answer::failure(status, error.code, &error.message).with(
-                UNKNOWN_OPERATION,
-                Outcome::Rejected,
-                principal,
-            );
+async fn execute(
+    state: &HttpState,
+    principal: &Principal,
+    request: Request,
+    transport: Transport,
+    deadline: tokio::time::Instant,
+) -> Answer {
+    let admitted = match state.gate.admit(request, principal, transport) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return refused(refusal, principal),
+    };
+    let operation = admitted.operation.clone();
+    let requested = admitted.cost.requested;
+    let mut answer = match state.gate.run(admitted, deadline).await {
+        Ok(response) => {
+            let outcome = outcome_of(&response);
+            Answer::graphql(response).with(&operation, outcome, principal)
         }
-    }
-    let limits = &state.limits;
-    if let Err(exceeded) = check_document_size(&request.query, limits) {
-        // 400 under either media type: like an oversized body, the request is refused unread.
-        let body = json!({ "errors": [exceeded.to_server_error()] });
-        return Answer::new(StatusCode::BAD_REQUEST, body).with(UNKNOWN_OPERATION, Outcome::Rejected, principal);
-    }
-    let operation_name = request.operation_name.clone();
-    let document = match request.parsed_query() {
-        Ok(document) => document,
-        Err(error) => {
-            return Answer::graphql(with_code(error, ErrorCode::GraphqlParseFailed)).with(
-                UNKNOWN_OPERATION,
-                Outcome::Rejected,
-                principal,
-            );
+        Err(timed_out) => {
+            let message = timed_out.error().message;
+            Answer::unavailable(ErrorCode::Timeout, &message).with(&operation, Outcome::Unavailable, principal)
         }
     };
-    let operation = operation_label(&document.operations, operation_name.as_deref());
-    if let Err(exceeded) = check_document(document, operation_name.as_deref(), limits) {
-        let response = GqlResponse::from_errors(vec![exceeded.to_server_error()]);
-        return Answer::graphql(response).with(&operation, Outcome::Rejected, principal);
+    // A request async-graphql refused (validation) ran nothing: it is not counted as costing anything.
+    if answer.outcome.outcome != Outcome::Rejected {
+        answer.outcome.cost = usize::try_from(requested).ok();
     }
-    let selected = selected_type(&document.operations, operation_name.as_deref());
-    if method == Method::Get && selected.is_some_and(|ty| ty != OperationType::Query) {
-        let message = "mutations and subscriptions must be sent with POST";
-        let mut answer = Answer::failure(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadRequest, message);
-        answer.allow_post = true;
-        return answer.with(&operation, Outcome::Rejected, principal);
-    }
-    // Queries may read a replica; a mutation reads its own writes back, so it stays on the primary.
-    let access = if selected == Some(OperationType::Mutation) { Access::Write } else { Access::Read };
-    let Some(pool) = state.databases.route(access) else {
-        let answer = Answer::unavailable(ErrorCode::ServiceUnavailable, "the database is unavailable, retry later");
-        return answer.with(&operation, Outcome::Unavailable, principal);
-    };
-    let cost = CostSlot::new();
-    let (loaders, batches) = Loaders::new(&pool.connection);
-    let request = request
-        .data(loaders)
-        .data(pool.connection.clone())
-        .data(cost.clone())
-        .data(principal.clone())
-        .data(DocumentChecked);
-    let executed = tokio::time::timeout(limits.timeout, batches.run(state.schema.execute(request))).await;
-    let Ok(mut response) = executed else {
-        let message = format!("the request took longer than {} s and was stopped", limits.timeout.as_secs_f64());
-        let mut answer = Answer::unavailable(ErrorCode::Timeout, &message);
-        answer.outcome.cost = cost.requested();
-        return answer.with(&operation, Outcome::Unavailable, principal);
-    };
-    refund_unused(state, principal, &cost);
-    finish_errors(&mut response.errors);
-    null_failed_fields(&mut response.data, &response.errors);
-    if let Some(report) = cost.to_extension() {
-        response.extensions.insert("cost".to_owned(), report);
-    }
-    let outcome = outcome_of(&response);
-    if outcome == Outcome::Unavailable {
-        pool.health.report_failure();
-    }
-    let retry_after = rate_limit_retry_after(&response);
-    let mut answer = Answer::graphql(response);
-    answer.outcome.cost = cost.requested();
-    if let Some(seconds) = retry_after {
-        answer.status = StatusCode::TOO_MANY_REQUESTS;
-        answer.request_error = false;
-        answer.retry_after = Some(seconds);
-    }
-    answer.with(&operation, outcome, principal)
+    answer
 }
 
-/// Gives back the part of the charged cost that the request did not use (a page shorter than asked).
-fn refund_unused(state: &HttpState, principal: &Principal, cost: &CostSlot) {
-    if let Some(requested) = cost.requested()
-        && state.rate_limiter.is_enabled()
-        && cost.throttle().is_some()
-        && cost.actual() < requested
-    {
-        state.rate_limiter.refund(&principal.name, (requested - cost.actual()) as f64);
-    }
-}
-
-/// The retry hint of a RATE_LIMITED answer.
-fn rate_limit_retry_after(response: &GqlResponse) -> Option<u64> {
-    response.errors.iter().find_map(|error| {
-        let extensions = error.extensions.as_ref()?;
-        let code = extensions.get("code")?;
-        if *code != async_graphql::Value::from(ErrorCode::RateLimited.as_str()) {
-            return None;
+/// The HTTP answer to a request the gate refused.
+fn refused(refusal: Refusal, principal: &Principal) -> Answer {
+    let operation = refusal.operation().unwrap_or(UNKNOWN_OPERATION).to_owned();
+    let errors = || GqlResponse::from_errors(refusal.errors());
+    let status = |status: StatusCode| Answer { status, data: DataEntry::Absent, ..Answer::graphql(errors()) };
+    let answer = match &refusal {
+        Refusal::Persisted(PersistedQueryError { code: ErrorCode::PersistedQueryNotFound, .. }) => {
+            status(StatusCode::OK)
         }
-        match extensions.get("retryAfterSeconds")? {
-            async_graphql::Value::Number(n) => n.as_u64(),
-            _ => None,
+        // Refused unread, like an oversized body: 400 under either media type.
+        Refusal::Persisted(_) | Refusal::DocumentSize(_) => status(StatusCode::BAD_REQUEST),
+        Refusal::Syntax(_) | Refusal::Limit { .. } | Refusal::Subscriptions { .. } => Answer::graphql(errors()),
+        Refusal::Forbidden { .. } => Answer {
+            graphql_status: Some(StatusCode::FORBIDDEN),
+            data: DataEntry::AbsentUnderGraphqlMedia,
+            ..Answer::graphql(errors())
+        },
+        Refusal::NotAQuery { .. } => Answer { allow_post: true, ..status(StatusCode::METHOD_NOT_ALLOWED) },
+        Refusal::RateLimited { retry_after_seconds, cost, .. } => {
+            let mut answer =
+                Answer { retry_after: Some(*retry_after_seconds), ..status(StatusCode::TOO_MANY_REQUESTS) };
+            answer.body.extensions.insert("cost".to_owned(), cost.to_extension());
+            answer.outcome.cost = usize::try_from(cost.requested).ok();
+            answer
         }
-    })
+        Refusal::Unavailable { .. } => {
+            let answer = Answer { retry_after: Some(1), ..status(StatusCode::SERVICE_UNAVAILABLE) };
+            return answer.with(&operation, Outcome::Unavailable, principal);
+        }
+    };
+    answer.with(&operation, Outcome::Rejected, principal)
 }
 
 fn outcome_of(response: &GqlResponse) -> Outcome {
@@ -391,45 +415,16 @@ fn outcome_of(response: &GqlResponse) -> Outcome {
     }
 }
 
-/// The type of the operation the request runs; `None` when the document does not say which
-/// (validation then rejects it).
-fn selected_type(operations: &DocumentOperations, name: Option<&str>) -> Option<OperationType> {
-    match (operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    }
-}
-
-/// The operation's name for logs and metrics: only a name the document defines (so arbitrary
-/// `operationName` strings do not reach them), `anonymous` for an unnamed operation.
-fn operation_label(operations: &DocumentOperations, name: Option<&str>) -> String {
-    match (operations, name) {
-        (DocumentOperations::Single(_), _) => "anonymous".to_owned(),
-        (DocumentOperations::Multiple(ops), Some(name)) if ops.contains_key(name) => name.to_owned(),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.keys().next().map_or_else(|| UNKNOWN_OPERATION.to_owned(), |name| name.to_string())
-        }
-        _ => UNKNOWN_OPERATION.to_owned(),
-    }
-}
-
-fn with_code(mut error: ServerError, code: ErrorCode) -> GqlResponse {
-    error.extensions.get_or_insert_with(Default::default).set("code", code.as_str());
-    GqlResponse::from_errors(vec![error])
-}
-
-/// A request error: the document could not be parsed or validated, so nothing ran and there is no
-/// `data`. Resolver errors always carry a path.
+/// A request error: the document could not be validated, so nothing ran and there is no `data`.
+/// Resolver errors always carry a path.
 fn is_request_error(response: &GqlResponse) -> bool {
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn json_response(media: ResponseMedia, status: StatusCode, body: &Value) -> Response {
-    (status, [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))], body.to_string()).into_response()
+fn json_response(media: ResponseMedia, status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(CONTENT_TYPE, HeaderValue::from_static(media.content_type()))], body).into_response()
 }
 
 fn not_acceptable() -> Response {

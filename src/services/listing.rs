@@ -4,14 +4,11 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use sea_orm::{FromQueryResult, Select};
+use sea_orm::{EntityTrait, FromQueryResult, Select};
 
 use crate::services::pagination::{Pageable, ParentColumn, SortField};
 
-pub trait Listing: Pageable
-where
-    Self::Model: FromQueryResult + Clone + Send + Sync,
-{
+pub trait Listing: Pageable + EntityTrait<Model: FromQueryResult + Clone + Send + Sync> {
     type Filter: Clone + Debug + Default + Eq + Hash + Send + Sync + 'static;
     type Sort: SortField<Entity = Self>;
     /// The parents a list of this entity can hang off (e.g. the orders of a customer).

@@ -3,6 +3,7 @@
 
 pub mod cohorts;
 pub mod customers;
+pub mod data_shape;
 pub mod feedback;
 pub mod filters;
 pub mod impact;

@@ -102,12 +102,29 @@ pub fn test_config() -> ServeConfig {
     config
 }
 
+/// Starts the application with `config` on a database seeded with `customers` before the server starts
+/// (as `serve --demo` does), so what the server reads at start sees the data.
+pub async fn spawn_app_with_data(customers: u32, configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
+    let mut config = test_config();
+    configure(&mut config);
+    let database = TestDatabase::create().await;
+    let seed_options = SeedOptions { customers, seed: 7, ..Default::default() };
+    spawn_app_prepared(database, config, Some(seed_options)).await
+}
+
 async fn spawn_app_configured(database: TestDatabase, config: ServeConfig) -> TestApp {
+    spawn_app_prepared(database, config, None).await
+}
+
+async fn spawn_app_prepared(database: TestDatabase, config: ServeConfig, data: Option<SeedOptions>) -> TestApp {
     let (db, statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
     // A run asked for PostgreSQL must really run on it, never quietly on SQLite.
     let expected = if database.postgres_admin.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite };
     assert_eq!(db.get_database_backend(), expected);
     migrate_up(&db).await.expect("migrate");
+    if let Some(options) = data {
+        seed(&db, &options).await.expect("seed");
+    }
     let databases = Databases::watch(db.clone(), &database.url, None).await.expect("watch the database");
     let app = Application::build(databases, &config).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));

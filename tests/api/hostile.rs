@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
 
-use customer_insights::graphql::limits::Limits;
+use customer_insights::graphql::gate::limits::Limits;
 use customer_insights::seed::{SeedOptions, seed};
 
 use crate::helpers::{TestApp, spawn_app_with};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use customer_insights::auth::keys::sha256_hex;
 use customer_insights::auth::rate_limit::RateLimit;
-use customer_insights::http::persisted::PersistedQueries;
+use customer_insights::graphql::gate::persisted::PersistedQueries;
 use customer_insights::seed::{SeedOptions, seed};
 use serde_json::{Value, json};
 

@@ -6,6 +6,7 @@ mod cli;
 mod connections;
 mod filters;
 mod fixtures;
+mod guards;
 mod helpers;
 mod hostile;
 mod http;

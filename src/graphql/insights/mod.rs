@@ -20,6 +20,7 @@ use crate::domain::buckets::{buckets, parse_time_zone};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::database;
 use crate::graphql::enums::{Channel, SurveyMetric, TouchpointKind};
+use crate::graphql::gate::answer::take_rows;
 use crate::graphql::inputs::{TimeRangeInput, bounded_range, days, list_filter, time_range};
 use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
 use crate::rollups::CountSource;
@@ -91,6 +92,7 @@ impl Insights {
         let filter = filter.unwrap_or_default().into_domain("filter")?;
         let query = satisfaction_query(metric, filter, group_by, series)?;
         let rows = service::report(database(ctx)?, &query, self::min_sample(min_sample)?, count_source(ctx)).await?;
+        take_rows(ctx, rows.len())?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -139,6 +141,7 @@ impl Insights {
             count_source(ctx),
         )
         .await?;
+        take_rows(ctx, rows.len())?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -203,6 +206,7 @@ impl Insights {
         dimensions.dedup();
         let query = LoyaltyQuery { periods, group_by: dimensions, inactive_window };
         let rows = loyalty_service::report(database(ctx)?, &query).await?;
+        take_rows(ctx, rows.len())?;
         Ok(rows.into_iter().map(|row| loyalty_row(row, inactive_window_days)).collect())
     }
 
@@ -232,6 +236,7 @@ impl Insights {
         let longest_period = chrono::Duration::days(if granularity == Granularity::Month.into() { 31 } else { 7 });
         let mut all = buckets(from, to + longest_period * periods as i32, granularity, tz)?;
         all.truncate(cohort_count + periods - 1);
+        take_rows(ctx, cohort_count.saturating_mul(periods))?;
         let cells = crate::services::cohorts::retention(database(ctx)?, &all, cohort_count, periods).await?;
         Ok(cells
             .into_iter()

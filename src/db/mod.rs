@@ -1,5 +1,7 @@
 //! Connecting to SQLite or PostgreSQL, migrating, and counting statements.
 
+pub mod deadline;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -41,6 +43,9 @@ pub struct DatabaseOptions {
     pub lazy: bool,
     /// SQLite page cache per connection, in MiB (ignored on PostgreSQL).
     pub sqlite_cache_mib: u32,
+    /// The longest a statement may run (PostgreSQL `statement_timeout`); SQLite statements stop at
+    /// their request's deadline instead (`deadline`).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl DatabaseOptions {
@@ -51,6 +56,7 @@ impl DatabaseOptions {
             acquire_timeout: Duration::from_secs(5),
             lazy: false,
             sqlite_cache_mib: DEFAULT_SQLITE_CACHE_MIB,
+            statement_timeout: None,
         }
     }
 }
@@ -64,10 +70,22 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
         .acquire_timeout(options.acquire_timeout)
         .connect_lazy(options.lazy)
         .sqlx_logging(false)
+        // A connection in steady use is not pinged before each statement (a round trip each); one idle
+        // for a while is, so a database restart costs no request an error.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .map_sqlx_sqlite_opts({
             let cache_mib = options.sqlite_cache_mib;
             move |opts| sqlite_options(opts, cache_mib)
+        })
+        .map_sqlx_sqlite_before_acquire(|connection, _| Box::pin(stop_at_request_deadline(connection)))
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|connection, _| {
+                Box::pin(async move { stop_at_request_deadline(connection).await.map(|_| ()) })
+            })
         });
+    if let Some(timeout) = options.statement_timeout {
+        connect.statement_timeout(timeout);
+    }
     let mut db = Database::connect(connect).await?;
     let counter = StatementCounter::default();
     let count = counter.0.clone();
@@ -79,6 +97,25 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
         }
     });
     Ok((db, counter))
+}
+
+/// How long a pooled connection may sit idle before it is pinged when handed out again.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
+/// Gives a SQLite connection handed to a request a progress handler that interrupts its statements once
+/// the request's deadline has passed; outside a request, one that never does.
+async fn stop_at_request_deadline(
+    connection: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    let deadline = deadline::current();
+    let mut handle = connection.lock_handle().await?;
+    match deadline {
+        Some(deadline) => {
+            handle.set_progress_handler(deadline::SQLITE_CHECK_EVERY, move || tokio::time::Instant::now() < deadline)
+        }
+        None => handle.remove_progress_handler(),
+    }
+    Ok(true)
 }
 
 /// SQLite page cache per connection unless told otherwise (SQLite's own default is 2 MiB): index pages

@@ -1,0 +1,320 @@
+//! The price of an operation, computed from its document before anything runs.
+//!
+//! A field costs 1 plus what it selects. A connection costs its page size (the default when none is
+//! given) times what each row selects, plus 1; `nodes(ids)` likewise per ID. An insight costs the rows
+//! it answers times what each row selects, plus the work behind them: rows are groups × buckets for
+//! satisfaction series, periods × segment and region groups for loyalty, cohorts × periods for cohort
+//! retention; the work is one point per `CUSTOMERS_PER_POINT` customers for every period that loyalty
+//! and cohorts compute over the whole customer base. The number of customers, segments and regions is
+//! the data's, refreshed in the background (`DataShape`), so a bigger database prices the same request
+//! higher.
+//!
+//! Prices are upper estimates: a short page or few groups cost less when they run, and the difference
+//! is refunded to the key's rate-limit budget (`actual`, counted from the answer).
+
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
+use async_graphql::resolver_utils::EnumType;
+use async_graphql::{Value, Variables};
+use chrono::{DateTime, Utc};
+
+use crate::domain::buckets::{Granularity, bucket_count_bound};
+use crate::graphql::enums::{Channel, TouchpointKind};
+use crate::graphql::gate::schema_map::SchemaMap;
+use crate::services::pagination::DEFAULT_PAGE_SIZE;
+
+/// Loyalty and cohort work: one cost point per this many customers per period computed.
+pub const CUSTOMERS_PER_POINT: u64 = 100;
+
+/// What the data holds, as far as prices depend on it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct DataShape {
+    pub customers: u64,
+    pub segments: u64,
+    pub regions: u64,
+}
+
+impl Default for DataShape {
+    /// Before the first reading: a small database.
+    fn default() -> Self {
+        DataShape { customers: 1_000, segments: 5, regions: 5 }
+    }
+}
+
+/// Prices the fields of one operation.
+pub struct Pricing<'a> {
+    pub document: &'a ExecutableDocument,
+    pub variables: &'a Variables,
+    pub schema: &'a SchemaMap,
+    pub data: DataShape,
+}
+
+/// How a field is priced.
+enum Rule {
+    /// 1 plus what it selects.
+    Plain,
+    /// Page size × what a row selects, plus 1.
+    Connection,
+    /// Number of IDs × what an object selects, plus 1.
+    NodesByIds,
+    Satisfaction,
+    SatisfactionComparison,
+    Loyalty,
+    CohortRetention,
+    TouchpointImpact,
+}
+
+fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
+    match (parent, field) {
+        ("Query", "nodes") => Rule::NodesByIds,
+        ("Insights", "satisfaction") => Rule::Satisfaction,
+        ("Insights", "satisfactionComparison") => Rule::SatisfactionComparison,
+        ("Insights", "loyalty") => Rule::Loyalty,
+        ("Insights", "cohortRetention") => Rule::CohortRetention,
+        ("Insights", "touchpointImpact") => Rule::TouchpointImpact,
+        _ if returns.is_some_and(|ty| ty.ends_with("Connection")) => Rule::Connection,
+        _ => Rule::Plain,
+    }
+}
+
+impl Pricing<'_> {
+    /// The price of a selection set on `parent` (a type name; empty when unknown, as inside
+    /// introspection, where every field costs 1 plus what it selects).
+    pub fn selection_set(&self, set: &SelectionSet, parent: &str) -> u64 {
+        let mut total: u64 = 0;
+        for item in &set.items {
+            let part = match &item.node {
+                Selection::Field(field) => self.field(&field.node, parent),
+                Selection::InlineFragment(inline) => {
+                    let on = inline.node.type_condition.as_ref().map_or(parent, |c| c.node.on.node.as_str());
+                    self.selection_set(&inline.node.selection_set.node, on)
+                }
+                Selection::FragmentSpread(spread) => match self.document.fragments.get(&spread.node.fragment_name.node)
+                {
+                    Some(fragment) => self.selection_set(
+                        &fragment.node.selection_set.node,
+                        fragment.node.type_condition.node.on.node.as_str(),
+                    ),
+                    None => 0,
+                },
+            };
+            total = total.saturating_add(part);
+        }
+        total
+    }
+
+    fn field(&self, field: &Field, parent: &str) -> u64 {
+        let name = field.name.node.as_str();
+        if name == "__typename" {
+            return 1;
+        }
+        let returns = self.schema.field(parent, name).map(|ty| ty.named.as_str());
+        let child = self.selection_set(&field.selection_set.node, returns.unwrap_or(""));
+        let rows_of = |rows: u64| rows.saturating_mul(child).saturating_add(1);
+        let work = |periods: u64| periods.saturating_mul(self.data.customers.div_ceil(CUSTOMERS_PER_POINT));
+        match rule(parent, name, returns) {
+            Rule::Plain => child.saturating_add(1),
+            Rule::Connection => rows_of(self.page_size(field).max(1)),
+            Rule::NodesByIds => rows_of(self.list_len(field, "ids").max(1)),
+            Rule::Satisfaction => {
+                let buckets = self.series_buckets(field, &["filter", "period"]);
+                rows_of(self.satisfaction_groups(field).saturating_mul(buckets))
+            }
+            Rule::SatisfactionComparison => rows_of(self.satisfaction_groups(field)),
+            Rule::Loyalty => {
+                let periods = self.series_buckets(field, &["period"]);
+                let mut groups = 1;
+                for dimension in self.enum_list(field, "groupBy") {
+                    groups *= match dimension.as_str() {
+                        "SEGMENT" => self.data.segments.max(1),
+                        "REGION" => self.data.regions.max(1),
+                        _ => 1,
+                    };
+                }
+                rows_of(periods.saturating_mul(groups)).saturating_add(work(periods))
+            }
+            Rule::CohortRetention => {
+                let granularity = match self.argument(field, &["granularity"]).as_ref().and_then(enum_name) {
+                    Some("WEEK") => Granularity::Week,
+                    _ => Granularity::Month,
+                };
+                let cohorts = self.period_buckets(field, &["cohorts"], granularity);
+                let periods = self.argument(field, &["periods"]).as_ref().and_then(int).unwrap_or(1);
+                rows_of(cohorts.saturating_mul(periods.max(1))).saturating_add(work(1))
+            }
+            // One row per answer category (at most three per metric), over every customer's orders.
+            Rule::TouchpointImpact => rows_of(3).saturating_add(work(1)),
+        }
+    }
+
+    /// `first` or `last`, else the default page size.
+    fn page_size(&self, field: &Field) -> u64 {
+        for name in ["first", "last"] {
+            match self.argument(field, &[name]) {
+                Some(Value::Null) | None => continue,
+                // A value that is not an Int is refused by validation; it costs nothing here.
+                Some(value) => return int(&value).unwrap_or(0),
+            }
+        }
+        DEFAULT_PAGE_SIZE
+    }
+
+    /// Satisfaction groups: the product of each grouped dimension's number of values (a touchpoint kind
+    /// or channel may also be absent, for relationship surveys).
+    fn satisfaction_groups(&self, field: &Field) -> u64 {
+        let mut dimensions = self.enum_list(field, "groupBy");
+        dimensions.sort();
+        dimensions.dedup();
+        dimensions
+            .iter()
+            .map(|dimension| match dimension.as_str() {
+                "TOUCHPOINT_KIND" => TouchpointKind::items().len() as u64 + 1,
+                "CHANNEL" => Channel::items().len() as u64 + 1,
+                "SEGMENT" => self.data.segments.max(1),
+                "REGION" => self.data.regions.max(1),
+                _ => 1,
+            })
+            .fold(1u64, u64::saturating_mul)
+    }
+
+    /// Buckets of the field's `series` over the period at `period_path`; 1 without a series.
+    fn series_buckets(&self, field: &Field, period_path: &[&str]) -> u64 {
+        let granularity = match self.argument(field, &["series", "granularity"]).as_ref().and_then(enum_name) {
+            Some("DAY") => Granularity::Day,
+            Some("WEEK") => Granularity::Week,
+            Some("MONTH") => Granularity::Month,
+            Some("QUARTER") => Granularity::Quarter,
+            Some(_) => Granularity::Year,
+            None => return 1,
+        };
+        self.period_buckets(field, period_path, granularity)
+    }
+
+    /// Buckets of `granularity` over the period at `period_path`; 1 when it is not a bounded period
+    /// (the field then refuses to run).
+    fn period_buckets(&self, field: &Field, period_path: &[&str], granularity: Granularity) -> u64 {
+        let end = |name: &str| {
+            let mut path = period_path.to_vec();
+            path.push(name);
+            match self.argument(field, &path) {
+                Some(Value::String(text)) => DateTime::parse_from_rfc3339(&text).ok().map(|t| t.with_timezone(&Utc)),
+                _ => None,
+            }
+        };
+        match (end("from"), end("to")) {
+            (Some(from), Some(to)) => bucket_count_bound(from, to, granularity),
+            _ => 1,
+        }
+    }
+
+    fn enum_list(&self, field: &Field, name: &str) -> Vec<String> {
+        match self.argument(field, &[name]) {
+            Some(Value::List(items)) => items.iter().filter_map(enum_name).map(str::to_owned).collect(),
+            Some(value) => enum_name(&value).map(str::to_owned).into_iter().collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn list_len(&self, field: &Field, name: &str) -> u64 {
+        match self.argument(field, &[name]) {
+            Some(Value::List(items)) => items.len() as u64,
+            Some(Value::Null) | None => 0,
+            Some(_) => 1,
+        }
+    }
+
+    /// The value at `path` inside the field's arguments (an argument, then input object members), with
+    /// variables substituted. `None` when absent or not given a value.
+    fn argument(&self, field: &Field, path: &[&str]) -> Option<Value> {
+        let (first, rest) = path.split_first()?;
+        let (_, value) = field.arguments.iter().find(|(name, _)| name.node.as_str() == *first)?;
+        let mut value = value.node.clone().into_const_with(|name| self.variables.get(&name).cloned().ok_or(())).ok()?;
+        for member in rest {
+            value = match value {
+                Value::Object(mut object) => object.shift_remove(*member)?,
+                _ => return None,
+            };
+        }
+        Some(value)
+    }
+}
+
+/// A GraphQL `Int` (32 bits) that is not negative.
+fn int(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64().filter(|n| i32::try_from(*n).is_ok()),
+        _ => None,
+    }
+}
+
+/// An enum value's name: written in the document, or given as a string in the variables.
+fn enum_name(value: &Value) -> Option<&str> {
+    match value {
+        Value::Enum(name) => Some(name.as_str()),
+        Value::String(name) => Some(name),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::DocumentOperations;
+
+    use super::*;
+
+    fn price(query: &str, variables: serde_json::Value, data: DataShape) -> u64 {
+        let schema = SchemaMap::from_sdl(&crate::graphql::sdl()).expect("schema");
+        let document = parse_query(query).expect("parses");
+        let variables = Variables::from_json(variables);
+        let pricing = Pricing { document: &document, variables: &variables, schema: &schema, data };
+        let operation = match &document.operations {
+            DocumentOperations::Single(op) => op.node.clone(),
+            DocumentOperations::Multiple(ops) => ops.values().next().expect("an operation").node.clone(),
+        };
+        pricing.selection_set(&operation.selection_set.node, "Query")
+    }
+
+    #[test]
+    fn connections_cost_their_page_times_their_rows() {
+        let data = DataShape::default();
+        assert_eq!(price("{ customers(first: 5) { nodes { externalId segment region } } }", json!({}), data), 21);
+        assert_eq!(price("{ customers(first: 1) { totalCount } }", json!({}), data), 2);
+        let nested = "query($n: Int) { customers(first: $n) { nodes { orders(first: 2) { nodes { id } } } } }";
+        // customers: 3 × (nodes 1 + orders (2 × (nodes 1 + id 1) + 1)) + 1
+        assert_eq!(price(nested, json!({ "n": 3 }), data), 3 * (1 + (2 * 2 + 1)) + 1);
+        let fragment = "{ ...F } fragment F on Query { customers(first: 2) { nodes { ... on Customer { id } } } }";
+        assert_eq!(price(fragment, json!({}), data), 2 * 2 + 1);
+        assert_eq!(price("{ nodes(ids: [\"a\", \"b\", \"c\"]) { id } }", json!({}), data), 3 + 1);
+    }
+
+    #[test]
+    fn insights_cost_their_rows_and_the_work_behind_them() {
+        let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
+        let plain = "{ insights { satisfaction(metric: NPS) { score { value } } } }";
+        assert_eq!(price(plain, json!({}), data), 1 + (2 + 1));
+        let kinds = TouchpointKind::items().len() as u64 + 1;
+        let grouped = "{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, SEGMENT, SEGMENT]) { n: __typename } } }";
+        assert_eq!(price(grouped, json!({}), data), 1 + (kinds * 3 + 1));
+        let by_variable = "query($g: [SatisfactionDimension!]) { insights { satisfaction(metric: NPS, groupBy: $g) { __typename } } }";
+        assert_eq!(price(by_variable, json!({ "g": ["SEGMENT", "REGION"] }), data), 1 + (12 + 1));
+        let series = r#"query($to: DateTime) { insights { satisfaction(metric: NPS, series: { granularity: DAY },
+            filter: { period: { from: "2025-01-01T00:00:00Z", to: $to } }) { __typename } } }"#;
+        assert_eq!(price(series, json!({ "to": "2025-01-11T00:00:00Z" }), data), 1 + (12 + 1));
+        let loyalty = r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+            groupBy: [SEGMENT, REGION], series: { granularity: MONTH }) { __typename } } }"#;
+        // 365 days: at most 15 months; 12 groups; 20 points of work per period.
+        assert_eq!(price(loyalty, json!({}), data), 1 + (15 * 12 + 1 + 15 * 20));
+        let cohorts = r#"{ insights { cohortRetention(granularity: WEEK, periods: 60,
+            cohorts: { from: "2007-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }) { __typename } } }"#;
+        let weeks = bucket_count_bound(
+            "2007-01-01T00:00:00Z".parse().unwrap(),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+            Granularity::Week,
+        );
+        assert_eq!(price(cohorts, json!({}), data), 1 + (weeks * 60 + 1 + 20));
+        let bigger = DataShape { customers: 200_000, ..data };
+        assert!(price(loyalty, json!({}), bigger) > price(loyalty, json!({}), data), "more data, more work");
+    }
+
+    use serde_json::json;
+}
