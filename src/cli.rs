@@ -556,7 +556,7 @@ async fn rollups(args: RollupsArgs) -> Result<(), CliError> {
             println!("the satisfaction rollups match the rows");
         }
         RollupsAction::Rebuild => {
-            let txn = crate::rollups::maintenance::begin_write(&db).await?;
+            let txn = crate::rollups::maintenance::begin_rebuild(&db).await?;
             crate::rollups::maintenance::rebuild(&txn).await?;
             txn.commit().await?;
             println!("rebuilt the satisfaction rollups");

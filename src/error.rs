@@ -62,6 +62,11 @@ pub enum AppError {
     Internal(String),
     #[error("{0}")]
     LimitExceeded(LimitExceeded),
+    /// Other writes held what this one needed for too long (a busy SQLite database), or the database
+    /// stopped it to break a deadlock or a serialization conflict (`retryable`: running it again
+    /// succeeds). The database is fine: a retry later succeeds.
+    #[error("the database is busy with other writes; retry shortly")]
+    Contention { detail: String, retryable: bool },
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -114,6 +119,7 @@ impl AppError {
             AppError::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
             AppError::LimitExceeded(_) => ErrorCode::LimitExceeded,
+            AppError::Contention { .. } => ErrorCode::ServiceUnavailable,
         }
     }
 
@@ -121,9 +127,32 @@ impl AppError {
     pub fn from_db(err: DbErr) -> Self {
         if is_connection_failure(&err) {
             AppError::ServiceUnavailable(err.to_string())
+        } else if let Some(retryable) = contention(&err) {
+            AppError::Contention { detail: err.to_string(), retryable }
         } else {
             AppError::Database(err)
         }
+    }
+
+    /// Whether running the same write again may succeed: the database broke a deadlock or a
+    /// serialization conflict by stopping this transaction.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, AppError::Contention { retryable: true, .. })
+    }
+
+    /// A unique key taken by a concurrent writer (two upserts of one new external id at once): the
+    /// upsert run again finds the row and updates it.
+    pub fn is_unique_violation(&self) -> bool {
+        let AppError::Database(DbErr::Exec(runtime) | DbErr::Query(runtime)) = self else { return false };
+        let sea_orm::RuntimeErr::SqlxError(sqlx) = runtime else { return false };
+        let sea_orm::sqlx::Error::Database(db) = &**sqlx else { return false };
+        // PostgreSQL's unique_violation; SQLite's SQLITE_CONSTRAINT_UNIQUE.
+        db.code().is_some_and(|code| matches!(&*code, "23505" | "2067"))
+    }
+
+    /// An outage of the database (not a refusal of one request): the health watch is told.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, AppError::ServiceUnavailable(_))
     }
 
     /// The message a client may see: never SQL text or driver details.
@@ -132,6 +161,24 @@ impl AppError {
             AppError::Database(_) | AppError::Internal(_) => OPAQUE_INTERNAL_MESSAGE.to_owned(),
             other => other.to_string(),
         }
+    }
+}
+
+/// `Some(retryable)` when the database refused a statement because of other transactions: SQLite's
+/// busy and locked errors (after its busy timeout: not retried), PostgreSQL's deadlock and
+/// serialization failures (retried).
+fn contention(err: &DbErr) -> Option<bool> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    let (DbErr::Exec(RuntimeErr::SqlxError(sqlx)) | DbErr::Query(RuntimeErr::SqlxError(sqlx))) = err else {
+        return None;
+    };
+    let SqlxError::Database(db) = &**sqlx else { return None };
+    let code = db.code()?;
+    match &*code {
+        "40001" | "40P01" => Some(true),
+        // SQLite's primary codes SQLITE_BUSY (5) and SQLITE_LOCKED (6), in their extended forms too.
+        sqlite => sqlite.parse::<u32>().ok().filter(|c| matches!(c & 0xff, 5 | 6)).map(|_| false),
     }
 }
 

@@ -22,7 +22,13 @@ pub const GRAINS: [&str; 3] = ["D", "M", "Y"];
 #[derive(Clone, Copy, Debug)]
 pub enum Scope<'a> {
     Everything,
+    /// The answers these customers gave and the touchpoints they were met at.
     Customers(&'a [i64]),
+    /// These answers and these touchpoints (each list may be empty).
+    Rows {
+        answers: &'a [i64],
+        touchpoints: &'a [i64],
+    },
 }
 
 /// Whether a contribution is added to the rollups or taken out of them.
@@ -49,14 +55,20 @@ fn slice_of(backend: DbBackend, column: &str) -> String {
 
 const GRAIN_TABLE: &str = "(SELECT 'D' AS grain UNION ALL SELECT 'M' UNION ALL SELECT 'Y') g";
 
-fn scope_condition(scope: Scope<'_>, column: &str) -> String {
-    match scope {
-        Scope::Everything => "1 = 1".to_owned(),
-        Scope::Customers(ids) => {
-            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            format!("{column} IN ({})", list.join(", "))
-        }
+/// The rows of `scope` among the answers (`f`) or the touchpoints (`t`); `None` when the scope holds
+/// none of them.
+fn scope_condition(scope: Scope<'_>, table: char) -> Option<String> {
+    let (column, ids) = match (scope, table) {
+        (Scope::Everything, _) => return Some("1 = 1".to_owned()),
+        (Scope::Customers(ids), _) => (format!("{table}.customer_id"), ids),
+        (Scope::Rows { answers, .. }, 'f') => ("f.id".to_owned(), answers),
+        (Scope::Rows { touchpoints, .. }, _) => ("t.id".to_owned(), touchpoints),
+    };
+    if ids.is_empty() {
+        return None;
     }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    Some(format!("{column} IN ({})", list.join(", ")))
 }
 
 fn sign(direction: Direction) -> &'static str {
@@ -67,13 +79,14 @@ fn sign(direction: Direction) -> &'static str {
 }
 
 /// Answers per grain, slice, metric, touchpoint kind and channel ('' for answers without a touchpoint),
-/// segment, region and score, with how many carry a non-empty comment.
-pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> String {
+/// segment, region and score, with how many carry a non-empty comment. `None` when the scope holds no
+/// answers.
+pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<String> {
     let slice = slice_of(backend, "f.submitted_at");
-    let scope = scope_condition(scope, "f.customer_id");
+    let scope = scope_condition(scope, 'f')?;
     let sign = sign(direction);
     // Rows are upserted in key order, so concurrent writers on PostgreSQL lock them in the same order.
-    format!(
+    Some(format!(
         "INSERT INTO {ANSWER_ROLLUPS} (grain, slice, metric, touchpoint_kind, channel, segment, region, score, \
          answers, commented) \
          SELECT g.grain, {slice}, f.metric, COALESCE(t.kind, ''), COALESCE(t.channel, ''), c.segment, c.region, \
@@ -86,14 +99,15 @@ pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
          ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, score) DO UPDATE SET \
          answers = {ANSWER_ROLLUPS}.answers + excluded.answers, \
          commented = {ANSWER_ROLLUPS}.commented + excluded.commented"
-    )
+    ))
 }
 
 /// Touchpoints with a survey sent, per grain, slice (of `survey_sent_at`), kind, channel, segment and
-/// region, with how many got at least one answer of each metric (for response rates).
-pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> String {
+/// region, with how many got at least one answer of each metric (for response rates). `None` when the
+/// scope holds no touchpoints.
+pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<String> {
     let slice = slice_of(backend, "t.survey_sent_at");
-    let scope = scope_condition(scope, "t.customer_id");
+    let scope = scope_condition(scope, 't')?;
     let sign = sign(direction);
     // `COALESCE(metric, '')` keeps planners on the `(touchpoint_id, ...)` index: SQLite otherwise picks
     // `(metric, score)` and scans every answer of the metric per touchpoint.
@@ -103,7 +117,7 @@ pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
              AND COALESCE(fa.metric, '') = '{metric}') THEN 1 ELSE 0 END)"
         )
     };
-    format!(
+    Some(format!(
         "INSERT INTO {SURVEY_ROLLUPS} (grain, slice, touchpoint_kind, channel, segment, region, surveyed, \
          answered_nps, answered_csat, answered_ces) \
          SELECT g.grain, {slice}, t.kind, t.channel, c.segment, c.region, {sign}COUNT(*), {}, {}, {} \
@@ -118,12 +132,15 @@ pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
         answered("NPS"),
         answered("CSAT"),
         answered("CES"),
-    )
+    ))
 }
 
-/// Both contributions of `scope`, in one direction.
-pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> [String; 2] {
+/// The contributions of `scope` to both tables, in one direction.
+pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Vec<String> {
     [answer_contribution(backend, scope, direction), survey_contribution(backend, scope, direction)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Empties both tables and fills them from every row.

@@ -1,67 +1,177 @@
 //! Keeps the satisfaction rollups equal to what the rows say, inside the writing transaction.
 //!
 //! Every write that can change an answer, a surveyed touchpoint, or the segment and region they are
-//! counted under follows one protocol: `begin_write`, then `retract` the customers whose rows it may
-//! change (their whole contribution leaves the rollups), change the rows, then `restore` the same
-//! customers (their new contribution is added). A customer's rows are few, so this costs a few small
-//! aggregations whatever changed, and it is right for every kind of change by construction.
+//! counted under follows one protocol: `begin_write`, `lock` the rows whose contribution it changes,
+//! `retract` their contribution (a `Scope`: answers, touchpoints or whole customers), change the rows,
+//! then `restore` the same scope. Contributions are sums, so retract-then-restore of disjoint scopes
+//! commute: writers of different rows never wait for each other, and the rollups stay exact.
 //!
-//! Concurrent writers: on PostgreSQL every such transaction first takes one advisory transaction lock,
-//! so they run one after another (a second writer would otherwise retract a contribution computed before
-//! the first one committed). SQLite has a single writer anyway.
+//! Locks (PostgreSQL; SQLite has one writer at a time and takes it at `BEGIN IMMEDIATE`): a writer
+//! holds `FOR SHARE` on the customers whose segment and region label the rows it changes, and
+//! `FOR UPDATE` on the touchpoints and answers it changes (an answer changes whether its touchpoint
+//! counts as answered, so answers to one touchpoint are written one after another); a change of a
+//! customer's segment or region holds the customer `FOR UPDATE`. Everyone locks customers first, then
+//! touchpoints, then answers, each in id order, so writers queue rather than deadlock; a deadlock that
+//! still happens is retried (`with_retries`). A rebuild of the rollups excludes all writers (an
+//! exclusive advisory lock that writers take shared).
 
-use migration::rollup_sql::{self, Direction, Scope};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
+use std::future::Future;
+
+use migration::rollup_sql::{self, Direction};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::error::{AppError, AppResult};
 use crate::services::sql::Sql;
 
-/// The advisory lock key serialising satisfaction writers on PostgreSQL ("ci-rollups" as a number).
+pub use migration::rollup_sql::Scope;
+
+/// The advisory lock key that writers take shared and a rebuild exclusive ("ci-rollups" as a number).
 const WRITER_LOCK: i64 = 0x6369_726f_6c6c;
 
-/// Customers per statement: keeps the statement text small.
+/// Ids per statement: keeps the statement text small.
 const CHUNK: usize = 500;
 
-/// Starts a transaction for a write that changes satisfaction data.
+/// How often a write that lost a deadlock or a serialization conflict is tried again.
+const ATTEMPTS: usize = 5;
+
+/// Starts a transaction for a write that changes satisfaction data. SQLite takes the database's write
+/// lock now (`BEGIN IMMEDIATE`, waiting for another writer up to the busy timeout), so the write cannot
+/// fail half-way on a snapshot another writer made stale.
 pub async fn begin_write(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
-    lock_writers(&txn).await?;
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    let txn = db.begin_with_options(options).await.map_err(AppError::from_db)?;
+    if txn.get_database_backend() == DbBackend::Postgres {
+        execute(&txn, format!("SELECT pg_advisory_xact_lock_shared({WRITER_LOCK})")).await?;
+    }
     Ok(txn)
 }
 
-/// Takes the writers' lock in an open transaction (released at commit or rollback).
-pub async fn lock_writers(txn: &DatabaseTransaction) -> AppResult<()> {
+/// Starts a transaction that rebuilds the rollups: no writer runs beside it.
+pub async fn begin_rebuild(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
+    let options =
+        TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+    let txn = db.begin_with_options(options).await.map_err(AppError::from_db)?;
+    exclude_writers(&txn).await?;
+    Ok(txn)
+}
+
+/// In an open write transaction: waits for the writers running beside it and keeps new ones out until
+/// it ends (before a rebuild inside an import).
+pub async fn exclude_writers(txn: &DatabaseTransaction) -> AppResult<()> {
     if txn.get_database_backend() == DbBackend::Postgres {
-        let sql = format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})");
-        txn.execute_raw(Statement::from_string(DbBackend::Postgres, sql)).await.map_err(AppError::from_db)?;
+        execute(txn, format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})")).await?;
     }
     Ok(())
 }
 
-async fn apply(txn: &DatabaseTransaction, customers: &[i64], direction: Direction) -> AppResult<()> {
-    let mut customers = customers.to_vec();
-    customers.sort_unstable();
-    customers.dedup();
-    let backend = txn.get_database_backend();
-    for chunk in customers.chunks(CHUNK) {
-        for sql in rollup_sql::contributions(backend, Scope::Customers(chunk), direction) {
-            txn.execute_raw(Statement::from_string(backend, sql)).await.map_err(AppError::from_db)?;
+/// Runs `write` (one whole transaction) again when the database chose it as the victim of a deadlock or
+/// a serialization conflict, or a concurrent writer inserted the same new row first; up to a few times.
+pub async fn with_retries<T, F, Fut>(mut write: F) -> AppResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = AppResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match write().await {
+            Err(error) if attempt < ATTEMPTS && (error.is_retryable() || error.is_unique_violation()) => attempt += 1,
+            result => return result,
         }
     }
+}
+
+/// The tables whose rows a writer locks.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Locked {
+    /// Customers whose segment and region label the rows written.
+    CustomersShared,
+    /// Customers whose segment or region changes.
+    Customers,
+    Touchpoints,
+    Answers,
+}
+
+/// Locks rows by id, in id order (PostgreSQL; SQLite's writer already holds the whole database).
+pub async fn lock(txn: &DatabaseTransaction, rows: Locked, ids: &[i64]) -> AppResult<()> {
+    if txn.get_database_backend() != DbBackend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let (table, mode) = match rows {
+        Locked::CustomersShared => ("customers", "FOR SHARE"),
+        Locked::Customers => ("customers", "FOR UPDATE"),
+        Locked::Touchpoints => ("touchpoints", "FOR UPDATE"),
+        Locked::Answers => ("feedback", "FOR UPDATE"),
+    };
+    for chunk in ids.chunks(CHUNK) {
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!("SELECT id FROM {table} WHERE id IN ({}) ORDER BY id {mode}", list.join(", "));
+        txn.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await.map_err(AppError::from_db)?;
+    }
     Ok(())
 }
 
-/// Takes the customers' current rows out of the rollups. Call before changing them.
-pub async fn retract(txn: &DatabaseTransaction, customers: &[i64]) -> AppResult<()> {
-    apply(txn, customers, Direction::Subtract).await
+async fn execute(txn: &DatabaseTransaction, sql: String) -> AppResult<()> {
+    let backend = txn.get_database_backend();
+    txn.execute_raw(Statement::from_string(backend, sql)).await.map_err(AppError::from_db)?;
+    Ok(())
 }
 
-/// Adds the customers' current rows to the rollups. Call after changing them.
-pub async fn restore(txn: &DatabaseTransaction, customers: &[i64]) -> AppResult<()> {
-    apply(txn, customers, Direction::Add).await
+async fn apply(txn: &DatabaseTransaction, scope: Scope<'_>, direction: Direction) -> AppResult<()> {
+    let backend = txn.get_database_backend();
+    let run = |scope: Scope<'_>| {
+        let statements = rollup_sql::contributions(backend, scope, direction);
+        async move {
+            for sql in statements {
+                execute(txn, sql).await?;
+            }
+            AppResult::Ok(())
+        }
+    };
+    let sorted = |ids: &[i64]| {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    match scope {
+        Scope::Everything => run(scope).await,
+        Scope::Customers(ids) => {
+            for chunk in sorted(ids).chunks(CHUNK) {
+                run(Scope::Customers(chunk)).await?;
+            }
+            Ok(())
+        }
+        Scope::Rows { answers, touchpoints } => {
+            for chunk in sorted(answers).chunks(CHUNK) {
+                run(Scope::Rows { answers: chunk, touchpoints: &[] }).await?;
+            }
+            for chunk in sorted(touchpoints).chunks(CHUNK) {
+                run(Scope::Rows { answers: &[], touchpoints: chunk }).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
-/// Recomputes both rollup tables from every row (after a bulk load, or to repair).
+/// Takes the current contribution of `scope` out of the rollups. Call before changing its rows.
+pub async fn retract(txn: &DatabaseTransaction, scope: Scope<'_>) -> AppResult<()> {
+    apply(txn, scope, Direction::Subtract).await
+}
+
+/// Adds the current contribution of `scope` to the rollups. Call after changing its rows.
+pub async fn restore(txn: &DatabaseTransaction, scope: Scope<'_>) -> AppResult<()> {
+    apply(txn, scope, Direction::Add).await
+}
+
+/// Recomputes both rollup tables from every row (after a bulk load, or to repair), in a transaction
+/// that excludes the writers (`begin_rebuild`, or `exclude_writers` first).
 pub async fn rebuild(txn: &DatabaseTransaction) -> AppResult<()> {
     let backend = txn.get_database_backend();
     for sql in rollup_sql::rebuild(backend) {
@@ -73,7 +183,7 @@ pub async fn rebuild(txn: &DatabaseTransaction) -> AppResult<()> {
 /// Rollup rows that differ from a fresh computation: `(table, key, stored, expected)` descriptions.
 /// Rows whose counts went back to zero are equal to missing rows.
 pub async fn differences(db: &DatabaseConnection) -> AppResult<Vec<String>> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = begin_rebuild(db).await?;
     let stored = snapshot(&txn).await?;
     rebuild(&txn).await?;
     let fresh = snapshot(&txn).await?;

@@ -6,7 +6,7 @@ pub(crate) mod rng;
 mod tests;
 mod writer;
 
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use generator::Generator;
 pub use generator::span;
@@ -37,7 +37,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     if entity::customer::Entity::find().count(db).await.map_err(AppError::from_db)? > 0 {
         return Err(AppError::bad_input("database", "the database is not empty: seed only fills an empty database"));
     }
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::rollups::maintenance::begin_rebuild(db).await?;
     let mut generator = Generator::new(options.seed).with_pulse_surveys(options.pulse_surveys_per_year);
     let mut writer = Writer::default();
     let mut report = SeedReport::default();

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::error::AppError;
-use crate::rollups::maintenance::{self, Rows};
+use crate::rollups::maintenance::{self, Locked, Rows, Scope};
 use crate::transfer::records::{Record, RecordError, Row, Table};
 use crate::transfer::source::Source;
 
@@ -72,6 +72,10 @@ pub async fn import(
     progress.start(total);
     let txn = maintenance::begin_write(db).await?;
     let rollups = rollup_upkeep(&txn, total).await?;
+    if rollups == RollupUpkeep::RebuildAtEnd {
+        // A bulk load: other writers wait until it is done, so the rebuild at its end counts them once.
+        maintenance::exclude_writers(&txn).await?;
+    }
     let mut report = ImportReport { dry_run, ..Default::default() };
     for table in source.tables() {
         let mut batch: Vec<(Record, Row)> = Vec::with_capacity(BATCH);
@@ -238,9 +242,10 @@ async fn write_batch(
         return write_rows(txn, table, batch).await;
     }
     let involved = involved_customers(txn, table, &batch).await?;
-    maintenance::retract(txn, &involved).await?;
+    maintenance::lock(txn, Locked::Customers, &involved).await?;
+    maintenance::retract(txn, Scope::Customers(&involved)).await?;
     write_rows(txn, table, batch).await?;
-    maintenance::restore(txn, &involved).await?;
+    maintenance::restore(txn, Scope::Customers(&involved)).await?;
     Ok(())
 }
 

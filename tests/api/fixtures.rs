@@ -60,7 +60,7 @@ pub async fn touchpoint(
     survey_sent_at: Option<&str>,
 ) -> touchpoint::Model {
     let txn = maintenance::begin_write(db).await.expect("begin");
-    maintenance::retract(&txn, &[customer.id]).await.expect("retract");
+    maintenance::retract(&txn, maintenance::Scope::Customers(&[customer.id])).await.expect("retract");
     let model = touchpoint::ActiveModel {
         external_id: Set(external_id.into()),
         customer_id: Set(customer.id),
@@ -74,7 +74,7 @@ pub async fn touchpoint(
     .insert(&txn)
     .await
     .expect("insert touchpoint");
-    maintenance::restore(&txn, &[customer.id]).await.expect("restore");
+    maintenance::restore(&txn, maintenance::Scope::Customers(&[customer.id])).await.expect("restore");
     txn.commit().await.expect("commit");
     model
 }
@@ -89,7 +89,7 @@ pub async fn answer(
     submitted_at: &str,
 ) -> feedback::Model {
     let txn = maintenance::begin_write(db).await.expect("begin");
-    maintenance::retract(&txn, &[customer.id]).await.expect("retract");
+    maintenance::retract(&txn, maintenance::Scope::Customers(&[customer.id])).await.expect("retract");
     let model = feedback::ActiveModel {
         external_id: Set(external_id.into()),
         customer_id: Set(customer.id),
@@ -103,7 +103,7 @@ pub async fn answer(
     .insert(&txn)
     .await
     .expect("insert feedback");
-    maintenance::restore(&txn, &[customer.id]).await.expect("restore");
+    maintenance::restore(&txn, maintenance::Scope::Customers(&[customer.id])).await.expect("restore");
     txn.commit().await.expect("commit");
     model
 }

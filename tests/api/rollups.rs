@@ -308,7 +308,7 @@ async fn a_rebuild_repairs_rollups_and_check_reports_the_difference() {
     let differences = maintenance::differences(&app.db).await.expect("compare");
     assert!(!differences.is_empty(), "a tampered rollup is reported");
     assert!(differences[0].contains("stored"), "{}", differences[0]);
-    let txn = maintenance::begin_write(&app.db).await.expect("begin");
+    let txn = maintenance::begin_rebuild(&app.db).await.expect("begin");
     maintenance::rebuild(&txn).await.expect("rebuild");
     txn.commit().await.expect("commit");
     assert!(maintenance::differences(&app.db).await.expect("compare").is_empty());

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use entity::{customer, feedback};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
 use crate::error::{AppError, AppResult};
-use crate::rollups::maintenance;
+use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::Upserted;
 
 /// What a name and e-mail become when a customer is erased.
@@ -23,12 +23,25 @@ pub struct CustomerWrite {
 }
 
 pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> AppResult<Upserted<customer::Model>> {
+    maintenance::with_retries(|| upsert_once(db, write.clone())).await
+}
+
+async fn upsert_once(db: &DatabaseConnection, write: CustomerWrite) -> AppResult<Upserted<customer::Model>> {
     let txn = maintenance::begin_write(db).await?;
-    let existing = customer::Entity::find()
-        .filter(customer::Column::ExternalId.eq(&write.external_id))
-        .one(&txn)
-        .await
-        .map_err(AppError::from_db)?;
+    let existing = find(&txn, &write.external_id).await?;
+    let existing = match existing {
+        Some(model) => {
+            // A change of segment or region moves all the customer's rows: no other writer of them meanwhile.
+            maintenance::lock(&txn, Locked::Customers, &[model.id]).await?;
+            find(&txn, &write.external_id).await?
+        }
+        None => None,
+    };
+    // An erased customer stays erased: a late upsert (or an old export) cannot bring the name back.
+    let write = match &existing {
+        Some(model) if is_erased(model) => CustomerWrite { name: ERASED.to_owned(), email: ERASED.to_owned(), ..write },
+        _ => write,
+    };
     let same = |m: &customer::Model| {
         (&m.name, &m.email, &m.segment, &m.region, m.created_at)
             == (&write.name, &write.email, &write.segment, &write.region, write.created_at)
@@ -36,7 +49,7 @@ pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> A
     // Only a change of segment or region moves the customer's rows between rollup groups.
     let moved: Vec<i64> =
         existing.iter().filter(|m| (&m.segment, &m.region) != (&write.segment, &write.region)).map(|m| m.id).collect();
-    maintenance::retract(&txn, &moved).await?;
+    maintenance::retract(&txn, Scope::Customers(&moved)).await?;
     let result = match existing {
         Some(model) if same(&model) => Upserted { model, created: false, changed: false },
         Some(model) => {
@@ -61,24 +74,38 @@ pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> A
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
-    maintenance::restore(&txn, &moved).await?;
+    maintenance::restore(&txn, Scope::Customers(&moved)).await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(result)
+}
+
+async fn find(txn: &DatabaseTransaction, external_id: &str) -> AppResult<Option<customer::Model>> {
+    customer::Entity::find()
+        .filter(customer::Column::ExternalId.eq(external_id))
+        .one(txn)
+        .await
+        .map_err(AppError::from_db)
+}
+
+/// Whether a customer was erased: their name and e-mail are gone for good.
+pub fn is_erased(model: &customer::Model) -> bool {
+    model.name == ERASED && model.email == ERASED
 }
 
 /// A privacy erasure: removes the customer's name, e-mail and every comment they wrote, for good; keeps
 /// their anonymous orders, touchpoints and scores, so aggregates stay right. Returns the customer and
 /// the number of comments removed; erasing twice changes nothing the second time.
 pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppResult<(customer::Model, u64)> {
+    maintenance::with_retries(|| erase_once(db, external_id)).await
+}
+
+async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<(customer::Model, u64)> {
     let txn = maintenance::begin_write(db).await?;
-    let model = customer::Entity::find()
-        .filter(customer::Column::ExternalId.eq(external_id))
-        .one(&txn)
-        .await
-        .map_err(AppError::from_db)?
-        .ok_or_else(|| AppError::NotFound(format!("no customer with external id '{external_id}'")))?;
+    let not_found = || AppError::NotFound(format!("no customer with external id '{external_id}'"));
+    let model = find(&txn, external_id).await?.ok_or_else(not_found)?;
+    maintenance::lock(&txn, Locked::Customers, &[model.id]).await?;
     // Removed comments leave the rollups' comment counts.
-    maintenance::retract(&txn, &[model.id]).await?;
+    maintenance::retract(&txn, Scope::Customers(&[model.id])).await?;
     let comments = feedback::Entity::update_many()
         .col_expr(feedback::Column::Comment, Expr::value(Option::<String>::None))
         .filter(feedback::Column::CustomerId.eq(model.id))
@@ -87,8 +114,8 @@ pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppRe
         .await
         .map_err(AppError::from_db)?
         .rows_affected;
-    maintenance::restore(&txn, &[model.id]).await?;
-    let model = if model.name == ERASED && model.email == ERASED {
+    maintenance::restore(&txn, Scope::Customers(&[model.id])).await?;
+    let model = if is_erased(&model) {
         model
     } else {
         let mut active: customer::ActiveModel = model.into();

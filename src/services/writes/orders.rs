@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{OrderStatus, customer, order};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use crate::error::{AppError, AppResult};
 use crate::services::writes::{Upserted, referenced};
@@ -18,7 +18,7 @@ pub struct OrderWrite {
 }
 
 pub async fn upsert_order(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Upserted<order::Model>> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::rollups::maintenance::begin_write(db).await?;
     let customer = referenced::<customer::Entity>(
         &txn,
         customer::Column::ExternalId,
@@ -70,7 +70,7 @@ pub async fn set_order_status(
     external_id: &str,
     status: OrderStatus,
 ) -> AppResult<order::Model> {
-    let txn = db.begin().await.map_err(AppError::from_db)?;
+    let txn = crate::rollups::maintenance::begin_write(db).await?;
     let model = order::Entity::find()
         .filter(order::Column::ExternalId.eq(external_id))
         .one(&txn)

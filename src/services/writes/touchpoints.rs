@@ -2,10 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use entity::{Channel, TouchpointKind, customer, feedback, order, touchpoint};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
+};
 
 use crate::error::{AppError, AppResult};
-use crate::rollups::maintenance::{self, Rows};
+use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::{Upserted, referenced};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +26,10 @@ pub async fn upsert_touchpoint(
     db: &DatabaseConnection,
     write: TouchpointWrite,
 ) -> AppResult<Upserted<touchpoint::Model>> {
+    maintenance::with_retries(|| upsert_once(db, write.clone())).await
+}
+
+async fn upsert_once(db: &DatabaseConnection, write: TouchpointWrite) -> AppResult<Upserted<touchpoint::Model>> {
     let txn = maintenance::begin_write(db).await?;
     let customer = referenced::<customer::Entity>(
         &txn,
@@ -78,18 +85,19 @@ pub async fn upsert_touchpoint(
     let unchanged = existing
         .as_ref()
         .is_some_and(|m| (m.customer_id, m.order_id, m.kind, m.channel, m.occurred_at, m.survey_sent_at) == wanted);
-    // The rollups follow the change; a repeated upsert changes nothing and costs no upkeep.
-    let involved = if unchanged {
-        Vec::new()
-    } else {
-        let mut involved =
-            maintenance::customers_involved(&txn, Rows::Touchpoints, std::slice::from_ref(&write.external_id)).await?;
-        involved.push(customer.id);
-        involved
+    // A repeated upsert changes nothing and costs no upkeep.
+    if let (Some(model), true) = (existing.clone(), unchanged) {
+        txn.commit().await.map_err(AppError::from_db)?;
+        return Ok(Upserted { model, created: false, changed: false });
+    }
+    // The touchpoint's kind and channel label its answers, and its owner's segment and region its survey.
+    let answers = match &existing {
+        Some(model) => lock_with_answers(&txn, model, customer.id).await?,
+        None => Vec::new(),
     };
-    maintenance::retract(&txn, &involved).await?;
+    let touchpoints: Vec<i64> = existing.iter().map(|m| m.id).collect();
+    maintenance::retract(&txn, Scope::Rows { answers: &answers, touchpoints: &touchpoints }).await?;
     let result = match existing {
-        Some(model) if unchanged => Upserted { model, created: false, changed: false },
         Some(model) => {
             let mut active: touchpoint::ActiveModel = model.into();
             active.customer_id = Set(customer.id);
@@ -114,9 +122,42 @@ pub async fn upsert_touchpoint(
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
-    maintenance::restore(&txn, &involved).await?;
+    let touchpoints = [result.model.id];
+    maintenance::restore(&txn, Scope::Rows { answers: &answers, touchpoints: &touchpoints }).await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok(result)
+}
+
+/// Locks a touchpoint with everything labelling its rows (its owners before and after, the authors of
+/// its answers: shared), and returns its answers, as they are under the lock.
+async fn lock_with_answers(
+    txn: &DatabaseTransaction,
+    model: &touchpoint::Model,
+    new_owner: i64,
+) -> AppResult<Vec<i64>> {
+    let answers_of = || async {
+        let rows: Vec<(i64, i64)> = feedback::Entity::find()
+            .select_only()
+            .column(feedback::Column::Id)
+            .column(feedback::Column::CustomerId)
+            .filter(feedback::Column::TouchpointId.eq(model.id))
+            .into_tuple()
+            .all(txn)
+            .await
+            .map_err(AppError::from_db)?;
+        AppResult::Ok(rows)
+    };
+    let before = answers_of().await?;
+    let mut customers: Vec<i64> = before.iter().map(|(_, author)| *author).collect();
+    customers.extend([model.customer_id, new_owner]);
+    maintenance::lock(txn, Locked::CustomersShared, &customers).await?;
+    maintenance::lock(txn, Locked::Touchpoints, &[model.id]).await?;
+    // Answers are written under the touchpoint's lock: from here on the set is stable. One given
+    // meanwhile by a customer not locked above gets its lock now.
+    let after = answers_of().await?;
+    let late: Vec<i64> = after.iter().map(|(_, author)| *author).filter(|a| !customers.contains(a)).collect();
+    maintenance::lock(txn, Locked::CustomersShared, &late).await?;
+    Ok(after.into_iter().map(|(id, _)| id).collect())
 }
 
 /// Deletes a touchpoint. Its answers would otherwise turn into relationship surveys and move between
@@ -127,6 +168,10 @@ pub async fn delete_touchpoint(
     external_id: &str,
     with_feedback: bool,
 ) -> AppResult<(bool, u64)> {
+    maintenance::with_retries(|| delete_once(db, external_id, with_feedback)).await
+}
+
+async fn delete_once(db: &DatabaseConnection, external_id: &str, with_feedback: bool) -> AppResult<(bool, u64)> {
     let txn = maintenance::begin_write(db).await?;
     let Some(model) = touchpoint::Entity::find()
         .filter(touchpoint::Column::ExternalId.eq(external_id))
@@ -148,11 +193,10 @@ pub async fn delete_touchpoint(
             format!("the touchpoint has {answer_count} answers: pass withFeedback: true to delete them with it"),
         ));
     }
-    let involved = maintenance::customers_involved(&txn, Rows::Touchpoints, &[external_id.to_owned()]).await?;
-    maintenance::retract(&txn, &involved).await?;
+    let answer_ids = lock_with_answers(&txn, &model, model.customer_id).await?;
+    maintenance::retract(&txn, Scope::Rows { answers: &answer_ids, touchpoints: &[model.id] }).await?;
     let deleted_answers = answers.exec(&txn).await.map_err(AppError::from_db)?.rows_affected;
     touchpoint::Entity::delete_by_id(model.id).exec(&txn).await.map_err(AppError::from_db)?;
-    maintenance::restore(&txn, &involved).await?;
     txn.commit().await.map_err(AppError::from_db)?;
     Ok((true, deleted_answers))
 }
