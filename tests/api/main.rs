@@ -3,6 +3,7 @@
 
 mod access;
 mod cli;
+mod concurrency;
 mod connections;
 mod filters;
 mod fixtures;
@@ -19,7 +20,7 @@ mod nested;
 mod operations;
 mod outage;
 mod replica;
-mod rollups;
+pub mod rollups;
 mod satisfaction;
 mod schema;
 mod subscriptions;

@@ -24,25 +24,25 @@ use serde_json::json;
 use crate::helpers::spawn_seeded_app;
 
 /// xorshift64*: small, deterministic, good enough to pick test cases.
-struct Pick(u64);
+pub struct Pick(pub u64);
 
 impl Pick {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
-    fn chance(&mut self, percent: u64) -> bool {
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.next() % 100 < percent
     }
 
-    fn one<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub fn one<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len())]
     }
 
@@ -56,7 +56,7 @@ impl Pick {
     }
 
     /// An instant in the seeded span: on a year, month or day boundary, or on a random second.
-    fn instant(&mut self) -> DateTime<Utc> {
+    pub fn instant(&mut self) -> DateTime<Utc> {
         let day = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(self.below(1030) as i64);
         match self.below(4) {
             0 => Utc.with_ymd_and_hms(*self.one(&[2024, 2025, 2026]), 1, 1, 0, 0, 0).unwrap(),
@@ -67,7 +67,7 @@ impl Pick {
     }
 }
 
-const KINDS: [TouchpointKind; 10] = [
+pub const KINDS: [TouchpointKind; 10] = [
     TouchpointKind::OrderConfirmation,
     TouchpointKind::Shipping,
     TouchpointKind::Delivery,
@@ -79,7 +79,7 @@ const KINDS: [TouchpointKind; 10] = [
     TouchpointKind::ReviewRequest,
     TouchpointKind::LoyaltyProgram,
 ];
-const CHANNELS: [Channel; 8] = [
+pub const CHANNELS: [Channel; 8] = [
     Channel::Email,
     Channel::Sms,
     Channel::Phone,
@@ -89,18 +89,18 @@ const CHANNELS: [Channel; 8] = [
     Channel::InStore,
     Channel::Social,
 ];
-const METRICS: [SurveyMetric; 3] = [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces];
-const SEGMENTS: [&str; 4] = ["consumer", "smb", "enterprise", "public"];
-const REGIONS: [&str; 4] = ["EMEA", "NA", "APAC", "LATAM"];
+pub const METRICS: [SurveyMetric; 3] = [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces];
+pub const SEGMENTS: [&str; 4] = ["consumer", "smb", "enterprise", "public"];
+pub const REGIONS: [&str; 4] = ["EMEA", "NA", "APAC", "LATAM"];
 
-fn test_seed() -> u64 {
+pub fn test_seed() -> u64 {
     std::env::var("ROLLUP_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         (nanos as u64) | 1
     })
 }
 
-async fn assert_rollups_exact(db: &DatabaseConnection, seed: u64, after: &str) {
+pub async fn assert_rollups_exact(db: &DatabaseConnection, seed: u64, after: &str) {
     let differences = maintenance::differences(db).await.expect("compare rollups");
     assert!(
         differences.is_empty(),

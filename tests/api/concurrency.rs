@@ -1,0 +1,152 @@
+//! Writers running at once, on both databases: every write succeeds (none fails on another writer's
+//! locks), and the rollups stay exact.
+
+use std::sync::Arc;
+
+use customer_insights::services::writes::{
+    CustomerWrite, FeedbackWrite, TouchpointWrite, upsert_customer, upsert_feedback, upsert_touchpoint,
+};
+use entity::{customer, touchpoint};
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
+use serde_json::{Value, json};
+
+use crate::helpers::{spawn_seeded_app, spawn_seeded_app_on_sqlite};
+use crate::rollups::{CHANNELS, KINDS, METRICS, Pick, REGIONS, SEGMENTS, assert_rollups_exact, test_seed};
+
+/// A write that must succeed however other writers interleave: answers new and changed, on the
+/// shared touchpoints; customers moving between segments; touchpoints changing kind and survey time.
+async fn colliding_write(
+    db: &DatabaseConnection,
+    pick: &mut Pick,
+    customers: &[customer::Model],
+    touchpoints: &[touchpoint::Model],
+    name: String,
+) -> Result<(), String> {
+    let owner = |id: i64| customers.iter().find(|c| c.id == id).map(|c| c.external_id.clone()).unwrap_or_default();
+    let result = match pick.below(6) {
+        0..=3 => {
+            let t = pick.one(touchpoints).clone();
+            let metric = *pick.one(&METRICS);
+            let (low, high) = metric.score_range();
+            // Half the time one of a few shared external ids: writers update each other's answers.
+            let external_id = if pick.chance(50) { format!("F-shared-{}", pick.below(5)) } else { name };
+            upsert_feedback(
+                db,
+                FeedbackWrite {
+                    external_id,
+                    customer_external_id: owner(t.customer_id),
+                    touchpoint_external_id: Some(t.external_id),
+                    metric,
+                    score: low + pick.below((high - low + 1) as usize) as i32,
+                    comment: pick.chance(50).then(|| "said something".to_owned()),
+                    submitted_at: pick.instant(),
+                },
+            )
+            .await
+            .map(|_| ())
+        }
+        4 => {
+            let c = pick.one(customers).clone();
+            let write = CustomerWrite {
+                external_id: c.external_id,
+                name: c.name,
+                email: c.email,
+                segment: pick.one(&SEGMENTS).to_string(),
+                region: pick.one(&REGIONS).to_string(),
+                created_at: c.created_at,
+            };
+            upsert_customer(db, write).await.map(|_| ())
+        }
+        _ => {
+            let t = pick.one(touchpoints).clone();
+            let write = TouchpointWrite {
+                external_id: t.external_id,
+                customer_external_id: owner(t.customer_id),
+                order_external_id: None,
+                kind: *pick.one(&KINDS),
+                channel: *pick.one(&CHANNELS),
+                occurred_at: t.occurred_at,
+                survey_sent_at: pick.chance(80).then(|| pick.instant()),
+            };
+            upsert_touchpoint(db, write).await.map(|_| ())
+        }
+    };
+    result.map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn concurrent_writers_all_succeed_and_keep_the_rollups_exact() {
+    let seed = test_seed();
+    let app = spawn_seeded_app(40).await;
+    let customers: Arc<Vec<customer::Model>> =
+        Arc::new(customer::Entity::find().order_by_asc(customer::Column::Id).all(&app.db).await.unwrap());
+    // A few touchpoints only, so that writers meet on the same rows and rollup groups.
+    let touchpoints: Arc<Vec<touchpoint::Model>> = Arc::new(
+        touchpoint::Entity::find().order_by_asc(touchpoint::Column::Id).all(&app.db).await.unwrap()[..12].to_vec(),
+    );
+    let writers = (0..8u64).map(|writer| {
+        let (db, customers, touchpoints) = (app.db.clone(), customers.clone(), touchpoints.clone());
+        tokio::spawn(async move {
+            let mut pick = Pick(seed ^ (writer + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut failures = Vec::new();
+            for n in 0..25 {
+                let name = format!("F-writer-{writer}-{n}");
+                if let Err(error) = colliding_write(&db, &mut pick, &customers, &touchpoints, name).await {
+                    failures.push(error);
+                }
+            }
+            failures
+        })
+    });
+    let mut failures = Vec::new();
+    for writer in writers {
+        failures.extend(writer.await.expect("a writer task"));
+    }
+    assert!(failures.is_empty(), "{} of 200 writes failed (ROLLUP_TEST_SEED={seed}): {failures:?}", failures.len());
+    assert_rollups_exact(&app.db, seed, "200 concurrent writes").await;
+}
+
+/// What a user of the embedded default saw: mutations from eight clients at once, each answered.
+#[tokio::test]
+async fn concurrent_mutations_over_http_are_all_answered_on_sqlite() {
+    mutations_from_eight_clients(spawn_seeded_app_on_sqlite(20).await).await;
+}
+
+#[tokio::test]
+async fn concurrent_mutations_over_http_are_all_answered() {
+    mutations_from_eight_clients(spawn_seeded_app(20).await).await;
+}
+
+async fn mutations_from_eight_clients(app: crate::helpers::TestApp) {
+    let customer = customer::Entity::find().order_by_asc(customer::Column::Id).one(&app.db).await.unwrap().unwrap();
+    let app = Arc::new(app);
+    let mutation = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created } }";
+    let clients = (0..8).map(|client| {
+        let (app, customer) = (app.clone(), customer.external_id.clone());
+        tokio::spawn(async move {
+            let mut errors: Vec<Value> = Vec::new();
+            for n in 0..50 {
+                let input = json!({ "externalId": format!("F-http-{client}-{n}"), "customerExternalId": customer,
+                    "metric": "NPS", "score": n % 11, "submittedAt": "2026-03-01T12:00:00Z" });
+                let response = app
+                    .client
+                    .post(app.graphql_url())
+                    .json(&json!({ "query": mutation, "variables": { "input": input } }))
+                    .send()
+                    .await
+                    .expect("request");
+                let body: Value = response.json().await.expect("JSON");
+                if let Some(list) = body.get("errors") {
+                    errors.push(list.clone());
+                }
+            }
+            errors
+        })
+    });
+    let mut errors = Vec::new();
+    for client in clients {
+        errors.extend(client.await.expect("a client"));
+    }
+    assert!(errors.is_empty(), "{} of 400 mutations failed: {:?}", errors.len(), &errors[..errors.len().min(3)]);
+    assert_rollups_exact(&app.db, 0, "400 concurrent mutations").await;
+}
