@@ -170,14 +170,16 @@ pub struct FeedbackInput {
 }
 
 impl FeedbackInput {
-    fn into_write(self) -> AppResult<FeedbackWrite> {
+    /// The write, its fields checked; errors name them under `path` (`input`, `inputs[3]`).
+    fn into_write(self, path: &str) -> AppResult<FeedbackWrite> {
+        let field = |name: &str| format!("{path}.{name}");
         Ok(FeedbackWrite {
-            external_id: text("input.externalId", self.external_id, 128)?,
-            customer_external_id: text("input.customerExternalId", self.customer_external_id, 128)?,
-            touchpoint_external_id: optional_text("input.touchpointExternalId", self.touchpoint_external_id, 128)?,
+            external_id: text(&field("externalId"), self.external_id, 128)?,
+            customer_external_id: text(&field("customerExternalId"), self.customer_external_id, 128)?,
+            touchpoint_external_id: optional_text(&field("touchpointExternalId"), self.touchpoint_external_id, 128)?,
             metric: self.metric.into(),
             score: self.score,
-            comment: optional_text("input.comment", self.comment, MAX_COMMENT)?,
+            comment: optional_text(&field("comment"), self.comment, MAX_COMMENT)?,
             submitted_at: self.submitted_at.0,
         })
     }
@@ -214,6 +216,17 @@ upsert_payload!(
     /// The result of `upsertFeedback`.
     FeedbackUpsert, feedback: Feedback
 );
+
+/// The result of `upsertFeedbacks`.
+#[derive(SimpleObject)]
+pub struct FeedbackBatchUpsert {
+    /// One result per input, in the inputs' order.
+    pub results: Vec<FeedbackUpsert>,
+    /// How many answers were created.
+    pub created: u64,
+    /// How many answers changed, the created ones included.
+    pub changed: u64,
+}
 
 /// The result of a delete.
 #[derive(SimpleObject)]
@@ -274,7 +287,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The answer.")] input: FeedbackInput,
     ) -> Result<FeedbackUpsert> {
-        let result = writes::upsert_feedback(database(ctx)?, input.into_write()?).await?;
+        let result = writes::upsert_feedback(database(ctx)?, input.into_write("input")?).await?;
         if result.changed {
             let events = ctx
                 .data::<FeedbackEvents>()
@@ -282,6 +295,41 @@ impl MutationRoot {
             events.committed(&[result.model.id]);
         }
         Ok(FeedbackUpsert { feedback: Feedback(result.model), created: result.created, changed: result.changed })
+    }
+
+    /// Creates or updates up to 1,000 answers in one transaction, for survey tools that push answers in
+    /// bulk: all of them, or none when one is invalid (the error names it, e.g. `inputs[3].score`). The
+    /// rules are those of `upsertFeedback`; an answer may appear once per call.
+    async fn upsert_feedbacks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The answers (at most 1,000).")] inputs: Vec<FeedbackInput>,
+    ) -> Result<FeedbackBatchUpsert> {
+        if inputs.len() > writes::MAX_BATCH {
+            let message = format!("at most {} answers, not {}", writes::MAX_BATCH, inputs.len());
+            return Err(AppError::bad_input("inputs", message).into());
+        }
+        let writes_in = inputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, input)| input.into_write(&format!("inputs[{i}]")))
+            .collect::<AppResult<Vec<_>>>()?;
+        let results = writes::upsert_feedbacks(database(ctx)?, writes_in).await?;
+        let changed: Vec<i64> = results.iter().filter(|r| r.changed).map(|r| r.model.id).collect();
+        if !changed.is_empty() {
+            let events = ctx
+                .data::<FeedbackEvents>()
+                .map_err(|_| AppError::Internal("no event bus in the schema data".into()))?;
+            events.committed(&changed);
+        }
+        Ok(FeedbackBatchUpsert {
+            created: results.iter().filter(|r| r.created).count() as u64,
+            changed: changed.len() as u64,
+            results: results
+                .into_iter()
+                .map(|r| FeedbackUpsert { feedback: Feedback(r.model), created: r.created, changed: r.changed })
+                .collect(),
+        })
     }
 
     /// Changes an order's status; NOT_FOUND for an unknown order.

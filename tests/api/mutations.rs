@@ -164,3 +164,48 @@ async fn deletes_are_explicit_about_answers_and_idempotent() {
     assert_eq!(feedback_deleted, json!({ "a": { "deleted": true }, "b": { "deleted": false } }));
     assert_eq!(row_counts(&app).await, [2, 1, 0, 0]);
 }
+
+const FEEDBACKS: &str = "mutation($inputs: [FeedbackInput!]!) { upsertFeedbacks(inputs: $inputs) { created changed results { created changed feedback { externalId score comment } } } }";
+
+fn answer(external_id: &str, customer: &str, touchpoint: Option<&str>, score: i32) -> Value {
+    json!({ "externalId": external_id, "customerExternalId": customer, "touchpointExternalId": touchpoint,
+        "metric": "NPS", "score": score, "comment": "batch", "submittedAt": "2026-02-04T12:00:00Z" })
+}
+
+#[tokio::test]
+async fn a_batch_of_answers_is_written_whole_or_not_at_all() {
+    // A body large enough for more answers than a batch may hold.
+    let app = crate::helpers::spawn_app_with(|config| config.max_body_bytes = 1 << 20).await;
+    basics(&app).await;
+    let batch = json!([
+        answer("F-1", "C-1", Some("T-1"), 9),
+        answer("F-2", "C-1", Some("T-1"), 7),
+        answer("F-3", "C-2", None, 3)
+    ]);
+    let data = app.query(FEEDBACKS, json!({ "inputs": batch })).await;
+    let result = &data["upsertFeedbacks"];
+    assert_eq!((result["created"].clone(), result["changed"].clone()), (json!(2), json!(3)), "{data}");
+    assert_eq!(result["results"][0]["feedback"], json!({ "externalId": "F-1", "score": 9, "comment": "batch" }));
+    assert_eq!(result["results"][0]["created"], false, "F-1 existed: updated");
+    assert_eq!(row_counts(&app).await[3], 3);
+    let again = app.query(FEEDBACKS, json!({ "inputs": batch })).await;
+    assert_eq!(again["upsertFeedbacks"]["changed"], 0, "repeated: nothing changes");
+    crate::rollups::assert_rollups_exact(&app.db, 0, "batch upserts").await;
+
+    let before = row_counts(&app).await;
+    let invalid = [
+        (json!([answer("F-4", "C-1", None, 5), answer("F-5", "C-1", None, 11)]), "inputs[1].score"),
+        (json!([answer("F-4", "C-1", None, 5), answer("F-5", "C-404", None, 1)]), "inputs[1].customerExternalId"),
+        (json!([answer("F-4", "C-2", Some("T-1"), 5)]), "inputs[0].touchpointExternalId"),
+        (json!([answer("F-4", "C-1", None, 5), answer("F-4", "C-1", None, 6)]), "inputs[1].externalId"),
+        (json!([answer("", "C-1", None, 5)]), "inputs[0].externalId"),
+    ];
+    for (inputs, field) in invalid {
+        let error = app.query_error(FEEDBACKS, json!({ "inputs": inputs })).await;
+        assert_eq!((code(&error), error["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some(field)), "{error}");
+    }
+    let too_many: Vec<Value> = (0..1001).map(|i| answer(&format!("F-many-{i}"), "C-1", None, 5)).collect();
+    let error = app.query_error(FEEDBACKS, json!({ "inputs": too_many })).await;
+    assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+    assert_eq!(row_counts(&app).await, before, "nothing written");
+}

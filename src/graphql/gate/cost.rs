@@ -54,8 +54,9 @@ enum Rule {
     Plain,
     /// Page size × what a row selects, plus 1.
     Connection,
-    /// Number of IDs × what an object selects, plus 1.
-    NodesByIds,
+    /// The number of items of a list argument × what each item selects, plus 1: `nodes(ids)`, and the
+    /// answers of a batch upsert (each a write).
+    PerItem(&'static str),
     Satisfaction,
     SatisfactionComparison,
     Loyalty,
@@ -65,7 +66,8 @@ enum Rule {
 
 fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
     match (parent, field) {
-        ("Query", "nodes") => Rule::NodesByIds,
+        ("Query", "nodes") => Rule::PerItem("ids"),
+        ("Mutation", "upsertFeedbacks") => Rule::PerItem("inputs"),
         ("Insights", "satisfaction") => Rule::Satisfaction,
         ("Insights", "satisfactionComparison") => Rule::SatisfactionComparison,
         ("Insights", "loyalty") => Rule::Loyalty,
@@ -114,7 +116,7 @@ impl Pricing<'_> {
         match rule(parent, name, returns) {
             Rule::Plain => child.saturating_add(1),
             Rule::Connection => rows_of(self.page_size(field).max(1)),
-            Rule::NodesByIds => rows_of(self.list_len(field, "ids").max(1)),
+            Rule::PerItem(argument) => rows_of(self.list_len(field, argument).max(1)),
             Rule::Satisfaction => {
                 let buckets = self.series_buckets(field, &["filter", "period"]);
                 rows_of(self.satisfaction_groups(field).saturating_mul(buckets))

@@ -8,7 +8,7 @@ mod orders;
 mod touchpoints;
 
 pub use customers::{CustomerWrite, erase_customer, upsert_customer};
-pub use feedback::{FeedbackWrite, delete_feedback, upsert_feedback};
+pub use feedback::{FeedbackWrite, MAX_BATCH, delete_feedback, upsert_feedback, upsert_feedbacks};
 pub use orders::{OrderWrite, set_order_status, upsert_order};
 pub use touchpoints::{TouchpointWrite, delete_touchpoint, upsert_touchpoint};
 
