@@ -225,6 +225,10 @@ pub struct ServeArgs {
     /// while the replica is unreachable.
     #[arg(long, env = "CUSTOMER_INSIGHTS_READ_DATABASE_URL")]
     pub read_database_url: Option<String>,
+    /// MiB of answers to read-only queries remembered while no write changes the data (every instance
+    /// sees every write); 0 turns the response cache off.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_RESPONSE_CACHE_MIB", default_value_t = crate::startup::DEFAULT_RESPONSE_CACHE_MIB)]
+    pub response_cache_mib: usize,
     /// Web pages allowed to call the API from a browser (CORS) and to open its WebSocket: origins like
     /// `https://app.example.com`, comma-separated, or `*` for any. None by default; the demo also allows
     /// pages on this machine (`http://localhost:*`).
@@ -492,6 +496,7 @@ async fn serve(args: ServeArgs) -> Result<(), CliError> {
         persisted,
         satisfaction_source: if args.satisfaction_rollups { CountSource::Rollups } else { CountSource::Rows },
         allowed_origins: args.allowed_origins.clone(),
+        response_cache_mib: args.response_cache_mib,
     };
     let app = Application::build(databases, &config).await?;
     tracing::info!(address = %app.local_addr()?, "serving GraphQL on /graphql and GraphiQL on /");
@@ -558,7 +563,7 @@ async fn rollups(args: RollupsArgs) -> Result<(), CliError> {
         RollupsAction::Rebuild => {
             let txn = crate::rollups::maintenance::begin_rebuild(&db).await?;
             crate::rollups::maintenance::rebuild(&txn).await?;
-            txn.commit().await?;
+            crate::rollups::maintenance::commit(&db, txn).await?;
             println!("rebuilt the satisfaction rollups");
         }
     }

@@ -24,6 +24,9 @@ use crate::ops::lifecycle::{Lifecycle, LifecycleControl};
 use crate::ops::metrics::Metrics;
 use crate::rollups::CountSource;
 
+/// The response cache's default size.
+pub const DEFAULT_RESPONSE_CACHE_MIB: usize = 64;
+
 /// Server settings that do not concern the database.
 #[derive(Clone)]
 pub struct ServeConfig {
@@ -43,6 +46,8 @@ pub struct ServeConfig {
     pub satisfaction_source: CountSource,
     /// Origins of web pages allowed to use the API from a browser (`*` for any).
     pub allowed_origins: Vec<String>,
+    /// MiB of answers the response cache may hold; 0 turns it off.
+    pub response_cache_mib: usize,
 }
 
 impl ServeConfig {
@@ -59,6 +64,7 @@ impl ServeConfig {
             persisted: PersistedQueries::automatic(),
             satisfaction_source: CountSource::Rollups,
             allowed_origins: Vec::new(),
+            response_cache_mib: DEFAULT_RESPONSE_CACHE_MIB,
         }
     }
 }
@@ -85,6 +91,7 @@ impl Application {
             rate_limiter: RateLimiter::new(config.rate_limit),
             persisted: config.persisted.clone(),
             introspection: config.introspection,
+            response_cache_bytes: config.response_cache_mib.saturating_mul(1024 * 1024),
         };
         let data_shape = DataShapeCell::default();
         data_shape

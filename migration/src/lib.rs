@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_core_tables;
 mod m20261125_000001_create_api_keys;
 mod m20261126_000001_create_satisfaction_rollups;
+mod m20261129_000001_create_data_version;
 pub mod rollup_sql;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_core_tables::Migration),
             Box::new(m20261125_000001_create_api_keys::Migration),
             Box::new(m20261126_000001_create_satisfaction_rollups::Migration),
+            Box::new(m20261129_000001_create_data_version::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Connecting to SQLite or PostgreSQL, migrating, and counting statements.
 
+pub mod data_version;
 pub mod deadline;
 
 use std::sync::Arc;

@@ -6,12 +6,13 @@
 use async_graphql::{Request, Response as GqlResponse, ServerError, Variables};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use crate::auth::Principal;
 use crate::auth::authenticator::AuthFailure;
@@ -51,13 +52,13 @@ pub async fn post(
     // A batch's items share one deadline: ten items do not get ten timeouts.
     let deadline = tokio::time::Instant::now() + state.gate.limits().timeout;
     match parse_post_body(&bytes, state.gate.limits().max_batch) {
-        Ok(PostBody::Single(request)) => {
-            execute(&state, &principal, *request, Transport::HttpPost, deadline).await.into_response(media, &state)
-        }
+        Ok(PostBody::Single(request)) => execute(&state, &principal, *request, Transport::HttpPost, deadline, None)
+            .await
+            .into_response(media, &state),
         Ok(PostBody::Batch(requests)) => {
             let mut answers = Vec::with_capacity(requests.len());
             for request in requests {
-                answers.push(execute(&state, &principal, request, Transport::HttpPost, deadline).await);
+                answers.push(execute(&state, &principal, request, Transport::HttpPost, deadline, None).await);
             }
             batch_response(media, answers, &state)
         }
@@ -112,7 +113,8 @@ pub async fn get(
         return bad_request("the query parameter is missing").into_response(media, &state);
     }
     let deadline = tokio::time::Instant::now() + state.gate.limits().timeout;
-    execute(&state, &principal, request, Transport::HttpGet, deadline).await.into_response(media, &state)
+    let if_none_match = headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok());
+    execute(&state, &principal, request, Transport::HttpGet, deadline, if_none_match).await.into_response(media, &state)
 }
 
 /// The principal of the request, or a 401 answer. Bad and missing keys get the same treatment
@@ -184,6 +186,9 @@ struct Answer {
     graphql_status: Option<StatusCode>,
     body: GqlResponse,
     data: DataEntry,
+    /// The `data` as JSON text, when it came from (or went into) the response cache.
+    data_json: Option<Arc<str>>,
+    etag: Option<String>,
     retry_after: Option<u64>,
     allow_post: bool,
     www_authenticate: bool,
@@ -225,6 +230,8 @@ impl Answer {
             graphql_status: request_error.then_some(StatusCode::BAD_REQUEST),
             data: if request_error { DataEntry::AbsentUnderGraphqlMedia } else { DataEntry::Present },
             body,
+            data_json: None,
+            etag: None,
             retry_after: None,
             allow_post: false,
             www_authenticate: false,
@@ -266,10 +273,21 @@ impl Answer {
             DataEntry::Absent => true,
             DataEntry::AbsentUnderGraphqlMedia => media == ResponseMedia::GraphqlResponseJson,
         };
-        let serialized = if without_data {
-            serde_json::to_vec(&ErrorsOnly { errors: &self.body.errors, extensions: &self.body.extensions })
-        } else {
-            serde_json::to_vec(&self.body)
+        let serialized = match &self.data_json {
+            _ if without_data => {
+                serde_json::to_vec(&ErrorsOnly { errors: &self.body.errors, extensions: &self.body.extensions })
+            }
+            // Written as it is: the cache holds it as text, and it has no errors.
+            Some(data) => serde_json::to_vec(&self.body.extensions).map(|extensions| {
+                let mut body = Vec::with_capacity(data.len() + extensions.len() + 24);
+                body.extend_from_slice(b"{\"data\":");
+                body.extend_from_slice(data.as_bytes());
+                body.extend_from_slice(b",\"extensions\":");
+                body.extend_from_slice(&extensions);
+                body.push(b'}');
+                body
+            }),
+            None => serde_json::to_vec(&self.body),
         };
         let limit = state.gate.limits().max_response_bytes;
         match serialized {
@@ -293,8 +311,15 @@ impl Answer {
 
     fn into_response(self, media: ResponseMedia, state: &HttpState) -> Response {
         let status = self.status(media);
-        let mut response = json_response(media, status, self.to_json(media, state));
+        let mut response = if status == StatusCode::NOT_MODIFIED {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            json_response(media, status, self.to_json(media, state))
+        };
         let headers = response.headers_mut();
+        if let Some(etag) = self.etag.as_deref().and_then(|tag| HeaderValue::from_str(tag).ok()) {
+            headers.insert(ETAG, etag);
+        }
         if let Some(seconds) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -338,6 +363,7 @@ async fn execute(
     request: Request,
     transport: Transport,
     deadline: tokio::time::Instant,
+    if_none_match: Option<&str>,
 ) -> Answer {
     let admitted = match state.gate.admit(request, principal, transport) {
         Ok(admitted) => admitted,
@@ -345,10 +371,17 @@ async fn execute(
     };
     let operation = admitted.operation.clone();
     let requested = admitted.cost.requested;
-    let mut answer = match state.gate.run(admitted, deadline).await {
-        Ok(response) => {
-            let outcome = outcome_of(&response);
-            Answer::graphql(response).with(&operation, outcome, principal)
+    let mut answer = match state.gate.run(admitted, deadline, if_none_match).await {
+        Ok(answered) => {
+            let outcome = outcome_of(&answered.response);
+            let mut answer = Answer::graphql(answered.response).with(&operation, outcome, principal);
+            answer.data_json = answered.data_json;
+            answer.etag = answered.etag;
+            if answered.not_modified {
+                answer.status = StatusCode::NOT_MODIFIED;
+                answer.graphql_status = None;
+            }
+            answer
         }
         Err(timed_out) => {
             let message = timed_out.error().message;

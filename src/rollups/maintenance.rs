@@ -23,6 +23,7 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
+use crate::db::data_version;
 use crate::error::{AppError, AppResult};
 use crate::services::sql::Sql;
 
@@ -48,6 +49,14 @@ pub async fn begin_write(db: &DatabaseConnection) -> AppResult<DatabaseTransacti
         execute(&txn, format!("SELECT pg_advisory_xact_lock_shared({WRITER_LOCK})")).await?;
     }
     Ok(txn)
+}
+
+/// Commits a write transaction and raises the data version (every instance's cached answers from before
+/// the write stop being served).
+pub async fn commit(db: &DatabaseConnection, txn: DatabaseTransaction) -> AppResult<()> {
+    data_version::raise_in(&txn).await?;
+    txn.commit().await.map_err(AppError::from_db)?;
+    data_version::raise_after_commit(db).await
 }
 
 /// Starts a transaction that rebuilds the rollups: no writer runs beside it.

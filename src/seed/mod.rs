@@ -52,7 +52,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     writer.flush(&txn).await?;
     advance_id_sequences(&txn).await?;
     crate::rollups::maintenance::rebuild(&txn).await?;
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     crate::db::refresh_statistics(db).await.map_err(AppError::from_db)?;
     Ok(report)
 }

@@ -102,7 +102,7 @@ pub async fn import(
     if dry_run {
         txn.rollback().await.map_err(AppError::from_db)?;
     } else {
-        txn.commit().await.map_err(AppError::from_db)?;
+        crate::rollups::maintenance::commit(db, txn).await?;
         crate::db::refresh_statistics(db).await.map_err(AppError::from_db)?;
     }
     progress.finish();

@@ -96,8 +96,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
 
 /// Open (no keys): the tests of everything but access control; those configure their own.
 pub fn test_config() -> ServeConfig {
-    let mut config =
-        ServeConfig { max_body_bytes: MAX_BODY_BYTES, auth: AuthMode::Open, ..ServeConfig::new("127.0.0.1:0") };
+    // No response cache unless a test is about it: the others count statements and compare fresh reads.
+    let mut config = ServeConfig {
+        max_body_bytes: MAX_BODY_BYTES,
+        auth: AuthMode::Open,
+        response_cache_mib: 0,
+        ..ServeConfig::new("127.0.0.1:0")
+    };
     config.limits.max_document_bytes = MAX_BODY_BYTES;
     config
 }
@@ -148,8 +153,21 @@ pub async fn spawn_seeded_app(customers: u32) -> TestApp {
 
 /// A second server instance on the same database as `app` (as behind a load balancer).
 pub async fn spawn_second_instance(app: &TestApp) -> (String, DatabaseConnection) {
+    spawn_second_instance_with(app, |_| {}).await
+}
+
+/// A second instance with its own configuration.
+pub async fn spawn_second_instance_with(
+    app: &TestApp,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> (String, DatabaseConnection) {
     let (db, _) = connect(&DatabaseOptions::new(&app.database_url)).await.expect("connect");
-    let (address, _) = start_server(db.clone(), &app.database_url, None, std::future::pending()).await;
+    let databases = Databases::watch(db.clone(), &app.database_url, None).await.expect("watch the database");
+    let mut config = test_config();
+    configure(&mut config);
+    let server = Application::build(databases, &config).await.expect("build app");
+    let address = format!("http://{}", server.local_addr().expect("address"));
+    tokio::spawn(server.run_until(std::future::pending()));
     (address, db)
 }
 

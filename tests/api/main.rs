@@ -2,6 +2,7 @@
 //! database and talks to it over HTTP. SQLite by default; PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod access;
+mod cache;
 mod cli;
 mod concurrency;
 mod connections;

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod answer;
+pub mod cache;
 pub mod cost;
 pub mod limits;
 pub mod persisted;
@@ -23,11 +24,13 @@ use tokio::time::Instant;
 
 use crate::auth::Principal;
 use crate::auth::rate_limit::{RateLimiter, Throttle};
+use crate::db::data_version;
 use crate::db::{Access, Databases, Pool};
 use crate::error::{ErrorCode, finish_errors, null_failed_fields};
 use crate::graphql::AppSchema;
 use crate::graphql::gate::access::AccessRequest;
 use crate::graphql::gate::answer::{RowBudget, actual_cost};
+use crate::graphql::gate::cache::{CacheKey, CachedAnswer, ResponseCache};
 use crate::graphql::gate::cost::Pricing;
 use crate::graphql::gate::limits::{LimitExceeded, Limits, check_document, check_document_size};
 use crate::graphql::gate::persisted::{PersistedQueries, PersistedQueryError};
@@ -52,6 +55,8 @@ pub struct GateConfig {
     pub rate_limiter: RateLimiter,
     pub persisted: PersistedQueries,
     pub introspection: bool,
+    /// Bytes of answers the response cache may hold; 0 turns it off.
+    pub response_cache_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -63,6 +68,7 @@ struct GateInner {
     config: GateConfig,
     databases: Databases,
     data_shape: DataShapeCell,
+    cache: ResponseCache,
 }
 
 /// An operation the gate let through: parsed, measured, allowed, priced and charged.
@@ -73,6 +79,34 @@ pub struct Admitted {
     pub cost: Cost,
     principal: Principal,
     pool: Pool,
+    /// Where the answer may be remembered: read-only operations, with the cache on.
+    cache_key: Option<CacheKey>,
+}
+
+/// An operation's answer.
+pub struct Answered {
+    pub response: Response,
+    /// The answer's `data` as JSON text, when it came from the response cache or went into it (then
+    /// `response.data` is not set): transports write it as it is.
+    pub data_json: Option<Arc<str>>,
+    /// The answer's entity tag (read-only operations, with the cache on).
+    pub etag: Option<String>,
+    /// The client's `If-None-Match` named this answer: nothing to send.
+    pub not_modified: bool,
+}
+
+impl Answered {
+    /// The answer with its `data` in place (for transports that do not write JSON text themselves).
+    pub fn into_response(self) -> Response {
+        let mut response = self.response;
+        if let Some(json) = self.data_json {
+            response.data = serde_json::from_str::<serde_json::Value>(&json)
+                .ok()
+                .and_then(|value| async_graphql::Value::from_json(value).ok())
+                .unwrap_or_default();
+        }
+        response
+    }
 }
 
 /// The price of an operation and the key's budget after paying it.
@@ -222,7 +256,8 @@ impl Gate {
             tracing::error!(%error, "cannot read the schema's types: prices are lower bounds");
             SchemaMap::default()
         });
-        Gate(Arc::new(GateInner { schema, map, config, databases, data_shape }))
+        let cache = ResponseCache::new(config.response_cache_bytes);
+        Gate(Arc::new(GateInner { schema, map, config, databases, data_shape, cache }))
     }
 
     pub fn limits(&self) -> &Limits {
@@ -291,13 +326,72 @@ impl Gate {
                 return Err(Refusal::RateLimited { operation, retry_after_seconds, cost });
             }
         }
-        Ok(Admitted { request, operation, kind, cost, principal: principal.clone(), pool })
+        let cache_key = (kind == Some(OperationType::Query) && self.0.cache.is_enabled()).then(|| {
+            let variables = serde_json::to_value(&request.variables).unwrap_or_default();
+            CacheKey::of(&request.query, request.operation_name.as_deref(), &variables, principal.role)
+        });
+        Ok(Admitted { request, operation, kind, cost, principal: principal.clone(), pool, cache_key })
     }
 
     /// Runs an admitted query or mutation until `deadline` (a batch shares one). The answer carries its
     /// errors' codes, `null` where a field failed, and `extensions.cost`; the unused part of the price
     /// goes back to the key's budget.
-    pub async fn run(&self, admitted: Admitted, deadline: Instant) -> Result<Response, TimedOut> {
+    pub async fn run(
+        &self,
+        admitted: Admitted,
+        deadline: Instant,
+        if_none_match: Option<&str>,
+    ) -> Result<Answered, TimedOut> {
+        let Some(key) = admitted.cache_key else {
+            let response = self.execute(admitted, deadline).await?;
+            return Ok(Answered { response, data_json: None, etag: None, not_modified: false });
+        };
+        // A failed read of the version only costs the cache's help.
+        let Ok(version) = data_version::read(&admitted.pool.connection).await else {
+            let response = self.execute(admitted, deadline).await?;
+            return Ok(Answered { response, data_json: None, etag: None, not_modified: false });
+        };
+        let etag = key.etag(version);
+        if if_none_match.is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag)) {
+            self.refund(&admitted.principal, &admitted.cost, 0);
+            return Ok(Answered {
+                response: Response::default(),
+                data_json: None,
+                etag: Some(etag),
+                not_modified: true,
+            });
+        }
+        if let Some(hit) = self.0.cache.get(&key, version) {
+            let mut cost = admitted.cost;
+            self.refund(&admitted.principal, &cost, hit.actual_cost);
+            cost.actual = Some(hit.actual_cost);
+            let mut response = Response::default();
+            response.extensions.insert("cost".to_owned(), cost.to_extension());
+            return Ok(Answered { response, data_json: Some(hit.data), etag: Some(etag), not_modified: false });
+        }
+        let mut response = self.execute(admitted, deadline).await?;
+        if !response.errors.is_empty() {
+            return Ok(Answered { response, data_json: None, etag: None, not_modified: false });
+        }
+        let data: Arc<str> = match serde_json::to_string(&response.data) {
+            Ok(json) => Arc::from(json),
+            Err(_) => return Ok(Answered { response, data_json: None, etag: None, not_modified: false }),
+        };
+        let actual_cost = actual_cost(&response.data);
+        self.0.cache.put(key, version, CachedAnswer { data: data.clone(), actual_cost });
+        response.data = async_graphql::Value::Null;
+        Ok(Answered { response, data_json: Some(data), etag: Some(etag), not_modified: false })
+    }
+
+    /// Gives back the part of the price an answer did not use.
+    fn refund(&self, principal: &Principal, cost: &Cost, actual: u64) {
+        if actual < cost.requested && self.0.config.rate_limiter.is_enabled() {
+            self.0.config.rate_limiter.refund(&principal.name, (cost.requested - actual) as f64);
+        }
+    }
+
+    /// Executes an admitted operation until `deadline`.
+    async fn execute(&self, admitted: Admitted, deadline: Instant) -> Result<Response, TimedOut> {
         let Admitted { request, mut cost, principal, pool, .. } = admitted;
         let limits = &self.0.config.limits;
         let (loaders, batches) = Loaders::new(&pool.connection);
@@ -310,12 +404,15 @@ impl Gate {
         let Ok(mut response) = tokio::time::timeout_at(deadline, execution).await else {
             return Err(TimedOut { cost, timeout: limits.timeout });
         };
+        // Past the deadline the database interrupts the request's statements: the errors that makes are
+        // the timeout's.
+        if !response.errors.is_empty() && Instant::now() >= deadline {
+            return Err(TimedOut { cost, timeout: limits.timeout });
+        }
         finish_errors(&mut response.errors);
         null_failed_fields(&mut response.data, &response.errors);
         let actual = actual_cost(&response.data);
-        if actual < cost.requested && self.0.config.rate_limiter.is_enabled() {
-            self.0.config.rate_limiter.refund(&principal.name, (cost.requested - actual) as f64);
-        }
+        self.refund(&principal, &cost, actual);
         cost.actual = Some(actual);
         response.extensions.insert("cost".to_owned(), cost.to_extension());
         if response.errors.iter().any(|e| has_code(e, ErrorCode::ServiceUnavailable)) {
@@ -331,8 +428,8 @@ impl Gate {
             let gate = self.clone();
             let deadline = Instant::now() + self.0.config.limits.timeout;
             return futures_util::stream::once(async move {
-                match gate.run(admitted, deadline).await {
-                    Ok(response) => response,
+                match gate.run(admitted, deadline, None).await {
+                    Ok(answered) => answered.into_response(),
                     Err(timed_out) => Response::from_errors(vec![timed_out.error()]),
                 }
             })

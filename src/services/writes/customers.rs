@@ -75,7 +75,7 @@ async fn upsert_once(db: &DatabaseConnection, write: CustomerWrite) -> AppResult
         }
     };
     maintenance::restore(&txn, Scope::Customers(&moved)).await?;
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok(result)
 }
 
@@ -123,6 +123,6 @@ async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<(cu
         active.email = Set(ERASED.to_owned());
         active.update(&txn).await.map_err(AppError::from_db)?
     };
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok((model, comments))
 }

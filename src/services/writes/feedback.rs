@@ -130,7 +130,7 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
     let touched = Touched { answers: vec![model.model.id], ..touched };
     maintenance::restore(&txn, touched.scope()).await?;
     crate::events::notify_in_transaction(&txn, &[model.model.id]).await?;
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok(model)
 }
 
@@ -146,7 +146,7 @@ async fn delete_once(db: &DatabaseConnection, external_id: &str) -> AppResult<bo
     maintenance::retract(&txn, touched.scope()).await?;
     let result = feedback::Entity::delete_by_id(existing.id).exec(&txn).await.map_err(AppError::from_db)?;
     maintenance::restore(&txn, Scope::Rows { answers: &[], touchpoints: &touched.touchpoints }).await?;
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok(result.rows_affected > 0)
 }
 
@@ -386,7 +386,7 @@ async fn upsert_many_once(
         maintenance::restore(&txn, Scope::Rows { answers: &changed_ids, touchpoints: &touchpoint_ids }).await?;
         crate::events::notify_in_transaction(&txn, &changed_ids).await?;
     }
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok(results)
 }
 

@@ -61,7 +61,7 @@ pub async fn upsert_order(db: &DatabaseConnection, write: OrderWrite) -> AppResu
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok(result)
 }
 
@@ -84,6 +84,6 @@ pub async fn set_order_status(
         active.status = Set(status);
         active.update(&txn).await.map_err(AppError::from_db)?
     };
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok(model)
 }

@@ -124,7 +124,7 @@ async fn upsert_once(db: &DatabaseConnection, write: TouchpointWrite) -> AppResu
     };
     let touchpoints = [result.model.id];
     maintenance::restore(&txn, Scope::Rows { answers: &answers, touchpoints: &touchpoints }).await?;
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok(result)
 }
 
@@ -197,6 +197,6 @@ async fn delete_once(db: &DatabaseConnection, external_id: &str, with_feedback: 
     maintenance::retract(&txn, Scope::Rows { answers: &answer_ids, touchpoints: &[model.id] }).await?;
     let deleted_answers = answers.exec(&txn).await.map_err(AppError::from_db)?.rows_affected;
     touchpoint::Entity::delete_by_id(model.id).exec(&txn).await.map_err(AppError::from_db)?;
-    txn.commit().await.map_err(AppError::from_db)?;
+    crate::rollups::maintenance::commit(db, txn).await?;
     Ok((true, deleted_answers))
 }
