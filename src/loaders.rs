@@ -161,27 +161,39 @@ where
     async fn load(&self, keys: &[ChildPageKey<E>]) -> Result<HashMap<ChildPageKey<E>, ChildPage<E::Model>>, LoadError> {
         let mut result = HashMap::with_capacity(keys.len());
         for (query, parent_ids) in group_by_query(keys) {
-            let (select, parent) = E::scoped(E::filtered(&query.filter), query.parent);
-            let mut totals = if query.with_total {
-                Some(
-                    pagination::count_per_parent(&self.db, select.clone(), parent.clone(), &parent_ids)
-                        .await
-                        .map_err(Arc::new)?,
-                )
-            } else {
-                None
-            };
-            let pages =
-                pagination::fetch_pages_per_parent(&self.db, select, parent, &parent_ids, query.sort, &query.page)
-                    .await
-                    .map_err(Arc::new)?;
-            for (parent_id, page) in pages {
-                let total = totals.as_mut().map(|t| t.remove(&parent_id).unwrap_or(0));
-                result.insert(ChildKey::new(parent_id, query.clone()), ChildPage { page, total });
+            for (parent_id, page) in child_pages::<E>(&self.db, &query, &parent_ids).await.map_err(Arc::new)? {
+                result.insert(ChildKey::new(parent_id, query.clone()), page);
             }
         }
         Ok(result)
     }
+}
+
+/// The pages (and, when asked for, the counts) of one child query for many parents: one statement for
+/// the pages, one for the counts.
+pub async fn child_pages<E>(
+    db: &DatabaseConnection,
+    query: &ChildQueryOf<E>,
+    parent_ids: &[i64],
+) -> AppResult<HashMap<i64, ChildPage<E::Model>>>
+where
+    E: Listing,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+{
+    let (select, parent) = E::scoped(E::filtered(&query.filter), query.parent);
+    let mut totals = if query.with_total {
+        Some(pagination::count_per_parent(db, select.clone(), parent.clone(), parent_ids).await?)
+    } else {
+        None
+    };
+    let pages = pagination::fetch_pages_per_parent(db, select, parent, parent_ids, query.sort, &query.page).await?;
+    Ok(pages
+        .into_iter()
+        .map(|(parent_id, page)| {
+            let total = totals.as_mut().map(|t| t.remove(&parent_id).unwrap_or(0));
+            (parent_id, ChildPage { page, total })
+        })
+        .collect())
 }
 
 /// Counts the children of many parents: one `GROUP BY` statement per distinct filter.
@@ -344,7 +356,13 @@ pub struct Loaders {
     /// The child queries of the request's fields, by the field's place in the document; `None` for
     /// loaders that outlive one document (a WebSocket's), where a place may be reused by another one.
     child_queries: Option<Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>>,
+    /// Pages loaded ahead (`graphql::prefetch`), by the field's place in the document: each parent's
+    /// page is taken once.
+    prefetched: Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>,
 }
+
+/// The pages loaded ahead for one field: parent id → page.
+type PrefetchedPages<M> = Mutex<HashMap<i64, ChildPage<M>>>;
 
 impl Loaders {
     /// The loaders of one request, and the driver that must run the request for their batches to load.
@@ -369,7 +387,38 @@ impl Loaders {
             touchpoints: EntityLoaders::new(db, spawner),
             feedback: EntityLoaders::new(db, spawner),
             child_queries: None,
+            prefetched: Mutex::default(),
         }
+    }
+
+    /// Keeps the pages loaded ahead for `field` (a field of the request's document).
+    pub fn store_prefetched<E>(&self, field: &Positioned<Field>, pages: HashMap<i64, ChildPage<E::Model>>)
+    where
+        E: Listing,
+        E::Model: FromQueryResult + Clone + Send + Sync,
+    {
+        if self.child_queries.is_none() {
+            return;
+        }
+        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildPage<E::Model>>());
+        let pages: Arc<PrefetchedPages<E::Model>> = Arc::new(Mutex::new(pages));
+        if let Ok(mut map) = self.prefetched.lock() {
+            map.insert(place, pages);
+        }
+    }
+
+    /// The page of `parent_id` loaded ahead for `field`, if there is one (taken: a second reader of the
+    /// same page loads it).
+    pub fn take_prefetched<E>(&self, field: &Positioned<Field>, parent_id: i64) -> Option<ChildPage<E::Model>>
+    where
+        E: Listing,
+        E::Model: FromQueryResult + Clone + Send + Sync,
+    {
+        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildPage<E::Model>>());
+        let pages = self.prefetched.lock().ok()?.get(&place)?.clone();
+        let pages = pages.downcast::<PrefetchedPages<E::Model>>().ok()?;
+        let mut pages = pages.lock().ok()?;
+        pages.remove(&parent_id)
     }
 
     /// The child query of `field` (a field of the request's document) under parents of kind `parent`:

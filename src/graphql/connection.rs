@@ -6,15 +6,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
+use async_graphql::{Context, InputType, Object, OutputType, SimpleObject, TypeName};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::gate::answer::take_rows;
 use crate::graphql::gate::limits::Limits;
+use crate::graphql::prefetch::{self, Prefetchable};
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
-use crate::services::pagination::{self, Cursor, CursorValue, Page, PageArgs, PageRequest, Sort};
+use crate::services::pagination::{self, Cursor, CursorValue, Page, PageArgs, PageRequest, Pageable, Sort};
 
 /// A node type that can be listed in a connection: a GraphQL type wrapping one entity's row. Names its
 /// connection and edge types.
@@ -22,9 +23,20 @@ pub trait ConnectionNode: OutputType + Sized {
     const CONNECTION: &'static str;
     const EDGE: &'static str;
     type Entity: Listing;
+    /// The inputs of the connection fields' `filter` and `orderBy` arguments.
+    type FilterInput: InputType;
+    type OrderInput: InputType;
 
     fn wrap(model: Row<Self>) -> Self;
     fn row(&self) -> &Row<Self>;
+
+    /// A connection field's arguments as the data layer takes them: one conversion for the resolvers
+    /// and for the prefetch of nested pages.
+    fn list_args(
+        page: PageArgs,
+        filter: Option<Self::FilterInput>,
+        order_by: Option<Self::OrderInput>,
+    ) -> AppResult<ListArgs<Self::Entity>>;
 }
 
 /// The database row a node wraps.
@@ -157,11 +169,9 @@ where
     pub sort: Sort<E::Sort>,
 }
 
-/// A root connection: one statement for the page, one more only if `totalCount` is asked for.
-pub async fn root_connection<N: ConnectionNode>(
-    ctx: &Context<'_>,
-    args: ListArgs<N::Entity>,
-) -> AppResult<Connection<N>>
+/// A root connection: one statement for the page, one more only if `totalCount` is asked for; then the
+/// connections nested under its rows are loaded ahead (`prefetch`).
+pub async fn root_connection<N: Prefetchable>(ctx: &Context<'_>, args: ListArgs<N::Entity>) -> AppResult<Connection<N>>
 where
     Row<N>: FromQueryResult + Clone + Send + Sync,
 {
@@ -171,6 +181,8 @@ where
     let select = N::Entity::filtered(&args.filter);
     let rows = pagination::fetch_page(&db, select.clone(), args.sort, &page).await?;
     take_rows(ctx, rows.items.len())?;
+    let parents = rows.items.iter().map(|row| N::Entity::id_of(row)).collect();
+    prefetch::below(ctx, N::KIND, parents).await?;
     let total = TotalCount(Box::new(move || {
         let (db, select) = (db.clone(), select.clone());
         Box::pin(async move { pagination::count(&db, select).await })
@@ -217,8 +229,13 @@ where
     })?;
     let loaders = all.of();
     let sort = query.sort;
-    let loaded = loaders.pages.load_one(ChildKey::new(parent_id, query.clone())).await.map_err(unshare)?;
-    let loaded = loaded.ok_or_else(|| AppError::Internal("a child page was not loaded".into()))?;
+    let loaded = match all.take_prefetched::<N::Entity>(ctx.item, parent_id) {
+        Some(loaded) => loaded,
+        None => {
+            let loaded = loaders.pages.load_one(ChildKey::new(parent_id, query.clone())).await.map_err(unshare)?;
+            loaded.ok_or_else(|| AppError::Internal("a child page was not loaded".into()))?
+        }
+    };
     take_rows(ctx, loaded.page.items.len())?;
     let total = match loaded.total {
         Some(total) => TotalCount(Box::new(move || Box::pin(std::future::ready(Ok(total))))),

@@ -1,5 +1,7 @@
 //! The `Customer` type.
 
+use crate::error::AppResult;
+use crate::graphql::inputs::{CustomerFilterInput, CustomerOrderBy};
 use async_graphql::{Context, ID, Object, Result};
 use entity::customer::Model;
 
@@ -36,6 +38,21 @@ impl ConnectionNode for Customer {
 
     fn row(&self) -> &Model {
         &self.0
+    }
+
+    type FilterInput = CustomerFilterInput;
+    type OrderInput = CustomerOrderBy;
+
+    fn list_args(
+        page: PageArgs,
+        filter: Option<CustomerFilterInput>,
+        order_by: Option<CustomerOrderBy>,
+    ) -> AppResult<ListArgs<Self::Entity>> {
+        Ok(ListArgs {
+            page,
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: CustomerOrderBy::into_domain(order_by)?,
+        })
     }
 }
 
@@ -122,13 +139,7 @@ impl Customer {
         #[graphql(desc = "Which orders to include.")] filter: Option<OrderFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<OrderOrderBy>,
     ) -> Result<Connection<Order>> {
-        let args = || {
-            Ok(ListArgs::<entity::order::Entity> {
-                page: PageArgs { first, after, last, before },
-                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-                sort: OrderOrderBy::into_domain(order_by),
-            })
-        };
+        let args = || Order::list_args(PageArgs { first, after, last, before }, filter, order_by);
         Ok(child_connection::<Order>(ctx, self.0.id, OrderParent::Customer, args).await?)
     }
 
@@ -144,13 +155,7 @@ impl Customer {
         #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
     ) -> Result<Connection<Touchpoint>> {
-        let args = || {
-            Ok(ListArgs::<entity::touchpoint::Entity> {
-                page: PageArgs { first, after, last, before },
-                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-                sort: TouchpointOrderBy::into_domain(order_by),
-            })
-        };
+        let args = || Touchpoint::list_args(PageArgs { first, after, last, before }, filter, order_by);
         Ok(child_connection::<Touchpoint>(ctx, self.0.id, TouchpointParent::Customer, args).await?)
     }
 
@@ -166,13 +171,7 @@ impl Customer {
         #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
     ) -> Result<Connection<Feedback>> {
-        let args = || {
-            Ok(ListArgs::<entity::feedback::Entity> {
-                page: PageArgs { first, after, last, before },
-                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-                sort: FeedbackOrderBy::into_domain(order_by),
-            })
-        };
+        let args = || Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by);
         Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Customer, args).await?)
     }
 }

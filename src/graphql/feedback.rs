@@ -1,5 +1,8 @@
 //! The `Feedback` type.
 
+use crate::graphql::connection::ListArgs;
+use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy};
+use crate::services::pagination::PageArgs;
 use async_graphql::{Context, ID, Object, Result};
 use entity::SurveyMetric as DbSurveyMetric;
 use entity::feedback::Model;
@@ -53,6 +56,21 @@ impl ConnectionNode for Feedback {
 
     fn row(&self) -> &Model {
         &self.0
+    }
+
+    type FilterInput = FeedbackFilterInput;
+    type OrderInput = FeedbackOrderBy;
+
+    fn list_args(
+        page: PageArgs,
+        filter: Option<FeedbackFilterInput>,
+        order_by: Option<FeedbackOrderBy>,
+    ) -> AppResult<ListArgs<Self::Entity>> {
+        Ok(ListArgs {
+            page,
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: FeedbackOrderBy::into_domain(order_by),
+        })
     }
 }
 

@@ -1,5 +1,7 @@
 //! The `Order` type.
 
+use crate::error::AppResult;
+use crate::graphql::inputs::{OrderFilterInput, OrderOrderBy};
 use async_graphql::{Context, ID, Object, Result};
 use entity::order::Model;
 
@@ -29,6 +31,21 @@ impl ConnectionNode for Order {
 
     fn row(&self) -> &Model {
         &self.0
+    }
+
+    type FilterInput = OrderFilterInput;
+    type OrderInput = OrderOrderBy;
+
+    fn list_args(
+        page: PageArgs,
+        filter: Option<OrderFilterInput>,
+        order_by: Option<OrderOrderBy>,
+    ) -> AppResult<ListArgs<Self::Entity>> {
+        Ok(ListArgs {
+            page,
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: OrderOrderBy::into_domain(order_by),
+        })
     }
 }
 
@@ -83,13 +100,7 @@ impl Order {
         #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
     ) -> Result<Connection<Touchpoint>> {
-        let args = || {
-            Ok(ListArgs::<entity::touchpoint::Entity> {
-                page: PageArgs { first, after, last, before },
-                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-                sort: TouchpointOrderBy::into_domain(order_by),
-            })
-        };
+        let args = || Touchpoint::list_args(PageArgs { first, after, last, before }, filter, order_by);
         Ok(child_connection::<Touchpoint>(ctx, self.0.id, TouchpointParent::Order, args).await?)
     }
 
@@ -105,13 +116,7 @@ impl Order {
         #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
     ) -> Result<Connection<Feedback>> {
-        let args = || {
-            Ok(ListArgs::<entity::feedback::Entity> {
-                page: PageArgs { first, after, last, before },
-                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-                sort: FeedbackOrderBy::into_domain(order_by),
-            })
-        };
+        let args = || Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by);
         Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Order, args).await?)
     }
 }

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, FromQueryResult, QueryFilter};
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::{
-    Connection, ListArgs, LoadersOf, database, load_by_id, max_page_size, root_connection,
+    Connection, ConnectionNode, LoadersOf, database, load_by_id, max_page_size, root_connection,
 };
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
@@ -136,11 +136,7 @@ impl QueryRoot {
         #[graphql(desc = "The order of the rows.")] order_by: Option<CustomerOrderBy>,
     ) -> Result<Connection<Customer>> {
         // Ordering by NAME needs ADMIN (the order and the cursors reveal names): the gate's access policy.
-        let args = ListArgs::<entity::customer::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: CustomerOrderBy::into_domain(order_by)?,
-        };
+        let args = Customer::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
         Ok(root_connection::<Customer>(ctx, args).await?)
     }
 
@@ -156,11 +152,7 @@ impl QueryRoot {
         #[graphql(desc = "Which orders to include.")] filter: Option<OrderFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<OrderOrderBy>,
     ) -> Result<Connection<Order>> {
-        let args = ListArgs::<entity::order::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: OrderOrderBy::into_domain(order_by),
-        };
+        let args = Order::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
         Ok(root_connection::<Order>(ctx, args).await?)
     }
 
@@ -176,11 +168,7 @@ impl QueryRoot {
         #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
     ) -> Result<Connection<Touchpoint>> {
-        let args = ListArgs::<entity::touchpoint::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: TouchpointOrderBy::into_domain(order_by),
-        };
+        let args = Touchpoint::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
         Ok(root_connection::<Touchpoint>(ctx, args).await?)
     }
 
@@ -196,11 +184,7 @@ impl QueryRoot {
         #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
     ) -> Result<Connection<Feedback>> {
-        let args = ListArgs::<entity::feedback::Entity> {
-            page: PageArgs { first, after, last, before },
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: FeedbackOrderBy::into_domain(order_by),
-        };
+        let args = Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
         Ok(root_connection::<Feedback>(ctx, args).await?)
     }
 }

@@ -1,5 +1,7 @@
 //! The `Touchpoint` type.
 
+use crate::error::AppResult;
+use crate::graphql::inputs::{TouchpointFilterInput, TouchpointOrderBy};
 use async_graphql::{Context, ID, Object, Result};
 use entity::touchpoint::Model;
 
@@ -28,6 +30,21 @@ impl ConnectionNode for Touchpoint {
 
     fn row(&self) -> &Model {
         &self.0
+    }
+
+    type FilterInput = TouchpointFilterInput;
+    type OrderInput = TouchpointOrderBy;
+
+    fn list_args(
+        page: PageArgs,
+        filter: Option<TouchpointFilterInput>,
+        order_by: Option<TouchpointOrderBy>,
+    ) -> AppResult<ListArgs<Self::Entity>> {
+        Ok(ListArgs {
+            page,
+            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
+            sort: TouchpointOrderBy::into_domain(order_by),
+        })
     }
 }
 
@@ -94,13 +111,7 @@ impl Touchpoint {
         #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
         #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
     ) -> Result<Connection<Feedback>> {
-        let args = || {
-            Ok(ListArgs::<entity::feedback::Entity> {
-                page: PageArgs { first, after, last, before },
-                filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-                sort: FeedbackOrderBy::into_domain(order_by),
-            })
-        };
+        let args = || Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by);
         Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Touchpoint, args).await?)
     }
 }

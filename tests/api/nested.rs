@@ -57,10 +57,11 @@ async fn a_nested_page_costs_the_same_statements_for_5_and_100_customers() {
         .sum::<usize>();
     assert!(feedback_seen > 20, "only {feedback_seen} answers in the nested page");
     assert_eq!(small, large, "statements for 5 customers: {small}, for 100: {large}");
-    // customers: page + count; orders, touchpoints, feedback: page + count each; by id: the customers of
-    // orders, touchpoints and answers (one level each), the orders of touchpoints, the touchpoints of
-    // answers, and the orders of those touchpoints.
-    assert_eq!(large, 2 + 3 * 2 + 6, "statements for one nested page");
+    // customers: page + count; orders, touchpoints, feedback: page + count each, loaded ahead level by
+    // level; then by id, batched across levels: the customers of orders, touchpoints and answers (one
+    // statement), the orders of touchpoints, the touchpoints of answers, and the orders of those
+    // touchpoints.
+    assert_eq!(large, 2 + 3 * 2 + 4, "statements for one nested page");
 }
 
 #[tokio::test]
@@ -186,4 +187,42 @@ async fn nested_connections_paginate_and_filter_per_parent() {
         )
         .await;
     assert_eq!(data["customer"]["orders"]["totalCount"], delivered);
+}
+
+/// The same nested selection answered under a root connection (nested pages loaded ahead, level by
+/// level) and under `nodes(ids:)` (nested pages batched by the loaders as parents resolve): equal,
+/// through fragments, inline fragments, aliases, edges and variables.
+#[tokio::test]
+async fn nested_pages_loaded_ahead_equal_those_loaded_per_parent() {
+    let app = spawn_seeded_app(30).await;
+    let selection = "fragment C on Customer {
+      id
+      orders(first: $first) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges { cursor node { externalId touchpoints(filter: { surveySent: true }) {
+          nodes { externalId ... on Touchpoint { feedback { totalCount nodes { score } } } } } } }
+      }
+      latest: orders(first: 1, orderBy: { field: PLACED_AT, direction: DESC }) { nodes { externalId } }
+      feedback(filter: { metric: [NPS] }) { nodes { score touchpoint { kind } } }
+    }";
+    let ahead = app
+        .query(
+            &format!("query($first: Int) {{ customers(first: 30, orderBy: {{ field: ID }}) {{ nodes {{ ...C }} }} }} {selection}"),
+            json!({ "first": 3 }),
+        )
+        .await;
+    let customers = ahead["customers"]["nodes"].as_array().unwrap().clone();
+    let ids: Vec<Value> = customers.iter().map(|c| c["id"].clone()).collect();
+    let per_parent = app
+        .query(
+            &format!(
+                "query($ids: [ID!]!, $first: Int) {{ nodes(ids: $ids) {{ ... on Customer {{ ...C }} }} }} {selection}"
+            ),
+            json!({ "ids": ids, "first": 3 }),
+        )
+        .await;
+    assert_eq!(per_parent["nodes"].as_array().unwrap(), &customers);
+    let nested: usize = customers.iter().map(|c| c["orders"]["edges"].as_array().unwrap().len()).sum();
+    assert!(nested > 10, "the page nests: {nested} orders");
 }

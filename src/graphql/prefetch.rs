@@ -1,0 +1,226 @@
+//! Nested pages loaded ahead: once a root connection has its rows, the connections its selection nests
+//! (`customers { nodes { orders { nodes { touchpoints { ... } } } } }`) are loaded level by level, one
+//! statement per field and level, before any of them is resolved. The nested fields then find their
+//! pages in memory (`connection::child_connection`) instead of each parent waiting for a batch: the
+//! same statements as the batched loaders, without a suspension per parent.
+//!
+//! Each field's arguments are read from the document with the types and conversion its resolver uses
+//! (`ConnectionNode::list_args`), and its query is shared with the resolver (`Loaders::child_query`), so
+//! what is loaded ahead is exactly what the resolver would load. A field whose arguments do not convert
+//! is left to its resolver, which reports the error.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::{Context, InputType, Positioned};
+
+use crate::error::AppResult;
+use crate::graphql::connection::{ConnectionNode, ListArgs, LoadersOf, database, max_page_size};
+use crate::graphql::customers::Customer;
+use crate::graphql::feedback::Feedback;
+use crate::graphql::orders::Order;
+use crate::graphql::touchpoints::Touchpoint;
+use crate::loaders::{ChildQuery, Loaders, child_pages};
+use crate::services::feedback::FeedbackParent;
+use crate::services::listing::Listing;
+use crate::services::orders::OrderParent;
+use crate::services::pagination::{PageArgs, PageRequest, Pageable};
+use crate::services::touchpoints::TouchpointParent;
+
+/// The node types whose connections nest others.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Customer,
+    Order,
+    Touchpoint,
+    Feedback,
+}
+
+impl NodeKind {
+    fn type_name(self) -> &'static str {
+        match self {
+            NodeKind::Customer => "Customer",
+            NodeKind::Order => "Order",
+            NodeKind::Touchpoint => "Touchpoint",
+            NodeKind::Feedback => "Feedback",
+        }
+    }
+}
+
+type Prefetch<'a> = Pin<Box<dyn Future<Output = AppResult<()>> + Send + 'a>>;
+
+/// Loads ahead what the connection field being resolved (`ctx.item`) nests under its rows, `parents`
+/// (of kind `kind`).
+pub async fn below(ctx: &Context<'_>, kind: NodeKind, parents: Vec<i64>) -> AppResult<()> {
+    let Ok(loaders) = ctx.data::<Loaders>() else { return Ok(()) };
+    let sets = node_selections(ctx, &ctx.item.node.selection_set.node);
+    children(ctx, loaders, kind, sets, parents).await
+}
+
+/// Loads the connections selected in `sets` (selections on `kind` nodes) for `parents`, then what they
+/// nest in turn.
+fn children<'a>(
+    ctx: &'a Context<'a>,
+    loaders: &'a Loaders,
+    kind: NodeKind,
+    sets: Vec<&'a SelectionSet>,
+    parents: Vec<i64>,
+) -> Prefetch<'a> {
+    Box::pin(async move {
+        if parents.is_empty() {
+            return Ok(());
+        }
+        let mut fields = Vec::new();
+        for set in sets {
+            fields_on(ctx, set, kind.type_name(), &mut fields);
+        }
+        for field in fields {
+            let name = field.node.name.node.as_str();
+            match (kind, name) {
+                (NodeKind::Customer, "orders") => {
+                    level::<Order>(ctx, loaders, field, OrderParent::Customer, &parents).await?
+                }
+                (NodeKind::Customer, "touchpoints") => {
+                    level::<Touchpoint>(ctx, loaders, field, TouchpointParent::Customer, &parents).await?
+                }
+                (NodeKind::Customer, "feedback") => {
+                    level::<Feedback>(ctx, loaders, field, FeedbackParent::Customer, &parents).await?
+                }
+                (NodeKind::Order, "touchpoints") => {
+                    level::<Touchpoint>(ctx, loaders, field, TouchpointParent::Order, &parents).await?
+                }
+                (NodeKind::Order, "feedback") => {
+                    level::<Feedback>(ctx, loaders, field, FeedbackParent::Order, &parents).await?
+                }
+                (NodeKind::Touchpoint, "feedback") => {
+                    level::<Feedback>(ctx, loaders, field, FeedbackParent::Touchpoint, &parents).await?
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The kind of node a connection lists, for the next level.
+pub trait Prefetchable: ConnectionNode {
+    const KIND: NodeKind;
+}
+
+impl Prefetchable for Customer {
+    const KIND: NodeKind = NodeKind::Customer;
+}
+impl Prefetchable for Order {
+    const KIND: NodeKind = NodeKind::Order;
+}
+impl Prefetchable for Touchpoint {
+    const KIND: NodeKind = NodeKind::Touchpoint;
+}
+impl Prefetchable for Feedback {
+    const KIND: NodeKind = NodeKind::Feedback;
+}
+
+/// One connection field for all `parents`: its pages, kept for its resolver, then what it nests.
+async fn level<'a, N>(
+    ctx: &'a Context<'a>,
+    loaders: &'a Loaders,
+    field: &'a Positioned<Field>,
+    parent: <N::Entity as Listing>::Parent,
+    parents: &[i64],
+) -> AppResult<()>
+where
+    N: Prefetchable,
+    Loaders: LoadersOf<N::Entity>,
+{
+    let Some(args) = arguments::<N>(ctx, &field.node) else { return Ok(()) };
+    let max = max_page_size(ctx);
+    if [args.page.first, args.page.last].into_iter().flatten().any(|n| u64::try_from(n).map_or(true, |n| n > max)) {
+        return Ok(());
+    }
+    let Ok(page) = PageRequest::parse(args.page, args.sort) else { return Ok(()) };
+    let with_total = selects(ctx, &field.node.selection_set.node, "totalCount");
+    let query = loaders.child_query::<N::Entity>(field, parent, || {
+        Ok(ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total })
+    })?;
+    let pages = child_pages::<N::Entity>(database(ctx)?, &query, parents).await?;
+    let rows: Vec<i64> =
+        pages.values().flat_map(|page| page.page.items.iter().map(|row| N::Entity::id_of(row))).collect();
+    loaders.store_prefetched::<N::Entity>(field, pages);
+    let sets = node_selections(ctx, &field.node.selection_set.node);
+    children(ctx, loaders, N::KIND, sets, rows).await
+}
+
+/// A connection field's arguments, read from the document as its resolver reads them.
+fn arguments<N: ConnectionNode>(ctx: &Context<'_>, field: &Field) -> Option<ListArgs<N::Entity>> {
+    let page = PageArgs {
+        first: argument(ctx, field, "first")?,
+        after: argument(ctx, field, "after")?,
+        last: argument(ctx, field, "last")?,
+        before: argument(ctx, field, "before")?,
+    };
+    N::list_args(page, argument(ctx, field, "filter")?, argument(ctx, field, "orderBy")?).ok()
+}
+
+fn argument<T: InputType>(ctx: &Context<'_>, field: &Field, name: &str) -> Option<T> {
+    let value = match field.get_argument(name) {
+        Some(value) => {
+            let variables = &ctx.query_env.variables;
+            Some(value.node.clone().into_const_with(|name| variables.get(&name).cloned().ok_or(())).ok()?)
+        }
+        None => None,
+    };
+    T::parse(value).ok()
+}
+
+/// The selection sets a connection's nodes get: `nodes { ... }` and `edges { node { ... } }`, through
+/// fragments.
+fn node_selections<'a>(ctx: &'a Context<'a>, connection: &'a SelectionSet) -> Vec<&'a SelectionSet> {
+    let mut top = Vec::new();
+    fields_on(ctx, connection, "", &mut top);
+    let mut sets = Vec::new();
+    for field in top {
+        match field.node.name.node.as_str() {
+            "nodes" => sets.push(&field.node.selection_set.node),
+            "edges" => {
+                let mut edge = Vec::new();
+                fields_on(ctx, &field.node.selection_set.node, "", &mut edge);
+                sets.extend(
+                    edge.into_iter().filter(|f| f.node.name.node == "node").map(|f| &f.node.selection_set.node),
+                );
+            }
+            _ => {}
+        }
+    }
+    sets
+}
+
+/// The fields of `set` that apply to objects of `type_name` (any type when empty), through fragment
+/// spreads and inline fragments.
+fn fields_on<'a>(ctx: &'a Context<'a>, set: &'a SelectionSet, type_name: &str, out: &mut Vec<&'a Positioned<Field>>) {
+    let applies = |on: Option<&str>| on.is_none_or(|on| type_name.is_empty() || on == type_name || on == "Node");
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => out.push(field),
+            Selection::InlineFragment(inline) => {
+                if applies(inline.node.type_condition.as_ref().map(|c| c.node.on.node.as_str())) {
+                    fields_on(ctx, &inline.node.selection_set.node, type_name, out);
+                }
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = ctx.query_env.fragments.get(&spread.node.fragment_name.node)
+                    && applies(Some(fragment.node.type_condition.node.on.node.as_str()))
+                {
+                    fields_on(ctx, &fragment.node.selection_set.node, type_name, out);
+                }
+            }
+        }
+    }
+}
+
+/// Whether `set` selects a field named `name` (through fragments).
+fn selects(ctx: &Context<'_>, set: &SelectionSet, name: &str) -> bool {
+    let mut fields = Vec::new();
+    fields_on(ctx, set, "", &mut fields);
+    fields.iter().any(|field| field.node.name.node == name)
+}
