@@ -336,6 +336,12 @@ async fn import(args: ImportArgs) -> Result<(), CliError> {
                 report.total(),
                 report.total() as f64 / seconds.max(1e-9)
             );
+            if report.kept_erased > 0 {
+                println!(
+                    "{} rows belong to erased customers: their names, e-mails and comments stay erased",
+                    report.kept_erased
+                );
+            }
             Ok(())
         }
         Err(ImportError::Invalid(errors)) => {

@@ -104,23 +104,46 @@ fn settings_of(matches: &ArgMatches, from_file: &BTreeSet<String>) -> Vec<Settin
 
 /// Hides passwords in URLs and any value of a setting named like a secret.
 pub fn mask(name: &str, value: &str) -> String {
-    let lowered = name.to_ascii_lowercase();
-    if ["password", "secret", "token", "key"].iter().any(|word| lowered.contains(word)) {
+    if is_secret_name(name) {
         return "****".to_owned();
     }
     mask_url_password(value)
 }
 
-/// `postgres://user:secret@host/db` becomes `postgres://user:****@host/db`.
+/// Hides the secrets of a database URL: the password of its user-info
+/// (`postgres://user:secret@host/db` becomes `postgres://user:****@host/db`) and the values of query
+/// parameters named like secrets (`?password=...`, `sslpassword`, ...).
 pub fn mask_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
-    let Some((userinfo, host)) = authority.rsplit_once('@') else { return url.to_owned() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:****@{host}{tail}"),
-        None => url.to_owned(),
-    }
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:****@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let parameters: Vec<String> = query
+                .split('&')
+                .map(|parameter| match parameter.split_once('=') {
+                    Some((name, _)) if is_secret_name(name) => format!("{name}=****"),
+                    _ => parameter.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", parameters.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+/// Whether a setting or parameter name says it holds a secret.
+fn is_secret_name(name: &str) -> bool {
+    let lowered = name.to_ascii_lowercase();
+    ["password", "passwd", "secret", "token", "key"].iter().any(|word| lowered.contains(word))
 }
 
 /// `--config FILE`, `--config=FILE`, or the environment variable.
@@ -196,6 +219,11 @@ mod tests {
             mask("read_database_url", "postgres://u:p@h/d?sslmode=require"),
             "postgres://u:****@h/d?sslmode=require"
         );
+        assert_eq!(
+            mask_url_password("postgres://app@db/ci?sslmode=require&password=s3cret&sslpassword=x"),
+            "postgres://app@db/ci?sslmode=require&password=****&sslpassword=****"
+        );
+        assert_eq!(mask_url_password("postgres://db/ci?user=app&password=s3cret"), "postgres://db/ci?user=app&password=****");
     }
 
     #[test]

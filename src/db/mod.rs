@@ -132,6 +132,8 @@ pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConne
         .busy_timeout(Duration::from_secs(5))
         .pragma("cache_size", format!("-{}", u64::from(cache_mib) * 1024))
         .pragma("temp_store", "memory")
+        // Erased personal data must not linger in free pages of the file.
+        .pragma("secure_delete", "on")
 }
 
 /// After a bulk load, refreshes PostgreSQL's planner statistics, so the next queries are planned for

@@ -13,6 +13,7 @@ use sea_orm::{
 
 use crate::error::AppError;
 use crate::rollups::maintenance::{self, Locked, Rows, Scope};
+use crate::services::writes::{ERASED, erased_among};
 use crate::transfer::records::{Record, RecordError, Row, Table};
 use crate::transfer::source::Source;
 
@@ -28,6 +29,8 @@ pub struct ImportReport {
     pub touchpoints: u64,
     pub feedback: u64,
     pub dry_run: bool,
+    /// Rows of erased customers whose personal data stayed erased (names, e-mails, comments dropped).
+    pub kept_erased: u64,
 }
 
 impl ImportReport {
@@ -85,13 +88,13 @@ pub async fn import(
             let row = record.parse().map_err(|e| ImportError::Invalid(vec![e]))?;
             batch.push((record, row));
             if batch.len() == BATCH {
-                write_batch(&txn, table, std::mem::take(&mut batch), rollups).await?;
+                report.kept_erased += write_batch(&txn, table, std::mem::take(&mut batch), rollups).await?;
                 report.count(table, BATCH as u64);
                 progress.advance(BATCH as u64);
             }
         }
         let rest = batch.len() as u64;
-        write_batch(&txn, table, batch, rollups).await?;
+        report.kept_erased += write_batch(&txn, table, batch, rollups).await?;
         report.count(table, rest);
         progress.advance(rest);
     }
@@ -233,20 +236,58 @@ async fn write_batch(
     table: Table,
     batch: Vec<(Record, Row)>,
     rollups: RollupUpkeep,
-) -> Result<(), ImportError> {
+) -> Result<u64, ImportError> {
     if batch.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let batch = last_per_external_id(batch);
+    let (batch, kept_erased) = keep_erased(txn, table, batch).await?;
     if rollups == RollupUpkeep::RebuildAtEnd {
-        return write_rows(txn, table, batch).await;
+        write_rows(txn, table, batch).await?;
+        return Ok(kept_erased);
     }
     let involved = involved_customers(txn, table, &batch).await?;
     maintenance::lock(txn, Locked::Customers, &involved).await?;
     maintenance::retract(txn, Scope::Customers(&involved)).await?;
     write_rows(txn, table, batch).await?;
     maintenance::restore(txn, Scope::Customers(&involved)).await?;
-    Ok(())
+    Ok(kept_erased)
+}
+
+/// Erasure holds: an import (an old export, say) cannot bring back an erased customer's name, e-mail or
+/// comments. Returns the batch with those left erased, and how many rows that concerned.
+async fn keep_erased(
+    txn: &DatabaseTransaction,
+    table: Table,
+    mut batch: Vec<(Record, Row)>,
+) -> Result<(Vec<(Record, Row)>, u64), ImportError> {
+    let customers: Vec<String> = batch
+        .iter()
+        .filter_map(|(_, row)| match row {
+            Row::Customer(w) => Some(w.external_id.clone()),
+            Row::Feedback(w) if w.comment.is_some() => Some(w.customer_external_id.clone()),
+            _ => None,
+        })
+        .collect();
+    if customers.is_empty() || matches!(table, Table::Orders | Table::Touchpoints) {
+        return Ok((batch, 0));
+    }
+    let erased = erased_among(txn, customers).await?;
+    let mut kept = 0;
+    for (_, row) in &mut batch {
+        match row {
+            Row::Customer(w) if erased.contains(&w.external_id) => {
+                (w.name, w.email) = (ERASED.to_owned(), ERASED.to_owned());
+                kept += 1;
+            }
+            Row::Feedback(w) if w.comment.is_some() && erased.contains(&w.customer_external_id) => {
+                w.comment = None;
+                kept += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok((batch, kept))
 }
 
 /// The customers a batch may move between rollup groups: those its rows involve now, and those they

@@ -67,7 +67,7 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
     let app = spawn_app().await;
     let dir = good_dir();
     let report = import(&app.db, dir.path(), false, &Silent).await.unwrap();
-    assert_eq!(report, ImportReport { customers: 2, orders: 2, touchpoints: 2, feedback: 2, dry_run: false });
+    assert_eq!(report, ImportReport { customers: 2, orders: 2, touchpoints: 2, feedback: 2, dry_run: false, kept_erased: 0 });
     let data = app
         .query(
             r#"{ customer(externalId: "C-1") { name orders { nodes { totalAmount { amount currency } touchpoints { nodes { surveySentAt feedback { nodes { comment score } } } } } } }
@@ -222,4 +222,65 @@ async fn export_then_import_into_an_empty_database_gives_the_same_data() {
     let query =
         "{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND]) { touchpointKind score { n value } } } }";
     assert_eq!(source.query(query, json!({})).await, target.query(query, json!({})).await);
+}
+
+/// An erased customer stays erased: importing an export made before the erasure, or upserting the old
+/// name again, brings back no name, e-mail or comment.
+#[tokio::test]
+async fn erasure_holds_against_old_exports_and_later_upserts() {
+    use customer_insights::services::writes::{
+        CustomerWrite, FeedbackWrite, erase_customer, upsert_customer, upsert_feedback,
+    };
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    let app = spawn_seeded_app(20).await;
+    let commented = feedback::Entity::find()
+        .filter(feedback::Column::Comment.is_not_null())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("a comment in the seed");
+    let person = customer::Entity::find_by_id(commented.customer_id).one(&app.db).await.unwrap().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    export(&app.db, dir.path()).await.expect("export before the erasure");
+    erase_customer(&app.db, &person.external_id).await.expect("erase");
+
+    let report = import(&app.db, dir.path(), false, &Silent).await.expect("re-import the old export");
+    assert!(report.kept_erased >= 2, "the customer row and at least one comment: {report:?}");
+    let after = customer::Entity::find_by_id(person.id).one(&app.db).await.unwrap().unwrap();
+    assert_eq!((after.name.as_str(), after.email.as_str()), ("[erased]", "[erased]"));
+    let comments = feedback::Entity::find()
+        .filter(feedback::Column::CustomerId.eq(person.id))
+        .filter(feedback::Column::Comment.is_not_null())
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(comments, 0, "no comment came back");
+
+    let write = CustomerWrite {
+        external_id: person.external_id.clone(),
+        name: person.name.clone(),
+        email: person.email.clone(),
+        segment: person.segment.clone(),
+        region: person.region.clone(),
+        created_at: person.created_at,
+    };
+    let upserted = upsert_customer(&app.db, write).await.expect("upsert");
+    assert_eq!(upserted.model.name, "[erased]");
+    let answer = upsert_feedback(
+        &app.db,
+        FeedbackWrite {
+            external_id: commented.external_id.clone(),
+            customer_external_id: person.external_id.clone(),
+            touchpoint_external_id: None,
+            metric: commented.metric,
+            score: commented.score,
+            comment: Some("my name is in here".into()),
+            submitted_at: commented.submitted_at,
+        },
+    )
+    .await
+    .expect("upsert an answer");
+    assert_eq!(answer.model.comment, None);
+    crate::rollups::assert_rollups_exact(&app.db, 0, "re-importing erased data").await;
 }

@@ -3,7 +3,12 @@
 use chrono::{DateTime, Utc};
 use entity::{customer, feedback};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use std::collections::HashSet;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, Set,
+};
 
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
@@ -90,6 +95,25 @@ async fn find(txn: &DatabaseTransaction, external_id: &str) -> AppResult<Option<
 /// Whether a customer was erased: their name and e-mail are gone for good.
 pub fn is_erased(model: &customer::Model) -> bool {
     model.name == ERASED && model.email == ERASED
+}
+
+/// The external ids, among `external_ids`, of customers that were erased (`is_erased`, read in SQL).
+pub async fn erased_among(db: &impl ConnectionTrait, external_ids: Vec<String>) -> AppResult<HashSet<String>> {
+    let mut erased = HashSet::new();
+    for chunk in external_ids.chunks(500) {
+        let found: Vec<String> = customer::Entity::find()
+            .select_only()
+            .column(customer::Column::ExternalId)
+            .filter(customer::Column::ExternalId.is_in(chunk.iter().cloned()))
+            .filter(customer::Column::Name.eq(ERASED))
+            .filter(customer::Column::Email.eq(ERASED))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(AppError::from_db)?;
+        erased.extend(found);
+    }
+    Ok(erased)
 }
 
 /// A privacy erasure: removes the customer's name, e-mail and every comment they wrote, for good; keeps
