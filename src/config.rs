@@ -223,7 +223,10 @@ mod tests {
             mask_url_password("postgres://app@db/ci?sslmode=require&password=s3cret&sslpassword=x"),
             "postgres://app@db/ci?sslmode=require&password=****&sslpassword=****"
         );
-        assert_eq!(mask_url_password("postgres://db/ci?user=app&password=s3cret"), "postgres://db/ci?user=app&password=****");
+        assert_eq!(
+            mask_url_password("postgres://db/ci?user=app&password=s3cret"),
+            "postgres://db/ci?user=app&password=****"
+        );
     }
 
     #[test]

@@ -55,11 +55,19 @@ fn slice_of(backend: DbBackend, column: &str) -> String {
 
 const GRAIN_TABLE: &str = "(SELECT 'D' AS grain UNION ALL SELECT 'M' UNION ALL SELECT 'Y') g";
 
-/// The rows of `scope` among the answers (`f`) or the touchpoints (`t`); `None` when the scope holds
-/// none of them.
-fn scope_condition(scope: Scope<'_>, table: char) -> Option<String> {
+/// A contribution statement, and on PostgreSQL the ids it takes as its one parameter (`$1`, an array
+/// literal as text), so that its text, prepared once per connection, does not depend on them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contribution {
+    pub sql: String,
+    pub ids: Option<String>,
+}
+
+/// The rows of `scope` among the answers (`f`) or the touchpoints (`t`), and the parameter it binds;
+/// `None` when the scope holds none of them.
+fn scope_condition(backend: DbBackend, scope: Scope<'_>, table: char) -> Option<(String, Option<String>)> {
     let (column, ids) = match (scope, table) {
-        (Scope::Everything, _) => return Some("1 = 1".to_owned()),
+        (Scope::Everything, _) => return Some(("1 = 1".to_owned(), None)),
         (Scope::Customers(ids), _) => (format!("{table}.customer_id"), ids),
         (Scope::Rows { answers, .. }, 'f') => ("f.id".to_owned(), answers),
         (Scope::Rows { touchpoints, .. }, _) => ("t.id".to_owned(), touchpoints),
@@ -68,7 +76,12 @@ fn scope_condition(scope: Scope<'_>, table: char) -> Option<String> {
         return None;
     }
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    Some(format!("{column} IN ({})", list.join(", ")))
+    Some(match backend {
+        DbBackend::Postgres => {
+            (format!("{column} = ANY(CAST($1 AS TEXT)::bigint[])"), Some(format!("{{{}}}", list.join(","))))
+        }
+        _ => (format!("{column} IN ({})", list.join(", ")), None),
+    })
 }
 
 fn sign(direction: Direction) -> &'static str {
@@ -81,12 +94,12 @@ fn sign(direction: Direction) -> &'static str {
 /// Answers per grain, slice, metric, touchpoint kind and channel ('' for answers without a touchpoint),
 /// segment, region and score, with how many carry a non-empty comment. `None` when the scope holds no
 /// answers.
-pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<String> {
+pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
     let slice = slice_of(backend, "f.submitted_at");
-    let scope = scope_condition(scope, 'f')?;
+    let (scope, ids) = scope_condition(backend, scope, 'f')?;
     let sign = sign(direction);
     // Rows are upserted in key order, so concurrent writers on PostgreSQL lock them in the same order.
-    Some(format!(
+    let sql = format!(
         "INSERT INTO {ANSWER_ROLLUPS} (grain, slice, metric, touchpoint_kind, channel, segment, region, score, \
          answers, commented) \
          SELECT g.grain, {slice}, f.metric, COALESCE(t.kind, ''), COALESCE(t.channel, ''), c.segment, c.region, \
@@ -99,15 +112,16 @@ pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
          ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, score) DO UPDATE SET \
          answers = {ANSWER_ROLLUPS}.answers + excluded.answers, \
          commented = {ANSWER_ROLLUPS}.commented + excluded.commented"
-    ))
+    );
+    Some(Contribution { sql, ids })
 }
 
 /// Touchpoints with a survey sent, per grain, slice (of `survey_sent_at`), kind, channel, segment and
 /// region, with how many got at least one answer of each metric (for response rates). `None` when the
 /// scope holds no touchpoints.
-pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<String> {
+pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
     let slice = slice_of(backend, "t.survey_sent_at");
-    let scope = scope_condition(scope, 't')?;
+    let (scope, ids) = scope_condition(backend, scope, 't')?;
     let sign = sign(direction);
     // `COALESCE(metric, '')` keeps planners on the `(touchpoint_id, ...)` index: SQLite otherwise picks
     // `(metric, score)` and scans every answer of the metric per touchpoint.
@@ -117,7 +131,7 @@ pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
              AND COALESCE(fa.metric, '') = '{metric}') THEN 1 ELSE 0 END)"
         )
     };
-    Some(format!(
+    let sql = format!(
         "INSERT INTO {SURVEY_ROLLUPS} (grain, slice, touchpoint_kind, channel, segment, region, surveyed, \
          answered_nps, answered_csat, answered_ces) \
          SELECT g.grain, {slice}, t.kind, t.channel, c.segment, c.region, {sign}COUNT(*), {}, {}, {} \
@@ -132,11 +146,12 @@ pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
         answered("NPS"),
         answered("CSAT"),
         answered("CES"),
-    ))
+    );
+    Some(Contribution { sql, ids })
 }
 
 /// The contributions of `scope` to both tables, in one direction.
-pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Vec<String> {
+pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Vec<Contribution> {
     [answer_contribution(backend, scope, direction), survey_contribution(backend, scope, direction)]
         .into_iter()
         .flatten()
@@ -146,6 +161,6 @@ pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction)
 /// Empties both tables and fills them from every row.
 pub fn rebuild(backend: DbBackend) -> Vec<String> {
     let mut statements = vec![format!("DELETE FROM {ANSWER_ROLLUPS}"), format!("DELETE FROM {SURVEY_ROLLUPS}")];
-    statements.extend(contributions(backend, Scope::Everything, Direction::Add));
+    statements.extend(contributions(backend, Scope::Everything, Direction::Add).into_iter().map(|c| c.sql));
     statements
 }

@@ -12,12 +12,12 @@
 //! counts as answered, so answers to one touchpoint are written one after another); a change of a
 //! customer's segment or region holds the customer `FOR UPDATE`. Everyone locks customers first, then
 //! touchpoints, then answers, each in id order, so writers queue rather than deadlock; a deadlock that
-//! still happens is retried (`with_retries`). A rebuild of the rollups excludes all writers (an
-//! exclusive advisory lock that writers take shared).
+//! still happens is retried (`with_retries`). A rebuild of the rollups locks both tables against the
+//! writers' changes (`exclude_writers`).
 
 use std::future::Future;
 
-use migration::rollup_sql::{self, Direction};
+use migration::rollup_sql::{self, ANSWER_ROLLUPS, Direction, SURVEY_ROLLUPS};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
@@ -28,9 +28,6 @@ use crate::error::{AppError, AppResult};
 use crate::services::sql::Sql;
 
 pub use migration::rollup_sql::Scope;
-
-/// The advisory lock key that writers take shared and a rebuild exclusive ("ci-rollups" as a number).
-const WRITER_LOCK: i64 = 0x6369_726f_6c6c;
 
 /// Ids per statement: keeps the statement text small.
 const CHUNK: usize = 500;
@@ -44,11 +41,7 @@ const ATTEMPTS: usize = 5;
 pub async fn begin_write(db: &DatabaseConnection) -> AppResult<DatabaseTransaction> {
     let options =
         TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
-    let txn = db.begin_with_options(options).await.map_err(AppError::from_db)?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        execute(&txn, format!("SELECT pg_advisory_xact_lock_shared({WRITER_LOCK})")).await?;
-    }
-    Ok(txn)
+    db.begin_with_options(options).await.map_err(AppError::from_db)
 }
 
 /// Commits a write transaction and raises the data version (every instance's cached answers from before
@@ -68,11 +61,14 @@ pub async fn begin_rebuild(db: &DatabaseConnection) -> AppResult<DatabaseTransac
     Ok(txn)
 }
 
-/// In an open write transaction: waits for the writers running beside it and keeps new ones out until
-/// it ends (before a rebuild inside an import).
+/// In an open write transaction: waits for the writers that changed the rollups and keeps others from
+/// changing them until it ends (before a rebuild inside an import). A writer changes the rollups only
+/// while it holds the rows it counts, so one blocked here has not counted anything yet, and counts
+/// after the rebuild, from the rows the rebuild counted.
 pub async fn exclude_writers(txn: &DatabaseTransaction) -> AppResult<()> {
     if txn.get_database_backend() == DbBackend::Postgres {
-        execute(txn, format!("SELECT pg_advisory_xact_lock({WRITER_LOCK})")).await?;
+        let sql = format!("LOCK TABLE {ANSWER_ROLLUPS}, {SURVEY_ROLLUPS} IN EXCLUSIVE MODE");
+        execute(txn, sql).await?;
     }
     Ok(())
 }
@@ -118,11 +114,12 @@ pub async fn lock(txn: &DatabaseTransaction, rows: Locked, ids: &[i64]) -> AppRe
         Locked::Touchpoints => ("touchpoints", "FOR UPDATE"),
         Locked::Answers => ("feedback", "FOR UPDATE"),
     };
-    for chunk in ids.chunks(CHUNK) {
-        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-        let sql = format!("SELECT id FROM {table} WHERE id IN ({}) ORDER BY id {mode}", list.join(", "));
-        txn.query_all_raw(Statement::from_string(DbBackend::Postgres, sql)).await.map_err(AppError::from_db)?;
-    }
+    // One statement text whatever the ids: prepared once per connection.
+    let sql = format!("SELECT id FROM {table} WHERE id = ANY(CAST($1 AS TEXT)::bigint[]) ORDER BY id {mode}");
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let ids = format!("{{{}}}", list.join(","));
+    let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, [ids.into()]);
+    txn.query_all_raw(statement).await.map_err(AppError::from_db)?;
     Ok(())
 }
 
@@ -137,8 +134,12 @@ async fn apply(txn: &DatabaseTransaction, scope: Scope<'_>, direction: Direction
     let run = |scope: Scope<'_>| {
         let statements = rollup_sql::contributions(backend, scope, direction);
         async move {
-            for sql in statements {
-                execute(txn, sql).await?;
+            for contribution in statements {
+                let statement = match contribution.ids {
+                    Some(ids) => Statement::from_sql_and_values(backend, contribution.sql, [ids.into()]),
+                    None => Statement::from_string(backend, contribution.sql),
+                };
+                txn.execute_raw(statement).await.map_err(AppError::from_db)?;
             }
             AppResult::Ok(())
         }

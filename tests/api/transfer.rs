@@ -67,7 +67,10 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
     let app = spawn_app().await;
     let dir = good_dir();
     let report = import(&app.db, dir.path(), false, &Silent).await.unwrap();
-    assert_eq!(report, ImportReport { customers: 2, orders: 2, touchpoints: 2, feedback: 2, dry_run: false, kept_erased: 0 });
+    assert_eq!(
+        report,
+        ImportReport { customers: 2, orders: 2, touchpoints: 2, feedback: 2, dry_run: false, kept_erased: 0 }
+    );
     let data = app
         .query(
             r#"{ customer(externalId: "C-1") { name orders { nodes { totalAmount { amount currency } touchpoints { nodes { surveySentAt feedback { nodes { comment score } } } } } } }
