@@ -42,7 +42,8 @@ pub struct DatabaseOptions {
     /// Open connections on first use rather than now: a replica that is down at start is then
     /// reported by the health probe instead of stopping the server.
     pub lazy: bool,
-    /// SQLite page cache per connection, in MiB (ignored on PostgreSQL).
+    /// SQLite page cache of the whole pool, in MiB, shared out among its connections (ignored on
+    /// PostgreSQL): what the pool may hold in memory however busy it is.
     pub sqlite_cache_mib: u32,
     /// The longest a statement may run (PostgreSQL `statement_timeout`); SQLite statements stop at
     /// their request's deadline instead (`deadline`).
@@ -75,7 +76,7 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
         // for a while is, so a database restart costs no request an error.
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .map_sqlx_sqlite_opts({
-            let cache_mib = options.sqlite_cache_mib;
+            let cache_mib = (options.sqlite_cache_mib / options.max_connections.max(1)).max(MIN_SQLITE_CACHE_MIB);
             move |opts| sqlite_options(opts, cache_mib)
         })
         .map_sqlx_sqlite_before_acquire(|connection, _| Box::pin(stop_at_request_deadline(connection)))
@@ -119,9 +120,12 @@ async fn stop_at_request_deadline(
     Ok(true)
 }
 
-/// SQLite page cache per connection unless told otherwise (SQLite's own default is 2 MiB): index pages
-/// of large imports and aggregations stay in memory.
+/// SQLite page cache of a pool unless told otherwise: a bulk command's one connection keeps the index
+/// pages of large imports in memory; a server's connections share it.
 pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 64;
+
+/// The least page cache a SQLite connection gets (SQLite's own default).
+const MIN_SQLITE_CACHE_MIB: u32 = 2;
 
 /// SQLite settings of every connection, with `cache_mib` MiB of page cache.
 pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConnectOptions {

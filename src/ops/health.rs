@@ -14,7 +14,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
-use crate::db::{DEFAULT_SQLITE_CACHE_MIB, sqlite_options};
+use crate::db::sqlite_options;
 
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// A probe (or readiness check) slower than this counts as a failure.
@@ -47,7 +47,8 @@ impl DatabaseHealth {
             .connect_timeout(PROBE_TIMEOUT)
             .connect_lazy(true)
             .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|opts| sqlite_options(opts, DEFAULT_SQLITE_CACHE_MIB));
+            // The probe runs `SELECT 1`: it needs no page cache to speak of.
+            .map_sqlx_sqlite_opts(|opts| sqlite_options(opts, 1));
         let probe = Database::connect(connect).await?;
         let health = Arc::new(DatabaseHealth { role, up: AtomicBool::new(initially_up), probe });
         tokio::spawn(probe_forever(Arc::downgrade(&health)));

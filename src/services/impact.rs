@@ -6,6 +6,7 @@ use entity::{SurveyMetric, TouchpointKind};
 use sea_orm::{ActiveEnum, ConnectionTrait};
 
 use crate::error::{AppError, AppResult};
+use crate::services::purchases::COUNTS;
 use crate::services::sql::{Sql, time};
 use crate::stats::satisfaction::Category;
 
@@ -34,8 +35,10 @@ pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> Ap
     let mut sql = Sql::new(db.get_database_backend());
     sql.push(
         "SELECT x.category AS category, COUNT(*) AS customers, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o \
-         WHERE o.customer_id = x.customer_id AND o.status <> 'CANCELLED' AND o.placed_at > x.answered_at AND ",
-    );
+         WHERE o.customer_id = x.customer_id AND ",
+    )
+    .push(COUNTS)
+    .push(" AND o.placed_at > x.answered_at AND ");
     sql.at_most_days_after("o.placed_at", "x.answered_at", query.horizon_days);
     sql.push(") THEN 1 ELSE 0 END) AS BIGINT) AS repurchased FROM (SELECT f.customer_id AS customer_id, ");
     sql.push("CASE");

@@ -1,17 +1,16 @@
-//! Loyalty aggregation in SQL: activity, revenue per currency, churn and per-customer lifetime summaries
-//! for one or more periods (a period or the buckets of a series), grouped by segment and region. One
-//! statement per query, whatever the number of periods and groups. CANCELLED orders count for nothing;
+//! Loyalty: activity, revenue per currency, churn and per-customer lifetime summaries for one or more
+//! periods (a period or the buckets of a series), grouped by segment and region. One statement per
+//! query, whatever the number of periods and groups: a pass over the orders, customer by customer. CANCELLED orders count for nothing;
 //! RETURNED orders count as orders with zero revenue (METRICS.md).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, Utc};
-use futures_util::StreamExt;
-use sea_orm::{ConnectionTrait, QueryResult, StreamTrait, Value};
+use sea_orm::{ConnectionTrait, StreamTrait};
 
 use crate::domain::currency::Currency;
-use crate::error::{AppError, AppResult};
-use crate::services::sql::{Sql, count_column, time};
+use crate::error::AppResult;
+use crate::services::purchases::{self, Purchase};
 use crate::stats::loyalty;
 
 /// A dimension loyalty can be grouped by.
@@ -74,76 +73,7 @@ pub struct LoyaltyCounts {
     pub currencies: BTreeMap<String, CurrencyCounts>,
 }
 
-const NOT_CANCELLED: &str = "o.status <> 'CANCELLED'";
-const REVENUE: &str = "CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END";
-
-fn dims_select(query: &LoyaltyQuery) -> String {
-    query
-        .group_by
-        .iter()
-        .map(|d| match d {
-            LoyaltyDimension::Segment => ", c.segment AS g_segment",
-            LoyaltyDimension::Region => ", c.region AS g_region",
-        })
-        .collect()
-}
-
-fn dims_group(query: &LoyaltyQuery) -> String {
-    query
-        .group_by
-        .iter()
-        .map(|d| match d {
-            LoyaltyDimension::Segment => ", c.segment",
-            LoyaltyDimension::Region => ", c.region",
-        })
-        .collect()
-}
-
-/// The periods as a `VALUES` table: index, previous start, start, end, as-of, start of the inactivity
-/// window (as-of minus the window), and the latest of end and as-of (no order after it matters).
-fn periods_table(sql: &mut Sql, query: &LoyaltyQuery) {
-    let rows: Vec<Vec<Value>> = query
-        .periods
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            vec![
-                (i as i64).into(),
-                time(p.previous_start()),
-                time(p.start),
-                time(p.end),
-                time(p.as_of),
-                time(p.as_of - query.inactive_window),
-                time(p.end.max(p.as_of)),
-            ]
-        })
-        .collect();
-    sql.values_table(&rows, "p");
-}
-
-fn read_key(row: &QueryResult, query: &LoyaltyQuery) -> AppResult<(usize, LoyaltyKey)> {
-    let period: i64 = row.try_get("", "period").map_err(AppError::from_db)?;
-    let text = |dimension: LoyaltyDimension, column: &str| -> AppResult<Option<String>> {
-        if query.group_by.contains(&dimension) { row.try_get("", column).map_err(AppError::from_db) } else { Ok(None) }
-    };
-    let key = LoyaltyKey {
-        segment: text(LoyaltyDimension::Segment, "g_segment")?,
-        region: text(LoyaltyDimension::Region, "g_region")?,
-    };
-    Ok((usize::try_from(period).map_err(|_| AppError::Internal("negative period index".into()))?, key))
-}
-
-/// `SUM(CASE WHEN <condition> THEN <value> ELSE 0 END) AS <alias>`, as a BIGINT on both backends.
-fn sum_when(sql: &mut Sql, condition: &str, value: &str, alias: &str) {
-    sql.push(", CAST(SUM(CASE WHEN ")
-        .push(condition)
-        .push(" THEN ")
-        .push(value)
-        .push(" ELSE 0 END) AS BIGINT) AS ")
-        .push(alias);
-}
-
-/// One customer's orders in one currency, as the loyalty statement returns them.
+/// One customer's orders in one currency, summed for one period.
 #[derive(Default)]
 struct CustomerCurrency {
     period_orders: u64,
@@ -154,106 +84,99 @@ struct CustomerCurrency {
     recent_orders: u64,
 }
 
-/// One statement, one pass over the orders up to each period's end (or as-of date): per period, group,
-/// customer and currency, the orders and revenue in the period, the orders in the previous period, the
-/// orders and revenue to the as-of date, and the orders in the inactivity window. These per-customer
-/// summaries are then counted per group here (medians need the per-customer values anyway); nothing
-/// finer than a customer is loaded.
+/// One pass over the purchases, customer by customer, up to the latest period end or as-of date: each
+/// customer's purchases are summed per period and currency (in the period, in the previous period, to
+/// the as-of date, in the inactivity window) and the customer is counted in its group. The work grows
+/// with the orders and the periods, not with their product.
 pub async fn loyalty_counts(
     db: &(impl ConnectionTrait + StreamTrait),
     query: &LoyaltyQuery,
 ) -> AppResult<BTreeMap<(usize, LoyaltyKey), LoyaltyCounts>> {
     let mut groups: BTreeMap<(usize, LoyaltyKey), LoyaltyCounts> = BTreeMap::new();
-    if query.periods.is_empty() {
-        return Ok(groups);
-    }
-    let (dims, group) = (dims_select(query), dims_group(query));
-    let in_period = "o.placed_at >= p.column3 AND o.placed_at < p.column4";
-    let to_date = "o.placed_at < p.column5";
-    let mut sql = Sql::new(ConnectionTrait::get_database_backend(db));
-    sql.push("SELECT p.column1 AS period").push(&dims).push(", o.customer_id AS customer_id, o.currency AS currency");
-    sum_when(&mut sql, in_period, "1", "period_orders");
-    sum_when(&mut sql, in_period, REVENUE, "period_revenue");
-    sum_when(&mut sql, "o.placed_at >= p.column2 AND o.placed_at < p.column3", "1", "previous_orders");
-    sum_when(&mut sql, to_date, "1", "lifetime_orders");
-    sum_when(&mut sql, to_date, REVENUE, "lifetime_revenue");
-    sum_when(&mut sql, "o.placed_at >= p.column6 AND o.placed_at < p.column5", "1", "recent_orders");
-    sql.push(" FROM ");
-    periods_table(&mut sql, query);
-    sql.push(" JOIN orders o ON o.placed_at < p.column7");
-    if !query.group_by.is_empty() {
-        sql.push(" JOIN customers c ON c.id = o.customer_id");
-    }
-    sql.push(" WHERE ")
-        .push(NOT_CANCELLED)
-        .push(" GROUP BY p.column1")
-        .push(&group)
-        .push(", o.customer_id, o.currency ORDER BY p.column1");
-    // Rows arrive one period after the other (a series has a row per customer and period): each
-    // period's customers are counted when the next period starts, so memory holds one period at most.
-    let mut customers: BTreeMap<(usize, LoyaltyKey), HashMap<i64, CustomerCurrency>> = BTreeMap::new();
-    let rows = db.stream_raw(sql.build()).await.map_err(AppError::from_db)?;
-    let mut rows = std::pin::pin!(rows);
-    while let Some(row) = rows.next().await {
-        let row = row.map_err(AppError::from_db)?;
-        let key = read_key(&row, query)?;
-        if customers.keys().next().is_some_and(|(period, _)| *period != key.0) {
-            count_customers(&mut groups, std::mem::take(&mut customers));
-        }
-        let customer: i64 = row.try_get("", "customer_id").map_err(AppError::from_db)?;
-        let currency: String = row.try_get("", "currency").map_err(AppError::from_db)?;
-        let signed = |column: &str| -> AppResult<i64> {
-            row.try_get::<Option<i64>>("", column).map(|v| v.unwrap_or(0)).map_err(AppError::from_db)
+    let Some(horizon) = query.periods.iter().map(|p| p.end.max(p.as_of)).max() else { return Ok(groups) };
+    let grouped = !query.group_by.is_empty();
+    purchases::for_each_customer(db, horizon, grouped, |buyer, purchases| {
+        let key = LoyaltyKey {
+            segment: buyer.segment.clone().filter(|_| query.group_by.contains(&LoyaltyDimension::Segment)),
+            region: buyer.region.clone().filter(|_| query.group_by.contains(&LoyaltyDimension::Region)),
         };
-        let this = CustomerCurrency {
-            period_orders: count_column(&row, "period_orders")?,
-            period_revenue: signed("period_revenue")?,
-            previous_orders: count_column(&row, "previous_orders")?,
-            lifetime_orders: count_column(&row, "lifetime_orders")?,
-            lifetime_revenue: signed("lifetime_revenue")?,
-            recent_orders: count_column(&row, "recent_orders")?,
-        };
-        let counts = groups.entry(key.clone()).or_default();
-        if this.period_orders > 0 {
-            let figures = counts.currencies.entry(currency.clone()).or_default();
-            figures.orders += this.period_orders;
-            figures.revenue_minor += this.period_revenue;
-        }
-        if this.lifetime_orders > 0 {
-            counts.currencies.entry(currency).or_default().lifetime_revenue_per_customer.push(this.lifetime_revenue);
-        }
-        let total = customers.entry(key).or_default().entry(customer).or_default();
-        total.period_orders += this.period_orders;
-        total.previous_orders += this.previous_orders;
-        total.lifetime_orders += this.lifetime_orders;
-        total.recent_orders += this.recent_orders;
-    }
-    count_customers(&mut groups, customers);
-    // A group exists in a period when it had any customer there (the old statements made the same groups).
+        count_customer(&mut groups, query, &key, purchases);
+    })
+    .await?;
+    // A group exists in a period when it had any customer there.
     groups.retain(|_, counts| {
         counts.active_customers > 0 || counts.previously_active > 0 || counts.lifetime_customers > 0
     });
     Ok(groups)
 }
 
-/// Adds each customer's figures (summed over its currencies) to its group's counts.
-fn count_customers(
+/// Counts one customer, with its orders that count, in every period.
+fn count_customer(
     groups: &mut BTreeMap<(usize, LoyaltyKey), LoyaltyCounts>,
-    customers: BTreeMap<(usize, LoyaltyKey), HashMap<i64, CustomerCurrency>>,
+    query: &LoyaltyQuery,
+    key: &LoyaltyKey,
+    purchases: &[Purchase],
 ) {
-    for (key, customers) in customers {
-        let counts = groups.entry(key).or_default();
-        for c in customers.values() {
-            counts.active_customers += u64::from(c.period_orders > 0);
-            counts.repeat_customers += u64::from(c.period_orders >= 2);
-            counts.orders += c.period_orders;
-            counts.previously_active += u64::from(c.previous_orders > 0);
-            counts.churned += u64::from(c.previous_orders > 0 && c.period_orders == 0);
-            counts.lifetime_customers += u64::from(c.lifetime_orders > 0);
-            counts.lifetime_repeat_customers += u64::from(c.lifetime_orders >= 2);
-            counts.inactive_customers += u64::from(c.lifetime_orders > 0 && c.recent_orders == 0);
+    for (index, period) in query.periods.iter().enumerate() {
+        let window_start = period.as_of - query.inactive_window;
+        let mut currencies: BTreeMap<&str, CustomerCurrency> = BTreeMap::new();
+        for purchase in purchases {
+            let at = purchase.placed_at;
+            let c = currencies.entry(&purchase.currency).or_default();
+            if at >= period.start && at < period.end {
+                c.period_orders += 1;
+                c.period_revenue += purchase.revenue;
+            }
+            if at >= period.previous_start() && at < period.start {
+                c.previous_orders += 1;
+            }
+            if at < period.as_of {
+                c.lifetime_orders += 1;
+                c.lifetime_revenue += purchase.revenue;
+                if at >= window_start {
+                    c.recent_orders += 1;
+                }
+            }
         }
+        currencies.retain(|_, c| c.period_orders > 0 || c.previous_orders > 0 || c.lifetime_orders > 0);
+        if currencies.is_empty() {
+            continue;
+        }
+        let counts = groups.entry((index, key.clone())).or_default();
+        let mut total = CustomerCurrency::default();
+        for (currency, c) in currencies {
+            if c.period_orders > 0 {
+                let figures = counts.currencies.entry(currency.to_owned()).or_default();
+                figures.orders += c.period_orders;
+                figures.revenue_minor += c.period_revenue;
+            }
+            if c.lifetime_orders > 0 {
+                counts
+                    .currencies
+                    .entry(currency.to_owned())
+                    .or_default()
+                    .lifetime_revenue_per_customer
+                    .push(c.lifetime_revenue);
+            }
+            total.period_orders += c.period_orders;
+            total.previous_orders += c.previous_orders;
+            total.lifetime_orders += c.lifetime_orders;
+            total.recent_orders += c.recent_orders;
+        }
+        add_customer(counts, &total);
     }
+}
+
+/// Adds one customer's figures (summed over its currencies) to its group's counts.
+fn add_customer(counts: &mut LoyaltyCounts, c: &CustomerCurrency) {
+    counts.active_customers += u64::from(c.period_orders > 0);
+    counts.repeat_customers += u64::from(c.period_orders >= 2);
+    counts.orders += c.period_orders;
+    counts.previously_active += u64::from(c.previous_orders > 0);
+    counts.churned += u64::from(c.previous_orders > 0 && c.period_orders == 0);
+    counts.lifetime_customers += u64::from(c.lifetime_orders > 0);
+    counts.lifetime_repeat_customers += u64::from(c.lifetime_orders >= 2);
+    counts.inactive_customers += u64::from(c.lifetime_orders > 0 && c.recent_orders == 0);
 }
 
 /// The groups of a report: each group seen in any period, and one group in all without grouping.

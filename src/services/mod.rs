@@ -12,6 +12,7 @@ pub mod loyalty;
 pub mod order_summary;
 pub mod orders;
 pub mod pagination;
+pub mod purchases;
 pub mod satisfaction;
 pub mod sql;
 pub mod touchpoints;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Value};
 
 use crate::error::{AppError, AppResult};
+use crate::services::purchases::{COUNTS, REVENUE};
 use crate::services::sql::Sql;
 
 /// Orders and revenue of a customer in one currency (CANCELLED excluded, RETURNED at zero revenue).
@@ -31,12 +32,11 @@ pub async fn order_summaries(db: &impl ConnectionTrait, customer_ids: &[i64]) ->
         return Ok(summaries);
     }
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "SELECT o.customer_id AS customer_id, o.currency AS currency, COUNT(*) AS orders, \
-         CAST(SUM(CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END) AS BIGINT) AS revenue, \
-         MIN(o.placed_at) AS first_order, MAX(o.placed_at) AS last_order \
-         FROM orders o WHERE o.status <> 'CANCELLED' AND o.customer_id IN (",
-    );
+    sql.push("SELECT o.customer_id AS customer_id, o.currency AS currency, COUNT(*) AS orders, CAST(SUM(")
+        .push(REVENUE)
+        .push(") AS BIGINT) AS revenue, MIN(o.placed_at) AS first_order, MAX(o.placed_at) AS last_order FROM orders o WHERE ")
+        .push(COUNTS)
+        .push(" AND o.customer_id IN (");
     for (i, id) in customer_ids.iter().enumerate() {
         sql.push(if i == 0 { "" } else { ", " }).bind(Value::from(*id));
     }

@@ -1,0 +1,84 @@
+//! Purchases: the orders that count for loyalty, cohorts and what customers do after an answer.
+//! CANCELLED orders never count; RETURNED orders count as orders, with zero revenue.
+//!
+//! `for_each_customer` reads them in one pass, customer by customer (memory holds one customer's
+//! purchases), for figures that must see every customer's history: distinct customers per period
+//! cannot be added up from smaller periods.
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use sea_orm::{ConnectionTrait, StreamTrait};
+
+use crate::error::{AppError, AppResult};
+use crate::services::sql::{Sql, time};
+
+/// The condition an order `o` must meet to count.
+pub const COUNTS: &str = "o.status <> 'CANCELLED'";
+
+/// The revenue of an order `o` that counts, in minor units.
+pub const REVENUE: &str = "CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END";
+
+/// An order that counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Purchase {
+    pub placed_at: DateTime<Utc>,
+    pub currency: String,
+    /// Zero for RETURNED orders.
+    pub revenue: i64,
+}
+
+/// A customer as the pass reads them: id, and segment and region when asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Buyer {
+    pub id: i64,
+    pub segment: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Calls `each` with every customer that has purchases before `horizon`, and those purchases in time
+/// order; `with_labels` reads the customer's segment and region too.
+pub async fn for_each_customer(
+    db: &(impl ConnectionTrait + StreamTrait),
+    horizon: DateTime<Utc>,
+    with_labels: bool,
+    mut each: impl FnMut(&Buyer, &[Purchase]),
+) -> AppResult<()> {
+    let mut sql = Sql::new(ConnectionTrait::get_database_backend(db));
+    sql.push("SELECT o.customer_id AS customer_id");
+    if with_labels {
+        sql.push(", c.segment AS segment, c.region AS region");
+    }
+    sql.push(", o.placed_at AS placed_at, o.currency AS currency, ").push(REVENUE).push(" AS revenue FROM orders o");
+    if with_labels {
+        sql.push(" JOIN customers c ON c.id = o.customer_id");
+    }
+    sql.push(" WHERE ").push(COUNTS).push(" AND o.placed_at < ").bind(time(horizon));
+    sql.push(" ORDER BY o.customer_id, o.placed_at");
+    let rows = db.stream_raw(sql.build()).await.map_err(AppError::from_db)?;
+    let mut rows = std::pin::pin!(rows);
+    let mut buyer: Option<Buyer> = None;
+    let mut purchases: Vec<Purchase> = Vec::new();
+    while let Some(row) = rows.next().await {
+        let row = row.map_err(AppError::from_db)?;
+        let customer: i64 = row.try_get("", "customer_id").map_err(AppError::from_db)?;
+        if let Some(done) = buyer.take_if(|b| b.id != customer) {
+            each(&done, &purchases);
+            purchases.clear();
+        }
+        if buyer.is_none() {
+            let label = |column: &str| -> AppResult<Option<String>> {
+                if with_labels { row.try_get("", column).map_err(AppError::from_db) } else { Ok(None) }
+            };
+            buyer = Some(Buyer { id: customer, segment: label("segment")?, region: label("region")? });
+        }
+        purchases.push(Purchase {
+            placed_at: row.try_get("", "placed_at").map_err(AppError::from_db)?,
+            currency: row.try_get("", "currency").map_err(AppError::from_db)?,
+            revenue: row.try_get::<Option<i64>>("", "revenue").map_err(AppError::from_db)?.unwrap_or(0),
+        });
+    }
+    if let Some(last) = buyer {
+        each(&last, &purchases);
+    }
+    Ok(())
+}
