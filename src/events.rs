@@ -71,9 +71,12 @@ async fn listen(pool: &sea_orm::sqlx::PgPool, sender: &broadcast::Sender<i64>) -
     }
 }
 
-/// Inside a writing transaction: announces feedback ids to every instance on PostgreSQL (on commit).
-pub async fn notify_in_transaction(txn: &impl ConnectionTrait, ids: &[i64]) -> AppResult<()> {
-    if txn.get_database_backend() != DbBackend::Postgres {
+/// Announces feedback ids to every instance on PostgreSQL. Inside a transaction the notification is
+/// sent on commit; but PostgreSQL makes every committing transaction that notifies wait for the others
+/// (one lock for the whole database), so single writes call this right after they commit instead, and
+/// keep their commits concurrent. Bulk imports notify inside their one transaction.
+pub async fn notify(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<()> {
+    if db.get_database_backend() != DbBackend::Postgres || ids.is_empty() {
         return Ok(());
     }
     for chunk in ids.chunks(IDS_PER_NOTIFICATION) {
@@ -83,7 +86,7 @@ pub async fn notify_in_transaction(txn: &impl ConnectionTrait, ids: &[i64]) -> A
             "SELECT pg_notify($1, $2)",
             [CHANNEL.into(), payload.into()],
         );
-        txn.execute_raw(statement).await.map_err(AppError::from_db)?;
+        db.execute_raw(statement).await.map_err(AppError::from_db)?;
     }
     Ok(())
 }

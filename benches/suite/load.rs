@@ -6,6 +6,9 @@
 //! order they finish (a `FuturesUnordered`), so under load a connection's `totalCount` sometimes comes
 //! after its `nodes`. A response is correct when its `data` part has the expected length and the same
 //! bytes (their sum): reordered fields pass, any other difference (an error, another value) does not.
+//!
+//! The same script loads PostGraphile (`peer.rs`): no key, hence no `Authorization` header, and no
+//! `extensions` after its `data`.
 
 use std::path::Path;
 use std::process::Command;
@@ -23,30 +26,18 @@ pub struct LoadResult {
     pub p99_ms: f64,
 }
 
-const SCRIPT: &str = r#"
+/// Every script: the request's method and headers, per-thread counts of correct and wrong responses
+/// (`tid` numbers the threads from 1, for scripts that build distinct requests), and the summary line.
+const COMMON: &str = r#"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. KEY
-wrk.body = BODY
+if KEY then wrk.headers["Authorization"] = "Bearer " .. KEY end
 local threads = {}
-local function byte_sum(text, last)
-  local sum = 0
-  for i = 1, last do sum = (sum + string.byte(text, i)) % 4294967296 end
-  return sum
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
-local EXPECTED_SUM = byte_sum(EXPECTED, #EXPECTED)
-function setup(thread) table.insert(threads, thread) end
 function init(args) correct = 0; wrong = 0 end
-function response(status, headers, body)
-  local data_end = string.find(body, ',"extensions"', 1, true)
-  local data_len = data_end and data_end - 1 or #body
-  if status == 200 and data_len == #EXPECTED and string.sub(body, 1, 9) == '{"data":{'
-    and not string.find(body, '"errors"', 1, true) and byte_sum(body, data_len) == EXPECTED_SUM then
-    correct = correct + 1
-  else
-    wrong = wrong + 1
-  end
-end
 function done(summary, latency, requests)
   local c, w = 0, 0
   for _, t in ipairs(threads) do c = c + t:get("correct"); w = w + t:get("wrong") end
@@ -57,33 +48,99 @@ function done(summary, latency, requests)
 end
 "#;
 
+/// One body, posted again and again; each response's `data` compared with `EXPECTED`.
+const FIXED: &str = r#"
+wrk.body = BODY
+local function byte_sum(text, last)
+  local sum = 0
+  for i = 1, last do sum = (sum + string.byte(text, i)) % 4294967296 end
+  return sum
+end
+local EXPECTED_SUM = byte_sum(EXPECTED, #EXPECTED)
+function response(status, headers, body)
+  local data_end = string.find(body, ',"extensions"', 1, true)
+  local data_len = data_end and data_end - 1 or #body
+  if status == 200 and data_len == #EXPECTED and string.sub(body, 1, 9) == '{"data":{'
+    and not string.find(body, '"errors"', 1, true) and byte_sum(body, data_len) == EXPECTED_SUM then
+    correct = correct + 1
+  else
+    wrong = wrong + 1
+  end
+end
+"#;
+
+/// Bodies built by the caller's `request()`; each response must be a 200 without `errors` that holds
+/// `MUST_CONTAIN`.
+const GENERATED: &str = r#"
+function response(status, headers, body)
+  if status == 200 and not string.find(body, '"errors"', 1, true) and string.find(body, MUST_CONTAIN, 1, true) then
+    correct = correct + 1
+  else
+    wrong = wrong + 1
+  end
+end
+"#;
+
 /// A Lua long string holding `text` (which never contains the closing bracket used).
 fn lua_string(text: &str) -> String {
     format!("[==[{text}]==]")
 }
 
-/// Runs `wrk` for `seconds` with `clients` connections against `url`, posting `body` with `key`; every
-/// response's `{"data":...}` part must match `expected_prefix` up to the order of fields.
+/// The part of a first answer every later response must match: its `{"data":...}`, without the
+/// `extensions` after it (this server's cost figures, which may differ between requests).
+pub fn expected_data(body: &str) -> String {
+    match body.find(",\"extensions\"") {
+        Some(end) => body[..end].to_owned(),
+        None => body.to_owned(),
+    }
+}
+
+/// `wrk`'s options before `-s SCRIPT URL`.
+pub fn wrk_options(clients: u32, seconds: u32) -> Vec<String> {
+    let threads = clients.min(2).to_string();
+    ["-t", &threads, "-c", &clients.to_string(), "-d", &format!("{seconds}s"), "--timeout", "10s"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// Runs `wrk` for `seconds` with `clients` connections against `url`, posting `body` with `key` (none:
+/// no `Authorization` header); every response's `{"data":...}` part must match `expected_prefix` up to
+/// the order of fields.
 pub fn run(
     url: &str,
-    key: &str,
+    key: Option<&str>,
     body: &str,
     expected_prefix: &str,
     clients: u32,
     seconds: u32,
     dir: &Path,
 ) -> LoadResult {
+    let settings = format!("BODY = {}\nEXPECTED = {}\n{FIXED}", lua_string(body), lua_string(expected_prefix));
+    run_script(url, key, &settings, clients, seconds, dir)
+}
+
+/// Runs `wrk` like `run`, with each request's body built by `request_lua`: Lua that defines
+/// `request()` (returning `wrk.format(nil, nil, nil, body)`) and may use the global `tid`, its thread's
+/// number from 1. Every response must have status 200, no `errors`, and hold `must_contain`.
+pub fn run_generated(
+    url: &str,
+    key: Option<&str>,
+    request_lua: &str,
+    must_contain: &str,
+    clients: u32,
+    seconds: u32,
+    dir: &Path,
+) -> LoadResult {
+    let settings = format!("MUST_CONTAIN = {}\n{GENERATED}\n{request_lua}", lua_string(must_contain));
+    run_script(url, key, &settings, clients, seconds, dir)
+}
+
+fn run_script(url: &str, key: Option<&str>, lua: &str, clients: u32, seconds: u32, dir: &Path) -> LoadResult {
     let script = dir.join(format!("load-{clients}.lua"));
-    let text = format!(
-        "KEY = {}\nBODY = {}\nEXPECTED = {}\n{SCRIPT}",
-        lua_string(key),
-        lua_string(body),
-        lua_string(expected_prefix)
-    );
+    let text = format!("KEY = {}\n{COMMON}\n{lua}", key.map_or("nil".to_owned(), lua_string));
     std::fs::write(&script, text).expect("write the wrk script");
-    let threads = clients.min(2).to_string();
     let output = Command::new("wrk")
-        .args(["-t", &threads, "-c", &clients.to_string(), "-d", &format!("{seconds}s"), "--timeout", "10s"])
+        .args(wrk_options(clients, seconds))
         .arg("-s")
         .arg(&script)
         .arg(url)

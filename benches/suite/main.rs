@@ -9,18 +9,32 @@
 //!    rows instead of rollups);
 //! 3. seeds the nested data set and loads the nested page with `wrk` at 1, 4 and 16 clients, checking
 //!    every response and counting SQL statements per request from `/metrics`;
-//! 4. exports the nested data set and times its import into an empty database;
-//! 5. reports the servers' peak memory.
+//! 4. on PostgreSQL with `BENCH_POSTGRAPHILE` (the path of a PostGraphile 4 executable), loads a page of the
+//!    nested data set from this server and from PostGraphile side by side (`peer.rs`);
+//! 5. loads the nested page and an insight from a server with the response cache on, beside the same
+//!    queries without it (`cache.rs`);
+//! 6. writes answers into the nested data set under load, one per request and 1,000 per request, then
+//!    checks the rollups against a fresh computation (`writes.rs`);
+//! 7. exports the nested data set (with the answers step 6 added) and times its import into an empty
+//!    database;
+//! 8. reports the peak memory of every server started.
+//!
+//! Servers run with the response cache off (`server::serve_flags`) except in step 5: the other figures
+//! are those of the work behind an answer, not of the cache.
 //!
 //! Settings (environment): `BENCH_CUSTOMERS` (100000), `BENCH_NESTED_CUSTOMERS` (10000),
 //! `BENCH_PULSE_SURVEYS` (6.5 relationship surveys per customer and year), `BENCH_RUNS` (7 timed runs
 //! per query), `BENCH_LOAD_SECONDS` (10 per load level), `BENCH_OUT` (the Markdown written).
 
+mod cache;
 mod cases;
+mod cpu;
 mod load;
 mod loyalty_cases;
+mod peer;
 mod satisfaction_cases;
 mod server;
+mod writes;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -30,11 +44,13 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, QueryResult, Statement};
 
 use cases::{Case, backend_name};
+use load::LoadResult;
 use server::{Server, run};
 
 struct Settings {
     backend: DbBackend,
     postgres_admin: Option<String>,
+    postgraphile: Option<String>,
     customers: u32,
     nested_customers: u32,
     pulse_surveys: f64,
@@ -62,6 +78,7 @@ impl Settings {
         Settings {
             backend,
             postgres_admin,
+            postgraphile: std::env::var("BENCH_POSTGRAPHILE").ok().filter(|_| backend == DbBackend::Postgres),
             customers: env_or("BENCH_CUSTOMERS", 100_000),
             nested_customers: env_or("BENCH_NESTED_CUSTOMERS", 10_000),
             pulse_surveys: env_or("BENCH_PULSE_SURVEYS", 6.5),
@@ -160,7 +177,7 @@ struct InsightRow {
     check: Result<(), String>,
 }
 
-async fn insights(settings: &Settings, dir: &Path, out: &mut String, memory: &mut Vec<(String, f64)>) {
+async fn insights(settings: &Settings, dir: &Path, out: &mut String, memory: &mut Vec<PeakMemory>) {
     let database = BenchDatabase::create(settings, "large", dir).await;
     let (counts, elapsed, command) = seed(&database.url, settings.customers, settings.pulse_surveys);
     let _ = writeln!(
@@ -235,8 +252,8 @@ async fn insights(settings: &Settings, dir: &Path, out: &mut String, memory: &mu
         );
     }
     out.push('\n');
-    memory.push(("insights server (rollups), after the queries above".into(), server.peak_memory_mib()));
-    memory.push(("insights server (rows), after the queries above".into(), rows_server.peak_memory_mib()));
+    memory.push(PeakMemory::ours("insights server (rollups), after the queries above", &server));
+    memory.push(PeakMemory::ours("insights server (rows), after the queries above", &rows_server));
     drop(db);
     drop(server);
     drop(rows_server);
@@ -247,23 +264,32 @@ const NESTED_PAGE: &str = "{ customers(first: 50) { totalCount nodes { externalI
     nodes { externalId status touchpoints(first: 5) { totalCount nodes { externalId kind channel \
     feedback(first: 5) { totalCount nodes { externalId metric score comment } } } } } } } } }";
 
-async fn nested(settings: &Settings, dir: &Path, out: &mut String, memory: &mut Vec<(String, f64)>) -> BenchDatabase {
+/// One load level of the nested page: wrk's figures and the SQL statements the server ran per request.
+struct PageRun {
+    clients: u32,
+    load: LoadResult,
+    statements_per_request: f64,
+}
+
+async fn nested(
+    settings: &Settings,
+    dir: &Path,
+    out: &mut String,
+    memory: &mut Vec<PeakMemory>,
+) -> (BenchDatabase, Vec<PageRun>) {
     let database = BenchDatabase::create(settings, "nested", dir).await;
     let (counts, elapsed, command) = seed(&database.url, settings.nested_customers, settings.pulse_surveys);
     let key = create_key(&database.url);
     let server = Server::start(&database.url, &key, &[], dir, "nested").await;
     let (body, _) = server.graphql(NESTED_PAGE).await;
-    // Every response must carry exactly this `data` (the cost extension after it may differ).
-    let expected = match body.find(",\"extensions\"") {
-        Some(end) => body[..end].to_owned(),
-        None => body.clone(),
-    };
+    let expected = load::expected_data(&body);
     let request = serde_json::json!({ "query": NESTED_PAGE }).to_string();
     let _ = writeln!(
         out,
         "### Nested page under load\n\n{} customers, {} orders, {} touchpoints, {} feedback (`{command}`, {:.0} s). \
          The page: 50 customers → 5 orders each → 5 touchpoints each → 5 answers each, with `totalCount` at every \
-         level ({} bytes of JSON). `wrk` with the Lua script in `benches/suite/load.rs` for {} s per level; \
+         level ({} bytes of JSON), from a server with the response cache off (every request reads the database). \
+         `wrk` with the Lua script in `benches/suite/load.rs` for {} s per level; \
          *correct* means status 200, no `errors`, and `data` equal to the first answer's up to the order of fields within objects (see `load.rs`: async-graphql orders an object's fields by completion).\n\n\
          | clients | requests/s | p50 ms | p99 ms | requests | correct | wrong | socket errors | SQL statements per request |\n\
          |---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -275,18 +301,14 @@ async fn nested(settings: &Settings, dir: &Path, out: &mut String, memory: &mut 
         expected.len(),
         settings.load_seconds
     );
-    let counters = || async {
-        let statements = server.metric("customer_insights_db_statements_total").await;
-        (statements, server.metric("customer_insights_graphql_requests_total").await)
-    };
+    let mut runs = Vec::new();
     for clients in [1, 4, 16] {
-        let (statements, requests) = counters().await;
-        let result =
-            load::run(&server.graphql_url(), server.key(), &request, &expected, clients, settings.load_seconds, dir);
-        // Requests still in flight when wrk stops finish within this pause and are counted by the server.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let (statements_after, requests_after) = counters().await;
-        let per_request = (statements_after - statements) / (requests_after - requests).max(1.0);
+        let (result, per_request) = server
+            .with_statements(|| {
+                let url = server.graphql_url();
+                load::run(&url, Some(server.key()), &request, &expected, clients, settings.load_seconds, dir)
+            })
+            .await;
         println!("{result:?}, {per_request:.2} statements per request");
         let _ = writeln!(
             out,
@@ -301,10 +323,11 @@ async fn nested(settings: &Settings, dir: &Path, out: &mut String, memory: &mut 
             result.socket_errors,
             per_request
         );
+        runs.push(PageRun { clients, load: result, statements_per_request: per_request });
     }
     out.push('\n');
-    memory.push(("nested-page server, after 1, 4 and 16 clients".into(), server.peak_memory_mib()));
-    database
+    memory.push(PeakMemory::ours("nested-page server, after 1, 4 and 16 clients", &server));
+    (database, runs)
 }
 
 async fn import(settings: &Settings, dir: &Path, source: &BenchDatabase, out: &mut String) {
@@ -321,13 +344,46 @@ async fn import(settings: &Settings, dir: &Path, source: &BenchDatabase, out: &m
     println!("import: {stdout}");
     let _ = writeln!(
         out,
-        "### Import\n\nThe nested data set exported as CSV (`customer-insights export DIR`) and imported into an \
-         empty, migrated database (`customer-insights import DIR`: validation pass, then one transaction with \
-         the rollups kept current).\n\n| rows | seconds | rows/s |\n|---:|---:|---:|\n| {rows} | {:.1} | {:.0} |\n",
+        "### Import\n\nThe nested data set, with the answers the writes above added, exported as CSV \
+         (`customer-insights export DIR`) and imported into an empty, migrated database (`customer-insights \
+         import DIR`: validation pass, then one transaction with the rollups kept current).\n\n| rows | seconds | rows/s |\n|---:|---:|---:|\n| {rows} | {:.1} | {:.0} |\n",
         elapsed.as_secs_f64(),
         rows as f64 / elapsed.as_secs_f64()
     );
     target.drop_database().await;
+}
+
+/// A server's peak memory (`VmHWM`), for the table at the end.
+struct PeakMemory {
+    server: String,
+    mib: f64,
+    /// False for PostGraphile, shown for comparison: the target is this server's.
+    ours: bool,
+}
+
+/// At most this many MiB per server of this project.
+const MEMORY_TARGET_MIB: f64 = 200.0;
+
+impl PeakMemory {
+    fn ours(server: &str, process: &Server) -> PeakMemory {
+        PeakMemory { server: server.to_owned(), mib: process.peak_memory_mib(), ours: true }
+    }
+}
+
+fn peak_memory_table(memory: &[PeakMemory], out: &mut String) {
+    let _ = writeln!(
+        out,
+        "### Peak server memory\n\n`VmHWM` of each server process, read just before it is stopped. Target: at most \
+         {MEMORY_TARGET_MIB:.0} MiB per server.\n\n| server | MiB | within {MEMORY_TARGET_MIB:.0} MiB |\n|---|---:|---|"
+    );
+    for PeakMemory { server, mib, ours } in memory {
+        let within = match (ours, *mib <= MEMORY_TARGET_MIB) {
+            (false, _) => "- (not this server)",
+            (true, true) => "yes",
+            (true, false) => "**no**",
+        };
+        let _ = writeln!(out, "| {server} | {mib:.0} | {within} |");
+    }
 }
 
 #[tokio::main]
@@ -340,13 +396,15 @@ async fn main() {
     let mut out = format!("## {}\n\n", if settings.backend == DbBackend::Postgres { "PostgreSQL" } else { "SQLite" });
     let mut memory = Vec::new();
     insights(&settings, dir.path(), &mut out, &mut memory).await;
-    let nested_database = nested(&settings, dir.path(), &mut out, &mut memory).await;
+    let (nested_database, page_runs) = nested(&settings, dir.path(), &mut out, &mut memory).await;
+    if let Some(postgraphile) = &settings.postgraphile {
+        peer::side_by_side(&settings, postgraphile, &nested_database, dir.path(), &mut out, &mut memory).await;
+    }
+    cache::cache(&settings, &nested_database, &page_runs, dir.path(), &mut out, &mut memory).await;
+    writes::writes(&settings, &nested_database, dir.path(), &mut out, &mut memory).await;
     import(&settings, dir.path(), &nested_database, &mut out).await;
     nested_database.drop_database().await;
-    let _ = writeln!(out, "### Peak server memory\n\n`VmHWM` of each server process.\n\n| server | MiB |\n|---|---:|");
-    for (name, mib) in &memory {
-        let _ = writeln!(out, "| {name} | {mib:.0} |");
-    }
+    peak_memory_table(&memory, &mut out);
     println!("\n{out}");
     if let Some(parent) = settings.out.parent() {
         std::fs::create_dir_all(parent).expect("output directory");

@@ -31,27 +31,49 @@ pub struct Server {
     pub log: PathBuf,
 }
 
-fn free_port() -> u16 {
+/// The flags a server gets after the database and the address: no per-key rate limit (the load generator
+/// is one client sending as fast as it can), no request deadline, and a response cache of
+/// `response_cache_mib` (0 turns it off: repeated queries then measure the work itself, not the cache).
+pub fn serve_flags(response_cache_mib: u32) -> Vec<String> {
+    let flags = ["--rate-limit-per-second", "0", "--request-timeout-ms", "600000", "--response-cache-mib"];
+    flags.into_iter().map(String::from).chain([response_cache_mib.to_string()]).collect()
+}
+
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }
 
 impl Server {
-    /// Starts `serve` on a free port with an ADMIN key and without the per-key rate limit (the load
-    /// generator is one client sending as fast as it can); `extra` adds flags.
+    /// Starts `serve` on a free port with an ADMIN key, `serve_flags(0)` (the response cache off) and
+    /// `extra`.
     pub async fn start(database_url: &str, key: &str, extra: &[&str], log_dir: &Path, name: &str) -> Server {
+        Server::launch(database_url, key, 0, extra, log_dir, name).await
+    }
+
+    /// Like `start`, with a response cache of `response_cache_mib`.
+    pub async fn start_cached(
+        database_url: &str,
+        key: &str,
+        response_cache_mib: u32,
+        log_dir: &Path,
+        name: &str,
+    ) -> Server {
+        Server::launch(database_url, key, response_cache_mib, &[], log_dir, name).await
+    }
+
+    async fn launch(
+        database_url: &str,
+        key: &str,
+        response_cache_mib: u32,
+        extra: &[&str],
+        log_dir: &Path,
+        name: &str,
+    ) -> Server {
         let address = format!("127.0.0.1:{}", free_port());
         let log = log_dir.join(format!("{name}.log"));
-        let mut args = vec![
-            "serve",
-            "--database-url",
-            database_url,
-            "--listen",
-            &address,
-            "--rate-limit-per-second",
-            "0",
-            "--request-timeout-ms",
-            "600000",
-        ];
+        let flags = serve_flags(response_cache_mib);
+        let mut args = vec!["serve", "--database-url", database_url, "--listen", &address];
+        args.extend(flags.iter().map(String::as_str));
         args.extend_from_slice(extra);
         let child = Command::new(BINARY)
             .args(&args)
@@ -80,6 +102,10 @@ impl Server {
 
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn graphql_url(&self) -> String {
@@ -114,15 +140,35 @@ impl Server {
             .sum()
     }
 
+    /// Runs `load` (a `wrk` run against this server) and returns its result with the SQL statements the
+    /// server ran per GraphQL request meanwhile, from `/metrics`.
+    pub async fn with_statements<T>(&self, load: impl FnOnce() -> T) -> (T, f64) {
+        let counters = || async {
+            let statements = self.metric("customer_insights_db_statements_total").await;
+            (statements, self.metric("customer_insights_graphql_requests_total").await)
+        };
+        let (statements, requests) = counters().await;
+        let result = load();
+        // Requests still in flight when wrk stops finish within this pause and are counted by the server.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (statements_after, requests_after) = counters().await;
+        (result, (statements_after - statements) / (requests_after - requests).max(1.0))
+    }
+
     /// The process's peak resident memory (`VmHWM`), in MiB.
     pub fn peak_memory_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kib| kib / 1024.0)
+        peak_memory_mib(self.child.id())
     }
+}
+
+/// A process's peak resident memory (`VmHWM`), in MiB; NaN once it is gone.
+pub fn peak_memory_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 impl Drop for Server {

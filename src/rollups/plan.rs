@@ -1,9 +1,14 @@
-//! Splits a time range into what the rollups can answer (whole UTC years, months and days) and the
-//! partial days at its edges, which are read from the rows. Pure, so it is tested without a database.
+//! Splits a time range into what the rollups can answer (whole UTC years, months and days) and what is
+//! read from the rows. Pure, so it is tested without a database.
 //!
-//! A range `[from, to)` is covered greedily from the coarsest grain inwards: the whole years inside it,
-//! then the whole months on either side of those, then whole days, then the rest of the day at each end.
-//! Every instant of the range lands in exactly one piece, so counts added over the pieces are exact.
+//! A range is snapped, at each grain from the coarsest, to that grain's nearest boundaries, so a range
+//! that is almost a whole year or month (a local calendar month is a UTC month shifted by a few hours)
+//! reads that year's or month's rollups. The difference between the snapped range and the range is
+//! then covered the same way at the next grain, and added where the snapped range falls short or
+//! subtracted where it overshoots: pieces carry a sign. A grain is used only for a range at least one
+//! of its slices long, so no piece reads much more than it answers. What is left under a day is read
+//! from the rows. Every instant of the range is counted exactly once (the signs of the pieces holding it
+//! add up to one, and to zero outside the range), so counts added over the pieces are exact.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -40,23 +45,35 @@ impl Grain {
             Grain::Day => None,
         }
     }
+
+    /// The shortest slice of this grain, in days: a shorter range does not use it.
+    fn shortest_days(self) -> i64 {
+        match self {
+            Grain::Year => 365,
+            Grain::Month => 28,
+            Grain::Day => 1,
+        }
+    }
 }
 
-/// Rollup rows of `grain` whose slice starts in `[from, to)` (day numbers), counted for `slot`.
+/// Rollup rows of `grain` whose slice starts in `[from, to)` (day numbers), counted `sign` times (1 or
+/// -1) for `slot`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct SlicePiece {
     pub slot: usize,
     pub grain: Grain,
     pub from: Day,
     pub to: Day,
+    pub sign: i64,
 }
 
-/// Rows with a timestamp in `[start, end)`, counted for `slot`: read from the base tables.
+/// Rows with a timestamp in `[start, end)`, counted `sign` times for `slot`: read from the base tables.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct RawPiece {
     pub slot: usize,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    pub sign: i64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -103,89 +120,80 @@ fn ceil_slice(grain: Grain, day: Day) -> Option<Day> {
     Some(day_of(next))
 }
 
+/// The slice boundary of `grain` nearest to `t` (the earlier one when both are as near), as a day
+/// number; `None` when the calendar cannot place it.
+fn nearest_boundary(grain: Grain, t: DateTime<Utc>) -> Option<Day> {
+    let floor = slice_start(grain, t.timestamp().div_euclid(SECONDS_PER_DAY))?;
+    let floor_at = start_of_day(floor)?;
+    if floor_at == t {
+        return Some(floor);
+    }
+    let ceil = ceil_slice(grain, floor + 1)?;
+    let ceil_at = start_of_day(ceil)?;
+    Some(if t - floor_at <= ceil_at - t { floor } else { ceil })
+}
+
 impl Plan {
     /// Adds the pieces covering `[from, to)` (unbounded where `None`) for `slot`.
     pub fn cover(&mut self, slot: usize, from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) {
+        self.cover_at(slot, 1, from, to, Some(Grain::Year));
+    }
+
+    /// Covers `[from, to)`, counted `sign` times, with slices of `grain` (or finer) and rows.
+    fn cover_at(
+        &mut self,
+        slot: usize,
+        sign: i64,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        grain: Option<Grain>,
+    ) {
         if let (Some(from), Some(to)) = (from, to)
             && from >= to
         {
             return;
         }
-        let first_whole_day = from.map(|t| t.timestamp().div_euclid(SECONDS_PER_DAY) + i64::from(!is_midnight(t)));
-        let end_whole_day = to.map(|t| t.timestamp().div_euclid(SECONDS_PER_DAY));
-        if let (Some(first), Some(end)) = (first_whole_day, end_whole_day)
-            && first >= end
-        {
-            // No whole day inside: all of it is read from the rows.
-            self.raw_piece(slot, from, to);
-            return;
-        }
-        if let (Some(from), Some(first)) = (from, first_whole_day) {
-            self.raw_piece(slot, Some(from), start_of_day(first));
-        }
-        if let (Some(to), Some(end)) = (to, end_whole_day) {
-            self.raw_piece(slot, start_of_day(end), Some(to));
-        }
-        self.cover_days(slot, Grain::Year, first_whole_day, end_whole_day);
-    }
-
-    fn raw_piece(&mut self, slot: usize, start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) {
-        if let (Some(start), Some(end)) = (start, end)
-            && start < end
-        {
-            self.raw.push(RawPiece { slot, start, end });
-        }
-    }
-
-    /// Covers whole days `[from, to)` with slices of `grain` and finer ones at the edges.
-    fn cover_days(&mut self, slot: usize, grain: Grain, from: Option<Day>, to: Option<Day>) {
-        let Some(finer) = grain.finer() else {
-            let piece = SlicePiece { slot, grain, from: from.unwrap_or(BEFORE_ALL), to: to.unwrap_or(AFTER_ALL) };
-            if piece.from < piece.to {
-                self.slices.push(piece);
+        let Some(grain) = grain else {
+            // Under a day: from the rows. Unbounded pieces never get here (a day slice covers them).
+            if let (Some(start), Some(end)) = (from, to) {
+                self.raw.push(RawPiece { slot, start, end, sign });
             }
             return;
         };
-        let inner_from = match from {
-            Some(day) => ceil_slice(grain, day),
-            None => None,
+        let long_enough = match (from, to) {
+            (Some(from), Some(to)) => (to - from).num_seconds() >= grain.shortest_days() * SECONDS_PER_DAY,
+            _ => true,
         };
-        let inner_to = match to {
-            Some(day) => slice_start(grain, day),
-            None => None,
-        };
-        // A bound that chrono cannot place on the calendar is left to the finer grain.
-        let from_ok = from.is_none() || inner_from.is_some();
-        let to_ok = to.is_none() || inner_to.is_some();
-        let whole = match (inner_from, inner_to) {
+        let a = from.map(|t| nearest_boundary(grain, t));
+        let b = to.map(|t| nearest_boundary(grain, t));
+        let placed = !matches!(a, Some(None)) && !matches!(b, Some(None));
+        let (a, b) = (a.flatten(), b.flatten());
+        let whole = match (a, b) {
             (Some(a), Some(b)) => a < b,
             _ => true,
         };
-        if !(from_ok && to_ok && whole) {
-            self.cover_days(slot, finer, from, to);
+        if !(long_enough && placed && whole) {
+            self.cover_at(slot, sign, from, to, grain.finer());
             return;
         }
-        if let (Some(day), Some(inner)) = (from, inner_from)
-            && day < inner
-        {
-            self.cover_days(slot, finer, Some(day), Some(inner));
+        self.slices.push(SlicePiece { slot, grain, from: a.unwrap_or(BEFORE_ALL), to: b.unwrap_or(AFTER_ALL), sign });
+        let finer = grain.finer();
+        if let (Some(t), Some(snapped)) = (from, a.and_then(start_of_day)) {
+            // The snapped start fell short of the range (add the difference) or overshot it (take it out).
+            if t < snapped {
+                self.cover_at(slot, sign, Some(t), Some(snapped), finer);
+            } else {
+                self.cover_at(slot, -sign, Some(snapped), Some(t), finer);
+            }
         }
-        self.slices.push(SlicePiece {
-            slot,
-            grain,
-            from: inner_from.unwrap_or(BEFORE_ALL),
-            to: inner_to.unwrap_or(AFTER_ALL),
-        });
-        if let (Some(day), Some(inner)) = (to, inner_to)
-            && inner < day
-        {
-            self.cover_days(slot, finer, Some(inner), Some(day));
+        if let (Some(t), Some(snapped)) = (to, b.and_then(start_of_day)) {
+            if snapped < t {
+                self.cover_at(slot, sign, Some(snapped), Some(t), finer);
+            } else {
+                self.cover_at(slot, -sign, Some(t), Some(snapped), finer);
+            }
         }
     }
-}
-
-fn is_midnight(t: DateTime<Utc>) -> bool {
-    t.timestamp().rem_euclid(SECONDS_PER_DAY) == 0 && t.timestamp_subsec_nanos() == 0
 }
 
 #[cfg(test)]
@@ -215,42 +223,45 @@ mod tests {
         assert_eq!(day(1969, 12, 31), -1);
     }
 
+    fn slice(grain: Grain, from: Day, to: Day, sign: i64) -> SlicePiece {
+        SlicePiece { slot: 0, grain, from, to, sign }
+    }
+
+    fn raw(start: DateTime<Utc>, end: DateTime<Utc>, sign: i64) -> RawPiece {
+        RawPiece { slot: 0, start, end, sign }
+    }
+
     #[test]
     fn an_unbounded_range_is_every_year() {
         let p = plan(None, None);
         assert_eq!(p.raw, vec![]);
-        assert_eq!(p.slices, vec![SlicePiece { slot: 0, grain: Grain::Year, from: BEFORE_ALL, to: AFTER_ALL }]);
+        assert_eq!(p.slices, vec![slice(Grain::Year, BEFORE_ALL, AFTER_ALL, 1)]);
     }
 
     #[test]
     fn a_utc_month_is_one_month_slice() {
         let p = plan(Some(at(2025, 3, 1, 0)), Some(at(2025, 4, 1, 0)));
         assert_eq!(p.raw, vec![]);
-        assert_eq!(
-            p.slices,
-            vec![SlicePiece { slot: 0, grain: Grain::Month, from: day(2025, 3, 1), to: day(2025, 4, 1) }]
-        );
+        assert_eq!(p.slices, vec![slice(Grain::Month, day(2025, 3, 1), day(2025, 4, 1), 1)]);
     }
 
     #[test]
-    fn a_range_across_years_uses_years_months_days_and_raw_edges() {
+    fn a_range_across_years_snaps_to_the_nearest_boundaries_of_each_grain() {
         let p = plan(Some(at(2023, 11, 20, 6)), Some(at(2026, 2, 3, 12)));
-        assert_eq!(
-            p.raw,
-            vec![
-                RawPiece { slot: 0, start: at(2023, 11, 20, 6), end: at(2023, 11, 21, 0) },
-                RawPiece { slot: 0, start: at(2026, 2, 3, 0), end: at(2026, 2, 3, 12) },
-            ]
-        );
         assert_eq!(
             p.slices,
             vec![
-                SlicePiece { slot: 0, grain: Grain::Day, from: day(2023, 11, 21), to: day(2023, 12, 1) },
-                SlicePiece { slot: 0, grain: Grain::Month, from: day(2023, 12, 1), to: day(2024, 1, 1) },
-                SlicePiece { slot: 0, grain: Grain::Year, from: day(2024, 1, 1), to: day(2026, 1, 1) },
-                SlicePiece { slot: 0, grain: Grain::Month, from: day(2026, 1, 1), to: day(2026, 2, 1) },
-                SlicePiece { slot: 0, grain: Grain::Day, from: day(2026, 2, 1), to: day(2026, 2, 3) },
+                slice(Grain::Year, day(2024, 1, 1), day(2026, 1, 1), 1),
+                slice(Grain::Month, day(2023, 12, 1), day(2024, 1, 1), 1),
+                slice(Grain::Day, day(2023, 11, 20), day(2023, 12, 1), 1),
+                slice(Grain::Month, day(2026, 1, 1), day(2026, 2, 1), 1),
+                slice(Grain::Day, day(2026, 2, 1), day(2026, 2, 3), 1),
             ]
+        );
+        // The day slice from November 20th counts six hours before the range: they are taken out.
+        assert_eq!(
+            p.raw,
+            vec![raw(at(2023, 11, 20, 0), at(2023, 11, 20, 6), -1), raw(at(2026, 2, 3, 0), at(2026, 2, 3, 12), 1)]
         );
     }
 
@@ -258,19 +269,26 @@ mod tests {
     fn a_range_inside_one_day_is_read_from_the_rows() {
         let p = plan(Some(at(2025, 5, 5, 1)), Some(at(2025, 5, 5, 23)));
         assert_eq!(p.slices, vec![]);
-        assert_eq!(p.raw, vec![RawPiece { slot: 0, start: at(2025, 5, 5, 1), end: at(2025, 5, 5, 23) }]);
+        assert_eq!(p.raw, vec![raw(at(2025, 5, 5, 1), at(2025, 5, 5, 23), 1)]);
         assert_eq!(plan(Some(at(2025, 5, 5, 1)), Some(at(2025, 5, 5, 1))), Plan::default());
     }
 
     #[test]
-    fn a_local_month_in_new_york_reads_only_its_partial_days_from_the_rows() {
+    fn a_local_month_in_new_york_is_a_utc_month_and_its_shifted_hours() {
         // March 2025 in America/New_York: from 05:00 UTC on the 1st to 04:00 UTC on April 1st.
         let p = plan(Some(at(2025, 3, 1, 5)), Some(at(2025, 4, 1, 4)));
-        assert_eq!(p.raw.len(), 2);
+        assert_eq!(p.slices, vec![slice(Grain::Month, day(2025, 3, 1), day(2025, 4, 1), 1)]);
         assert_eq!(
-            p.slices,
-            vec![SlicePiece { slot: 0, grain: Grain::Day, from: day(2025, 3, 2), to: day(2025, 4, 1) }]
+            p.raw,
+            vec![raw(at(2025, 3, 1, 0), at(2025, 3, 1, 5), -1), raw(at(2025, 4, 1, 0), at(2025, 4, 1, 4), 1)]
         );
+    }
+
+    #[test]
+    fn a_short_range_never_reads_a_whole_coarser_slice() {
+        // One day in the middle of a month: its day slice, not the month minus thirty days.
+        let p = plan(Some(at(2025, 1, 16, 0)), Some(at(2025, 1, 17, 0)));
+        assert_eq!(p.slices, vec![slice(Grain::Day, day(2025, 1, 16), day(2025, 1, 17), 1)]);
     }
 
     #[test]
@@ -279,25 +297,26 @@ mod tests {
         assert_eq!(
             p.slices,
             vec![
-                SlicePiece { slot: 0, grain: Grain::Day, from: day(2025, 6, 15), to: day(2025, 7, 1) },
-                SlicePiece { slot: 0, grain: Grain::Month, from: day(2025, 7, 1), to: day(2026, 1, 1) },
-                SlicePiece { slot: 0, grain: Grain::Year, from: day(2026, 1, 1), to: AFTER_ALL },
+                slice(Grain::Year, day(2025, 1, 1), AFTER_ALL, 1),
+                slice(Grain::Month, day(2025, 1, 1), day(2025, 6, 1), -1),
+                slice(Grain::Day, day(2025, 6, 1), day(2025, 6, 15), -1),
             ]
         );
         let p = plan(None, Some(at(2025, 6, 15, 0)));
         assert_eq!(
             p.slices,
             vec![
-                SlicePiece { slot: 0, grain: Grain::Year, from: BEFORE_ALL, to: day(2025, 1, 1) },
-                SlicePiece { slot: 0, grain: Grain::Month, from: day(2025, 1, 1), to: day(2025, 6, 1) },
-                SlicePiece { slot: 0, grain: Grain::Day, from: day(2025, 6, 1), to: day(2025, 6, 15) },
+                slice(Grain::Year, BEFORE_ALL, day(2025, 1, 1), 1),
+                slice(Grain::Month, day(2025, 1, 1), day(2025, 6, 1), 1),
+                slice(Grain::Day, day(2025, 6, 1), day(2025, 6, 15), 1),
             ]
         );
     }
 
-    /// Every hour of a range lands in exactly one piece, whatever the bounds.
+    /// Every half hour of a range is counted exactly once, whatever the bounds: the signs of the pieces
+    /// holding it add up to one inside the range and to zero outside.
     #[test]
-    fn pieces_partition_the_range_exactly() {
+    fn pieces_count_every_instant_of_the_range_once() {
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move |n: i64| {
             state ^= state << 13;
@@ -308,24 +327,27 @@ mod tests {
         let base = at(2023, 12, 25, 0).timestamp();
         for _ in 0..300 {
             let from = DateTime::from_timestamp(base + next(900) * 3600 + next(2) * 1800, 0).unwrap();
-            let to = DateTime::from_timestamp(from.timestamp() + next(2000) * 3600 + next(2) * 60, 0).unwrap();
+            let to = DateTime::from_timestamp(from.timestamp() + next(9000) * 3600 + next(2) * 60, 0).unwrap();
             let p = plan(Some(from), Some(to));
-            let mut t = from.timestamp() - from.timestamp().rem_euclid(1800);
-            while t < to.timestamp() + 1800 {
+            let first = at(2023, 1, 1, 0).timestamp();
+            let last = at(2026, 1, 1, 0).timestamp() + 9000 * 3600;
+            let mut t = first;
+            while t < last {
                 let instant = DateTime::from_timestamp(t, 0).unwrap();
                 let d = t.div_euclid(SECONDS_PER_DAY);
-                let in_raw = p.raw.iter().filter(|r| r.start <= instant && instant < r.end).count();
-                let in_slices = p
+                let in_raw: i64 = p.raw.iter().filter(|r| r.start <= instant && instant < r.end).map(|r| r.sign).sum();
+                let in_slices: i64 = p
                     .slices
                     .iter()
                     .filter(|s| {
                         let start = slice_start(s.grain, d).unwrap();
                         s.from <= start && start < s.to
                     })
-                    .count();
+                    .map(|s| s.sign)
+                    .sum();
                 let inside = from <= instant && instant < to;
-                assert_eq!(in_raw + in_slices, usize::from(inside), "{instant} in {from}..{to}: {p:?}");
-                t += 1800;
+                assert_eq!(in_raw + in_slices, i64::from(inside), "{instant} in {from}..{to}: {p:?}");
+                t += 1800 * 7;
             }
         }
     }

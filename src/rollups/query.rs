@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, Value};
 use crate::error::{AppError, AppResult};
 use crate::rollups::plan::SlicePiece;
 use crate::services::satisfaction::{Dimension, GroupKey, SatisfactionQuery, dimension_alias, read_key};
-use crate::services::sql::{Sql, count_column};
+use crate::services::sql::{Sql, signed_column};
 
 fn column(dimension: Dimension) -> &'static str {
     match dimension {
@@ -36,7 +36,7 @@ fn bind_list(sql: &mut Sql, column: &str, values: Vec<Value>) {
 fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &SatisfactionQuery) {
     let rows: Vec<Vec<Value>> = slices
         .iter()
-        .map(|s| vec![(s.slot as i64).into(), s.grain.code().into(), s.from.into(), s.to.into()])
+        .map(|s| vec![(s.slot as i64).into(), s.grain.code().into(), s.from.into(), s.to.into(), s.sign.into()])
         .collect();
     sql.push(" FROM ").values_table(&rows, "v");
     sql.push(" JOIN ")
@@ -72,34 +72,35 @@ fn group_by(sql: &mut Sql, query: &SatisfactionQuery, last: &str) {
     sql.push(last);
 }
 
-/// Answers per group and score: `(key, score, answers, commented)`.
+/// Answers per group and score, each slice counted with its sign: `(key, score, answers, commented)`.
 pub async fn answers(
     db: &impl ConnectionTrait,
     query: &SatisfactionQuery,
     slices: &[SlicePiece],
-) -> AppResult<Vec<(GroupKey, i32, u64, u64)>> {
+) -> AppResult<Vec<(GroupKey, i32, i64, i64)>> {
     let mut sql = Sql::new(db.get_database_backend());
     select_groups(&mut sql, query);
-    sql.push(", r.score AS score, CAST(SUM(r.answers) AS BIGINT) AS answers, ")
-        .push("CAST(SUM(r.commented) AS BIGINT) AS commented");
+    sql.push(", r.score AS score, CAST(SUM(r.answers * v.column5) AS BIGINT) AS answers, ")
+        .push("CAST(SUM(r.commented * v.column5) AS BIGINT) AS commented");
     from_slices(&mut sql, ANSWER_ROLLUPS, slices, query);
     sql.push(" AND r.metric = ").bind(query.metric);
-    group_by(&mut sql, query, ", r.score HAVING SUM(r.answers) > 0");
+    group_by(&mut sql, query, ", r.score HAVING SUM(r.answers * v.column5) <> 0");
     let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
     rows.iter()
         .map(|row| {
             let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
-            Ok((read_key(row, query)?, score, count_column(row, "answers")?, count_column(row, "commented")?))
+            Ok((read_key(row, query)?, score, signed_column(row, "answers")?, signed_column(row, "commented")?))
         })
         .collect()
 }
 
-/// Surveyed touchpoints per group, and how many got an answer of the query's metric.
+/// Surveyed touchpoints per group, and how many got an answer of the query's metric, each slice counted
+/// with its sign.
 pub async fn surveys(
     db: &impl ConnectionTrait,
     query: &SatisfactionQuery,
     slices: &[SlicePiece],
-) -> AppResult<Vec<(GroupKey, u64, u64)>> {
+) -> AppResult<Vec<(GroupKey, i64, i64)>> {
     let answered = match query.metric {
         SurveyMetric::Nps => "answered_nps",
         SurveyMetric::Csat => "answered_csat",
@@ -107,13 +108,13 @@ pub async fn surveys(
     };
     let mut sql = Sql::new(db.get_database_backend());
     select_groups(&mut sql, query);
-    sql.push(", CAST(SUM(r.surveyed) AS BIGINT) AS surveyed, CAST(SUM(r.")
+    sql.push(", CAST(SUM(r.surveyed * v.column5) AS BIGINT) AS surveyed, CAST(SUM(r.")
         .push(answered)
-        .push(") AS BIGINT) AS answered");
+        .push(" * v.column5) AS BIGINT) AS answered");
     from_slices(&mut sql, SURVEY_ROLLUPS, slices, query);
-    group_by(&mut sql, query, " HAVING SUM(r.surveyed) > 0");
+    group_by(&mut sql, query, " HAVING SUM(r.surveyed * v.column5) <> 0");
     let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
     rows.iter()
-        .map(|row| Ok((read_key(row, query)?, count_column(row, "surveyed")?, count_column(row, "answered")?)))
+        .map(|row| Ok((read_key(row, query)?, signed_column(row, "surveyed")?, signed_column(row, "answered")?)))
         .collect()
 }

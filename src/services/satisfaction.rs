@@ -22,7 +22,7 @@ use crate::domain::buckets::Bucket;
 use crate::error::{AppError, AppResult};
 use crate::rollups::{self, CountSource, plan::Plan, plan::SlicePiece};
 use crate::services::filters::TimeRange;
-use crate::services::sql::count_column;
+use crate::services::sql::signed_column;
 use crate::stats::comparison::{Comparison, compare};
 use crate::stats::histogram::{Metric, ScoreHistogram};
 use crate::stats::satisfaction::Satisfaction;
@@ -163,8 +163,13 @@ fn set_conditions(filter: &SatisfactionFilter) -> Cond {
     cond
 }
 
-fn period_conditions(period: &TimeRange, time: &Expr) -> Cond {
+/// The query's period, unless slots say which ranges count (they lie inside it, or, counted with a
+/// negative sign, just outside it).
+fn period_conditions(period: &TimeRange, time: &Expr, slots: Option<&[Slot]>) -> Cond {
     let mut cond = Cond::all();
+    if slots.is_some_and(|slots| !slots.is_empty()) {
+        return cond;
+    }
     if let Some(from) = period.from {
         cond = cond.add(time.clone().gte(from));
     }
@@ -174,8 +179,9 @@ fn period_conditions(period: &TimeRange, time: &Expr) -> Cond {
     cond
 }
 
-/// A time slot of the raw statements: bucket (or piece) index and `[start, end)`.
-type Slot = (usize, DateTime<Utc>, DateTime<Utc>);
+/// A time range counted for one bucket (`slot`), `sign` times: 1, or -1 for a range a rollup slice
+/// counted beyond its bucket.
+type Slot = (usize, DateTime<Utc>, DateTime<Utc>, i64);
 
 /// Starts the statement: from the slots (joined on `time`) or straight from `table`.
 fn from_slots_or_table(select: &mut SelectStatement, slots: Option<&[Slot]>, table: TableRef, time: Expr) {
@@ -183,7 +189,9 @@ fn from_slots_or_table(select: &mut SelectStatement, slots: Option<&[Slot]>, tab
         Some(slots) if !slots.is_empty() => {
             let rows: Vec<ValueTuple> = slots
                 .iter()
-                .map(|(i, start, end)| ValueTuple::Three((*i as i64).into(), (*start).into(), (*end).into()))
+                .map(|(i, start, end, sign)| {
+                    ValueTuple::Many(vec![(*i as i64).into(), (*start).into(), (*end).into(), (*sign).into()])
+                })
                 .collect();
             let start = col(B, Alias::new("column2"));
             let end = col(B, Alias::new("column3"));
@@ -211,6 +219,29 @@ fn group_columns(select: &mut SelectStatement, group_by: &[Dimension]) {
 
 fn sum_of(condition: Expr) -> Expr {
     Func::sum(Expr::case(condition, 1).finally(0)).into()
+}
+
+/// How many rows count: each once, or, from slots, each as often as its slot's sign says. A BIGINT on
+/// both backends (PostgreSQL sums BIGINTs as NUMERIC).
+fn row_count(slots: Option<&[Slot]>) -> Expr {
+    match slots {
+        Some(slots) if !slots.is_empty() => bigint(Func::sum(col(B, Alias::new("column4"))).into()),
+        _ => Expr::col(Asterisk).count(),
+    }
+}
+
+/// `sum_of` with the slots' signs.
+fn signed_sum_of(condition: Expr, slots: Option<&[Slot]>) -> Expr {
+    match slots {
+        Some(slots) if !slots.is_empty() => {
+            bigint(Func::sum(Expr::case(condition, col(B, Alias::new("column4"))).finally(0)).into())
+        }
+        _ => sum_of(condition),
+    }
+}
+
+fn bigint(expr: Expr) -> Expr {
+    Func::cast_as(expr, Alias::new("BIGINT")).into()
 }
 
 /// Statement 1: answers per group, bucket and score.
@@ -249,11 +280,11 @@ fn answers_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> Selec
     };
     select
         .expr_as(col(F, feedback::Column::Score), Alias::new("score"))
-        .expr_as(Expr::col(Asterisk).count(), Alias::new("answers"))
-        .expr_as(sum_of(comment.clone().is_not_null().and(comment.ne(""))), Alias::new("commented"))
+        .expr_as(row_count(slots), Alias::new("answers"))
+        .expr_as(signed_sum_of(comment.clone().is_not_null().and(comment.ne("")), slots), Alias::new("commented"))
         .and_where(metric)
         .cond_where(set_conditions(&query.filter))
-        .cond_where(period_conditions(&query.filter.period, &submitted))
+        .cond_where(period_conditions(&query.filter.period, &submitted, slots))
         .add_group_by([col(F, feedback::Column::Score)]);
     select.to_owned()
 }
@@ -288,11 +319,11 @@ fn surveys_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>) -> Selec
         .to_owned();
     group_columns(&mut select, &query.group_by);
     select
-        .expr_as(Expr::col(Asterisk).count(), Alias::new("surveyed"))
-        .expr_as(sum_of(Expr::exists(answered)), Alias::new("answered"))
+        .expr_as(row_count(slots), Alias::new("surveyed"))
+        .expr_as(signed_sum_of(Expr::exists(answered), slots), Alias::new("answered"))
         .and_where(sent.clone().is_not_null())
         .cond_where(set_conditions(&query.filter))
-        .cond_where(period_conditions(&query.filter.period, &sent));
+        .cond_where(period_conditions(&query.filter.period, &sent, slots));
     select.to_owned()
 }
 
@@ -324,15 +355,22 @@ pub(crate) fn read_key(row: &QueryResult, query: &SatisfactionQuery) -> AppResul
     })
 }
 
-/// Answer and survey counts per group, before groups are matched up.
+/// Answer and survey counts per group, before groups are matched up. Signed while they are added up:
+/// a plan may count a range once too often in one piece and take it out in another.
 #[derive(Default)]
 struct Tally {
-    answers: BTreeMap<GroupKey, GroupCounts>,
-    surveys: BTreeMap<GroupKey, (u64, u64)>,
+    answers: BTreeMap<GroupKey, SignedCounts>,
+    surveys: BTreeMap<GroupKey, (i64, i64)>,
+}
+
+#[derive(Default)]
+struct SignedCounts {
+    histogram: Vec<(i32, i64)>,
+    commented: i64,
 }
 
 impl Tally {
-    fn add_answers(&mut self, key: GroupKey, score: i32, answers: u64, commented: u64) {
+    fn add_answers(&mut self, key: GroupKey, score: i32, answers: i64, commented: i64) {
         let counts = self.answers.entry(key).or_default();
         match counts.histogram.iter_mut().find(|(s, _)| *s == score) {
             Some((_, n)) => *n += answers,
@@ -341,7 +379,7 @@ impl Tally {
         counts.commented += commented;
     }
 
-    fn add_surveys(&mut self, key: GroupKey, surveyed: u64, answered: u64) {
+    fn add_surveys(&mut self, key: GroupKey, surveyed: i64, answered: i64) {
         let counts = self.surveys.entry(key).or_default();
         counts.0 += surveyed;
         counts.1 += answered;
@@ -356,11 +394,11 @@ impl Tally {
     ) -> AppResult<()> {
         for row in db.query_all(&answers_statement(query, slots)).await.map_err(AppError::from_db)? {
             let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
-            let (answers, commented) = (count_column(&row, "answers")?, count_column(&row, "commented")?);
+            let (answers, commented) = (signed_column(&row, "answers")?, signed_column(&row, "commented")?);
             self.add_answers(read_key(&row, query)?, score, answers, commented);
         }
         for row in db.query_all(&surveys_statement(query, slots)).await.map_err(AppError::from_db)? {
-            let (surveyed, answered) = (count_column(&row, "surveyed")?, count_column(&row, "answered")?);
+            let (surveyed, answered) = (signed_column(&row, "surveyed")?, signed_column(&row, "answered")?);
             self.add_surveys(read_key(&row, query)?, surveyed, answered);
         }
         Ok(())
@@ -386,20 +424,30 @@ impl Tally {
     /// the query is about NPS) is not a group of this metric. Zero-filled buckets of a group keep theirs.
     /// Relationship surveys have no touchpoint and so no survey-sent record: they have no response rate.
     fn into_groups(self) -> BTreeMap<GroupKey, GroupCounts> {
-        let mut groups = self.answers;
-        for counts in groups.values_mut() {
-            counts.histogram.retain(|(_, n)| *n > 0);
-            counts.histogram.sort_unstable();
-        }
+        // Every count adds up to what the rows hold, never below zero.
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let mut groups: BTreeMap<GroupKey, GroupCounts> = self
+            .answers
+            .into_iter()
+            .filter_map(|(key, counts)| {
+                let mut histogram: Vec<(i32, u64)> =
+                    counts.histogram.into_iter().filter(|(_, n)| *n > 0).map(|(s, n)| (s, count(n))).collect();
+                histogram.sort_unstable();
+                // A group whose answers were all taken out again has none.
+                (!histogram.is_empty())
+                    .then(|| (key, GroupCounts { histogram, commented: count(counts.commented), ..Default::default() }))
+            })
+            .collect();
         let answered_groups: std::collections::BTreeSet<GroupKey> =
             groups.keys().map(|k| GroupKey { bucket: None, ..k.clone() }).collect();
         for (key, (surveyed, answered)) in self.surveys {
-            if !answered_groups.contains(&GroupKey { bucket: None, ..key.clone() }) {
+            // Surveys all taken out again, or of a group without answers of this metric.
+            if surveyed == 0 || !answered_groups.contains(&GroupKey { bucket: None, ..key.clone() }) {
                 continue;
             }
             let counts = groups.entry(key).or_default();
-            counts.surveyed += surveyed;
-            counts.answered += answered;
+            counts.surveyed += count(surveyed);
+            counts.answered += count(answered);
         }
         groups
     }
@@ -441,17 +489,26 @@ pub async fn satisfaction_counts(
     if uses_rollups(query, source) {
         let plan = plan_for(query);
         if !plan.raw.is_empty() {
-            let slots: Vec<Slot> = plan.raw.iter().map(|p| (p.slot, p.start, p.end)).collect();
+            let slots: Vec<Slot> = plan.raw.iter().map(|p| (p.slot, p.start, p.end, p.sign)).collect();
             tally.add_rows(db, query, Some(&slots)).await?;
         }
         if !plan.slices.is_empty() {
             tally.add_rollups(db, query, &plan.slices).await?;
         }
     } else {
-        let slots: Option<Vec<Slot>> = query
-            .buckets
-            .as_ref()
-            .map(|buckets| buckets.iter().enumerate().map(|(i, b)| (i, b.start, b.end)).collect());
+        // Each bucket as far as the period reaches.
+        let period = &query.filter.period;
+        let slots: Option<Vec<Slot>> = query.buckets.as_ref().map(|buckets| {
+            buckets
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let from = period.from.map_or(b.start, |f| Ord::max(f, b.start));
+                    let to = period.to.map_or(b.end, |t| Ord::min(t, b.end));
+                    (i, from, Ord::max(to, from), 1)
+                })
+                .collect()
+        });
         tally.add_rows(db, query, slots.as_deref()).await?;
     }
     Ok(tally.into_groups())

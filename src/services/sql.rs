@@ -75,6 +75,12 @@ pub fn count_column(row: &QueryResult, column: &str) -> AppResult<u64> {
     Ok(value.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
 }
 
+/// A signed count (a sum of pieces counted with a sign), 0 when NULL.
+pub fn signed_column(row: &QueryResult, column: &str) -> AppResult<i64> {
+    let value: Option<i64> = row.try_get("", column).map_err(AppError::from_db)?;
+    Ok(value.unwrap_or(0))
+}
+
 /// A timestamp as a bound value.
 pub fn time(t: DateTime<Utc>) -> Value {
     t.into()

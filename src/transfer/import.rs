@@ -162,7 +162,7 @@ async fn announce_feedback(txn: &DatabaseTransaction, batch: &[(Record, Row)]) -
     )
     .await?;
     let ids: Vec<i64> = ids.values().map(|(id, _)| *id).collect();
-    crate::events::notify_in_transaction(txn, &ids).await?;
+    crate::events::notify(txn, &ids).await?;
     Ok(())
 }
 

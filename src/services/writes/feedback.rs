@@ -129,8 +129,8 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
     };
     let touched = Touched { answers: vec![model.model.id], ..touched };
     maintenance::restore(&txn, touched.scope()).await?;
-    crate::events::notify_in_transaction(&txn, &[model.model.id]).await?;
     crate::rollups::maintenance::commit(db, txn).await?;
+    crate::events::notify(db, &[model.model.id]).await?;
     Ok(model)
 }
 
@@ -384,9 +384,9 @@ async fn upsert_many_once(
             .flatten()
             .collect();
         maintenance::restore(&txn, Scope::Rows { answers: &changed_ids, touchpoints: &touchpoint_ids }).await?;
-        crate::events::notify_in_transaction(&txn, &changed_ids).await?;
     }
     crate::rollups::maintenance::commit(db, txn).await?;
+    crate::events::notify(db, &changed_ids).await?;
     Ok(results)
 }
 
