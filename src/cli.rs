@@ -198,8 +198,8 @@ pub struct DatabaseArgs {
     /// How long a query may wait for a pooled connection before it fails with SERVICE_UNAVAILABLE.
     #[arg(long, env = "CUSTOMER_INSIGHTS_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
     pub acquire_timeout_ms: u64,
-    /// SQLite page cache of the connection pool, in MiB, shared out among its connections: the pages of
-    /// large aggregations and imports stay in memory, and the server's memory stays bounded.
+    /// SQLite page cache of the process, in MiB, shared by its connections: the pages of large
+    /// aggregations and imports stay in memory, and the server's memory stays bounded.
     #[arg(long, env = "CUSTOMER_INSIGHTS_SQLITE_CACHE_MIB", default_value_t = DEFAULT_SQLITE_CACHE_MIB)]
     pub sqlite_cache_mib: u32,
 }
@@ -453,10 +453,8 @@ fn database_options(args: &DatabaseArgs, url: &str) -> DatabaseOptions {
     options
 }
 
-/// A command's database: one transaction at a time, so one connection, with the whole page cache.
 async fn open(args: &DatabaseArgs) -> Result<DatabaseConnection, CliError> {
-    let options = DatabaseOptions { max_connections: 1, ..database_options(args, &args.database_url) };
-    let (db, _) = connect(&options).await?;
+    let (db, _) = connect(&database_options(args, &args.database_url)).await?;
     Ok(db)
 }
 

@@ -25,7 +25,7 @@ use crate::ops::metrics::Metrics;
 use crate::rollups::CountSource;
 
 /// The response cache's default size.
-pub const DEFAULT_RESPONSE_CACHE_MIB: usize = 64;
+pub const DEFAULT_RESPONSE_CACHE_MIB: usize = 32;
 
 /// Server settings that do not concern the database.
 #[derive(Clone)]

@@ -7,6 +7,7 @@ mod m20261124_000001_create_core_tables;
 mod m20261125_000001_create_api_keys;
 mod m20261126_000001_create_satisfaction_rollups;
 mod m20261129_000001_create_data_version;
+mod m20261129_000002_rollups_by_order_status;
 pub mod rollup_sql;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_create_api_keys::Migration),
             Box::new(m20261126_000001_create_satisfaction_rollups::Migration),
             Box::new(m20261129_000001_create_data_version::Migration),
+            Box::new(m20261129_000002_rollups_by_order_status::Migration),
         ]
     }
 }

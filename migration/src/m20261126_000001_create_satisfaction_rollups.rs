@@ -1,7 +1,8 @@
 //! Satisfaction rollups: per-score answer counts and survey counts per time slice (UTC day, month and
 //! year) and every dimension the API groups and filters satisfaction by, kept current by every write in
-//! the writing transaction. Filled here from the rows already stored. Also indexes touchpoints by the
-//! time their survey was sent, for the partial days a query reads from the rows.
+//! the writing transaction. A later migration gives them the order status too, and fills them. Also
+//! indexes touchpoints by the time their survey was sent, for the partial days a query reads from the
+//! rows.
 //!
 //! Missing dimensions are stored as '' (answers without a touchpoint have no kind or channel), so the
 //! primary key covers every row; the key starts with grain and metric and then slice, which is the range
@@ -9,9 +10,6 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
-
-use crate::rollup_sql;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -114,13 +112,7 @@ impl MigrationTrait for Migration {
                     .col(Alias::new("survey_sent_at"))
                     .to_owned(),
             )
-            .await?;
-        let db = manager.get_connection();
-        let backend = manager.get_database_backend();
-        for sql in rollup_sql::rebuild(backend) {
-            db.execute_raw(Statement::from_string(backend, sql)).await?;
-        }
-        Ok(())
+            .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

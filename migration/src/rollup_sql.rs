@@ -92,7 +92,7 @@ fn sign(direction: Direction) -> &'static str {
 }
 
 /// Answers per grain, slice, metric, touchpoint kind and channel ('' for answers without a touchpoint),
-/// segment, region and score, with how many carry a non-empty comment. `None` when the scope holds no
+/// segment, region, the status of the touchpoint's order ('' without one) and score, with how many carry a non-empty comment. `None` when the scope holds no
 /// answers.
 pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
     let slice = slice_of(backend, "f.submitted_at");
@@ -100,24 +100,26 @@ pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
     let sign = sign(direction);
     // Rows are upserted in key order, so concurrent writers on PostgreSQL lock them in the same order.
     let sql = format!(
-        "INSERT INTO {ANSWER_ROLLUPS} (grain, slice, metric, touchpoint_kind, channel, segment, region, score, \
-         answers, commented) \
+        "INSERT INTO {ANSWER_ROLLUPS} (grain, slice, metric, touchpoint_kind, channel, segment, region, \
+         order_status, score, answers, commented) \
          SELECT g.grain, {slice}, f.metric, COALESCE(t.kind, ''), COALESCE(t.channel, ''), c.segment, c.region, \
-         f.score, {sign}COUNT(*), \
+         COALESCE(o.status, ''), f.score, {sign}COUNT(*), \
          {sign}SUM(CASE WHEN f.comment IS NOT NULL AND f.comment <> '' THEN 1 ELSE 0 END) \
          FROM feedback f JOIN customers c ON c.id = f.customer_id \
-         LEFT JOIN touchpoints t ON t.id = f.touchpoint_id CROSS JOIN {GRAIN_TABLE} \
+         LEFT JOIN touchpoints t ON t.id = f.touchpoint_id LEFT JOIN orders o ON o.id = t.order_id \
+         CROSS JOIN {GRAIN_TABLE} \
          WHERE {scope} \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8 \
-         ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, score) DO UPDATE SET \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9 \
+         ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, order_status, score) \
+         DO UPDATE SET \
          answers = {ANSWER_ROLLUPS}.answers + excluded.answers, \
          commented = {ANSWER_ROLLUPS}.commented + excluded.commented"
     );
     Some(Contribution { sql, ids })
 }
 
-/// Touchpoints with a survey sent, per grain, slice (of `survey_sent_at`), kind, channel, segment and
-/// region, with how many got at least one answer of each metric (for response rates). `None` when the
+/// Touchpoints with a survey sent, per grain, slice (of `survey_sent_at`), kind, channel, segment,
+/// region and the status of their order ('' without one), with how many got at least one answer of each metric (for response rates). `None` when the
 /// scope holds no touchpoints.
 pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
     let slice = slice_of(backend, "t.survey_sent_at");
@@ -132,13 +134,15 @@ pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
         )
     };
     let sql = format!(
-        "INSERT INTO {SURVEY_ROLLUPS} (grain, slice, touchpoint_kind, channel, segment, region, surveyed, \
-         answered_nps, answered_csat, answered_ces) \
-         SELECT g.grain, {slice}, t.kind, t.channel, c.segment, c.region, {sign}COUNT(*), {}, {}, {} \
-         FROM touchpoints t JOIN customers c ON c.id = t.customer_id CROSS JOIN {GRAIN_TABLE} \
+        "INSERT INTO {SURVEY_ROLLUPS} (grain, slice, touchpoint_kind, channel, segment, region, order_status, \
+         surveyed, answered_nps, answered_csat, answered_ces) \
+         SELECT g.grain, {slice}, t.kind, t.channel, c.segment, c.region, COALESCE(o.status, ''), {sign}COUNT(*), \
+         {}, {}, {} \
+         FROM touchpoints t JOIN customers c ON c.id = t.customer_id LEFT JOIN orders o ON o.id = t.order_id \
+         CROSS JOIN {GRAIN_TABLE} \
          WHERE t.survey_sent_at IS NOT NULL AND {scope} \
-         GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6 \
-         ON CONFLICT (grain, slice, touchpoint_kind, channel, segment, region) DO UPDATE SET \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 \
+         ON CONFLICT (grain, slice, touchpoint_kind, channel, segment, region, order_status) DO UPDATE SET \
          surveyed = {SURVEY_ROLLUPS}.surveyed + excluded.surveyed, \
          answered_nps = {SURVEY_ROLLUPS}.answered_nps + excluded.answered_nps, \
          answered_csat = {SURVEY_ROLLUPS}.answered_csat + excluded.answered_csat, \

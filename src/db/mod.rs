@@ -42,8 +42,8 @@ pub struct DatabaseOptions {
     /// Open connections on first use rather than now: a replica that is down at start is then
     /// reported by the health probe instead of stopping the server.
     pub lazy: bool,
-    /// SQLite page cache of the whole pool, in MiB, shared out among its connections (ignored on
-    /// PostgreSQL): what the pool may hold in memory however busy it is.
+    /// SQLite page cache of the process, in MiB (ignored on PostgreSQL): what SQLite may hold in memory
+    /// however many connections are busy.
     pub sqlite_cache_mib: u32,
     /// The longest a statement may run (PostgreSQL `statement_timeout`); SQLite statements stop at
     /// their request's deadline instead (`deadline`).
@@ -76,8 +76,10 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
         // for a while is, so a database restart costs no request an error.
         .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         .map_sqlx_sqlite_opts({
-            let cache_mib = (options.sqlite_cache_mib / options.max_connections.max(1)).max(MIN_SQLITE_CACHE_MIB);
-            move |opts| sqlite_options(opts, cache_mib)
+            let cache_mib = options.sqlite_cache_mib;
+            move |opts| {
+                sqlite_options(opts, cache_mib).pragma("soft_heap_limit", (u64::from(cache_mib) << 20).to_string())
+            }
         })
         .map_sqlx_sqlite_before_acquire(|connection, _| Box::pin(stop_at_request_deadline(connection)))
         .map_sqlx_sqlite_pool_opts(|pool| {
@@ -120,12 +122,10 @@ async fn stop_at_request_deadline(
     Ok(true)
 }
 
-/// SQLite page cache of a pool unless told otherwise: a bulk command's one connection keeps the index
-/// pages of large imports in memory; a server's connections share it.
+/// SQLite page cache of a process unless told otherwise: the pages of large imports and aggregations stay
+/// in memory. Each connection may use all of it, and SQLite's soft heap limit (one for the process)
+/// keeps all connections together within it, so the one running a large aggregation gets the room.
 pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 64;
-
-/// The least page cache a SQLite connection gets (SQLite's own default).
-const MIN_SQLITE_CACHE_MIB: u32 = 2;
 
 /// SQLite settings of every connection, with `cache_mib` MiB of page cache.
 pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConnectOptions {

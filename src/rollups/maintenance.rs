@@ -7,12 +7,12 @@
 //! commute: writers of different rows never wait for each other, and the rollups stay exact.
 //!
 //! Locks (PostgreSQL; SQLite has one writer at a time and takes it at `BEGIN IMMEDIATE`): a writer
-//! holds `FOR SHARE` on the customers whose segment and region label the rows it changes, and
-//! `FOR UPDATE` on the touchpoints and answers it changes (an answer changes whether its touchpoint
-//! counts as answered, so answers to one touchpoint are written one after another); a change of a
-//! customer's segment or region holds the customer `FOR UPDATE`. Everyone locks customers first, then
-//! touchpoints, then answers, each in id order, so writers queue rather than deadlock; a deadlock that
-//! still happens is retried (`with_retries`). A rebuild of the rollups locks both tables against the
+//! holds `FOR SHARE` on the customers and orders whose segment, region and status label the rows it
+//! changes, and `FOR UPDATE` on the touchpoints and answers it changes (an answer changes whether its
+//! touchpoint counts as answered, so answers to one touchpoint are written one after another); a change
+//! of a customer's segment or region, or of an order's status, holds that row `FOR UPDATE`. Everyone
+//! locks customers first, then orders, touchpoints and answers, each in id order, so writers queue
+//! rather than deadlock; a deadlock that still happens is retried (`with_retries`). A rebuild of the rollups locks both tables against the
 //! writers' changes (`exclude_writers`).
 
 use std::future::Future;
@@ -96,6 +96,10 @@ pub enum Locked {
     CustomersShared,
     /// Customers whose segment or region changes.
     Customers,
+    /// Orders whose status labels the touchpoints written.
+    OrdersShared,
+    /// Orders whose status changes.
+    Orders,
     Touchpoints,
     Answers,
 }
@@ -111,6 +115,8 @@ pub async fn lock(txn: &DatabaseTransaction, rows: Locked, ids: &[i64]) -> AppRe
     let (table, mode) = match rows {
         Locked::CustomersShared => ("customers", "FOR SHARE"),
         Locked::Customers => ("customers", "FOR UPDATE"),
+        Locked::OrdersShared => ("orders", "FOR SHARE"),
+        Locked::Orders => ("orders", "FOR UPDATE"),
         Locked::Touchpoints => ("touchpoints", "FOR UPDATE"),
         Locked::Answers => ("feedback", "FOR UPDATE"),
     };
@@ -216,7 +222,8 @@ async fn snapshot(txn: &DatabaseTransaction) -> AppResult<std::collections::BTre
         (
             format!(
                 "SELECT grain || '|' || CAST(slice AS TEXT) || '|' || metric || '|' || touchpoint_kind || '|' || \
-                 channel || '|' || segment || '|' || region || '|' || CAST(score AS TEXT) AS k, answers AS a, \
+                 channel || '|' || segment || '|' || region || '|' || order_status || '|' || CAST(score AS TEXT) AS k, \
+                 answers AS a, \
                  commented AS b, CAST(0 AS BIGINT) AS c, CAST(0 AS BIGINT) AS d FROM {ANSWER_ROLLUPS} WHERE answers <> 0 OR commented <> 0"
             ),
             "answers",
@@ -224,7 +231,8 @@ async fn snapshot(txn: &DatabaseTransaction) -> AppResult<std::collections::BTre
         (
             format!(
                 "SELECT grain || '|' || CAST(slice AS TEXT) || '|' || touchpoint_kind || '|' || channel || '|' || \
-                 segment || '|' || region AS k, surveyed AS a, answered_nps AS b, answered_csat AS c, \
+                 segment || '|' || region || '|' || order_status AS k, surveyed AS a, answered_nps AS b, \
+                 answered_csat AS c, \
                  answered_ces AS d FROM {SURVEY_ROLLUPS} \
                  WHERE surveyed <> 0 OR answered_nps <> 0 OR answered_csat <> 0 OR answered_ces <> 0"
             ),
@@ -249,12 +257,14 @@ async fn snapshot(txn: &DatabaseTransaction) -> AppResult<std::collections::BTre
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Rows {
     Customers,
+    Orders,
     Touchpoints,
     Feedback,
 }
 
 /// The customers whose contribution to the rollups involves the rows with these external ids, as they
-/// are now: a customer's own rows (its segment and region label them), the owner of a touchpoint and
+/// are now: a customer's own rows (its segment and region label them), the owners of an order's
+/// touchpoints and the authors of their answers (the order's status labels them), the owner of a touchpoint and
 /// the authors of its answers (the touchpoint's kind labels them), the author of an answer and the owner
 /// of its touchpoint (whether the survey was answered counts there).
 pub async fn customers_involved(txn: &DatabaseTransaction, rows: Rows, external_ids: &[String]) -> AppResult<Vec<i64>> {
@@ -275,6 +285,17 @@ pub async fn customers_involved(txn: &DatabaseTransaction, rows: Rows, external_
         match rows {
             Rows::Customers => {
                 sql.push("SELECT id AS customer_id FROM customers WHERE external_id IN ");
+                list(&mut sql);
+            }
+            Rows::Orders => {
+                sql.push(
+                    "SELECT t.customer_id FROM orders o JOIN touchpoints t ON t.order_id = o.id WHERE o.external_id IN ",
+                );
+                list(&mut sql);
+                sql.push(
+                    " UNION SELECT f.customer_id FROM orders o JOIN touchpoints t ON t.order_id = o.id \
+                     JOIN feedback f ON f.touchpoint_id = t.id WHERE o.external_id IN ",
+                );
                 list(&mut sql);
             }
             Rows::Touchpoints => {

@@ -32,7 +32,7 @@ fn bind_list(sql: &mut Sql, column: &str, values: Vec<Value>) {
 }
 
 /// `FROM (VALUES slices) v JOIN <table> r ON grain and slice range WHERE <filter>`; the caller adds
-/// the metric condition after it. The order-status filter never reaches here (it has no rollup).
+/// the metric condition after it.
 fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &SatisfactionQuery) {
     let rows: Vec<Vec<Value>> = slices
         .iter()
@@ -54,6 +54,9 @@ fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &Satisf
     }
     if let Some(regions) = &filter.regions {
         bind_list(sql, "r.region", regions.iter().map(|r| Value::from(r.clone())).collect());
+    }
+    if let Some(statuses) = &filter.order_statuses {
+        bind_list(sql, "r.order_status", statuses.iter().map(|s| Value::from(*s)).collect());
     }
 }
 

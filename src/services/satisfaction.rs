@@ -453,11 +453,6 @@ impl Tally {
     }
 }
 
-/// Whether a query can be answered from the rollups: they have no order status dimension.
-pub fn uses_rollups(query: &SatisfactionQuery, source: CountSource) -> bool {
-    source == CountSource::Rollups && query.filter.order_statuses.is_none()
-}
-
 /// The rollup slices and raw partial days covering the query's period (or each bucket of it).
 fn plan_for(query: &SatisfactionQuery) -> Plan {
     let period = &query.filter.period;
@@ -486,7 +481,7 @@ pub async fn satisfaction_counts(
     if query.buckets.as_ref().is_some_and(|b| b.is_empty()) {
         return Ok(tally.into_groups());
     }
-    if uses_rollups(query, source) {
+    if source == CountSource::Rollups {
         let plan = plan_for(query);
         if !plan.raw.is_empty() {
             let slots: Vec<Slot> = plan.raw.iter().map(|p| (p.slot, p.start, p.end, p.sign)).collect();

@@ -291,21 +291,22 @@ async fn keep_erased(
 }
 
 /// The customers a batch may move between rollup groups: those its rows involve now, and those they
-/// will belong to. Orders carry no satisfaction data.
+/// will belong to. An order involves the customers of its touchpoints and answers (its status labels
+/// them); a new order has none yet.
 async fn involved_customers(
     txn: &DatabaseTransaction,
     table: Table,
     batch: &[(Record, Row)],
 ) -> Result<Vec<i64>, ImportError> {
     let rows = match table {
-        Table::Orders => return Ok(Vec::new()),
+        Table::Orders => Rows::Orders,
         Table::Customers => Rows::Customers,
         Table::Touchpoints => Rows::Touchpoints,
         Table::Feedback => Rows::Feedback,
     };
     let external_ids: Vec<String> = batch.iter().map(|(_, row)| row.external_id().to_owned()).collect();
     let mut customers = maintenance::customers_involved(txn, rows, &external_ids).await?;
-    if rows != Rows::Customers {
+    if !matches!(rows, Rows::Customers | Rows::Orders) {
         customers.extend(customers_of(txn, batch).await?.values().map(|(id, _)| *id));
     }
     Ok(customers)

@@ -61,3 +61,25 @@ async fn the_database_itself_rejects_scores_outside_the_scale_and_duplicate_exte
     );
     assert_eq!(feedback::Entity::find().count(&app.db).await.unwrap(), 6);
 }
+
+/// The migration that keys the rollups by order status fills them from the rows already stored, and
+/// reverting it folds the status out again: both ways the rollups equal the rows.
+#[tokio::test]
+async fn the_order_status_rollups_are_filled_from_stored_rows_and_folded_back() {
+    let app = crate::helpers::spawn_seeded_app(20).await;
+    Migrator::down(&app.db, Some(1)).await.expect("fold the order status out");
+    let folded: i64 = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT CAST(SUM(answers) AS BIGINT) AS n FROM satisfaction_answer_rollups",
+        ))
+        .await
+        .expect("sum")
+        .expect("row")
+        .try_get("", "n")
+        .expect("n");
+    assert_eq!(folded as u64, feedback::Entity::find().count(&app.db).await.expect("count") * 3, "Y, M and D");
+    Migrator::up(&app.db, None).await.expect("key the rollups by order status again");
+    crate::rollups::assert_rollups_exact(&app.db, 0, "the order-status migration").await;
+}

@@ -13,11 +13,11 @@ use customer_insights::services::satisfaction::{
     Dimension, SatisfactionFilter, SatisfactionQuery, satisfaction_counts,
 };
 use customer_insights::services::writes::{
-    CustomerWrite, FeedbackWrite, TouchpointWrite, delete_feedback, delete_touchpoint, erase_customer, upsert_customer,
-    upsert_feedback, upsert_touchpoint,
+    CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite, delete_feedback, delete_touchpoint, erase_customer,
+    set_order_status, upsert_customer, upsert_feedback, upsert_order, upsert_touchpoint,
 };
 use customer_insights::transfer::import::{Progress, import};
-use entity::{Channel, SurveyMetric, TouchpointKind, customer, feedback, touchpoint};
+use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, order, touchpoint};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::json;
 
@@ -89,6 +89,13 @@ pub const CHANNELS: [Channel; 8] = [
     Channel::InStore,
     Channel::Social,
 ];
+pub const STATUSES: [OrderStatus; 5] = [
+    OrderStatus::Placed,
+    OrderStatus::Fulfilled,
+    OrderStatus::Delivered,
+    OrderStatus::Cancelled,
+    OrderStatus::Returned,
+];
 pub const METRICS: [SurveyMetric; 3] = [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces];
 pub const SEGMENTS: [&str; 4] = ["consumer", "smb", "enterprise", "public"];
 pub const REGIONS: [&str; 4] = ["EMEA", "NA", "APAC", "LATAM"];
@@ -119,8 +126,9 @@ async fn random_write(db: &DatabaseConnection, pick: &mut Pick, n: usize) {
     let customers = all::<customer::Entity>(db, customer::Column::Id).await;
     let touchpoints = all::<touchpoint::Entity>(db, touchpoint::Column::Id).await;
     let answers = all::<feedback::Entity>(db, feedback::Column::Id).await;
+    let orders = all::<order::Entity>(db, order::Column::Id).await;
     let customer_external = |id: i64| customers.iter().find(|c| c.id == id).expect("owner").external_id.clone();
-    match pick.below(7) {
+    match pick.below(9) {
         0 | 1 => {
             // A new answer, or a changed one (score, metric, comment, time, touchpoint).
             let touchpoint = pick.chance(80).then(|| pick.one(&touchpoints).clone());
@@ -186,6 +194,27 @@ async fn random_write(db: &DatabaseConnection, pick: &mut Pick, n: usize) {
         5 => {
             delete_touchpoint(db, &pick.one(&touchpoints).external_id, true).await.expect("delete touchpoint");
         }
+        6 => {
+            // An order's status labels the answers about it.
+            let o = pick.one(&orders);
+            set_order_status(db, &o.external_id, *pick.one(&STATUSES)).await.expect("set order status");
+        }
+        7 => {
+            let o = pick.one(&orders).clone();
+            upsert_order(
+                db,
+                OrderWrite {
+                    external_id: o.external_id,
+                    customer_external_id: customer_external(o.customer_id),
+                    placed_at: o.placed_at,
+                    status: *pick.one(&STATUSES),
+                    total_amount_minor: o.total_amount_minor,
+                    currency: o.currency,
+                },
+            )
+            .await
+            .expect("upsert order");
+        }
         _ => {
             erase_customer(db, &pick.one(&customers).external_id).await.expect("erase");
         }
@@ -213,6 +242,27 @@ async fn random_import(db: &DatabaseConnection, pick: &mut Pick) {
         }
         lines.push(json!({ "type": "customer", "external_id": c.external_id, "name": c.name, "email": c.email,
             "segment": pick.one(&SEGMENTS), "region": pick.one(&REGIONS), "created_at": c.created_at.to_rfc3339() }));
+    }
+    let orders = all::<order::Entity>(db, order::Column::Id).await;
+    for o in &orders {
+        if !pick.chance(15) {
+            continue;
+        }
+        let owner = customers.iter().find(|c| c.id == o.customer_id).expect("owner");
+        let status = *pick.one(&["PLACED", "FULFILLED", "DELIVERED", "CANCELLED", "RETURNED"]);
+        let digits = customer_insights::domain::currency::Currency::find(&o.currency).expect("currency").minor_digits;
+        let scale = 10_i64.pow(digits);
+        let amount = match digits {
+            0 => o.total_amount_minor.to_string(),
+            _ => format!(
+                "{}.{:0width$}",
+                o.total_amount_minor / scale,
+                o.total_amount_minor % scale,
+                width = digits as usize
+            ),
+        };
+        lines.push(json!({ "type": "order", "external_id": o.external_id, "customer_external_id": owner.external_id,
+            "placed_at": o.placed_at.to_rfc3339(), "status": status, "total_amount": amount, "currency": o.currency }));
     }
     for (i, t) in touchpoints.iter().filter(|t| t.survey_sent_at.is_some()).take(8).enumerate() {
         let to = pick.one(&customers);
@@ -247,7 +297,7 @@ fn random_query(pick: &mut Pick) -> SatisfactionQuery {
         channels: pick.subset(&CHANNELS),
         segments: pick.subset(&segments),
         regions: pick.subset(&regions),
-        order_statuses: None,
+        order_statuses: pick.subset(&STATUSES),
     };
     let group_by: Vec<Dimension> =
         [Dimension::TouchpointKind, Dimension::Channel, Dimension::Segment, Dimension::Region]

@@ -1,10 +1,14 @@
-//! Order upserts and status changes.
+//! Order upserts and status changes. An order's status labels its touchpoints and their answers in the
+//! satisfaction rollups: a change of status moves them there.
 
 use chrono::{DateTime, Utc};
-use entity::{OrderStatus, customer, order};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use entity::{OrderStatus, customer, feedback, order, touchpoint};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use crate::error::{AppError, AppResult};
+use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::{Upserted, referenced};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +22,11 @@ pub struct OrderWrite {
 }
 
 pub async fn upsert_order(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Upserted<order::Model>> {
-    let txn = crate::rollups::maintenance::begin_write(db).await?;
+    maintenance::with_retries(|| upsert_once(db, write.clone())).await
+}
+
+async fn upsert_once(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Upserted<order::Model>> {
+    let txn = maintenance::begin_write(db).await?;
     let customer = referenced::<customer::Entity>(
         &txn,
         customer::Column::ExternalId,
@@ -40,13 +48,18 @@ pub async fn upsert_order(db: &DatabaseConnection, write: OrderWrite) -> AppResu
             Upserted { model, created: false, changed: false }
         }
         Some(model) => {
+            let relabelled = model.status != write.status;
+            let rows = if relabelled { lock_labelled(&txn, model.id).await? } else { Labelled::default() };
+            maintenance::retract(&txn, rows.scope()).await?;
             let mut active: order::ActiveModel = model.into();
             active.customer_id = Set(customer.id);
             active.placed_at = Set(write.placed_at);
             active.status = Set(write.status);
             active.total_amount_minor = Set(write.total_amount_minor);
             active.currency = Set(write.currency);
-            Upserted { model: active.update(&txn).await.map_err(AppError::from_db)?, created: false, changed: true }
+            let model = active.update(&txn).await.map_err(AppError::from_db)?;
+            maintenance::restore(&txn, rows.scope()).await?;
+            Upserted { model, created: false, changed: true }
         }
         None => {
             let active = order::ActiveModel {
@@ -61,7 +74,7 @@ pub async fn upsert_order(db: &DatabaseConnection, write: OrderWrite) -> AppResu
             Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
         }
     };
-    crate::rollups::maintenance::commit(db, txn).await?;
+    maintenance::commit(db, txn).await?;
     Ok(result)
 }
 
@@ -70,7 +83,11 @@ pub async fn set_order_status(
     external_id: &str,
     status: OrderStatus,
 ) -> AppResult<order::Model> {
-    let txn = crate::rollups::maintenance::begin_write(db).await?;
+    maintenance::with_retries(|| set_status_once(db, external_id, status)).await
+}
+
+async fn set_status_once(db: &DatabaseConnection, external_id: &str, status: OrderStatus) -> AppResult<order::Model> {
+    let txn = maintenance::begin_write(db).await?;
     let model = order::Entity::find()
         .filter(order::Column::ExternalId.eq(external_id))
         .one(&txn)
@@ -80,10 +97,75 @@ pub async fn set_order_status(
     let model = if model.status == status {
         model
     } else {
+        let rows = lock_labelled(&txn, model.id).await?;
+        maintenance::retract(&txn, rows.scope()).await?;
         let mut active: order::ActiveModel = model.into();
         active.status = Set(status);
-        active.update(&txn).await.map_err(AppError::from_db)?
+        let model = active.update(&txn).await.map_err(AppError::from_db)?;
+        maintenance::restore(&txn, rows.scope()).await?;
+        model
     };
-    crate::rollups::maintenance::commit(db, txn).await?;
+    maintenance::commit(db, txn).await?;
     Ok(model)
+}
+
+/// The rows an order's status labels in the rollups: its touchpoints and their answers.
+#[derive(Default)]
+struct Labelled {
+    answers: Vec<i64>,
+    touchpoints: Vec<i64>,
+}
+
+impl Labelled {
+    fn scope(&self) -> Scope<'_> {
+        Scope::Rows { answers: &self.answers, touchpoints: &self.touchpoints }
+    }
+}
+
+/// Locks an order whose status changes, with what its status labels: the customers of its touchpoints
+/// and answers (shared), the order, its touchpoints; returns those touchpoints and answers as they are
+/// under the locks (touchpoint writers lock the orders they touch, answer writers their touchpoints).
+async fn lock_labelled(txn: &DatabaseTransaction, order_id: i64) -> AppResult<Labelled> {
+    let rows = || async {
+        let touchpoints: Vec<(i64, i64)> = touchpoint::Entity::find()
+            .select_only()
+            .column(touchpoint::Column::Id)
+            .column(touchpoint::Column::CustomerId)
+            .filter(touchpoint::Column::OrderId.eq(order_id))
+            .into_tuple()
+            .all(txn)
+            .await
+            .map_err(AppError::from_db)?;
+        let ids: Vec<i64> = touchpoints.iter().map(|(id, _)| *id).collect();
+        let answers: Vec<(i64, i64)> = feedback::Entity::find()
+            .select_only()
+            .column(feedback::Column::Id)
+            .column(feedback::Column::CustomerId)
+            .filter(feedback::Column::TouchpointId.is_in(ids))
+            .into_tuple()
+            .all(txn)
+            .await
+            .map_err(AppError::from_db)?;
+        AppResult::Ok((touchpoints, answers))
+    };
+    let (touchpoints, answers) = rows().await?;
+    let customers: Vec<i64> = touchpoints.iter().chain(&answers).map(|(_, customer)| *customer).collect();
+    maintenance::lock(txn, Locked::CustomersShared, &customers).await?;
+    maintenance::lock(txn, Locked::Orders, &[order_id]).await?;
+    let ids: Vec<i64> = touchpoints.iter().map(|(id, _)| *id).collect();
+    maintenance::lock(txn, Locked::Touchpoints, &ids).await?;
+    let (touchpoints, answers) = rows().await?;
+    let late: Vec<i64> = touchpoints
+        .iter()
+        .chain(&answers)
+        .map(|(_, customer)| *customer)
+        .filter(|customer| !customers.contains(customer))
+        .collect();
+    maintenance::lock(txn, Locked::CustomersShared, &late).await?;
+    let late_touchpoints: Vec<i64> = touchpoints.iter().map(|(id, _)| *id).filter(|id| !ids.contains(id)).collect();
+    maintenance::lock(txn, Locked::Touchpoints, &late_touchpoints).await?;
+    Ok(Labelled {
+        answers: answers.into_iter().map(|(id, _)| id).collect(),
+        touchpoints: touchpoints.into_iter().map(|(id, _)| id).collect(),
+    })
 }

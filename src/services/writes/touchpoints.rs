@@ -90,10 +90,16 @@ async fn upsert_once(db: &DatabaseConnection, write: TouchpointWrite) -> AppResu
         txn.commit().await.map_err(AppError::from_db)?;
         return Ok(Upserted { model, created: false, changed: false });
     }
-    // The touchpoint's kind and channel label its answers, and its owner's segment and region its survey.
+    // The touchpoint's kind and channel label its answers, its owner's segment and region its survey,
+    // its order's status both.
+    let orders: Vec<i64> = existing.iter().filter_map(|m| m.order_id).chain(order_id).collect();
     let answers = match &existing {
-        Some(model) => lock_with_answers(&txn, model, customer.id).await?,
-        None => Vec::new(),
+        Some(model) => lock_with_answers(&txn, model, customer.id, &orders).await?,
+        None => {
+            maintenance::lock(&txn, Locked::CustomersShared, &[customer.id]).await?;
+            maintenance::lock(&txn, Locked::OrdersShared, &orders).await?;
+            Vec::new()
+        }
     };
     let touchpoints: Vec<i64> = existing.iter().map(|m| m.id).collect();
     maintenance::retract(&txn, Scope::Rows { answers: &answers, touchpoints: &touchpoints }).await?;
@@ -134,6 +140,7 @@ async fn lock_with_answers(
     txn: &DatabaseTransaction,
     model: &touchpoint::Model,
     new_owner: i64,
+    orders: &[i64],
 ) -> AppResult<Vec<i64>> {
     let answers_of = || async {
         let rows: Vec<(i64, i64)> = feedback::Entity::find()
@@ -151,6 +158,7 @@ async fn lock_with_answers(
     let mut customers: Vec<i64> = before.iter().map(|(_, author)| *author).collect();
     customers.extend([model.customer_id, new_owner]);
     maintenance::lock(txn, Locked::CustomersShared, &customers).await?;
+    maintenance::lock(txn, Locked::OrdersShared, orders).await?;
     maintenance::lock(txn, Locked::Touchpoints, &[model.id]).await?;
     // Answers are written under the touchpoint's lock: from here on the set is stable. One given
     // meanwhile by a customer not locked above gets its lock now.
@@ -193,7 +201,8 @@ async fn delete_once(db: &DatabaseConnection, external_id: &str, with_feedback: 
             format!("the touchpoint has {answer_count} answers: pass withFeedback: true to delete them with it"),
         ));
     }
-    let answer_ids = lock_with_answers(&txn, &model, model.customer_id).await?;
+    let orders: Vec<i64> = model.order_id.into_iter().collect();
+    let answer_ids = lock_with_answers(&txn, &model, model.customer_id, &orders).await?;
     maintenance::retract(&txn, Scope::Rows { answers: &answer_ids, touchpoints: &[model.id] }).await?;
     let deleted_answers = answers.exec(&txn).await.map_err(AppError::from_db)?.rows_affected;
     touchpoint::Entity::delete_by_id(model.id).exec(&txn).await.map_err(AppError::from_db)?;
