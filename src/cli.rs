@@ -570,6 +570,7 @@ async fn rollups(args: RollupsArgs) -> Result<(), CliError> {
             let txn = crate::rollups::maintenance::begin_rebuild(&db).await?;
             crate::rollups::maintenance::rebuild(&txn).await?;
             crate::rollups::maintenance::commit(&db, txn).await?;
+            crate::db::after_bulk_write(&db).await?;
             println!("rebuilt the satisfaction rollups");
         }
     }
@@ -579,7 +580,7 @@ async fn rollups(args: RollupsArgs) -> Result<(), CliError> {
 async fn migrate(args: MigrateArgs) -> Result<(), CliError> {
     let db = open(&args.database).await?;
     match args.action {
-        MigrateAction::Up { steps } => Migrator::up(&db, steps).await?,
+        MigrateAction::Up { steps } => crate::db::migrate(&db, steps).await?,
         MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
         MigrateAction::Status => {
             for migration in Migrator::get_migration_with_status(&db).await? {

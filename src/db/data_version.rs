@@ -4,6 +4,13 @@
 //! PostgreSQL raises it right after the write commits: a reader that saw the old number may have read
 //! the new rows (and cached them under the old number, which is harmless), and every read after the
 //! write's answer sees the new number. SQLite raises it inside the writing transaction.
+//!
+//! A PostgreSQL standby cannot tell the primary's number: a sequence is written to the WAL 32 values
+//! ahead, so a standby's copy stays the same across many writes. There the version is the position up
+//! to which the standby has replayed the WAL, negated so that it never equals a primary's number: it
+//! moves with every replayed change (and with changes that touch no data, which only costs cache hits).
+//! Either way the number is read before the answer is computed, and the answer reflects at least the
+//! data the number stands for.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
 
@@ -12,7 +19,11 @@ use crate::error::{AppError, AppResult};
 pub async fn read(db: &impl ConnectionTrait) -> AppResult<i64> {
     let backend = db.get_database_backend();
     let sql = match backend {
-        DbBackend::Postgres => "SELECT last_value AS version FROM data_version",
+        DbBackend::Postgres => {
+            "SELECT CASE WHEN pg_is_in_recovery() \
+             THEN -CAST(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0') AS BIGINT) \
+             ELSE (SELECT last_value FROM data_version) END AS version"
+        }
         _ => "SELECT version FROM data_version WHERE id = 1",
     };
     let row = db.query_one_raw(Statement::from_string(backend, sql)).await.map_err(AppError::from_db)?;

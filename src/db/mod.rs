@@ -140,22 +140,36 @@ pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConne
         .pragma("secure_delete", "on")
 }
 
-/// After a bulk load, refreshes PostgreSQL's planner statistics, so the next queries are planned for
-/// the data that is there (autovacuum would get to it later; a plan made for empty tables can be slower
-/// by orders of magnitude). SQLite's plans do not depend on statistics unless `ANALYZE` ran once, which
-/// this server never does: its statements are written for the plans SQLite makes without them.
-pub async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared(
-            "ANALYZE customers, orders, touchpoints, feedback, satisfaction_answer_rollups, satisfaction_survey_rollups",
-        )
-        .await?;
-    }
+/// After a bulk write (seed, import, a migration that refills tables, a rollups rebuild), leaves the
+/// database as fast to read as before it. PostgreSQL gets fresh planner statistics (autovacuum would get
+/// to it later; a plan made for empty tables can be slower by orders of magnitude). SQLite folds its
+/// write-ahead log back into the database file and truncates it: a log of hundreds of MiB slows every
+/// read that has to look through it until a checkpoint, which a busy reader can postpone indefinitely.
+/// SQLite's plans do not depend on statistics unless `ANALYZE` ran once, which this server never does:
+/// its statements are written for the plans SQLite makes without them.
+pub async fn after_bulk_write(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let statement = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "ANALYZE customers, orders, touchpoints, feedback, satisfaction_answer_rollups, satisfaction_survey_rollups"
+        }
+        _ => "PRAGMA wal_checkpoint(TRUNCATE)",
+    };
+    db.execute_unprepared(statement).await?;
     Ok(())
 }
 
+/// Applies pending migrations; after any, [`after_bulk_write`] (some refill tables).
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    migrate(db, None).await
+}
+
+/// Applies up to `steps` pending migrations (all when `None`), then [`after_bulk_write`] if any ran.
+pub async fn migrate(db: &DatabaseConnection, steps: Option<u32>) -> Result<(), DbErr> {
+    if Migrator::get_pending_migrations(db).await?.is_empty() {
+        return Ok(());
+    }
+    Migrator::up(db, steps).await?;
+    after_bulk_write(db).await
 }
 
 /// A short name of the backend for logs.

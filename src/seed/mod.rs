@@ -53,6 +53,6 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     advance_id_sequences(&txn).await?;
     crate::rollups::maintenance::rebuild(&txn).await?;
     crate::rollups::maintenance::commit(db, txn).await?;
-    crate::db::refresh_statistics(db).await.map_err(AppError::from_db)?;
+    crate::db::after_bulk_write(db).await.map_err(AppError::from_db)?;
     Ok(report)
 }

@@ -106,7 +106,7 @@ pub async fn import(
         txn.rollback().await.map_err(AppError::from_db)?;
     } else {
         crate::rollups::maintenance::commit(db, txn).await?;
-        crate::db::refresh_statistics(db).await.map_err(AppError::from_db)?;
+        crate::db::after_bulk_write(db).await.map_err(AppError::from_db)?;
     }
     progress.finish();
     Ok(report)

@@ -179,8 +179,21 @@ pub async fn start_server(
     replica: Option<(DatabaseConnection, &str)>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
+    start_server_with(primary, primary_url, replica, |_| {}, shutdown).await
+}
+
+/// `start_server` with settings changed by `configure`.
+pub async fn start_server_with(
+    primary: DatabaseConnection,
+    primary_url: &str,
+    replica: Option<(DatabaseConnection, &str)>,
+    configure: impl FnOnce(&mut ServeConfig),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
     let databases = Databases::watch(primary, primary_url, replica).await.expect("watch the databases");
-    let app = Application::build(databases, &test_config()).await.expect("build app");
+    let mut config = test_config();
+    configure(&mut config);
+    let app = Application::build(databases, &config).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     (address, tokio::spawn(app.run_until(shutdown)))
 }

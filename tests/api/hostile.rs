@@ -66,7 +66,13 @@ fn corpus() -> Vec<Case> {
         query("deep nesting", format!("{}{}", "{ a ".repeat(5000), "}".repeat(5000)), &["GRAPHQL_PARSE_FAILED", "LIMIT_EXCEEDED"]),
         query("oversized document", format!("{{ __typename }}{}", " ".repeat(40_000)), &["LIMIT_EXCEEDED"]),
         query("alias bomb", format!("{{ {} }}", (0..500).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" ")), &["LIMIT_EXCEEDED"]),
-        query("fragment bomb", fragment_bomb, &["LIMIT_EXCEEDED"]),
+        query("fragment bomb", fragment_bomb.clone(), &["LIMIT_EXCEEDED"]),
+        post(
+            "fragment bomb in an operation that does not run",
+            json!({ "query": format!("query A {{ __typename }} {}", fragment_bomb.replacen("query {", "query B {", 1)), "operationName": "A" }),
+            &[200],
+            &["LIMIT_EXCEEDED"],
+        ),
         query("cyclic fragments", "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }".into(), &["LIMIT_EXCEEDED", "GRAPHQL_VALIDATION_FAILED"]),
         query("too deep", format!("{{ customers {{ nodes {{ {} }} }} }}", "orders { nodes { customer { ".repeat(6) + "id" + &" } } }".repeat(6)), &["LIMIT_EXCEEDED"]),
         query("too costly", "{ customers(first: 100) { nodes { orders(first: 100) { nodes { touchpoints(first: 100) { nodes { id } } } } } } }".into(), &["LIMIT_EXCEEDED"]),
@@ -176,6 +182,11 @@ async fn hostile_subscriptions_get_the_same_limits_and_codes() {
         (bomb, "LIMIT_EXCEEDED"),
         (format!("subscription {{ feedbackSubmitted {{ id }} }}{}", " ".repeat(40_000)), "LIMIT_EXCEEDED"),
         ("subscription { feedbackSubmitted { noSuchField } }".to_owned(), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ customers(first: 100) { nodes { orders(first: 100) { nodes { touchpoints(first: 100) { nodes { id } } } } } } }"
+                .to_owned(),
+            "LIMIT_EXCEEDED",
+        ),
         (
             "subscription { feedbackSubmitted(filter: { metric: [\"NPS'; --\"] }) { id } }".to_owned(),
             "GRAPHQL_VALIDATION_FAILED",

@@ -83,6 +83,12 @@ async fn invalid_inputs_name_the_field_and_write_nothing() {
         (CUSTOMER, json!({ "input": blank_name }), "input.name"),
         (ORDER, order("12.505", "C-1"), "input.totalAmount"),
         (ORDER, order("12.50", "C-404"), "input.customerExternalId"),
+        // O-1 has C-1's touchpoint T-1: moving it to C-2 would split them.
+        (
+            ORDER,
+            json!({ "input": { "externalId": "O-1", "customerExternalId": "C-2", "placedAt": "2026-02-01T10:00:00Z", "status": "DELIVERED", "totalAmount": "12.5", "currency": "EUR" } }),
+            "input.customerExternalId",
+        ),
         (TOUCHPOINT, touchpoint("C-2", "O-1", "2026-02-05T11:00:00Z"), "input.orderExternalId"),
         (TOUCHPOINT, touchpoint("C-1", "O-1", "2026-02-05T09:00:00Z"), "input.surveySentAt"),
         (FEEDBACK, answer("NPS", 11, ""), "input.score"),

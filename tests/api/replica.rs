@@ -5,11 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use customer_insights::db::{DatabaseOptions, connect, migrate_up};
+use customer_insights::db::{DatabaseOptions, StatementCounter, connect, migrate_up};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestDatabase, start_server};
+use crate::helpers::{TestDatabase, start_server, start_server_with};
 
 async fn post(client: &reqwest::Client, address: &str, query: &str) -> Value {
     let response = client.post(format!("{address}/graphql")).json(&json!({ "query": query })).send().await.unwrap();
@@ -37,9 +37,18 @@ async fn customer_count(db: &DatabaseConnection) -> Option<i64> {
     row.try_get("", "n").ok()
 }
 
-#[tokio::test]
-#[ignore = "needs a PostgreSQL primary and streaming replica: TEST_DATABASE_URL and TEST_REPLICA_URL (run by .ci/run)"]
-async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary() {
+/// A seeded database on the primary, seen through the standby once replication brought it over.
+struct Replicated {
+    database: TestDatabase,
+    primary: DatabaseConnection,
+    primary_statements: StatementCounter,
+    replica: DatabaseConnection,
+    replica_statements: StatementCounter,
+    replica_url: String,
+    replica_admin: String,
+}
+
+async fn replicated() -> Replicated {
     let primary_admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL is set");
     let replica_admin = std::env::var("TEST_REPLICA_URL").expect("TEST_REPLICA_URL is set");
     let database = TestDatabase::create_postgres(primary_admin).await;
@@ -57,7 +66,7 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
 
     // Streaming replication brings the new database and its rows over within moments.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let replica = loop {
+    let (replica, replica_statements) = loop {
         if let Ok((db, counter)) = connect(&DatabaseOptions::new(&replica_url)).await
             && customer_count(&db).await == Some(6)
         {
@@ -66,7 +75,14 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
         assert!(Instant::now() < deadline, "the replica never received the seeded database");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let (replica, replica_statements) = replica;
+    Replicated { database, primary, primary_statements, replica, replica_statements, replica_url, replica_admin }
+}
+
+#[tokio::test]
+#[ignore = "needs a PostgreSQL primary and streaming replica: TEST_DATABASE_URL and TEST_REPLICA_URL (run by .ci/run)"]
+async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary() {
+    let Replicated { database, primary, primary_statements, replica, replica_statements, replica_url, replica_admin } =
+        replicated().await;
     let (address, _server) =
         start_server(primary, &database.url, Some((replica, &replica_url)), std::future::pending()).await;
     let client = reqwest::Client::new();
@@ -118,4 +134,52 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
         async move { post(&client, &address, lookup).await["data"]["customer"]["externalId"] == "C-NEW" }
     })
     .await;
+}
+
+/// With the response cache on, an answer read from the replica is served again only while the replica
+/// has replayed nothing new: a write on the primary shows in the next read once the replica has it.
+#[tokio::test]
+#[ignore = "needs a PostgreSQL primary and streaming replica: TEST_DATABASE_URL and TEST_REPLICA_URL (run by .ci/run)"]
+async fn cached_answers_from_the_replica_follow_its_replay() {
+    let Replicated { database, primary, replica, replica_url, .. } = replicated().await;
+    let (address, _server) = start_server_with(
+        primary,
+        &database.url,
+        Some((replica.clone(), &replica_url)),
+        |config| config.response_cache_mib = 8,
+        std::future::pending(),
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let readyz = format!("{address}/readyz");
+    eventually("the replica's first probe answers", || {
+        let (client, readyz) = (client.clone(), readyz.clone());
+        async move {
+            let body: Value = client.get(&readyz).send().await.unwrap().json().await.unwrap();
+            body["checks"]["replica"]["status"] == "up"
+        }
+    })
+    .await;
+    let count = "{ customers { totalCount } }";
+    for _ in 0..3 {
+        assert_eq!(post(&client, &address, count).await["data"]["customers"]["totalCount"], 6);
+    }
+    // Several writes: a sequence read on a standby moves only every 32 of them.
+    for i in 0..3 {
+        let created = post(
+            &client,
+            &address,
+            &format!(
+                r#"mutation {{ upsertCustomer(input: {{ externalId: "C-CACHE-{i}", name: "New", email: "new{i}@example.com", segment: "consumer", region: "EMEA", createdAt: "2026-03-01T00:00:00Z" }}) {{ created }} }}"#
+            ),
+        )
+        .await;
+        assert_eq!(created["data"]["upsertCustomer"]["created"], true, "{created}");
+    }
+    eventually("the replica has the new customers", || {
+        let replica = replica.clone();
+        async move { customer_count(&replica).await == Some(9) }
+    })
+    .await;
+    assert_eq!(post(&client, &address, count).await["data"]["customers"]["totalCount"], 9, "a fresh answer");
 }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use entity::{OrderStatus, customer, feedback, order, touchpoint};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 
 use crate::error::{AppError, AppResult};
@@ -48,6 +49,20 @@ async fn upsert_once(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Up
             Upserted { model, created: false, changed: false }
         }
         Some(model) => {
+            if model.customer_id != customer.id {
+                // Its touchpoints belong to the old customer: moving it would split an order from them.
+                let touchpoints = touchpoint::Entity::find()
+                    .filter(touchpoint::Column::OrderId.eq(model.id))
+                    .count(&txn)
+                    .await
+                    .map_err(AppError::from_db)?;
+                if touchpoints > 0 {
+                    return Err(AppError::bad_input(
+                        "input.customerExternalId",
+                        "the order has touchpoints of another customer",
+                    ));
+                }
+            }
             let relabelled = model.status != write.status;
             let rows = if relabelled { lock_labelled(&txn, model.id).await? } else { Labelled::default() };
             maintenance::retract(&txn, rows.scope()).await?;
