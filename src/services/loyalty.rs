@@ -3,7 +3,7 @@
 //! query, whatever the number of periods and groups: a pass over the orders, customer by customer. CANCELLED orders count for nothing;
 //! RETURNED orders count as orders with zero revenue (METRICS.md).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, StreamTrait};
@@ -92,71 +92,100 @@ pub async fn loyalty_counts(
     db: &(impl ConnectionTrait + StreamTrait),
     query: &LoyaltyQuery,
 ) -> AppResult<BTreeMap<(usize, LoyaltyKey), LoyaltyCounts>> {
-    let mut groups: BTreeMap<(usize, LoyaltyKey), LoyaltyCounts> = BTreeMap::new();
-    let Some(horizon) = query.periods.iter().map(|p| p.end.max(p.as_of)).max() else { return Ok(groups) };
+    let Some(horizon) = query.periods.iter().map(|p| p.end.max(p.as_of)).max() else { return Ok(BTreeMap::new()) };
+    let bounds: Vec<PeriodBounds> = query.periods.iter().map(|p| PeriodBounds::of(p, query.inactive_window)).collect();
+    // Each group's counts per period, found once per customer rather than once per customer and period.
+    let mut groups: HashMap<LoyaltyKey, Vec<LoyaltyCounts>> = HashMap::new();
     let grouped = !query.group_by.is_empty();
     purchases::for_each_customer(db, horizon, grouped, |buyer, purchases| {
         let key = LoyaltyKey {
             segment: buyer.segment.clone().filter(|_| query.group_by.contains(&LoyaltyDimension::Segment)),
             region: buyer.region.clone().filter(|_| query.group_by.contains(&LoyaltyDimension::Region)),
         };
-        count_customer(&mut groups, query, &key, purchases);
+        let periods = groups.entry(key).or_insert_with(|| vec![LoyaltyCounts::default(); bounds.len()]);
+        count_customer(periods, &bounds, purchases);
     })
     .await?;
     // A group exists in a period when it had any customer there.
-    groups.retain(|_, counts| {
-        counts.active_customers > 0 || counts.previously_active > 0 || counts.lifetime_customers > 0
-    });
-    Ok(groups)
+    let mut counts = BTreeMap::new();
+    for (key, periods) in groups {
+        for (index, period) in periods.into_iter().enumerate() {
+            if period.active_customers > 0 || period.previously_active > 0 || period.lifetime_customers > 0 {
+                counts.insert((index, key.clone()), period);
+            }
+        }
+    }
+    Ok(counts)
 }
 
-/// Counts one customer, with its orders that count, in every period.
-fn count_customer(
-    groups: &mut BTreeMap<(usize, LoyaltyKey), LoyaltyCounts>,
-    query: &LoyaltyQuery,
-    key: &LoyaltyKey,
-    purchases: &[Purchase],
-) {
-    for (index, period) in query.periods.iter().enumerate() {
-        let window_start = period.as_of - query.inactive_window;
-        let mut currencies: BTreeMap<&str, CustomerCurrency> = BTreeMap::new();
+/// The instants a period's figures compare purchase times with, computed once per query.
+struct PeriodBounds {
+    previous_start: DateTime<Utc>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    window_start: DateTime<Utc>,
+    as_of: DateTime<Utc>,
+}
+
+impl PeriodBounds {
+    fn of(period: &LoyaltyPeriod, inactive_window: Duration) -> PeriodBounds {
+        PeriodBounds {
+            previous_start: period.previous_start(),
+            start: period.start,
+            end: period.end,
+            window_start: period.as_of - inactive_window,
+            as_of: period.as_of,
+        }
+    }
+}
+
+/// Counts one customer, with its orders that count, in every period of its group.
+fn count_customer(periods: &mut [LoyaltyCounts], bounds: &[PeriodBounds], purchases: &[Purchase]) {
+    // A customer buys in one currency or a few: a short list beats a map.
+    let mut currencies: Vec<(&str, CustomerCurrency)> = Vec::with_capacity(1);
+    for (counts, period) in periods.iter_mut().zip(bounds) {
+        currencies.clear();
         for purchase in purchases {
             let at = purchase.placed_at;
-            let c = currencies.entry(&purchase.currency).or_default();
+            let index = match currencies.iter().position(|(code, _)| *code == purchase.currency) {
+                Some(index) => index,
+                None => {
+                    currencies.push((&purchase.currency, CustomerCurrency::default()));
+                    currencies.len() - 1
+                }
+            };
+            let c = &mut currencies[index].1;
             if at >= period.start && at < period.end {
                 c.period_orders += 1;
                 c.period_revenue += purchase.revenue;
             }
-            if at >= period.previous_start() && at < period.start {
+            if at >= period.previous_start && at < period.start {
                 c.previous_orders += 1;
             }
             if at < period.as_of {
                 c.lifetime_orders += 1;
                 c.lifetime_revenue += purchase.revenue;
-                if at >= window_start {
+                if at >= period.window_start {
                     c.recent_orders += 1;
                 }
             }
         }
-        currencies.retain(|_, c| c.period_orders > 0 || c.previous_orders > 0 || c.lifetime_orders > 0);
+        currencies.retain(|(_, c)| c.period_orders > 0 || c.previous_orders > 0 || c.lifetime_orders > 0);
         if currencies.is_empty() {
             continue;
         }
-        let counts = groups.entry((index, key.clone())).or_default();
         let mut total = CustomerCurrency::default();
-        for (currency, c) in currencies {
-            if c.period_orders > 0 {
-                let figures = counts.currencies.entry(currency.to_owned()).or_default();
+        for (currency, c) in &currencies {
+            if c.period_orders > 0 || c.lifetime_orders > 0 {
+                let figures = match counts.currencies.get_mut(*currency) {
+                    Some(figures) => figures,
+                    None => counts.currencies.entry((*currency).to_owned()).or_default(),
+                };
                 figures.orders += c.period_orders;
                 figures.revenue_minor += c.period_revenue;
-            }
-            if c.lifetime_orders > 0 {
-                counts
-                    .currencies
-                    .entry(currency.to_owned())
-                    .or_default()
-                    .lifetime_revenue_per_customer
-                    .push(c.lifetime_revenue);
+                if c.lifetime_orders > 0 {
+                    figures.lifetime_revenue_per_customer.push(c.lifetime_revenue);
+                }
             }
             total.period_orders += c.period_orders;
             total.previous_orders += c.previous_orders;
