@@ -49,7 +49,7 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the GraphQL server (migrates the database first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply, revert or list schema migrations.
     Migrate(MigrateArgs),
     /// Fill an empty database with a deterministic synthetic data set.
@@ -399,7 +399,7 @@ pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
         }
     }
     match loaded.cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Migrate(args) => migrate(args).await,
         Command::Seed(args) => {
             let db = open(&args.database).await?;

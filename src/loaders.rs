@@ -355,11 +355,14 @@ pub struct Loaders {
     pub feedback: EntityLoaders<entity::feedback::Entity>,
     /// The child queries of the request's fields, by the field's place in the document; `None` for
     /// loaders that outlive one document (a WebSocket's), where a place may be reused by another one.
-    child_queries: Option<Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>>,
+    child_queries: Option<PerFieldValues>,
     /// Pages loaded ahead (`graphql::prefetch`), by the field's place in the document: each parent's
     /// page is taken once.
-    prefetched: Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>,
+    prefetched: PerFieldValues,
 }
+
+/// Values kept per field of a document: by the field's place and the value's type.
+type PerFieldValues = Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>;
 
 /// The pages loaded ahead for one field: parent id → page.
 type PrefetchedPages<M> = Mutex<HashMap<i64, ChildPage<M>>>;

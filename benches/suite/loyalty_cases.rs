@@ -1,6 +1,6 @@
-//! The loyalty-side cases: loyalty over a year (plain, by segment, as a monthly series), cohort retention
-//! and touchpoint impact, each with the SQL an analyst would write against `customers`, `orders`,
-//! `touchpoints` and `feedback`.
+//! The loyalty-side cases: loyalty over a year (plain, by segment, as a monthly series, and by segment and
+//! region monthly), cohort retention and touchpoint impact, each with the SQL an analyst would write against
+//! `customers`, `orders`, `touchpoints` and `feedback`.
 //!
 //! Timestamps: PostgreSQL stores `TIMESTAMPTZ`; calendar arithmetic is done on UTC `TIMESTAMP` values and
 //! converted with `AT TIME ZONE 'UTC'`, so the session time zone does not matter. SQLite stores RFC 3339 text
@@ -46,14 +46,14 @@ pub fn loyalty_cases(backend: DbBackend) -> Vec<Case> {
             name: "loyalty, 2025",
             rollups: false,
             graphql: format!("query {{ insights {{ loyalty({PERIOD}) {{ {LOYALTY_ROW} }} }} }}"),
-            sql: loyalty_sql(pg, false, false),
+            sql: loyalty_sql(pg, false, Groups::None),
             check: if pg { check_loyalty::<true> } else { check_loyalty::<false> },
         },
         Case {
             name: "loyalty by segment, 2025",
             rollups: false,
             graphql: format!("query {{ insights {{ loyalty({PERIOD}, groupBy: [SEGMENT]) {{ {LOYALTY_ROW} }} }} }}"),
-            sql: loyalty_sql(pg, false, true),
+            sql: loyalty_sql(pg, false, Groups::Segment),
             check: if pg { check_loyalty::<true> } else { check_loyalty::<false> },
         },
         Case {
@@ -62,15 +62,25 @@ pub fn loyalty_cases(backend: DbBackend) -> Vec<Case> {
             graphql: format!(
                 "query {{ insights {{ loyalty({PERIOD}, series: {{granularity: MONTH, timeZone: \"UTC\"}}) {{ {LOYALTY_ROW} }} }} }}"
             ),
-            sql: loyalty_sql(pg, true, false),
+            sql: loyalty_sql(pg, true, Groups::None),
             check: if pg { check_loyalty::<true> } else { check_loyalty::<false> },
         },
         Case {
-            name: "cohort retention, monthly 2024-2025",
+            name: "loyalty by segment and region, monthly 2025",
+            rollups: false,
+            graphql: format!(
+                "query {{ insights {{ loyalty({PERIOD}, groupBy: [SEGMENT, REGION], \
+                 series: {{granularity: MONTH, timeZone: \"UTC\"}}) {{ {LOYALTY_ROW} }} }} }}"
+            ),
+            sql: loyalty_sql(pg, true, Groups::SegmentAndRegion),
+            check: if pg { check_loyalty::<true> } else { check_loyalty::<false> },
+        },
+        Case {
+            name: "cohort retention, 24 monthly cohorts 2024-2025",
             rollups: false,
             graphql:
                 "query { insights { cohortRetention(granularity: MONTH, cohorts: {from: \"2024-01-01T00:00:00Z\", \
-                to: \"2025-01-01T00:00:00Z\"}, periods: 12, timeZone: \"UTC\") { cohortStart cohortEnd periodIndex \
+                to: \"2026-01-01T00:00:00Z\"}, periods: 12, timeZone: \"UTC\") { cohortStart cohortEnd periodIndex \
                 cohortSize retainedCustomers share } } }"
                     .to_owned(),
             sql: vec![cohort_sql(pg)],
@@ -93,10 +103,18 @@ pub fn loyalty_cases(backend: DbBackend) -> Vec<Case> {
 // ---------------------------------------------------------------------------------------------------------
 // Loyalty
 
-/// One statement: per period (and segment) and currency, the customer figures of the period and group
+/// What a loyalty case groups by; the SQL's group column holds `segment` or `segment/region`.
+#[derive(Clone, Copy, PartialEq)]
+enum Groups {
+    None,
+    Segment,
+    SegmentAndRegion,
+}
+
+/// One statement: per period (and group) and currency, the customer figures of the period and group
 /// with the revenue and CLV of the currency.
 /// `months`: the twelve calendar months of 2025 instead of the whole year.
-fn loyalty_sql(pg: bool, months: bool, by_segment: bool) -> Vec<String> {
+fn loyalty_sql(pg: bool, months: bool, groups: Groups) -> Vec<String> {
     let dbl = if pg { "DOUBLE PRECISION" } else { "REAL" };
     // The periods: a label, [p_start, p_end), the previous period of equal length [q_start, p_start), the
     // start of the 180-day inactivity window before the period end, and the length in days.
@@ -155,21 +173,19 @@ fn loyalty_sql(pg: bool, months: bool, by_segment: bool) -> Vec<String> {
         }
     };
     // Orders that count: CANCELLED ones do not, RETURNED ones count with zero revenue.
-    let valid = if by_segment {
+    let grp = match groups {
+        Groups::None => "CAST(NULL AS TEXT)",
+        Groups::Segment => "c.segment",
+        Groups::SegmentAndRegion => "c.segment || '/' || c.region",
+    };
+    let valid = format!(
         "valid AS (
-    SELECT o.customer_id, c.segment AS grp, o.placed_at, o.currency,
+    SELECT o.customer_id, {grp} AS grp, o.placed_at, o.currency,
            CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END AS revenue
     FROM orders o JOIN customers c ON c.id = o.customer_id
     WHERE o.status <> 'CANCELLED'
 )"
-    } else {
-        "valid AS (
-    SELECT o.customer_id, CAST(NULL AS TEXT) AS grp, o.placed_at, o.currency,
-           CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END AS revenue
-    FROM orders o
-    WHERE o.status <> 'CANCELLED'
-)"
-    };
+    );
     // One pass over the orders to date (placed before the period end), per period, customer and currency:
     // orders in the period, in the previous period and in the inactivity window, all orders, revenue in
     // the period and revenue to date (the historic CLV in that currency).
@@ -308,8 +324,14 @@ fn check_loyalty<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> 
     for row in rows {
         let start = string(row, "periodStart")?;
         let label = start.get(..10).ok_or_else(|| format!("bad periodStart {start}"))?;
-        let segment = row.get("segment").and_then(Value::as_str).map(str::to_owned);
-        let at = format!("{label} segment {segment:?}");
+        let segment = row.get("segment").and_then(Value::as_str);
+        let region = row.get("region").and_then(Value::as_str);
+        // The SQL's group column: `segment`, or `segment/region` when grouped by both.
+        let segment = match (segment, region) {
+            (Some(segment), Some(region)) => Some(format!("{segment}/{region}")),
+            (segment, _) => segment.map(str::to_owned),
+        };
+        let at = format!("{label} group {segment:?}");
         if string(row, "asOf")? != string(row, "periodEnd")? {
             return Err(format!("{at}: asOf is not the period end"));
         }
@@ -421,8 +443,8 @@ fn predicted_clv(
 // ---------------------------------------------------------------------------------------------------------
 // Cohort retention
 
-/// Customers by the month of their first order (CANCELLED excluded), the twelve cohorts of 2024, each
-/// followed for twelve months: months are numbered year x 12 + month - 1, so k is a difference.
+/// Customers by the month of their first order (CANCELLED excluded), the 24 cohorts of 2024 and 2025,
+/// each followed for twelve months: months are numbered year x 12 + month - 1, so k is a difference.
 fn cohort_sql(pg: bool) -> String {
     let (dbl, month, label) = if pg {
         (
@@ -440,7 +462,10 @@ fn cohort_sql(pg: bool) -> String {
     };
     format!(
         "WITH RECURSIVE k (i) AS (
-    SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 11
+    SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i < 23
+),
+period_index (i) AS (
+    SELECT i FROM k WHERE i < 12
 ),
 activity AS (
     SELECT DISTINCT customer_id, {month} AS m
@@ -461,13 +486,13 @@ retained AS (
     WHERE a.m - c.cohort < 12
     GROUP BY c.cohort, a.m - c.cohort
 )
-SELECT {label} AS cohort, CAST(k.i AS BIGINT) AS period_index, CAST(s.size AS BIGINT) AS cohort_size,
+SELECT {label} AS cohort, CAST(p.i AS BIGINT) AS period_index, CAST(s.size AS BIGINT) AS cohort_size,
        CAST(COALESCE(r.customers, 0) AS BIGINT) AS retained,
        100 * CAST(COALESCE(r.customers, 0) AS {dbl}) / NULLIF(s.size, 0) AS share
 FROM sizes s
-CROSS JOIN k
-LEFT JOIN retained r ON r.cohort = s.cohort AND r.period_index = k.i
-ORDER BY s.cohort, k.i"
+CROSS JOIN period_index p
+LEFT JOIN retained r ON r.cohort = s.cohort AND r.period_index = p.i
+ORDER BY s.cohort, p.i"
     )
 }
 
@@ -476,8 +501,8 @@ fn check_cohorts(data: &Value, results: &[Vec<QueryResult>]) -> Result<(), Strin
     let [rows] = results else {
         return Err(format!("expected 1 statement, got {}", results.len()));
     };
-    if cells.len() != rows.len() || rows.len() != 144 {
-        return Err(format!("the server has {} cells, the SQL {} (12 x 12 expected)", cells.len(), rows.len()));
+    if cells.len() != rows.len() || rows.len() != 24 * 12 {
+        return Err(format!("the server has {} cells, the SQL {} (24 x 12 expected)", cells.len(), rows.len()));
     }
     // Both in cohort order, then by period index.
     for (cell, sql) in cells.iter().zip(rows) {

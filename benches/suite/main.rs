@@ -24,7 +24,8 @@
 //!
 //! Settings (environment): `BENCH_CUSTOMERS` (100000), `BENCH_NESTED_CUSTOMERS` (10000),
 //! `BENCH_PULSE_SURVEYS` (6.5 relationship surveys per customer and year), `BENCH_RUNS` (7 timed runs
-//! per query), `BENCH_LOAD_SECONDS` (10 per load level), `BENCH_OUT` (the Markdown written).
+//! per query), `BENCH_LOAD_SECONDS` (10 per load level), `BENCH_OUT` (the Markdown written),
+//! `BENCH_ONLY=insights` (steps 1 and 2 only, to check the insights cases).
 
 mod cache;
 mod cases;
@@ -56,6 +57,8 @@ struct Settings {
     pulse_surveys: f64,
     runs: usize,
     load_seconds: u32,
+    /// Only step 2 (the insights queries): `BENCH_ONLY=insights`, to check the cases quickly.
+    insights_only: bool,
     out: PathBuf,
 }
 
@@ -84,6 +87,7 @@ impl Settings {
             pulse_surveys: env_or("BENCH_PULSE_SURVEYS", 6.5),
             runs: env_or("BENCH_RUNS", 7),
             load_seconds: env_or("BENCH_LOAD_SECONDS", 10),
+            insights_only: std::env::var("BENCH_ONLY").is_ok_and(|only| only == "insights"),
             out,
         }
     }
@@ -396,6 +400,10 @@ async fn main() {
     let mut out = format!("## {}\n\n", if settings.backend == DbBackend::Postgres { "PostgreSQL" } else { "SQLite" });
     let mut memory = Vec::new();
     insights(&settings, dir.path(), &mut out, &mut memory).await;
+    if settings.insights_only {
+        println!("\n{out}");
+        return;
+    }
     let (nested_database, page_runs) = nested(&settings, dir.path(), &mut out, &mut memory).await;
     if let Some(postgraphile) = &settings.postgraphile {
         peer::side_by_side(&settings, postgraphile, &nested_database, dir.path(), &mut out, &mut memory).await;

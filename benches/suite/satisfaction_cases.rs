@@ -218,6 +218,20 @@ fn month_of(backend: DbBackend, column: &str) -> String {
     }
 }
 
+/// The New York calendar month (`YYYY-MM`) of a timestamp. SQLite has no time zones: every month of
+/// New York starts at 04:00 UTC (EDT) from April to November and at 05:00 UTC (EST) from December to
+/// March (daylight saving time changes mid-March and early November, never on the 1st at midnight), so
+/// the month of `t - 4 h` says which offset its start had.
+fn new_york_month_of(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char({column} AT TIME ZONE 'America/New_York', 'YYYY-MM')"),
+        _ => format!(
+            "strftime('%Y-%m', {column}, CASE WHEN CAST(strftime('%m', {column}, '-4 hours') AS INTEGER) IN (12, 1, 2, 3) \
+             THEN '-5 hours' ELSE '-4 hours' END)"
+        ),
+    }
+}
+
 fn year_of(backend: DbBackend, column: &str) -> String {
     match backend {
         DbBackend::Postgres => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY')"),
@@ -275,6 +289,32 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
             check: by_kind_channel_month,
         },
         Case {
+            name: "NPS by kind and channel, monthly over 2 years in New York time",
+            rollups: true,
+            graphql: format!(
+                "{{ insights {{ satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL], \
+                 filter: {{ period: {{ from: \"2024-11-01T04:00:00Z\", to: \"2026-11-01T04:00:00Z\" }} }}, \
+                 series: {{ granularity: MONTH, timeZone: \"America/New_York\" }}) \
+                 {{ touchpointKind channel bucketStart {SCORE} }} }} }}"
+            ),
+            sql: vec![
+                grouped_sql(
+                    backend,
+                    "NPS",
+                    &[kind, channel, (&new_york_month_of(backend, "f.submitted_at"), "''")],
+                    &format!(
+                        "AND f.submitted_at >= {} AND f.submitted_at < {}",
+                        at(backend, "2024-11-01T04:00:00Z"),
+                        at(backend, "2026-11-01T04:00:00Z")
+                    ),
+                    "AND 1 = 0",
+                )[0]
+                .clone(),
+                "SELECT 1 AS none WHERE 1 = 0".to_owned(),
+            ],
+            check: by_kind_channel_month,
+        },
+        Case {
             name: "CSAT by region, Q1 2025 in New York time",
             rollups: true,
             graphql: format!(
@@ -318,7 +358,7 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
         },
         Case {
             name: "CES by channel, DELIVERED orders, 2025",
-            rollups: false,
+            rollups: true,
             graphql: format!(
                 "{{ insights {{ satisfaction(metric: CES, groupBy: [CHANNEL], filter: {{ orderStatus: [DELIVERED], \
                  period: {{ from: \"2025-01-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\" }} }}) {{ channel {SCORE} }} }} }}"

@@ -181,7 +181,7 @@ where
     let select = N::Entity::filtered(&args.filter);
     let rows = pagination::fetch_page(&db, select.clone(), args.sort, &page).await?;
     take_rows(ctx, rows.items.len())?;
-    let parents = rows.items.iter().map(|row| N::Entity::id_of(row)).collect();
+    let parents = rows.items.iter().map(N::Entity::id_of).collect();
     prefetch::below(ctx, N::KIND, parents).await?;
     let total = TotalCount(Box::new(move || {
         let (db, select) = (db.clone(), select.clone());

@@ -29,6 +29,7 @@ use crate::graphql::query::QueryRoot;
 use crate::graphql::subscriptions::SubscriptionRoot;
 use crate::ops::metrics::Metrics;
 use crate::rollups::CountSource;
+use crate::services::writes::AnswerQueue;
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -57,6 +58,7 @@ pub fn build_schema(
     options: &SchemaOptions,
 ) -> AppSchema {
     let mut builder = schema_builder()
+        .data(AnswerQueue::new(db.clone()))
         .data(db)
         .data(events)
         .data(metrics)

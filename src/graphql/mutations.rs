@@ -15,7 +15,7 @@ use crate::graphql::inputs::reject_nul;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
 use crate::graphql::touchpoints::Touchpoint;
-use crate::services::writes::{self, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
+use crate::services::writes::{self, AnswerQueue, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
 
 const MAX_TEXT: usize = 256;
 const MAX_COMMENT: usize = 10_000;
@@ -287,7 +287,9 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The answer.")] input: FeedbackInput,
     ) -> Result<FeedbackUpsert> {
-        let result = writes::upsert_feedback(database(ctx)?, input.into_write("input")?).await?;
+        let queue =
+            ctx.data::<AnswerQueue>().map_err(|_| AppError::Internal("no answer queue in the schema data".into()))?;
+        let result = queue.upsert(input.into_write("input")?).await?;
         if result.changed {
             let events = ctx
                 .data::<FeedbackEvents>()

@@ -144,8 +144,7 @@ where
         Ok(ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total })
     })?;
     let pages = child_pages::<N::Entity>(database(ctx)?, &query, parents).await?;
-    let rows: Vec<i64> =
-        pages.values().flat_map(|page| page.page.items.iter().map(|row| N::Entity::id_of(row))).collect();
+    let rows: Vec<i64> = pages.values().flat_map(|page| page.page.items.iter().map(N::Entity::id_of)).collect();
     loaders.store_prefetched::<N::Entity>(field, pages);
     let sets = node_selections(ctx, &field.node.selection_set.node);
     children(ctx, loaders, N::KIND, sets, rows).await

@@ -29,7 +29,7 @@ impl Origins {
                 continue;
             }
             let valid = (origin.starts_with("http://") || origin.starts_with("https://"))
-                && !origin.trim_end_matches('/').contains(|c: char| c == '?' || c == '#')
+                && !origin.trim_end_matches('/').contains(['?', '#'])
                 && origin.splitn(4, '/').nth(3).is_none_or(str::is_empty);
             if !valid {
                 return Err(format!(

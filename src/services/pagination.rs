@@ -298,7 +298,7 @@ impl ParentColumn {
 
     /// `"table"."column"`, for SQL written by hand (our own identifiers, never input).
     fn quoted(&self) -> String {
-        format!("\"{}\".\"{}\"", self.0.0.to_string(), self.0.1.to_string())
+        format!("\"{}\".\"{}\"", self.0.0, self.0.1)
     }
 }
 

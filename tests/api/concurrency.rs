@@ -150,3 +150,46 @@ async fn mutations_from_eight_clients(app: crate::helpers::TestApp) {
     assert!(errors.is_empty(), "{} of 400 mutations failed: {:?}", errors.len(), &errors[..errors.len().min(3)]);
     assert_rollups_exact(&app.db, 0, "400 concurrent mutations").await;
 }
+
+#[tokio::test]
+async fn a_faulty_answer_among_concurrent_ones_fails_alone() {
+    let app = Arc::new(spawn_seeded_app(20).await);
+    let customer = customer::Entity::find().order_by_asc(customer::Column::Id).one(&app.db).await.unwrap().unwrap();
+    let mutation = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created } }";
+    // Concurrent single answers share transactions; every fifth names a customer that does not exist.
+    let clients = (0..8).map(|client| {
+        let (app, customer) = (app.clone(), customer.external_id.clone());
+        tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            for n in 0..25 {
+                let faulty = n % 5 == 0;
+                let owner = if faulty { "C-nobody".to_owned() } else { customer.clone() };
+                let input = json!({ "externalId": format!("F-mixed-{client}-{n}"), "customerExternalId": owner,
+                    "metric": "CSAT", "score": 1 + n % 5, "submittedAt": "2026-03-02T12:00:00Z" });
+                let body = app.post(mutation, json!({ "input": input })).await;
+                outcomes.push((faulty, body));
+            }
+            outcomes
+        })
+    });
+    let mut written = 0;
+    for client in clients {
+        for (faulty, body) in client.await.expect("a client") {
+            if faulty {
+                let error = &body["errors"][0];
+                assert!(matches!(crate::helpers::code(error), "BAD_USER_INPUT" | "NOT_FOUND"), "{body}");
+                assert!(error["message"].as_str().unwrap_or_default().contains("C-nobody"), "{body}");
+            } else {
+                assert!(body.get("errors").is_none(), "{body}");
+                assert_eq!(body["data"]["upsertFeedback"]["created"], true, "{body}");
+                written += 1;
+            }
+        }
+    }
+    assert_eq!(written, 8 * 20);
+    let stored = entity::feedback::Entity::find().all(&app.db).await.unwrap();
+    let mixed: Vec<_> = stored.iter().filter(|answer| answer.external_id.starts_with("F-mixed-")).collect();
+    assert_eq!(mixed.len(), written, "every good answer is stored, no faulty one");
+    assert!(mixed.iter().all(|answer| answer.customer_id == customer.id));
+    assert_rollups_exact(&app.db, 0, "concurrent answers, some faulty").await;
+}

@@ -27,7 +27,7 @@ use crate::helpers::spawn_seeded_app;
 pub struct Pick(pub u64);
 
 impl Pick {
-    pub fn next(&mut self) -> u64 {
+    pub fn draw(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -35,11 +35,11 @@ impl Pick {
     }
 
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        (self.draw() % n as u64) as usize
     }
 
     pub fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
+        self.draw() % 100 < percent
     }
 
     pub fn one<'a, T>(&mut self, items: &'a [T]) -> &'a T {

@@ -2,11 +2,13 @@
 //! one transaction; inputs arrive validated in shape (the GraphQL layer parses them) and are checked here
 //! against the data (references exist, an order belongs to the touchpoint's customer, ...).
 
+mod answer_queue;
 pub(crate) mod customers;
 mod feedback;
 mod orders;
 mod touchpoints;
 
+pub use answer_queue::AnswerQueue;
 pub use customers::{CustomerWrite, ERASED, erase_customer, erased_among, upsert_customer};
 pub use feedback::{FeedbackWrite, MAX_BATCH, delete_feedback, upsert_feedback, upsert_feedbacks};
 pub use orders::{OrderWrite, set_order_status, upsert_order};
