@@ -88,7 +88,8 @@ pub enum KeysAction {
     },
     /// List keys: name, role, prefix, created, revoked.
     List,
-    /// Revoke a key by name (running servers stop accepting it within 5 seconds).
+    /// Revoke a key by name (running servers refuse it within 3 seconds and close its WebSockets within
+    /// about 4).
     Revoke {
         /// The key's name.
         name: String,

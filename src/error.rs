@@ -224,6 +224,14 @@ impl ErrorExtensions for AppError {
     }
 }
 
+/// Whether an error of a response means the database could not be reached, as opposed to one
+/// request meeting other writers' locks (also `SERVICE_UNAVAILABLE`): only an outage marks the database
+/// down for every request.
+pub fn reports_outage(error: &ServerError) -> bool {
+    let source = error.source::<AppError>().or_else(|| error.source::<Arc<AppError>>().map(|shared| &**shared));
+    source.is_some_and(AppError::is_outage)
+}
+
 /// Gives every error of a GraphQL response its `code`, and hides internal details.
 ///
 /// Resolvers return `AppError`s, which async-graphql's blanket `From<T: Display>` turns into errors

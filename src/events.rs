@@ -1,10 +1,10 @@
 //! Live feedback events for subscriptions. Writes announce the ids of the feedback they created or
 //! changed; each server instance hands them to its subscribers.
 //!
-//! On PostgreSQL the announcement is a `NOTIFY` sent inside the writing transaction: it is delivered on
-//! commit (never for a rolled-back write) to every instance that `LISTEN`s, whichever instance or import
-//! wrote, so several instances behind a load balancer all deliver every event. Elsewhere (SQLite, one
-//! process) the writer broadcasts in-process after commit.
+//! On PostgreSQL the announcement is a `NOTIFY`, delivered to every instance that `LISTEN`s, whichever
+//! instance or import wrote, so several instances behind a load balancer all deliver every event. Single
+//! writes send it right after they commit; an import sends it inside its transaction, so it is delivered
+//! on commit. Elsewhere (SQLite, one process) the writer broadcasts in-process after commit.
 
 use std::time::Duration;
 
@@ -75,6 +75,14 @@ async fn listen(pool: &sea_orm::sqlx::PgPool, sender: &broadcast::Sender<i64>) -
 /// sent on commit; but PostgreSQL makes every committing transaction that notifies wait for the others
 /// (one lock for the whole database), so single writes call this right after they commit instead, and
 /// keep their commits concurrent. Bulk imports notify inside their one transaction.
+/// `notify` after a write committed: the write stands whatever happens here, so a failure is logged
+/// (subscribers miss these events), not returned to the writer as if the write had failed.
+pub async fn notify_committed(db: &impl ConnectionTrait, ids: &[i64]) {
+    if let Err(error) = notify(db, ids).await {
+        tracing::error!(%error, answers = ids.len(), "subscribers were not told of committed answers");
+    }
+}
+
 pub async fn notify(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<()> {
     if db.get_database_backend() != DbBackend::Postgres || ids.is_empty() {
         return Ok(());

@@ -374,7 +374,16 @@ async fn execute(
     let mut answer = match state.gate.run(admitted, deadline, if_none_match).await {
         Ok(answered) => {
             let outcome = outcome_of(&answered.response);
+            let answered_nothing = answered_nothing(&answered.response);
             let mut answer = Answer::graphql(answered.response).with(&operation, outcome, principal);
+            // The database could not serve it (down, or other writers held it past the busy timeout):
+            // worth retrying; with nothing answered, the status says so too.
+            if outcome == Outcome::Unavailable {
+                answer.retry_after = Some(1);
+                if answered_nothing {
+                    answer.status = StatusCode::SERVICE_UNAVAILABLE;
+                }
+            }
             answer.data_json = answered.data_json;
             answer.etag = answered.etag;
             if answered.not_modified {
@@ -445,6 +454,14 @@ fn outcome_of(response: &GqlResponse) -> Outcome {
         Outcome::Rejected
     } else {
         Outcome::FieldErrors
+    }
+}
+
+/// No root field has a value: `data` is null, or every field in it is.
+fn answered_nothing(response: &GqlResponse) -> bool {
+    match &response.data {
+        async_graphql::Value::Object(fields) => fields.values().all(|value| *value == async_graphql::Value::Null),
+        value => *value == async_graphql::Value::Null,
     }
 }
 

@@ -54,11 +54,16 @@ pub async fn begin_write(db: &DatabaseConnection) -> AppResult<DatabaseTransacti
 }
 
 /// Commits a write transaction and raises the data version (every instance's cached answers from before
-/// the write stop being served).
+/// the write stop being served). Once committed, the write stands: a version that could not be raised
+/// after it is logged (other instances may serve answers cached before it until the next write), not
+/// returned to the writer as if the write had failed.
 pub async fn commit(db: &DatabaseConnection, txn: DatabaseTransaction) -> AppResult<()> {
     data_version::raise_in(&txn).await?;
     txn.commit().await.map_err(AppError::from_db)?;
-    data_version::raise_after_commit(db).await
+    if let Err(error) = data_version::raise_after_commit(db).await {
+        tracing::error!(%error, "the data version was not raised after a committed write");
+    }
+    Ok(())
 }
 
 /// Starts a transaction that rebuilds the rollups: no writer runs beside it.

@@ -193,3 +193,29 @@ async fn a_faulty_answer_among_concurrent_ones_fails_alone() {
     assert!(mixed.iter().all(|answer| answer.customer_id == customer.id));
     assert_rollups_exact(&app.db, 0, "concurrent answers, some faulty").await;
 }
+
+/// A write that cannot get the database in time (on SQLite, another process holds the write lock past
+/// the busy timeout) is `SERVICE_UNAVAILABLE` with a retry hint; reads go on meanwhile (one busy write
+/// does not mark the database down), and the same write succeeds once the lock is gone.
+#[tokio::test]
+async fn a_write_kept_waiting_past_the_busy_timeout_is_unavailable_with_a_retry_hint() {
+    use sea_orm::sqlx::{Connection, SqliteConnection};
+
+    let app = spawn_seeded_app_on_sqlite(5).await;
+    let mut holder = SqliteConnection::connect(&app.database_url).await.expect("a second connection");
+    sea_orm::sqlx::query("BEGIN IMMEDIATE").execute(&mut holder).await.expect("take the write lock");
+    let mutation = r#"mutation { upsertCustomer(input: { externalId: "C-held", name: "Held", email: "held@example.com",
+        segment: "consumer", region: "EMEA", createdAt: "2026-01-01T00:00:00Z" }) { created } }"#;
+    let response =
+        app.client.post(app.graphql_url()).json(&json!({ "query": mutation })).send().await.expect("request");
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(crate::helpers::code(&body["errors"][0]), "SERVICE_UNAVAILABLE", "{body}");
+    let read = app.post("{ customers { totalCount } }", json!({})).await;
+    assert_eq!(read["data"]["customers"]["totalCount"], 5, "{read}");
+
+    sea_orm::sqlx::query("ROLLBACK").execute(&mut holder).await.expect("release the write lock");
+    let written = app.post(mutation, json!({})).await;
+    assert_eq!(written["data"]["upsertCustomer"]["created"], true, "{written}");
+}

@@ -33,6 +33,11 @@ impl RowBudget {
         }
         Ok(())
     }
+
+    /// Gives the whole budget back: a subscription's events are answers of their own.
+    pub fn refill(&self) {
+        self.used.store(0, Ordering::Relaxed);
+    }
 }
 
 /// Takes `rows` from the request's row budget (requests without one, like the SDL export, have none).
@@ -68,5 +73,15 @@ mod tests {
         .unwrap();
         assert_eq!(actual_cost(&data), 1 + 1 + 1 + 2 * 2);
         assert_eq!(actual_cost(&Value::Null), 0);
+    }
+
+    #[test]
+    fn a_refilled_budget_bounds_the_next_answer_alone() {
+        let budget = RowBudget::new(10);
+        let shared = budget.clone();
+        assert!(shared.take(10).is_ok());
+        budget.refill();
+        assert!(shared.take(10).is_ok(), "the clone the request holds sees the refill");
+        assert!(shared.take(1).is_err());
     }
 }

@@ -26,7 +26,7 @@ use crate::auth::Principal;
 use crate::auth::rate_limit::{RateLimiter, Throttle};
 use crate::db::data_version;
 use crate::db::{Access, Databases, Pool};
-use crate::error::{ErrorCode, finish_errors, null_failed_fields};
+use crate::error::{ErrorCode, finish_errors, null_failed_fields, reports_outage};
 use crate::graphql::AppSchema;
 use crate::graphql::gate::access::AccessRequest;
 use crate::graphql::gate::answer::{RowBudget, actual_cost};
@@ -409,15 +409,15 @@ impl Gate {
         if !response.errors.is_empty() && Instant::now() >= deadline {
             return Err(TimedOut { cost, timeout: limits.timeout });
         }
+        if response.errors.iter().any(reports_outage) {
+            pool.health.report_failure();
+        }
         finish_errors(&mut response.errors);
         null_failed_fields(&mut response.data, &response.errors);
         let actual = actual_cost(&response.data);
         self.refund(&principal, &cost, actual);
         cost.actual = Some(actual);
         response.extensions.insert("cost".to_owned(), cost.to_extension());
-        if response.errors.iter().any(|e| has_code(e, ErrorCode::ServiceUnavailable)) {
-            pool.health.report_failure();
-        }
         Ok(response)
     }
 
@@ -436,14 +436,15 @@ impl Gate {
             .boxed();
         }
         let Admitted { request, principal, pool, .. } = admitted;
-        let request = request
-            .data(pool.connection.clone())
-            .data(principal)
-            .data(RowBudget::new(self.0.config.limits.max_response_rows));
+        // Each event is bounded like an answer of its own: the rows of one event are given back once it
+        // is built (a subscription's events are built one after another).
+        let rows = RowBudget::new(self.0.config.limits.max_response_rows);
+        let request = request.data(pool.connection.clone()).data(principal).data(rows.clone());
         self.0
             .schema
             .execute_stream_with_session_data(request, session)
-            .map(|mut response| {
+            .map(move |mut response| {
+                rows.refill();
                 finish_errors(&mut response.errors);
                 response
             })
@@ -454,14 +455,6 @@ impl Gate {
     pub fn databases(&self) -> &Databases {
         &self.0.databases
     }
-}
-
-fn has_code(error: &ServerError, code: ErrorCode) -> bool {
-    error
-        .extensions
-        .as_ref()
-        .and_then(|ext| ext.get("code"))
-        .is_some_and(|c| *c == async_graphql::Value::from(code.as_str()))
 }
 
 fn root_type(ty: OperationType) -> &'static str {

@@ -130,7 +130,7 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
     let touched = Touched { answers: vec![model.model.id], ..touched };
     maintenance::restore(&txn, touched.scope()).await?;
     crate::rollups::maintenance::commit(db, txn).await?;
-    crate::events::notify(db, &[model.model.id]).await?;
+    crate::events::notify_committed(db, &[model.model.id]).await;
     Ok(model)
 }
 
@@ -386,7 +386,7 @@ async fn upsert_many_once(
         maintenance::restore(&txn, Scope::Rows { answers: &changed_ids, touchpoints: &touchpoint_ids }).await?;
     }
     crate::rollups::maintenance::commit(db, txn).await?;
-    crate::events::notify(db, &changed_ids).await?;
+    crate::events::notify_committed(db, &changed_ids).await;
     Ok(results)
 }
 
