@@ -81,6 +81,10 @@ pub async fn connect(options: &DatabaseOptions) -> Result<(DatabaseConnection, S
                 sqlite_options(opts, cache_mib).pragma("soft_heap_limit", (u64::from(cache_mib) << 20).to_string())
             }
         })
+        // No JIT compilation: the server's statements are lookups and aggregations over index ranges,
+        // which finish in milliseconds, but a join on a list of time ranges is estimated generically
+        // (thousands of rows) and crosses `jit_above_cost`, and compiling then costs 20 ms or more.
+        .map_sqlx_postgres_opts(|opts| opts.options([("jit", "off")]))
         .map_sqlx_sqlite_before_acquire(|connection, _| Box::pin(stop_at_request_deadline(connection)))
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_connect(|connection, _| {
