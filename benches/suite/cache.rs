@@ -53,7 +53,7 @@ pub async fn cache(
     out: &mut String,
     memory: &mut Vec<PeakMemory>,
 ) {
-    let key = create_key(&database.url);
+    let key = create_key(&database.url, "cache");
     let cached = Server::start_cached(&database.url, &key, CACHE_MIB, dir, "cached").await;
     let uncached = Server::start(&database.url, &key, &[], dir, "uncached").await;
     let (cached_page, cached_page_data) = Load::first(&cached, NESTED_PAGE).await;

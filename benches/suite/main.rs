@@ -167,8 +167,9 @@ fn seed(url: &str, customers: u32, pulse: f64) -> ([u64; 4], Duration, String) {
     (seeded_counts(&stdout), elapsed, command)
 }
 
-fn create_key(url: &str) -> String {
-    let (stdout, _) = run(&["keys", "--database-url", url, "create", "--role", "ADMIN", "--name", "bench"]);
+/// An ADMIN key named `name` (unique per database: several steps load the same database).
+fn create_key(url: &str, name: &str) -> String {
+    let (stdout, _) = run(&["keys", "--database-url", url, "create", "--role", "ADMIN", "--name", name]);
     stdout.lines().next().expect("a key").trim().to_owned()
 }
 
@@ -195,7 +196,7 @@ async fn insights(settings: &Settings, dir: &Path, out: &mut String, memory: &mu
         elapsed.as_secs_f64()
     );
     println!("seeded {counts:?} in {:.1} s", elapsed.as_secs_f64());
-    let key = create_key(&database.url);
+    let key = create_key(&database.url, "insights");
     let server = Server::start(&database.url, &key, &[], dir, "insights").await;
     let rows_server =
         Server::start(&database.url, &key, &["--satisfaction-rollups", "false"], dir, "insights-rows").await;
@@ -283,7 +284,7 @@ async fn nested(
 ) -> (BenchDatabase, Vec<PageRun>) {
     let database = BenchDatabase::create(settings, "nested", dir).await;
     let (counts, elapsed, command) = seed(&database.url, settings.nested_customers, settings.pulse_surveys);
-    let key = create_key(&database.url);
+    let key = create_key(&database.url, "nested");
     let server = Server::start(&database.url, &key, &[], dir, "nested").await;
     let (body, _) = server.graphql(NESTED_PAGE).await;
     let expected = load::expected_data(&body);

@@ -198,7 +198,7 @@ pub async fn side_by_side(
     memory: &mut Vec<PeakMemory>,
 ) {
     let seconds = settings.load_seconds;
-    let key = create_key(&database.url);
+    let key = create_key(&database.url, "peer");
     let ours = Server::start(&database.url, &key, &[], dir, "peer").await;
     let wrk: Vec<String> = [1, 4, 16].map(|c| format!("`wrk {}`", load::wrk_options(c, seconds).join(" "))).to_vec();
     let _ = writeln!(

@@ -125,7 +125,7 @@ pub async fn writes(
     out: &mut String,
     memory: &mut Vec<PeakMemory>,
 ) {
-    let key = create_key(&database.url);
+    let key = create_key(&database.url, "writes");
     let server = Server::start(&database.url, &key, &[], dir, "writes").await;
     let rows_before = feedback_rows(&database.url).await;
     let _ = writeln!(
