@@ -47,8 +47,7 @@ pub fn untrusted_input(data: &[u8]) -> usize {
             // Only documents the shape check let through are priced and policed, as in the gate.
             let variables = &request.variables;
             for (_, operation) in document.operations.iter() {
-                let pricing =
-                    Pricing { document: &document, variables, schema: schema_map(), data: DataShape::default() };
+                let pricing = Pricing::new(&document, variables, schema_map(), DataShape::default());
                 accepted += usize::from(pricing.selection_set(&operation.node.selection_set.node, "Query") > 0);
                 let access = AccessRequest {
                     document: &document,

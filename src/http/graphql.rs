@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::auth::Principal;
 use crate::auth::authenticator::AuthFailure;
 use crate::error::ErrorCode;
-use crate::graphql::gate::limits::LimitExceeded;
+use crate::graphql::gate::answer::too_many_bytes;
 use crate::graphql::gate::persisted::PersistedQueryError;
 use crate::graphql::gate::{Refusal, Transport};
 use crate::http::HttpState;
@@ -292,14 +292,7 @@ impl Answer {
         let limit = state.gate.limits().max_response_bytes;
         match serialized {
             Ok(bytes) if bytes.len() <= limit => bytes,
-            Ok(bytes) => {
-                let exceeded = LimitExceeded {
-                    limit: "size of the answer in bytes",
-                    maximum: limit as u64,
-                    actual: bytes.len() as u64,
-                };
-                error_json(exceeded.to_server_error())
-            }
+            Ok(bytes) => error_json(too_many_bytes(limit, bytes.len()).to_server_error()),
             Err(error) => {
                 tracing::error!(%error, "cannot serialize a GraphQL response");
                 let mut error = ServerError::new("internal server error", None);

@@ -5,6 +5,8 @@
 //! - the key comes from the upgrade request's `Authorization` header or, for browsers (which cannot set
 //!   headers on a WebSocket), from `Authorization` in the `connection_init` payload; a missing or bad
 //!   key closes the socket (1002, the reason in the close frame) before anything runs;
+//! - a bad key counts as a failed authentication of the client's address, and an address slowed down
+//!   for sending bad keys gets 429 instead of an upgrade;
 //! - a socket that sends no `connection_init` in time (10 s by default) is closed (4408);
 //! - the key is checked again every `RECHECK` and the socket closed (4403) once it is revoked;
 //! - at most `--max-subscriptions` subscriptions run at once on one socket;
@@ -14,6 +16,7 @@
 //! Subscriptions get loaders of their own, batching on the thread pool as events arrive one by one, and
 //! read the primary: an event announces a write the replica may not have yet.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,8 +26,8 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use axum::extract::{State, WebSocketUpgrade};
-use axum::http::header::{AUTHORIZATION, ORIGIN};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::header::{AUTHORIZATION, ORIGIN, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use futures_util::stream::BoxStream;
@@ -32,6 +35,7 @@ use futures_util::{SinkExt, StreamExt};
 
 use crate::auth::authenticator::AuthFailure;
 use crate::auth::{Authenticator, Principal};
+use crate::graphql::gate::answer::within_bytes;
 use crate::graphql::gate::limits::LimitExceeded;
 use crate::graphql::gate::{Gate, Refusal, Transport};
 use crate::http::HttpState;
@@ -48,6 +52,7 @@ const FORBIDDEN: u16 = 4403;
 
 pub async fn websocket(
     State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
@@ -60,13 +65,18 @@ pub async fn websocket(
         let message = "this origin may not open a WebSocket here (see --allowed-origins)";
         return (StatusCode::FORBIDDEN, message).into_response();
     }
+    // An address that keeps sending bad keys waits, over HTTP and WebSocket alike.
+    if let Err(seconds) = state.auth_failures.check(peer.ip()) {
+        let message = format!("too many missing or bad API keys from this address; retry in {seconds} s");
+        return (StatusCode::TOO_MANY_REQUESTS, [(RETRY_AFTER, seconds.to_string())], message).into_response();
+    }
     let header = headers.get(AUTHORIZATION).map(|v| v.to_str().unwrap_or("<invalid>").to_owned());
     let max_message = state.max_body_bytes;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |socket| serve(state, socket, protocol, header))
+        .on_upgrade(move |socket| serve(state, socket, protocol, header, peer.ip()))
         .into_response()
 }
 
@@ -84,23 +94,25 @@ impl Session {
     }
 }
 
-async fn serve(state: HttpState, socket: WebSocket, protocol: GraphQLProtocol, header: Option<String>) {
+async fn serve(state: HttpState, socket: WebSocket, protocol: GraphQLProtocol, header: Option<String>, peer: IpAddr) {
     let _open = state.metrics.websocket_opened();
     let _held = state.lifecycle.hold();
     let session = Arc::new(Session::default());
     let (initialized, init_done) = tokio::sync::oneshot::channel::<()>();
     let on_init = {
-        let (auth, session) = (state.auth.clone(), session.clone());
+        let (auth, failures, session) = (state.auth.clone(), state.auth_failures.clone(), session.clone());
         let db = state.databases.primary.connection.clone();
         move |payload: serde_json::Value| async move {
             let from_payload = ["Authorization", "authorization"]
                 .iter()
                 .find_map(|key| payload.get(*key).and_then(|v| v.as_str()).map(str::to_owned));
             let key = header.or(from_payload);
-            let principal = auth
-                .authenticate(key.as_deref())
-                .await
-                .map_err(|failure| async_graphql::Error::new(failure.to_string()))?;
+            let principal = auth.authenticate(key.as_deref()).await.map_err(|failure| {
+                if matches!(failure, AuthFailure::Invalid | AuthFailure::Missing) {
+                    failures.record(peer);
+                }
+                async_graphql::Error::new(failure.to_string())
+            })?;
             if let (Ok(mut slot), Ok(mut key_slot)) = (session.principal.lock(), session.key.lock()) {
                 *slot = Some(principal);
                 *key_slot = key;
@@ -186,8 +198,13 @@ impl Executor for SocketExecutor {
             Err(refusal) => return refuse(refusal),
         };
         let session_data = session_data.unwrap_or_default();
+        let max_bytes = self.gate.limits().max_response_bytes;
         if admitted.kind != Some(OperationType::Subscription) {
-            return self.gate.stream(admitted, session_data);
+            return self
+                .gate
+                .stream(admitted, session_data)
+                .map(move |response| within_bytes(response, max_bytes))
+                .boxed();
         }
         let maximum = self.gate.limits().max_subscriptions;
         let running = self.session.subscriptions.fetch_add(1, Ordering::AcqRel);
@@ -205,7 +222,7 @@ impl Executor for SocketExecutor {
             .stream(admitted, session_data)
             .map(move |response| {
                 let _ = &slot;
-                response
+                within_bytes(response, max_bytes)
             })
             .boxed()
     }

@@ -208,6 +208,16 @@ async fn answers_are_bounded_in_rows_and_bytes() {
         post(&app, None, json!({ "query": "{ customers(first: 40) { nodes { id email } } }" })).await;
     assert_eq!((status, code(&answer["errors"][0])), (200, "LIMIT_EXCEEDED"), "{answer}");
     assert_eq!(answer["errors"][0]["extensions"]["limit"], "size of the answer in bytes");
+    // The same bounds over a WebSocket; a small answer still passes there.
+    let mut socket = socket(&app, None).await;
+    let (answer, _) =
+        run_over_socket(&mut socket, "big", json!({ "query": "{ customers(first: 40) { nodes { id email } } }" }))
+            .await;
+    assert_eq!(code(&answer["errors"][0]), "LIMIT_EXCEEDED", "{answer}");
+    assert_eq!(answer["errors"][0]["extensions"]["limit"], "size of the answer in bytes");
+    let (answer, _) =
+        run_over_socket(&mut socket, "small", json!({ "query": "{ customers(first: 2) { nodes { id } } }" })).await;
+    assert!(answer.get("errors").is_none(), "{answer}");
 }
 
 #[tokio::test]
@@ -373,4 +383,29 @@ async fn a_statement_past_its_request_deadline_is_stopped_and_its_connection_fre
     let started = Instant::now();
     db.execute_unprepared("SELECT 1").await.expect("the connection serves the next statement");
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn bad_keys_over_websockets_count_and_a_slowed_down_address_gets_no_upgrade() {
+    let app = spawn_app_with(|config| config.auth = AuthMode::Keys).await;
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": "Bearer cik_guess" } });
+    let mut refused = None;
+    for attempt in 0..25 {
+        match connect(&app, None).await {
+            Ok((mut socket, _)) => {
+                socket.send(Message::Text(init.to_string().into())).await.unwrap();
+                assert!(close_code(&mut socket, Duration::from_secs(5)).await.is_some(), "a bad key closes the socket");
+            }
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                refused = Some((attempt, response.status().as_u16(), response.headers().contains_key("retry-after")));
+                break;
+            }
+            Err(other) => panic!("attempt {attempt}: {other}"),
+        }
+    }
+    let (attempt, status, retry_after) = refused.expect("the address is slowed down");
+    assert!(attempt >= 20, "slowed down after {attempt} failures, before its allowance was spent");
+    assert_eq!((status, retry_after), (429, true));
+    let (status, _, _) = post(&app, Some("cik_guess"), json!({ "query": "{ __typename }" })).await;
+    assert_eq!(status, 429, "the same address over HTTP");
 }

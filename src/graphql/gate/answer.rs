@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_graphql::{Context, Value};
+use async_graphql::{Context, Response, Value};
 
 use crate::error::{AppError, AppResult, LimitExceeded};
 
@@ -37,6 +37,22 @@ impl RowBudget {
     /// Gives the whole budget back: a subscription's events are answers of their own.
     pub fn refill(&self) {
         self.used.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The refusal of an answer of `actual` bytes, past `maximum` (`--max-response-bytes`).
+pub fn too_many_bytes(maximum: usize, actual: usize) -> LimitExceeded {
+    LimitExceeded { limit: "size of the answer in bytes", maximum: maximum as u64, actual: actual as u64 }
+}
+
+/// A WebSocket message's answer, or its refusal when it is over `maximum` bytes once serialized (HTTP
+/// checks the body it writes instead, serializing once).
+pub fn within_bytes(response: Response, maximum: usize) -> Response {
+    match serde_json::to_vec(&response) {
+        Ok(bytes) if bytes.len() > maximum => {
+            Response::from_errors(vec![too_many_bytes(maximum, bytes.len()).to_server_error()])
+        }
+        _ => response,
     }
 }
 

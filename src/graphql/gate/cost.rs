@@ -10,7 +10,10 @@
 //! higher.
 //!
 //! Prices are upper estimates: a short page or few groups cost less when they run, and the difference
-//! is refunded to the key's rate-limit budget (`actual`, counted from the answer).
+//! is refunded to the key's rate-limit budget (`actual`, counted from the answer, plus the work, which
+//! is spent whatever the answer's size).
+
+use std::cell::Cell;
 
 use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::resolver_utils::EnumType;
@@ -46,6 +49,9 @@ pub struct Pricing<'a> {
     pub variables: &'a Variables,
     pub schema: &'a SchemaMap,
     pub data: DataShape,
+    /// The part of the prices computed so far that is work behind insights (loyalty, cohorts, impact):
+    /// spent when they run, however small their answers.
+    pub work: Cell<u64>,
 }
 
 /// How a field is priced.
@@ -78,7 +84,16 @@ fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
     }
 }
 
-impl Pricing<'_> {
+impl<'a> Pricing<'a> {
+    pub fn new(
+        document: &'a ExecutableDocument,
+        variables: &'a Variables,
+        schema: &'a SchemaMap,
+        data: DataShape,
+    ) -> Pricing<'a> {
+        Pricing { document, variables, schema, data, work: Cell::default() }
+    }
+
     /// The price of a selection set on `parent` (a type name; empty when unknown, as inside
     /// introspection, where every field costs 1 plus what it selects).
     pub fn selection_set(&self, set: &SelectionSet, parent: &str) -> u64 {
@@ -112,7 +127,11 @@ impl Pricing<'_> {
         let returns = self.schema.field(parent, name).map(|ty| ty.named.as_str());
         let child = self.selection_set(&field.selection_set.node, returns.unwrap_or(""));
         let rows_of = |rows: u64| rows.saturating_mul(child).saturating_add(1);
-        let work = |periods: u64| periods.saturating_mul(self.data.customers.div_ceil(CUSTOMERS_PER_POINT));
+        let work = |periods: u64| {
+            let points = periods.saturating_mul(self.data.customers.div_ceil(CUSTOMERS_PER_POINT));
+            self.work.set(self.work.get().saturating_add(points));
+            points
+        };
         match rule(parent, name, returns) {
             Rule::Plain => child.saturating_add(1),
             Rule::Connection => rows_of(self.page_size(field).max(1)),
@@ -265,15 +284,20 @@ mod tests {
     use super::*;
 
     fn price(query: &str, variables: serde_json::Value, data: DataShape) -> u64 {
+        price_and_work(query, variables, data).0
+    }
+
+    /// The price and the part of it that is insight work.
+    fn price_and_work(query: &str, variables: serde_json::Value, data: DataShape) -> (u64, u64) {
         let schema = SchemaMap::from_sdl(&crate::graphql::sdl()).expect("schema");
         let document = parse_query(query).expect("parses");
         let variables = Variables::from_json(variables);
-        let pricing = Pricing { document: &document, variables: &variables, schema: &schema, data };
+        let pricing = Pricing::new(&document, &variables, &schema, data);
         let operation = match &document.operations {
             DocumentOperations::Single(op) => op.node.clone(),
             DocumentOperations::Multiple(ops) => ops.values().next().expect("an operation").node.clone(),
         };
-        pricing.selection_set(&operation.selection_set.node, "Query")
+        (pricing.selection_set(&operation.selection_set.node, "Query"), pricing.work.get())
     }
 
     #[test]
@@ -316,6 +340,17 @@ mod tests {
         assert_eq!(price(cohorts, json!({}), data), 1 + (weeks * 60 + 1 + 20));
         let bigger = DataShape { customers: 200_000, ..data };
         assert!(price(loyalty, json!({}), bigger) > price(loyalty, json!({}), data), "more data, more work");
+    }
+
+    #[test]
+    fn the_work_behind_insights_is_known_apart_from_their_rows() {
+        let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
+        let loyalty = r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+            series: { granularity: MONTH }) { __typename } } }"#;
+        assert_eq!(price_and_work(loyalty, json!({}), data), (1 + (15 + 1 + 15 * 20), 15 * 20));
+        let both = r#"{ insights { touchpointImpact(metric: NPS) { __typename }
+            satisfaction(metric: NPS) { __typename } } }"#;
+        assert_eq!(price_and_work(both, json!({}), data).1, 20, "satisfaction reads rollups: no work");
     }
 
     use serde_json::json;

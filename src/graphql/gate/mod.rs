@@ -113,6 +113,8 @@ impl Answered {
 #[derive(Clone, Debug, Default)]
 pub struct Cost {
     pub requested: u64,
+    /// The part of `requested` that is work behind insights: not refunded once the operation ran.
+    pub work: u64,
     pub actual: Option<u64>,
     pub throttle: Option<Throttle>,
 }
@@ -287,7 +289,7 @@ impl Gate {
         }
         // Without a selected operation (an unknown name, or several and none named) async-graphql's
         // validation refuses the request: nothing runs, nothing to police or price.
-        let requested = match selected {
+        let (requested, work) = match selected {
             Some(selected) => {
                 let access = AccessRequest {
                     document,
@@ -300,11 +302,10 @@ impl Gate {
                 if !errors.is_empty() {
                     return Err(Refusal::Forbidden { operation, errors });
                 }
-                let pricing =
-                    Pricing { document, variables: &variables, schema: &self.0.map, data: self.0.data_shape.get() };
-                pricing.selection_set(&selected.selection_set.node, root_type(selected.ty))
+                let pricing = Pricing::new(document, &variables, &self.0.map, self.0.data_shape.get());
+                (pricing.selection_set(&selected.selection_set.node, root_type(selected.ty)), pricing.work.get())
             }
-            None => 0,
+            None => (0, 0),
         };
         let maximum = config.limits.max_complexity as u64;
         if requested > maximum {
@@ -317,7 +318,7 @@ impl Gate {
         let Some(pool) = self.0.databases.route(access).cloned() else {
             return Err(Refusal::Unavailable { operation });
         };
-        let mut cost = Cost { requested, actual: None, throttle: None };
+        let mut cost = Cost { requested, work, actual: None, throttle: None };
         match config.rate_limiter.charge(&principal.name, requested as f64) {
             Ok(throttle) => cost.throttle = Some(throttle),
             Err(wait) => {
@@ -414,7 +415,7 @@ impl Gate {
         }
         finish_errors(&mut response.errors);
         null_failed_fields(&mut response.data, &response.errors);
-        let actual = actual_cost(&response.data);
+        let actual = actual_cost(&response.data).saturating_add(cost.work);
         self.refund(&principal, &cost, actual);
         cost.actual = Some(actual);
         response.extensions.insert("cost".to_owned(), cost.to_extension());
