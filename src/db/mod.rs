@@ -162,6 +162,17 @@ pub async fn after_bulk_write(db: &DatabaseConnection) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Inside a bulk write's transaction, once `table` has grown: PostgreSQL plans the statements that follow
+/// (lookups by external id of the rows just written, foreign-key checks) from the table as it is, instead
+/// of from the statistics of an empty table, which had it scan the table once per lookup (300 ms per batch
+/// at 10,000 customers). SQLite plans without statistics.
+pub async fn refresh_statistics(txn: &impl ConnectionTrait, table: &str) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("ANALYZE {table}")).await?;
+    }
+    Ok(())
+}
+
 /// Applies pending migrations; after any, [`after_bulk_write`] (some refill tables).
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
     migrate(db, None).await

@@ -97,6 +97,7 @@ pub async fn import(
         report.kept_erased += write_batch(&txn, table, batch, rollups).await?;
         report.count(table, rest);
         progress.advance(rest);
+        crate::db::refresh_statistics(&txn, table.table_name()).await.map_err(AppError::from_db)?;
     }
     if rollups == RollupUpkeep::RebuildAtEnd {
         maintenance::rebuild(&txn).await?;

@@ -32,6 +32,17 @@ impl Table {
         }
     }
 
+    /// The database table its rows go to.
+    pub fn table_name(self) -> &'static str {
+        use sea_orm::EntityName;
+        match self {
+            Table::Customers => entity::customer::Entity.table_name(),
+            Table::Orders => entity::order::Entity.table_name(),
+            Table::Touchpoints => entity::touchpoint::Entity.table_name(),
+            Table::Feedback => entity::feedback::Entity.table_name(),
+        }
+    }
+
     /// The `type` of an NDJSON line.
     pub fn record_type(self) -> &'static str {
         match self {
