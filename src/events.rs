@@ -71,10 +71,6 @@ async fn listen(pool: &sea_orm::sqlx::PgPool, sender: &broadcast::Sender<i64>) -
     }
 }
 
-/// Announces feedback ids to every instance on PostgreSQL. Inside a transaction the notification is
-/// sent on commit; but PostgreSQL makes every committing transaction that notifies wait for the others
-/// (one lock for the whole database), so single writes call this right after they commit instead, and
-/// keep their commits concurrent. Bulk imports notify inside their one transaction.
 /// `notify` after a write committed: the write stands whatever happens here, so a failure is logged
 /// (subscribers miss these events), not returned to the writer as if the write had failed.
 pub async fn notify_committed(db: &impl ConnectionTrait, ids: &[i64]) {
@@ -83,6 +79,11 @@ pub async fn notify_committed(db: &impl ConnectionTrait, ids: &[i64]) {
     }
 }
 
+/// Announces feedback ids to every instance on PostgreSQL. Inside a transaction the notification is
+/// sent on commit; but PostgreSQL makes every committing transaction that notifies wait for the others
+/// (one lock for the whole database), so single writes notify right after they commit instead
+/// (`notify_committed`), and keep their commits concurrent. Bulk imports notify inside their one
+/// transaction.
 pub async fn notify(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<()> {
     if db.get_database_backend() != DbBackend::Postgres || ids.is_empty() {
         return Ok(());

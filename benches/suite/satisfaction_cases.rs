@@ -19,6 +19,10 @@ struct Figures {
     surveyed: i64,
 }
 
+/// The touchpoint kind and channel as group columns (of answers, of surveys).
+const KIND: (&str, &str) = ("CAST(t.kind AS TEXT)", "CAST(t.kind AS TEXT)");
+const CHANNEL: (&str, &str) = ("CAST(t.channel AS TEXT)", "CAST(t.channel AS TEXT)");
+
 const SCORE: &str = "score { value n responseRate commentRate histogram { score count } }";
 
 fn metric_value(metric: &str) -> String {
@@ -211,6 +215,14 @@ fn comparison_by_segment(data: &Value, results: &[Vec<QueryResult>]) -> Result<(
     if compared == 0 { Err("no groups".into()) } else { Ok(()) }
 }
 
+/// NPS answers by touchpoint kind, channel and `month` (an expression of `f.submitted_at`) where
+/// `answer_where` holds; no survey figures per month (an empty second statement: `by_kind_channel_month`
+/// compares response rates nowhere).
+fn nps_by_kind_channel_month(backend: DbBackend, month: &str, answer_where: &str) -> Vec<String> {
+    let answers = grouped_sql(backend, "NPS", &[KIND, CHANNEL, (month, "''")], answer_where, "AND 1 = 0").remove(0);
+    vec![answers, "SELECT 1 AS none WHERE 1 = 0".to_owned()]
+}
+
 fn month_of(backend: DbBackend, column: &str) -> String {
     match backend {
         DbBackend::Postgres => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM')"),
@@ -255,8 +267,6 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
             at(backend, "2025-04-01T04:00:00Z")
         )
     };
-    let kind = ("CAST(t.kind AS TEXT)", "CAST(t.kind AS TEXT)");
-    let channel = ("CAST(t.channel AS TEXT)", "CAST(t.channel AS TEXT)");
     vec![
         Case {
             name: "NPS by touchpoint kind, all time",
@@ -264,7 +274,7 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
             graphql: format!(
                 "{{ insights {{ satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND]) {{ touchpointKind {SCORE} }} }} }}"
             ),
-            sql: grouped_sql(backend, "NPS", &[kind], "", ""),
+            sql: grouped_sql(backend, "NPS", &[KIND], "", ""),
             check: by_kind,
         },
         Case {
@@ -275,17 +285,7 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
                  filter: {{ period: {{ from: \"2025-01-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\" }} }}, \
                  series: {{ granularity: MONTH }}) {{ touchpointKind channel bucketStart {SCORE} }} }} }}"
             ),
-            sql: vec![
-                grouped_sql(
-                    backend,
-                    "NPS",
-                    &[kind, channel, (&month_of(backend, "f.submitted_at"), "''")],
-                    &in_2025("f.submitted_at"),
-                    "AND 1 = 0",
-                )[0]
-                .clone(),
-                "SELECT 1 AS none WHERE 1 = 0".to_owned(),
-            ],
+            sql: nps_by_kind_channel_month(backend, &month_of(backend, "f.submitted_at"), &in_2025("f.submitted_at")),
             check: by_kind_channel_month,
         },
         Case {
@@ -297,21 +297,15 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
                  series: {{ granularity: MONTH, timeZone: \"America/New_York\" }}) \
                  {{ touchpointKind channel bucketStart {SCORE} }} }} }}"
             ),
-            sql: vec![
-                grouped_sql(
-                    backend,
-                    "NPS",
-                    &[kind, channel, (&new_york_month_of(backend, "f.submitted_at"), "''")],
-                    &format!(
-                        "AND f.submitted_at >= {} AND f.submitted_at < {}",
-                        at(backend, "2024-11-01T04:00:00Z"),
-                        at(backend, "2026-11-01T04:00:00Z")
-                    ),
-                    "AND 1 = 0",
-                )[0]
-                .clone(),
-                "SELECT 1 AS none WHERE 1 = 0".to_owned(),
-            ],
+            sql: nps_by_kind_channel_month(
+                backend,
+                &new_york_month_of(backend, "f.submitted_at"),
+                &format!(
+                    "AND f.submitted_at >= {} AND f.submitted_at < {}",
+                    at(backend, "2024-11-01T04:00:00Z"),
+                    at(backend, "2026-11-01T04:00:00Z")
+                ),
+            ),
             check: by_kind_channel_month,
         },
         Case {
@@ -366,7 +360,7 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
             sql: grouped_sql(
                 backend,
                 "CES",
-                &[channel],
+                &[CHANNEL],
                 &format!(
                     "{} AND EXISTS (SELECT 1 FROM orders o WHERE o.id = t.order_id AND o.status = 'DELIVERED')",
                     in_2025("f.submitted_at")

@@ -367,15 +367,16 @@ async fn execute(
     let mut answer = match state.gate.run(admitted, deadline, if_none_match).await {
         Ok(answered) => {
             let outcome = outcome_of(&answered.response);
-            let answered_nothing = answered_nothing(&answered.response);
-            let mut answer = Answer::graphql(answered.response).with(&operation, outcome, principal);
             // The database could not serve it (down, or other writers held it past the busy timeout):
             // worth retrying; with nothing answered, the status says so too.
-            if outcome == Outcome::Unavailable {
+            let unavailable = outcome == Outcome::Unavailable;
+            let nothing_answered = unavailable && answered_nothing(&answered.response);
+            let mut answer = Answer::graphql(answered.response).with(&operation, outcome, principal);
+            if unavailable {
                 answer.retry_after = Some(1);
-                if answered_nothing {
-                    answer.status = StatusCode::SERVICE_UNAVAILABLE;
-                }
+            }
+            if nothing_answered {
+                answer.status = StatusCode::SERVICE_UNAVAILABLE;
             }
             answer.data_json = answered.data_json;
             answer.etag = answered.etag;

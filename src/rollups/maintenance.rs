@@ -12,8 +12,8 @@
 //! touchpoint counts as answered, so answers to one touchpoint are written one after another); a change
 //! of a customer's segment or region, or of an order's status, holds that row `FOR UPDATE`. Everyone
 //! locks customers first, then orders, touchpoints and answers, each in id order, so writers queue
-//! rather than deadlock; a deadlock that still happens is retried (`with_retries`). A rebuild of the rollups locks both tables against the
-//! writers' changes (`exclude_writers`).
+//! rather than deadlock; a deadlock that still happens is retried (`with_retries`). A rebuild of the
+//! rollups locks both tables against the writers' changes (`exclude_writers`).
 
 use std::future::Future;
 
@@ -278,9 +278,9 @@ pub enum Rows {
 
 /// The customers whose contribution to the rollups involves the rows with these external ids, as they
 /// are now: a customer's own rows (its segment and region label them), the owners of an order's
-/// touchpoints and the authors of their answers (the order's status labels them), the owner of a touchpoint and
-/// the authors of its answers (the touchpoint's kind labels them), the author of an answer and the owner
-/// of its touchpoint (whether the survey was answered counts there).
+/// touchpoints and the authors of their answers (the order's status labels them), the owner of a
+/// touchpoint and the authors of its answers (the touchpoint's kind labels them), the author of an answer
+/// and the owner of its touchpoint (whether the survey was answered counts there).
 pub async fn customers_involved(txn: &DatabaseTransaction, rows: Rows, external_ids: &[String]) -> AppResult<Vec<i64>> {
     let backend = txn.get_database_backend();
     let mut customers = Vec::new();

@@ -501,6 +501,13 @@ impl Tally {
     }
 }
 
+/// The part of a bucket the period reaches.
+fn within_period(bucket: &Bucket, period: &TimeRange) -> (DateTime<Utc>, DateTime<Utc>) {
+    let from = period.from.map_or(bucket.start, |f| Ord::max(f, bucket.start));
+    let to = period.to.map_or(bucket.end, |t| Ord::min(t, bucket.end));
+    (from, to)
+}
+
 /// The rollup slices and raw partial days covering the query's period (or each bucket of it).
 fn plan_for(query: &SatisfactionQuery) -> Plan {
     let period = &query.filter.period;
@@ -508,8 +515,7 @@ fn plan_for(query: &SatisfactionQuery) -> Plan {
     match &query.buckets {
         Some(buckets) => {
             for (slot, bucket) in buckets.iter().enumerate() {
-                let from = period.from.map_or(bucket.start, |f| Ord::max(f, bucket.start));
-                let to = period.to.map_or(bucket.end, |t| Ord::min(t, bucket.end));
+                let (from, to) = within_period(bucket, period);
                 plan.cover(slot, Some(from), Some(to));
             }
         }
@@ -539,15 +545,12 @@ pub async fn satisfaction_counts(
             tally.add_rollups(db, query, &plan.slices).await?;
         }
     } else {
-        // Each bucket as far as the period reaches.
-        let period = &query.filter.period;
         let slots: Option<Vec<Slot>> = query.buckets.as_ref().map(|buckets| {
             buckets
                 .iter()
                 .enumerate()
-                .map(|(i, b)| {
-                    let from = period.from.map_or(b.start, |f| Ord::max(f, b.start));
-                    let to = period.to.map_or(b.end, |t| Ord::min(t, b.end));
+                .map(|(i, bucket)| {
+                    let (from, to) = within_period(bucket, &query.filter.period);
                     (i, from, Ord::max(to, from), 1)
                 })
                 .collect()

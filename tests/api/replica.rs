@@ -86,15 +86,7 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
     let (address, _server) =
         start_server(primary, &database.url, Some((replica, &replica_url)), std::future::pending()).await;
     let client = reqwest::Client::new();
-    let readyz = format!("{address}/readyz");
-    eventually("the replica's first probe answers", || {
-        let (client, readyz) = (client.clone(), readyz.clone());
-        async move {
-            let body: Value = client.get(&readyz).send().await.unwrap().json().await.unwrap();
-            body["checks"]["replica"]["status"] == "up"
-        }
-    })
-    .await;
+    replica_probed(&client, &address).await;
 
     // A query runs on the replica only.
     let (on_primary, on_replica) = (primary_statements.get(), replica_statements.get());
@@ -151,15 +143,7 @@ async fn cached_answers_from_the_replica_follow_its_replay() {
     )
     .await;
     let client = reqwest::Client::new();
-    let readyz = format!("{address}/readyz");
-    eventually("the replica's first probe answers", || {
-        let (client, readyz) = (client.clone(), readyz.clone());
-        async move {
-            let body: Value = client.get(&readyz).send().await.unwrap().json().await.unwrap();
-            body["checks"]["replica"]["status"] == "up"
-        }
-    })
-    .await;
+    replica_probed(&client, &address).await;
     let count = "{ customers { totalCount } }";
     for _ in 0..3 {
         assert_eq!(post(&client, &address, count).await["data"]["customers"]["totalCount"], 6);
@@ -182,4 +166,17 @@ async fn cached_answers_from_the_replica_follow_its_replay() {
     })
     .await;
     assert_eq!(post(&client, &address, count).await["data"]["customers"]["totalCount"], 9, "a fresh answer");
+}
+
+/// Waits until the server at `address` has seen its replica answer a health probe.
+async fn replica_probed(client: &reqwest::Client, address: &str) {
+    let readyz = format!("{address}/readyz");
+    eventually("the replica's first probe answers", || {
+        let (client, readyz) = (client.clone(), readyz.clone());
+        async move {
+            let body: Value = client.get(&readyz).send().await.unwrap().json().await.unwrap();
+            body["checks"]["replica"]["status"] == "up"
+        }
+    })
+    .await;
 }

@@ -14,7 +14,7 @@ pub use feedback::{FeedbackWrite, MAX_BATCH, delete_feedback, upsert_feedback, u
 pub use orders::{OrderWrite, set_order_status, upsert_order};
 pub use touchpoints::{TouchpointWrite, delete_touchpoint, upsert_touchpoint};
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::error::{AppError, AppResult};
 
@@ -24,6 +24,24 @@ pub struct Upserted<M> {
     pub model: M,
     pub created: bool,
     pub changed: bool,
+}
+
+/// Refuses giving a row that has children (`E` rows whose `parent` column is `parent_id`) to another
+/// customer: the children would stay with the old one, split from their parent.
+async fn refuse_moving_with_children<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    parent: E::Column,
+    parent_id: i64,
+    refusal: &str,
+) -> AppResult<()>
+where
+    E::Model: Sync,
+{
+    let children = E::find().filter(parent.eq(parent_id)).count(db).await.map_err(AppError::from_db)?;
+    if children > 0 {
+        return Err(AppError::bad_input("input.customerExternalId", refusal));
+    }
+    Ok(())
 }
 
 /// Finds a referenced row by external id, or names the input field that points nowhere.

@@ -4,13 +4,12 @@
 use chrono::{DateTime, Utc};
 use entity::{OrderStatus, customer, feedback, order, touchpoint};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
-use crate::services::writes::{Upserted, referenced};
+use crate::services::writes::{Upserted, referenced, refuse_moving_with_children};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrderWrite {
@@ -50,18 +49,13 @@ async fn upsert_once(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Up
         }
         Some(model) => {
             if model.customer_id != customer.id {
-                // Its touchpoints belong to the old customer: moving it would split an order from them.
-                let touchpoints = touchpoint::Entity::find()
-                    .filter(touchpoint::Column::OrderId.eq(model.id))
-                    .count(&txn)
-                    .await
-                    .map_err(AppError::from_db)?;
-                if touchpoints > 0 {
-                    return Err(AppError::bad_input(
-                        "input.customerExternalId",
-                        "the order has touchpoints of another customer",
-                    ));
-                }
+                refuse_moving_with_children::<touchpoint::Entity>(
+                    &txn,
+                    touchpoint::Column::OrderId,
+                    model.id,
+                    "the order has touchpoints of another customer",
+                )
+                .await?;
             }
             let relabelled = model.status != write.status;
             let rows = if relabelled { lock_labelled(&txn, model.id).await? } else { Labelled::default() };

@@ -9,7 +9,7 @@ use sea_orm::{
 
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
-use crate::services::writes::{Upserted, referenced};
+use crate::services::writes::{Upserted, referenced, refuse_moving_with_children};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TouchpointWrite {
@@ -68,18 +68,13 @@ async fn upsert_once(db: &DatabaseConnection, write: TouchpointWrite) -> AppResu
     if let Some(model) = &existing
         && model.customer_id != customer.id
     {
-        // Its answers belong to the old customer: moving it would split a touchpoint from its feedback.
-        let answers = feedback::Entity::find()
-            .filter(feedback::Column::TouchpointId.eq(model.id))
-            .count(&txn)
-            .await
-            .map_err(AppError::from_db)?;
-        if answers > 0 {
-            return Err(AppError::bad_input(
-                "input.customerExternalId",
-                "the touchpoint has answers of another customer",
-            ));
-        }
+        refuse_moving_with_children::<feedback::Entity>(
+            &txn,
+            feedback::Column::TouchpointId,
+            model.id,
+            "the touchpoint has answers of another customer",
+        )
+        .await?;
     }
     let wanted = (customer.id, order_id, write.kind, write.channel, write.occurred_at, write.survey_sent_at);
     let unchanged = existing
