@@ -410,6 +410,12 @@ impl Loaders {
         }
     }
 
+    /// Whether pages were loaded ahead for `field`: its resolvers then find them without waiting.
+    pub fn has_prefetched(&self, field: &Positioned<Field>) -> bool {
+        let address = field as *const Positioned<Field> as usize;
+        self.prefetched.lock().is_ok_and(|map| map.keys().any(|(place, _)| *place == address))
+    }
+
     /// The page of `parent_id` loaded ahead for `field`, if there is one (taken: a second reader of the
     /// same page loads it).
     pub fn take_prefetched<E>(&self, field: &Positioned<Field>, parent_id: i64) -> Option<ChildPage<E::Model>>

@@ -6,12 +6,13 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use async_graphql::{Context, InputType, Object, OutputType, SimpleObject, TypeName};
+use async_graphql::{ContainerType, Context, InputType, Object, SimpleObject, TypeName};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::gate::answer::take_rows;
 use crate::graphql::gate::limits::Limits;
+use crate::graphql::page_nodes::Nodes;
 use crate::graphql::prefetch::{self, Prefetchable};
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
@@ -19,9 +20,11 @@ use crate::services::pagination::{self, Cursor, CursorValue, Page, PageArgs, Pag
 
 /// A node type that can be listed in a connection: a GraphQL type wrapping one entity's row. Names its
 /// connection and edge types.
-pub trait ConnectionNode: OutputType + Sized {
+pub trait ConnectionNode: ContainerType + Sized {
     const CONNECTION: &'static str;
     const EDGE: &'static str;
+    /// The fields that read the node's row and never wait: `nodes` resolves them in place (`page_nodes`).
+    const IN_PLACE_FIELDS: &'static [&'static str];
     type Entity: Listing;
     /// The inputs of the connection fields' `filter` and `orderBy` arguments.
     type FilterInput: InputType;
@@ -110,8 +113,8 @@ impl<N: ConnectionNode + Sync> Connection<N> {
     }
 
     /// The rows of this page, without cursors.
-    async fn nodes(&self) -> &[N] {
-        &self.nodes
+    async fn nodes(&self) -> Nodes<'_, N> {
+        Nodes(&self.nodes)
     }
 
     /// Where this page sits in the whole list.

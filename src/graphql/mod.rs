@@ -11,6 +11,7 @@ pub mod mutations;
 pub mod node;
 pub mod order_summary;
 pub mod orders;
+pub mod page_nodes;
 pub mod prefetch;
 pub mod query;
 pub mod scalars;

@@ -23,6 +23,7 @@ pub struct Order(pub Model);
 impl ConnectionNode for Order {
     const CONNECTION: &'static str = "OrderConnection";
     const EDGE: &'static str = "OrderEdge";
+    const IN_PLACE_FIELDS: &'static [&'static str] = &["id", "externalId", "placedAt", "status", "totalAmount"];
     type Entity = entity::order::Entity;
 
     fn wrap(model: Model) -> Self {
