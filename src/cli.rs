@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `seed`, `schema`. Every option can also come from an
-//! environment variable (shown in `--help`).
+//! The command line: `serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys` and `rollups`. Every
+//! option can also come from an environment variable (shown in `--help`).
 
 use clap::{Args, Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};

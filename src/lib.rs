@@ -3,7 +3,7 @@
 
 /// API keys, roles, the field policy and the rate limit.
 pub mod auth;
-/// The command line (`serve`, `migrate`, `seed`, `schema`).
+/// The command line (`serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys`, `rollups`).
 pub mod cli;
 /// Settings from flags, environment variables and a TOML file.
 pub mod config;
@@ -25,9 +25,9 @@ pub mod http;
 pub mod loaders;
 /// Operating it: database health, metrics, request logs.
 pub mod ops;
-/// The deterministic synthetic data set behind `seed` and `serve --demo`.
+/// Satisfaction rollups: kept exact by every write, read by satisfaction queries.
 pub mod rollups;
-
+/// The deterministic synthetic data set behind `seed` and `serve --demo`.
 pub mod seed;
 /// The data layer: filters, sorting and pagination in SQL.
 pub mod services;

@@ -80,7 +80,7 @@ pub enum SurveyMetric {
 }
 
 impl SurveyMetric {
-    /// The inclusive score range of the metric's scale (METRICS.md, "Survey scales").
+    /// The inclusive score range of the metric's scale (`docs/metrics.md`, "Survey scales").
     pub const fn score_range(self) -> (i32, i32) {
         match self {
             SurveyMetric::Nps => (0, 10),

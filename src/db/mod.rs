@@ -164,8 +164,8 @@ pub async fn after_bulk_write(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// Inside a bulk write's transaction, once `table` has grown: PostgreSQL plans the statements that follow
 /// (lookups by external id of the rows just written, foreign-key checks) from the table as it is, instead
-/// of from the statistics of an empty table, which had it scan the table once per lookup (300 ms per batch
-/// at 10,000 customers). SQLite plans without statistics.
+/// of from the statistics of an empty table, which would have it scan the table once per lookup (300 ms
+/// per batch at 10,000 customers). SQLite plans without statistics.
 pub async fn refresh_statistics(txn: &impl ConnectionTrait, table: &str) -> Result<(), DbErr> {
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(&format!("ANALYZE {table}")).await?;

@@ -1,7 +1,7 @@
 //! Incremental satisfaction rollups: per-score answer counts and survey counts per UTC day, month and
-//! year and per touchpoint kind, channel, segment and region, kept exact by every write path in its own
-//! transaction (`maintenance`), and read by satisfaction queries for the whole days of their periods
-//! (`plan`, `query`). The statements that define the rollups live in `migration::rollup_sql`.
+//! year and per touchpoint kind, channel, segment, region and order status, kept exact by every write
+//! path in its own transaction (`maintenance`), and read by satisfaction queries for the whole days of
+//! their periods (`plan`, `query`). The statements that define the rollups live in `migration::rollup_sql`.
 
 pub mod maintenance;
 pub mod plan;

@@ -11,7 +11,7 @@ use crate::services::filters::{IntRange, TimeRange, any_of};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
 
-/// NPS answer categories (METRICS.md): promoters 9-10, passives 7-8, detractors 0-6.
+/// NPS answer categories (`docs/metrics.md`, "Survey scales"): promoters 9-10, passives 7-8, detractors 0-6.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum NpsCategory {
     Promoter,

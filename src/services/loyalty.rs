@@ -1,7 +1,8 @@
 //! Loyalty: activity, revenue per currency, churn and per-customer lifetime summaries for one or more
 //! periods (a period or the buckets of a series), grouped by segment and region. One statement per
 //! query, whatever the number of periods and groups: a pass over the orders, customer by customer.
-//! CANCELLED orders count for nothing; RETURNED orders count as orders with zero revenue (METRICS.md).
+//! CANCELLED orders count for nothing; RETURNED orders count as orders with zero revenue (`docs/metrics.md`,
+//! "Orders that count").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -57,7 +58,7 @@ pub struct CurrencyCounts {
     pub lifetime_revenue_per_customer: Vec<i64>,
 }
 
-/// Everything SQL returns for one group in one period.
+/// The counts of one group in one period, tallied in the pass over the purchases.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoyaltyCounts {
     pub active_customers: u64,

@@ -1,10 +1,13 @@
 //! Satisfaction aggregation in SQL: per-score answer counts (histograms) and survey response counts, per
-//! group and time bucket. The statistics on top are computed by the pure `metrics` module.
+//! group and time bucket. The statistics on top are computed by the pure `stats` module.
 //!
-//! Two statements per query, whatever the number of groups and buckets:
+//! Each source of counts is read with two statements, whatever the number of groups and buckets:
 //! 1. answers: `GROUP BY <dimensions>, <bucket>, score` over feedback (bucketed by `submitted_at`);
 //! 2. surveys: `GROUP BY <dimensions>, <bucket>` over touchpoints with a survey sent (bucketed by
 //!    `survey_sent_at`), counting those answered with the metric, for the response rate.
+//!
+//! The sources are the rows (here) and the rollups (`rollups::query`): with rollups, a query reads its
+//! whole slices from them and the hours at its ends from the rows, so four statements at most.
 //!
 //! Time buckets are computed in Rust (calendar rules, time zones) and joined as a `VALUES` list, so the
 //! SQL is the same on SQLite and PostgreSQL and each bucket is an index range scan.

@@ -1,4 +1,4 @@
-//! Comparing two sets: delta, z, two-sided p-value, significance (METRICS.md, "Comparing two sets").
+//! Comparing two sets: delta, z, two-sided p-value, significance (`docs/metrics.md`, "Comparing two sets").
 
 use crate::stats::histogram::Metric;
 use crate::stats::normal::two_sided_p;

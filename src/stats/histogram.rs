@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// The survey scales of METRICS.md.
+/// The survey scales (`docs/metrics.md`, "Survey scales").
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Metric {
     /// 0..=10.

@@ -1,4 +1,4 @@
-//! Loyalty math over per-customer summaries and counts that SQL aggregated (METRICS.md, "Loyalty metrics").
+//! Loyalty math over the counts and per-customer values the services gathered (`docs/metrics.md`, "Loyalty").
 //! Rates are percentages (0..100), like every other share this API returns.
 
 use crate::stats::percent;

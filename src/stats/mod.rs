@@ -1,5 +1,5 @@
 //! The metric math, pure: no database, no async, no GraphQL. It takes score histograms and counts that
-//! SQL aggregated and returns the statistics of `shared/METRICS.md`, in f64 at full precision.
+//! SQL aggregated and returns the statistics `docs/metrics.md` defines, in f64 at full precision.
 
 pub mod comparison;
 pub mod histogram;
@@ -8,7 +8,7 @@ pub mod loyalty;
 pub mod normal;
 pub mod satisfaction;
 
-/// The z value of a two-sided 95% interval, as METRICS.md fixes it.
+/// The z value of every two-sided 95% interval (`docs/metrics.md`, "Intervals").
 pub const Z_95: f64 = 1.959964;
 
 /// `100 x part / whole` in percent; None when `whole` is 0 (a rate of nothing is unknown, not 0).

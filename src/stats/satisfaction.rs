@@ -1,10 +1,12 @@
-//! NPS, CSAT and CES over a histogram, with their intervals and category counts (METRICS.md).
+//! NPS, CSAT and CES over a histogram, with their intervals and category counts (`docs/metrics.md`,
+//! "Satisfaction").
 
 use crate::stats::histogram::{Metric, ScoreHistogram};
 use crate::stats::intervals::{mean_interval, wilson};
 use crate::stats::{Z_95, percent};
 
-/// The sample size below which a score is flagged as low (METRICS.md default).
+/// The sample size below which a score is flagged as low, unless a query sets its own (`docs/metrics.md`,
+/// "Low samples").
 pub const DEFAULT_MIN_SAMPLE: u64 = 30;
 
 /// The answer categories of each metric.
@@ -152,9 +154,9 @@ mod tests {
         assert_eq!(s.n, 10);
         assert_close(s.value.unwrap(), 20.0);
         assert_close(s.standard_error.unwrap(), 27.568_098);
-        // METRICS.md defines the interval as NPS +/- 1.959964 x SE, and so do we. Its vector,
-        // [-34.033471, 74.033471], was computed with z = 1.96 (shown below): the two differ by 0.001.
-        // The CSAT and CES vectors use 1.959964, so we keep the definition for all three.
+        // The interval is NPS +/- 1.959964 x SE, as for every metric (`docs/metrics.md`, "Choices where
+        // the definitions leave room"). The bounds [-34.033471, 74.033471] often given for this vector come
+        // from z = 1.96 (checked below): 0.001 apart. The CSAT and CES vectors agree with 1.959964.
         let (low, high) = s.interval.unwrap();
         assert_close(low, -34.032_479);
         assert_close(high, 74.032_479);

@@ -2,7 +2,7 @@
 
 use crate::stats::histogram::{Metric, ScoreHistogram};
 
-/// Asserts equality to 1e-6, the precision METRICS.md asks for.
+/// Asserts equality to 1e-6, the precision of the test vectors (`docs/metrics.md`, "Test vectors").
 pub fn assert_close(got: f64, expected: f64) {
     assert!((got - expected).abs() < 1e-6, "got {got}, expected {expected}");
 }
