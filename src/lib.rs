@@ -37,3 +37,9 @@ pub mod startup;
 pub mod stats;
 /// Bulk import and export (CSV, NDJSON).
 pub mod transfer;
+
+/// The seed of the randomized unit tests: the integration tests' own helper, so that one `TEST_SEED`
+/// replays both.
+#[cfg(test)]
+#[path = "../tests/api/helpers/seed.rs"]
+mod test_seed;

@@ -1,42 +1,18 @@
-//! Third-party NPS cases (shared/data/prepbench-nps) through the pure module.
+//! Third-party NPS cases (PrepBench, in `tests/data/prepbench-nps`) through the pure module.
 
 use std::collections::BTreeMap;
 
 use crate::stats::histogram::{Metric, ScoreHistogram};
 use crate::stats::satisfaction::{Category, DEFAULT_MIN_SAMPLE, Satisfaction};
 
+/// The rows of one of the case's CSV files, without its header.
 fn read(case: &str, file: &str) -> Vec<Vec<String>> {
-    let path = format!("{}/../shared/data/prepbench-nps/{case}/{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_csv(&text).into_iter().skip(1).collect()
-}
-
-/// RFC 4180 CSV: quoted fields may hold commas, newlines and doubled quotes.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => row.push(std::mem::take(&mut field)),
-            ('\n', false) => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            ('\r', false) => {}
-            (c, _) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
+    let path = format!("{}/tests/data/prepbench-nps/{case}/{file}", env!("CARGO_MANIFEST_DIR"));
+    let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let row = |record: csv::Result<csv::StringRecord>| -> Vec<String> {
+        record.unwrap_or_else(|e| panic!("{path}: {e}")).iter().map(str::to_owned).collect()
+    };
+    reader.records().map(row).collect()
 }
 
 fn nps_of(scores: impl IntoIterator<Item = i32>) -> Satisfaction {

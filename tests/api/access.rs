@@ -3,12 +3,9 @@
 
 use customer_insights::auth::{AuthMode, Role, keys};
 use customer_insights::seed::{SeedOptions, seed};
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{TestApp, code, spawn_app_with};
+use crate::helpers::{Reply, TestApp, acknowledged_socket, code, next_json, open_socket, send_json, spawn_app_with};
 
 struct Keys {
     viewer: String,
@@ -31,17 +28,6 @@ async fn secured_app() -> (TestApp, Keys) {
     (app, keys)
 }
 
-/// Posts with an optional key; returns the status and the body.
-async fn post_as(app: &TestApp, key: Option<&str>, query: &str) -> (u16, Value) {
-    let mut request = app.client.post(app.graphql_url()).json(&json!({ "query": query }));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"))
-}
-
 const INSIGHTS: &str =
     "{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND]) { touchpointKind score { n } } } }";
 const ROWS: &str = "{ customers(first: 3) { nodes { externalId segment } } }";
@@ -59,7 +45,7 @@ async fn missing_bad_and_revoked_keys_are_unauthenticated() {
     assert!(body.get("data").is_none());
 
     for bad in ["cik_not-a-key", "x", &format!("{}x", keys.admin)] {
-        let (status, body) = post_as(&app, Some(bad), INSIGHTS).await;
+        let Reply { status, body, .. } = app.send(Some(bad), json!({ "query": INSIGHTS })).await;
         assert_eq!((status, code(&body["errors"][0])), (401, "UNAUTHENTICATED"), "{bad}");
     }
     let response = app
@@ -74,7 +60,7 @@ async fn missing_bad_and_revoked_keys_are_unauthenticated() {
 
     let revoked = keys::create(&app.db, "leaked", Role::Admin).await.unwrap().secret;
     assert!(keys::revoke(&app.db, "leaked").await.unwrap());
-    let (status, _) = post_as(&app, Some(&revoked), INSIGHTS).await;
+    let status = app.send(Some(&revoked), json!({ "query": INSIGHTS })).await.status;
     assert_eq!(status, 401);
     // Every endpoint but the operational ones needs the key, GET included.
     let get = app.client.get(app.graphql_url()).query(&[("query", INSIGHTS)]).send().await.unwrap();
@@ -86,25 +72,26 @@ async fn missing_bad_and_revoked_keys_are_unauthenticated() {
 async fn a_viewer_reads_insights_only_and_learns_nothing_about_rows() {
     let (app, keys) = secured_app().await;
     let viewer = Some(keys.viewer.as_str());
-    let (status, body) = post_as(&app, viewer, INSIGHTS).await;
+    let Reply { status, body, .. } = app.send(viewer, json!({ "query": INSIGHTS })).await;
     assert_eq!(status, 200);
     assert!(body.get("errors").is_none(), "{body}");
 
     for query in [ROWS, "{ node(id: \"Q3VzdG9tZXI6MQ\") { id } }", "{ feedbacks { totalCount } }"] {
-        let (_, body) = post_as(&app, viewer, query).await;
+        let body = app.send(viewer, json!({ "query": query })).await.body;
         assert_eq!(code(&body["errors"][0]), "FORBIDDEN", "{query}: {body}");
     }
     // The same answer whether the row exists or not.
     let existing = app.db_first_customer().await;
-    let (_, found) = post_as(&app, viewer, &format!("{{ customer(externalId: \"{existing}\") {{ id }} }}")).await;
-    let (_, missing) = post_as(&app, viewer, "{ customer(externalId: \"NO-SUCH\") { id } }").await;
+    let found =
+        app.send(viewer, json!({ "query": format!("{{ customer(externalId: \"{existing}\") {{ id }} }}") })).await.body;
+    let missing = app.send(viewer, json!({ "query": "{ customer(externalId: \"NO-SUCH\") { id } }" })).await.body;
     assert_eq!(found["errors"][0]["message"], missing["errors"][0]["message"]);
     assert_eq!(found["data"], missing["data"]);
     assert_eq!(code(&found["errors"][0]), "FORBIDDEN");
 
-    let (_, body) = post_as(&app, viewer, MUTATION).await;
+    let body = app.send(viewer, json!({ "query": MUTATION })).await.body;
     assert_eq!(code(&body["errors"][0]), "FORBIDDEN");
-    let (_, body) = post_as(&app, Some(&keys.admin), "{ customer(externalId: \"C-NEW\") { id } }").await;
+    let body = app.send(Some(&keys.admin), json!({ "query": "{ customer(externalId: \"C-NEW\") { id } }" })).await.body;
     assert_eq!(body["data"]["customer"], Value::Null, "the forbidden mutation changed nothing");
 }
 
@@ -112,7 +99,7 @@ async fn a_viewer_reads_insights_only_and_learns_nothing_about_rows() {
 async fn an_analyst_reads_rows_with_personal_data_masked_and_cannot_write() {
     let (app, keys) = secured_app().await;
     let analyst = Some(keys.analyst.as_str());
-    let (_, body) = post_as(&app, analyst, PERSONAL).await;
+    let body = app.send(analyst, json!({ "query": PERSONAL })).await.body;
     assert!(body.get("errors").is_none(), "{body}");
     let customers = body["data"]["customers"]["nodes"].as_array().unwrap();
     assert!(!customers.is_empty());
@@ -127,12 +114,15 @@ async fn an_analyst_reads_rows_with_personal_data_masked_and_cannot_write() {
         }
     }
     assert!(comments > 0, "the seed has comments to mask");
-    let (_, body) = post_as(&app, analyst, INSIGHTS).await;
+    let body = app.send(analyst, json!({ "query": INSIGHTS })).await.body;
     assert!(body.get("errors").is_none(), "{body}");
     // Sorting by name would reveal names through the order and the cursors.
-    let (_, body) = post_as(&app, analyst, "{ customers(orderBy: { field: NAME }) { nodes { externalId } } }").await;
+    let body = app
+        .send(analyst, json!({ "query": "{ customers(orderBy: { field: NAME }) { nodes { externalId } } }" }))
+        .await
+        .body;
     assert_eq!(code(&body["errors"][0]), "FORBIDDEN");
-    let (_, body) = post_as(&app, analyst, MUTATION).await;
+    let body = app.send(analyst, json!({ "query": MUTATION })).await.body;
     assert_eq!(code(&body["errors"][0]), "FORBIDDEN");
 }
 
@@ -140,59 +130,44 @@ async fn an_analyst_reads_rows_with_personal_data_masked_and_cannot_write() {
 async fn an_admin_sees_personal_data_and_writes() {
     let (app, keys) = secured_app().await;
     let admin = Some(keys.admin.as_str());
-    let (_, body) = post_as(&app, admin, PERSONAL).await;
+    let body = app.send(admin, json!({ "query": PERSONAL })).await.body;
     let first = &body["data"]["customers"]["nodes"][0];
     assert!(first["email"].as_str().is_some_and(|email| email.contains('@')), "{body}");
-    let (_, body) = post_as(&app, admin, MUTATION).await;
+    let body = app.send(admin, json!({ "query": MUTATION })).await.body;
     assert_eq!(body["data"], json!({ "upsertCustomer": { "created": true } }), "{body}");
-    let (_, body) = post_as(&app, admin, "{ customers(orderBy: { field: NAME }, first: 1) { nodes { name } } }").await;
+    let body = app
+        .send(admin, json!({ "query": "{ customers(orderBy: { field: NAME }, first: 1) { nodes { name } } }" }))
+        .await
+        .body;
     assert!(body.get("errors").is_none(), "{body}");
-}
-
-async fn open_socket(app: &TestApp, init: Value) -> (crate::subscriptions::Socket, Option<Value>) {
-    let mut request = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1)).into_client_request().unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
-    socket.send(Message::Text(json!({ "type": "connection_init", "payload": init }).to_string().into())).await.unwrap();
-    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next()).await.expect("a reply");
-    let reply = match reply {
-        Some(Ok(Message::Text(text))) => serde_json::from_str(&text).ok(),
-        Some(Ok(Message::Close(Some(frame)))) => {
-            Some(json!({ "closed": u16::from(frame.code), "reason": frame.reason.to_string() }))
-        }
-        _ => None,
-    };
-    (socket, reply)
 }
 
 #[tokio::test]
 async fn subscriptions_need_a_key_and_a_role_that_reads_rows() {
     let (app, keys) = secured_app().await;
-    let (_, reply) = open_socket(&app, json!({})).await;
+    let (_, reply) = open_socket(&app.address, None).await;
     let reply = reply.expect("a close frame");
     assert_eq!(reply["closed"], 1002, "no key: closed before anything runs");
     assert!(reply["reason"].as_str().unwrap_or_default().contains("needs a key"), "{reply}");
-    let (mut socket, reply) = open_socket(&app, json!({ "Authorization": format!("Bearer {}", keys.viewer) })).await;
-    assert_eq!(reply.unwrap()["type"], "connection_ack");
+    let mut socket = acknowledged_socket(&app.address, Some(&keys.viewer)).await;
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { feedbackSubmitted { comment } }" } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
-    let message = crate::subscriptions::next_json(&mut socket).await;
+    send_json(&mut socket, &subscribe).await;
+    let message = next_json(&mut socket).await;
     assert_eq!(message["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN", "{message}");
     assert_eq!(message["payload"]["data"], Value::Null);
 
     // An analyst receives answers, with comments masked.
-    let (mut socket, reply) = open_socket(&app, json!({ "Authorization": format!("Bearer {}", keys.analyst) })).await;
-    assert_eq!(reply.unwrap()["type"], "connection_ack");
+    let mut socket = acknowledged_socket(&app.address, Some(&keys.analyst)).await;
     let subscribe = json!({ "id": "2", "type": "subscribe", "payload": { "query": "subscription { feedbackSubmitted { externalId score comment } }" } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    send_json(&mut socket, &subscribe).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let customer = app.db_first_customer().await;
     let answer = format!(
         r#"mutation {{ upsertFeedback(input: {{ externalId: "F-LIVE", customerExternalId: "{customer}", metric: NPS, score: 2, comment: "Jane at the desk was rude", submittedAt: "2026-02-01T00:00:00Z" }}) {{ created }} }}"#
     );
-    let (_, body) = post_as(&app, Some(&keys.admin), &answer).await;
+    let body = app.send(Some(&keys.admin), json!({ "query": &answer })).await.body;
     assert!(body.get("errors").is_none(), "{body}");
-    let message = crate::subscriptions::next_json(&mut socket).await;
+    let message = next_json(&mut socket).await;
     assert_eq!(
         message["payload"]["data"]["feedbackSubmitted"],
         json!({ "externalId": "F-LIVE", "score": 2, "comment": "[masked]" }),

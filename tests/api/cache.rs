@@ -2,10 +2,10 @@
 //! write path makes the next read fresh (on every instance, CLI writes included), and GET answers carry
 //! an ETag that `If-None-Match` turns into a 304.
 
-use customer_insights::transfer::import::{Progress, import};
+use customer_insights::transfer::import::import;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with, spawn_second_instance_with};
+use crate::helpers::{Silent, query, spawn_app_with, spawn_second_instance_with};
 
 const COUNT: &str = "{ customers(first: 5, orderBy: { field: ID }) { totalCount nodes { externalId segment } } }";
 
@@ -16,28 +16,24 @@ fn upsert(external_id: &str, segment: &str) -> String {
     )
 }
 
-async fn post_to(app: &TestApp, address: &str, query: &str) -> Value {
-    let response = app.client.post(format!("{address}/graphql")).json(&json!({ "query": query })).send().await.unwrap();
-    let body: Value = response.json().await.unwrap();
-    assert!(body.get("errors").is_none(), "{body}");
-    body
-}
-
 #[tokio::test]
 async fn repeated_reads_come_from_the_cache_until_a_write_and_get_answers_revalidate() {
     let app = spawn_app_with(|config| config.response_cache_mib = 8).await;
-    post_to(&app, &app.address, &upsert("C-1", "consumer")).await;
-    let first = post_to(&app, &app.address, COUNT).await;
+    app.query(&upsert("C-1", "consumer"), json!({})).await;
+    // Whole answers, to compare their cost extensions too.
+    let first = app.post(COUNT, json!({})).await;
+    assert!(first.get("errors").is_none(), "{first}");
     assert_eq!(first["data"]["customers"]["totalCount"], 1);
     let statements = app.statements.get();
-    let second = post_to(&app, &app.address, COUNT).await;
+    let second = app.post(COUNT, json!({})).await;
+    assert!(second.get("errors").is_none(), "{second}");
     assert_eq!(second["data"], first["data"]);
     assert_eq!(app.statements.get() - statements, 1, "a cached answer costs one look at the data version");
     assert_eq!(second["extensions"]["cost"]["actualQueryCost"], first["extensions"]["cost"]["actualQueryCost"]);
 
-    post_to(&app, &app.address, &upsert("C-1", "smb")).await;
-    let after_write = post_to(&app, &app.address, COUNT).await;
-    assert_eq!(after_write["data"]["customers"]["nodes"][0]["segment"], "smb", "a write makes the next read fresh");
+    app.query(&upsert("C-1", "smb"), json!({})).await;
+    let after_write = app.query(COUNT, json!({})).await;
+    assert_eq!(after_write["customers"]["nodes"][0]["segment"], "smb", "a write makes the next read fresh");
 
     // GET: an entity tag, a 304 while it holds, a new answer after a write.
     let get = |tag: Option<String>| {
@@ -50,33 +46,25 @@ async fn repeated_reads_come_from_the_cache_until_a_write_and_get_answers_revali
     let response = get(None).await.unwrap();
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     assert_eq!(get(Some(etag.clone())).await.unwrap().status(), 304);
-    post_to(&app, &app.address, &upsert("C-2", "consumer")).await;
+    app.query(&upsert("C-2", "consumer"), json!({})).await;
     let response = get(Some(etag.clone())).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_ne!(response.headers()["etag"].to_str().unwrap(), etag);
     assert_eq!(response.json::<Value>().await.unwrap()["data"]["customers"]["totalCount"], 2);
 }
 
-struct Silent;
-
-impl Progress for Silent {
-    fn start(&self, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
-}
-
 #[tokio::test]
 async fn a_write_through_one_instance_or_an_import_makes_the_next_read_fresh_everywhere() {
     let app = spawn_app_with(|config| config.response_cache_mib = 8).await;
     let (other, _) = spawn_second_instance_with(&app, |config| config.response_cache_mib = 8).await;
-    post_to(&app, &app.address, &upsert("C-1", "consumer")).await;
+    app.query(&upsert("C-1", "consumer"), json!({})).await;
     for address in [&app.address, &other] {
-        let body = post_to(&app, address, COUNT).await;
-        assert_eq!(body["data"]["customers"]["nodes"][0]["segment"], "consumer");
+        let data = query(&app.client, address, COUNT, json!({})).await;
+        assert_eq!(data["customers"]["nodes"][0]["segment"], "consumer");
     }
-    post_to(&app, &app.address, &upsert("C-1", "enterprise")).await;
-    let body = post_to(&app, &other, COUNT).await;
-    assert_eq!(body["data"]["customers"]["nodes"][0]["segment"], "enterprise", "fresh on the other instance");
+    app.query(&upsert("C-1", "enterprise"), json!({})).await;
+    let data = query(&app.client, &other, COUNT, json!({})).await;
+    assert_eq!(data["customers"]["nodes"][0]["segment"], "enterprise", "fresh on the other instance");
 
     // A write by another process (the import command) counts as well.
     let dir = tempfile::tempdir().unwrap();
@@ -86,7 +74,7 @@ async fn a_write_through_one_instance_or_an_import_makes_the_next_read_fresh_eve
     std::fs::write(&path, format!("{line}\n")).unwrap();
     import(&app.db, &path, false, &Silent).await.expect("import");
     for address in [&app.address, &other] {
-        let body = post_to(&app, address, COUNT).await;
-        assert_eq!(body["data"]["customers"]["nodes"][0]["segment"], "public", "{address}");
+        let data = query(&app.client, address, COUNT, json!({})).await;
+        assert_eq!(data["customers"]["nodes"][0]["segment"], "public", "{address}");
     }
 }

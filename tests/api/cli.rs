@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::helpers::TestDatabase;
+use crate::helpers::{TestDatabase, send};
 
 fn run(args: &[&str], database_url: &str) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_customer-insights"))
@@ -221,20 +221,17 @@ async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
 
     // The replica is down: queries fall back to the primary.
     let client = reqwest::Client::new();
-    let url = format!("http://{listen}/graphql");
+    let address = format!("http://{listen}");
     let mutation = "mutation Record($email: String!) { upsertCustomer(input: { externalId: \"C-9\", name: \"Grace Hopper\", email: $email, segment: \"consumer\", region: \"EMEA\", createdAt: \"2026-01-01T00:00:00Z\" }) { created } }";
     let body = serde_json::json!({ "query": mutation, "variables": { "email": "grace@example.com" } });
-    let answer: serde_json::Value = client.post(&url).json(&body).send().await.unwrap().json().await.unwrap();
+    let answer = send(&client, &address, None, &body).await.body;
     assert_eq!(answer["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
-    let answer: serde_json::Value =
-        client.post(&url).bearer_auth(&key).json(&body).send().await.unwrap().json().await.unwrap();
+    let answer = send(&client, &address, Some(&key), &body).await.body;
     assert_eq!(answer["data"], serde_json::json!({ "upsertCustomer": { "created": true } }), "{answer}");
     let query = serde_json::json!({ "query": "query Count { customers { totalCount } }" });
-    let answer: serde_json::Value =
-        client.post(&url).bearer_auth(&key).json(&query).send().await.unwrap().json().await.unwrap();
+    let answer = send(&client, &address, Some(&key), &query).await.body;
     assert_eq!(answer["data"], serde_json::json!({ "customers": { "totalCount": 1 } }), "{answer}");
-    let ready: serde_json::Value =
-        client.get(format!("http://{listen}/readyz")).send().await.unwrap().json().await.unwrap();
+    let ready: serde_json::Value = client.get(format!("{address}/readyz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["checks"]["replica"]["status"], "down");
 

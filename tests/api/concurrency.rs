@@ -4,14 +4,16 @@
 use std::sync::Arc;
 
 use customer_insights::services::writes::{
-    CustomerWrite, FeedbackWrite, TouchpointWrite, upsert_customer, upsert_feedback, upsert_touchpoint,
+    FeedbackWrite, TouchpointWrite, upsert_customer, upsert_feedback, upsert_touchpoint,
 };
 use entity::{customer, touchpoint};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 
-use crate::helpers::{spawn_seeded_app, spawn_seeded_app_on_sqlite};
-use crate::rollups::{CHANNELS, KINDS, METRICS, Pick, REGIONS, SEGMENTS, assert_rollups_exact, test_seed};
+use crate::helpers::{
+    CHANNELS, KINDS, METRICS, Pick, Reply, TestApp, assert_rollups_exact, code, spawn_seeded_app,
+    spawn_seeded_app_on_sqlite, test_seed,
+};
 
 /// A write that must succeed however other writers interleave: answers new and changed, on the
 /// shared touchpoints; customers moving between segments; touchpoints changing kind and survey time.
@@ -27,7 +29,6 @@ async fn colliding_write(
         0..=3 => {
             let t = pick.one(touchpoints).clone();
             let metric = *pick.one(&METRICS);
-            let (low, high) = metric.score_range();
             // Half the time one of a few shared external ids: writers update each other's answers.
             let external_id = if pick.chance(50) { format!("F-shared-{}", pick.below(5)) } else { name };
             upsert_feedback(
@@ -37,7 +38,7 @@ async fn colliding_write(
                     customer_external_id: owner(t.customer_id),
                     touchpoint_external_id: Some(t.external_id),
                     metric,
-                    score: low + pick.below((high - low + 1) as usize) as i32,
+                    score: pick.score(metric),
                     comment: pick.chance(50).then(|| "said something".to_owned()),
                     submitted_at: pick.instant(),
                 },
@@ -47,15 +48,7 @@ async fn colliding_write(
         }
         4 => {
             let c = pick.one(customers).clone();
-            let write = CustomerWrite {
-                external_id: c.external_id,
-                name: c.name,
-                email: c.email,
-                segment: pick.one(&SEGMENTS).to_string(),
-                region: pick.one(&REGIONS).to_string(),
-                created_at: c.created_at,
-            };
-            upsert_customer(db, write).await.map(|_| ())
+            upsert_customer(db, pick.moved_customer(c)).await.map(|_| ())
         }
         _ => {
             let t = pick.one(touchpoints).clone();
@@ -87,7 +80,7 @@ async fn concurrent_writers_all_succeed_and_keep_the_rollups_exact() {
     let writers = (0..8u64).map(|writer| {
         let (db, customers, touchpoints) = (app.db.clone(), customers.clone(), touchpoints.clone());
         tokio::spawn(async move {
-            let mut pick = Pick(seed ^ (writer + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut pick = Pick::new(seed ^ (writer + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let mut failures = Vec::new();
             for n in 0..25 {
                 let name = format!("F-writer-{writer}-{n}");
@@ -102,8 +95,8 @@ async fn concurrent_writers_all_succeed_and_keep_the_rollups_exact() {
     for writer in writers {
         failures.extend(writer.await.expect("a writer task"));
     }
-    assert!(failures.is_empty(), "{} of 200 writes failed (ROLLUP_TEST_SEED={seed}): {failures:?}", failures.len());
-    assert_rollups_exact(&app.db, seed, "200 concurrent writes").await;
+    assert!(failures.is_empty(), "{} of 200 writes failed (TEST_SEED={seed}): {failures:?}", failures.len());
+    assert_rollups_exact(&app.db, &format!("200 concurrent writes (TEST_SEED={seed})")).await;
 }
 
 /// What a user of the embedded default saw: mutations from eight clients at once, each answered.
@@ -117,7 +110,7 @@ async fn concurrent_mutations_over_http_are_all_answered() {
     mutations_from_eight_clients(spawn_seeded_app(20).await).await;
 }
 
-async fn mutations_from_eight_clients(app: crate::helpers::TestApp) {
+async fn mutations_from_eight_clients(app: TestApp) {
     let customer = customer::Entity::find().order_by_asc(customer::Column::Id).one(&app.db).await.unwrap().unwrap();
     let app = Arc::new(app);
     let mutation = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created } }";
@@ -128,14 +121,7 @@ async fn mutations_from_eight_clients(app: crate::helpers::TestApp) {
             for n in 0..50 {
                 let input = json!({ "externalId": format!("F-http-{client}-{n}"), "customerExternalId": customer,
                     "metric": "NPS", "score": n % 11, "submittedAt": "2026-03-01T12:00:00Z" });
-                let response = app
-                    .client
-                    .post(app.graphql_url())
-                    .json(&json!({ "query": mutation, "variables": { "input": input } }))
-                    .send()
-                    .await
-                    .expect("request");
-                let body: Value = response.json().await.expect("JSON");
+                let body = app.send(None, json!({ "query": mutation, "variables": { "input": input } })).await.body;
                 if let Some(list) = body.get("errors") {
                     errors.push(list.clone());
                 }
@@ -148,7 +134,7 @@ async fn mutations_from_eight_clients(app: crate::helpers::TestApp) {
         errors.extend(client.await.expect("a client"));
     }
     assert!(errors.is_empty(), "{} of 400 mutations failed: {:?}", errors.len(), &errors[..errors.len().min(3)]);
-    assert_rollups_exact(&app.db, 0, "400 concurrent mutations").await;
+    assert_rollups_exact(&app.db, "400 concurrent mutations").await;
 }
 
 #[tokio::test]
@@ -177,7 +163,7 @@ async fn a_faulty_answer_among_concurrent_ones_fails_alone() {
         for (faulty, body) in client.await.expect("a client") {
             if faulty {
                 let error = &body["errors"][0];
-                assert!(matches!(crate::helpers::code(error), "BAD_USER_INPUT" | "NOT_FOUND"), "{body}");
+                assert!(matches!(code(error), "BAD_USER_INPUT" | "NOT_FOUND"), "{body}");
                 assert!(error["message"].as_str().unwrap_or_default().contains("C-nobody"), "{body}");
             } else {
                 assert!(body.get("errors").is_none(), "{body}");
@@ -191,7 +177,7 @@ async fn a_faulty_answer_among_concurrent_ones_fails_alone() {
     let mixed: Vec<_> = stored.iter().filter(|answer| answer.external_id.starts_with("F-mixed-")).collect();
     assert_eq!(mixed.len(), written, "every good answer is stored, no faulty one");
     assert!(mixed.iter().all(|answer| answer.customer_id == customer.id));
-    assert_rollups_exact(&app.db, 0, "concurrent answers, some faulty").await;
+    assert_rollups_exact(&app.db, "concurrent answers, some faulty").await;
 }
 
 /// A write that cannot get the database in time (on SQLite, another process holds the write lock past
@@ -206,12 +192,10 @@ async fn a_write_kept_waiting_past_the_busy_timeout_is_unavailable_with_a_retry_
     sea_orm::sqlx::query("BEGIN IMMEDIATE").execute(&mut holder).await.expect("take the write lock");
     let mutation = r#"mutation { upsertCustomer(input: { externalId: "C-held", name: "Held", email: "held@example.com",
         segment: "consumer", region: "EMEA", createdAt: "2026-01-01T00:00:00Z" }) { created } }"#;
-    let response =
-        app.client.post(app.graphql_url()).json(&json!({ "query": mutation })).send().await.expect("request");
-    assert_eq!(response.status(), 503);
-    assert_eq!(response.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
-    let body: Value = response.json().await.expect("JSON");
-    assert_eq!(crate::helpers::code(&body["errors"][0]), "SERVICE_UNAVAILABLE", "{body}");
+    let Reply { status, retry_after, body, .. } = app.send(None, json!({ "query": mutation })).await;
+    assert_eq!(status, 503);
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    assert_eq!(code(&body["errors"][0]), "SERVICE_UNAVAILABLE", "{body}");
     let read = app.post("{ customers { totalCount } }", json!({})).await;
     assert_eq!(read["data"]["customers"]["totalCount"], 5, "{read}");
 

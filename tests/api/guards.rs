@@ -10,56 +10,20 @@ use customer_insights::seed::{SeedOptions, seed};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{TestApp, code, spawn_app_with, spawn_app_with_data};
-use crate::subscriptions::{Socket, next_json};
+use crate::helpers::{
+    Reply, Socket, acknowledged_socket, code, connect_socket, next_json, send_json, spawn_app_with, spawn_app_with_data,
+};
 
 /// A refusal must come well under a second, whatever the machine.
 const QUICK: Duration = Duration::from_millis(1500);
-
-async fn post(app: &TestApp, key: Option<&str>, body: Value) -> (u16, Value, Duration) {
-    let started = Instant::now();
-    let mut request = app.client.post(app.graphql_url()).json(&body);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("JSON"), started.elapsed())
-}
-
-/// Opens a socket (optionally from a browser `origin`), sends `connection_init`; returns it after the ack.
-async fn socket(app: &TestApp, key: Option<&str>) -> Socket {
-    let (mut socket, _) = connect(app, None).await.expect("the upgrade is accepted");
-    let payload = key.map_or_else(|| json!({}), |key| json!({ "Authorization": format!("Bearer {key}") }));
-    socket
-        .send(Message::Text(json!({ "type": "connection_init", "payload": payload }).to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    socket
-}
-
-async fn connect(
-    app: &TestApp,
-    origin: Option<&str>,
-) -> Result<(Socket, tokio_tungstenite::tungstenite::handshake::client::Response), tokio_tungstenite::tungstenite::Error>
-{
-    let mut request = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1)).into_client_request().unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-    if let Some(origin) = origin {
-        request.headers_mut().insert("Origin", origin.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(request).await
-}
 
 /// Runs one operation over the socket and returns its first result (`next` or `error` payload),
 /// skipping the messages of other operations.
 async fn run_over_socket(socket: &mut Socket, id: &str, payload: Value) -> (Value, Duration) {
     let started = Instant::now();
     let subscribe = json!({ "id": id, "type": "subscribe", "payload": payload });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    send_json(socket, &subscribe).await;
     loop {
         let message = next_json(socket).await;
         if message["id"] == id && matches!(message["type"].as_str(), Some("next" | "error")) {
@@ -105,7 +69,7 @@ const HEAVY_INSIGHTS: &str = r#"{ insights {
 async fn a_fragment_bomb_in_an_operation_that_does_not_run_is_refused_at_once_on_every_transport() {
     let app = spawn_app_with(|_| {}).await;
     let body = json!({ "query": fragment_bomb(26), "operationName": "A" });
-    let (status, answer, elapsed) = post(&app, None, body.clone()).await;
+    let Reply { status, body: answer, elapsed, .. } = app.send(None, body.clone()).await;
     assert_eq!(code(&answer["errors"][0]), "LIMIT_EXCEEDED", "{answer}");
     assert_eq!(status, 200, "a request error under application/json");
     assert!(elapsed < QUICK, "refused in {elapsed:?}");
@@ -118,11 +82,11 @@ async fn a_fragment_bomb_in_an_operation_that_does_not_run_is_refused_at_once_on
         .unwrap();
     assert_eq!(code(&get.json::<Value>().await.unwrap()["errors"][0]), "LIMIT_EXCEEDED");
     // Each item of a batch passes the gate.
-    let (_, answer, elapsed) = post(&app, None, json!([{ "query": "{ __typename }" }, body])).await;
+    let Reply { body: answer, elapsed, .. } = app.send(None, json!([{ "query": "{ __typename }" }, body])).await;
     assert_eq!(answer[0]["data"], json!({ "__typename": "Query" }));
     assert_eq!(code(&answer[1]["errors"][0]), "LIMIT_EXCEEDED", "{answer}");
     assert!(elapsed < QUICK);
-    let mut socket = socket(&app, None).await;
+    let mut socket = acknowledged_socket(&app.address, None).await;
     let (payload, elapsed) = run_over_socket(&mut socket, "1", body).await;
     assert_eq!(code(&payload["errors"][0]), "LIMIT_EXCEEDED", "{payload}");
     assert!(elapsed < QUICK, "refused in {elapsed:?}");
@@ -131,7 +95,7 @@ async fn a_fragment_bomb_in_an_operation_that_does_not_run_is_refused_at_once_on
 #[tokio::test]
 async fn websocket_operations_get_the_cost_limit_rate_limit_allow_list_and_message_size_of_http() {
     let app = spawn_app_with(|config| config.rate_limit = RateLimit { burst: 10.0, per_second: 0.001 }).await;
-    let mut socket = socket(&app, None).await;
+    let mut socket = acknowledged_socket(&app.address, None).await;
     let (payload, elapsed) = run_over_socket(&mut socket, "1", json!({ "query": NESTED_100 })).await;
     let error = &payload["errors"][0];
     assert_eq!((code(error), error["extensions"]["limit"].as_str()), ("LIMIT_EXCEEDED", Some("cost")), "{payload}");
@@ -140,7 +104,7 @@ async fn websocket_operations_get_the_cost_limit_rate_limit_allow_list_and_messa
     // The key's budget is shared by both transports: 10 points, 6 spent over HTTP, 6 more refused here.
     let query =
         json!({ "query": "{ a: __typename b: __typename c: __typename d: __typename e: __typename f: __typename }" });
-    let (_, answer, _) = post(&app, None, query.clone()).await;
+    let answer = app.send(None, query.clone()).await.body;
     assert!(answer.get("errors").is_none(), "{answer}");
     let (payload, _) = run_over_socket(&mut socket, "2", query).await;
     assert_eq!(code(&payload["errors"][0]), "RATE_LIMITED", "{payload}");
@@ -159,7 +123,7 @@ async fn websocket_operations_get_the_cost_limit_rate_limit_allow_list_and_messa
     std::fs::write(&path, json!({ hash: allowed }).to_string()).unwrap();
     let list = PersistedQueries::allow_list(&path).unwrap();
     let app = spawn_app_with(move |config| config.persisted = list).await;
-    let mut socket = crate::guards::socket(&app, None).await;
+    let mut socket = acknowledged_socket(&app.address, None).await;
     let (payload, _) = run_over_socket(&mut socket, "1", json!({ "query": allowed })).await;
     assert_eq!(payload["data"], json!({ "customers": { "totalCount": 0 } }), "{payload}");
     let (payload, _) = run_over_socket(&mut socket, "2", json!({ "query": "{ customers { nodes { email } } }" })).await;
@@ -171,7 +135,7 @@ async fn insights_are_priced_by_their_rows_and_work_and_a_heavy_request_is_refus
     // Prices read the data's size when the server starts: seed first, as `serve --demo` does.
     let app = spawn_app_with_data(200, |config| config.auth = AuthMode::Keys).await;
     let viewer = keys::create(&app.db, "dashboard", Role::Viewer).await.unwrap().secret;
-    let (_, answer, elapsed) = post(&app, Some(&viewer), json!({ "query": HEAVY_INSIGHTS })).await;
+    let Reply { body: answer, elapsed, .. } = app.send(Some(&viewer), json!({ "query": HEAVY_INSIGHTS })).await;
     let error = &answer["errors"][0];
     assert_eq!((code(error), error["extensions"]["limit"].as_str()), ("LIMIT_EXCEEDED", Some("cost")), "{answer}");
     assert!(error["extensions"]["actual"].as_u64().unwrap() > 500_000, "{answer}");
@@ -179,7 +143,7 @@ async fn insights_are_priced_by_their_rows_and_work_and_a_heavy_request_is_refus
     // An everyday dashboard query costs what it answers.
     let monthly = r#"{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND], series: { granularity: MONTH },
         filter: { period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" } }) { bucketStart score { value } } } }"#;
-    let (_, answer, _) = post(&app, Some(&viewer), json!({ "query": monthly })).await;
+    let answer = app.send(Some(&viewer), json!({ "query": monthly })).await.body;
     assert!(answer.get("errors").is_none(), "{answer}");
     let requested = answer["extensions"]["cost"]["requestedQueryCost"].as_u64().unwrap();
     let rows = answer["data"]["insights"]["satisfaction"].as_array().unwrap().len() as u64;
@@ -191,25 +155,23 @@ async fn insights_are_priced_by_their_rows_and_work_and_a_heavy_request_is_refus
 async fn answers_are_bounded_in_rows_and_bytes() {
     let app = spawn_app_with(|config| config.limits.max_response_rows = 30).await;
     seed(&app.db, &SeedOptions { customers: 40, seed: 7, ..Default::default() }).await.expect("seed");
-    let (_, answer, _) = post(&app, None, json!({ "query": "{ customers(first: 30) { nodes { id } } }" })).await;
+    let answer = app.send(None, json!({ "query": "{ customers(first: 30) { nodes { id } } }" })).await.body;
     assert!(answer.get("errors").is_none(), "{answer}");
-    let (_, answer, _) = post(
-        &app,
-        None,
-        json!({ "query": "{ customers(first: 20) { nodes { orders(first: 5) { nodes { id } } } } }" }),
-    )
-    .await;
+    let answer = app
+        .send(None, json!({ "query": "{ customers(first: 20) { nodes { orders(first: 5) { nodes { id } } } } }" }))
+        .await
+        .body;
     let error = &answer["errors"][0];
     assert_eq!(code(error), "LIMIT_EXCEEDED", "{answer}");
     assert_eq!(error["extensions"]["limit"], "number of rows in the answer");
     let app = spawn_app_with(|config| config.limits.max_response_bytes = 2_000).await;
     seed(&app.db, &SeedOptions { customers: 40, seed: 7, ..Default::default() }).await.expect("seed");
-    let (status, answer, _) =
-        post(&app, None, json!({ "query": "{ customers(first: 40) { nodes { id email } } }" })).await;
+    let Reply { status, body: answer, .. } =
+        app.send(None, json!({ "query": "{ customers(first: 40) { nodes { id email } } }" })).await;
     assert_eq!((status, code(&answer["errors"][0])), (200, "LIMIT_EXCEEDED"), "{answer}");
     assert_eq!(answer["errors"][0]["extensions"]["limit"], "size of the answer in bytes");
     // The same bounds over a WebSocket; a small answer still passes there.
-    let mut socket = socket(&app, None).await;
+    let mut socket = acknowledged_socket(&app.address, None).await;
     let (answer, _) =
         run_over_socket(&mut socket, "big", json!({ "query": "{ customers(first: 40) { nodes { id email } } }" }))
             .await;
@@ -229,10 +191,7 @@ async fn a_batch_shares_one_deadline() {
     let heavy = json!({ "query": r#"{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL, SEGMENT],
         filter: { period: { from: "2024-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } },
         series: { granularity: DAY, timeZone: "America/New_York" }) { score { value } } } }"# });
-    let started = Instant::now();
-    let response = app.client.post(app.graphql_url()).json(&json!(vec![heavy; 10])).send().await.unwrap();
-    let answers: Value = response.json().await.unwrap();
-    let elapsed = started.elapsed();
+    let Reply { body: answers, elapsed, .. } = app.send(None, json!(vec![heavy; 10])).await;
     assert!(elapsed < Duration::from_secs(3), "ten items answered in {elapsed:?}");
     let timed_out = answers.as_array().unwrap().iter().filter(|a| code(&a["errors"][0]) == "TIMEOUT").count();
     assert!(timed_out >= 1, "{answers}");
@@ -242,7 +201,7 @@ async fn a_batch_shares_one_deadline() {
 async fn a_revoked_key_loses_its_websocket_within_five_seconds() {
     let app = spawn_app_with(|config| config.auth = AuthMode::Keys).await;
     let analyst = keys::create(&app.db, "live-board", Role::Analyst).await.unwrap().secret;
-    let mut socket = socket(&app, Some(&analyst)).await;
+    let mut socket = acknowledged_socket(&app.address, Some(&analyst)).await;
     let (payload, _) = run_over_socket(&mut socket, "1", json!({ "query": "{ customers { totalCount } }" })).await;
     assert_eq!(payload["data"], json!({ "customers": { "totalCount": 0 } }), "{payload}");
     assert_eq!(next_json(&mut socket).await["type"], "complete");
@@ -259,12 +218,12 @@ async fn sockets_must_initialise_in_time_and_hold_a_bounded_number_of_subscripti
         config.limits.max_subscriptions = 2;
     })
     .await;
-    let (mut idle, _) = connect(&app, None).await.unwrap();
+    let (mut idle, _) = connect_socket(&app.address, None).await.unwrap();
     assert_eq!(close_code(&mut idle, Duration::from_secs(3)).await, Some(4408));
-    let mut socket = socket(&app, None).await;
+    let mut socket = acknowledged_socket(&app.address, None).await;
     for id in ["1", "2"] {
         let subscribe = json!({ "id": id, "type": "subscribe", "payload": { "query": "subscription { feedbackSubmitted { id } }" } });
-        socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+        send_json(&mut socket, &subscribe).await;
     }
     let (payload, _) =
         run_over_socket(&mut socket, "3", json!({ "query": "subscription { feedbackSubmitted { id } }" })).await;
@@ -273,11 +232,11 @@ async fn sockets_must_initialise_in_time_and_hold_a_bounded_number_of_subscripti
     assert_eq!(error["extensions"]["limit"], "number of subscriptions on one connection");
     assert_eq!(next_json(&mut socket).await, json!({ "id": "3", "type": "complete" }));
     // Stopping one frees its place.
-    socket.send(Message::Text(json!({ "id": "1", "type": "complete" }).to_string().into())).await.unwrap();
+    send_json(&mut socket, &json!({ "id": "1", "type": "complete" })).await;
     assert_eq!(next_json(&mut socket).await, json!({ "id": "1", "type": "complete" }));
     let subscribe =
         json!({ "id": "4", "type": "subscribe", "payload": { "query": "subscription { feedbackSubmitted { id } }" } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    send_json(&mut socket, &subscribe).await;
     let quiet = tokio::time::timeout(Duration::from_millis(500), next_json(&mut socket)).await;
     assert!(quiet.is_err(), "the fourth subscription runs (no error): {quiet:?}");
 }
@@ -303,27 +262,30 @@ async fn the_demo_answers_only_its_own_machine_and_key_mode_only_the_allowed_ori
         .await
         .unwrap();
     assert_eq!(local_name.status(), 200);
-    let refused = connect(&demo, Some("https://attacker.example")).await;
+    let refused = connect_socket(&demo.address, Some("https://attacker.example")).await;
     assert!(
         matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 403),
         "{refused:?}"
     );
-    assert!(connect(&demo, Some("http://localhost:3000")).await.is_ok(), "a page of this machine may connect");
+    assert!(
+        connect_socket(&demo.address, Some("http://localhost:3000")).await.is_ok(),
+        "a page of this machine may connect"
+    );
 
     let keyed = spawn_app_with(|config| {
         config.auth = AuthMode::Keys;
         config.allowed_origins = vec!["https://app.example.com".into()];
     })
     .await;
-    assert!(connect(&keyed, Some("https://app.example.com")).await.is_ok());
+    assert!(connect_socket(&keyed.address, Some("https://app.example.com")).await.is_ok());
     for origin in ["https://attacker.example", "http://localhost:3000"] {
-        let refused = connect(&keyed, Some(origin)).await;
+        let refused = connect_socket(&keyed.address, Some(origin)).await;
         assert!(
             matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 403),
             "{origin}"
         );
     }
-    assert!(connect(&keyed, None).await.is_ok(), "clients that are not browsers send no Origin");
+    assert!(connect_socket(&keyed.address, None).await.is_ok(), "clients that are not browsers send no Origin");
     let preflight = keyed
         .client
         .request(reqwest::Method::OPTIONS, keyed.graphql_url())
@@ -342,21 +304,14 @@ async fn an_address_that_keeps_sending_bad_keys_is_slowed_down() {
     let app = spawn_app_with(|config| config.auth = AuthMode::Keys).await;
     let mut statuses = Vec::new();
     for _ in 0..25 {
-        let (status, _, _) = post(&app, Some("cik_guess"), json!({ "query": "{ __typename }" })).await;
+        let status = app.send(Some("cik_guess"), json!({ "query": "{ __typename }" })).await.status;
         statuses.push(status);
     }
     assert_eq!(statuses[0], 401);
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
-    let response = app
-        .client
-        .post(app.graphql_url())
-        .bearer_auth("cik_guess")
-        .json(&json!({ "query": "{ __typename }" }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.headers().contains_key("retry-after"));
-    assert_eq!(code(&response.json::<Value>().await.unwrap()["errors"][0]), "RATE_LIMITED");
+    let reply = app.send(Some("cik_guess"), json!({ "query": "{ __typename }" })).await;
+    assert!(reply.retry_after.is_some());
+    assert_eq!(code(&reply.body["errors"][0]), "RATE_LIMITED");
 }
 
 #[tokio::test]
@@ -391,9 +346,9 @@ async fn bad_keys_over_websockets_count_and_a_slowed_down_address_gets_no_upgrad
     let init = json!({ "type": "connection_init", "payload": { "Authorization": "Bearer cik_guess" } });
     let mut refused = None;
     for attempt in 0..25 {
-        match connect(&app, None).await {
+        match connect_socket(&app.address, None).await {
             Ok((mut socket, _)) => {
-                socket.send(Message::Text(init.to_string().into())).await.unwrap();
+                send_json(&mut socket, &init).await;
                 assert!(close_code(&mut socket, Duration::from_secs(5)).await.is_some(), "a bad key closes the socket");
             }
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
@@ -406,6 +361,6 @@ async fn bad_keys_over_websockets_count_and_a_slowed_down_address_gets_no_upgrad
     let (attempt, status, retry_after) = refused.expect("the address is slowed down");
     assert!(attempt >= 20, "slowed down after {attempt} failures, before its allowance was spent");
     assert_eq!((status, retry_after), (429, true));
-    let (status, _, _) = post(&app, Some("cik_guess"), json!({ "query": "{ __typename }" })).await;
+    let status = app.send(Some("cik_guess"), json!({ "query": "{ __typename }" })).await.status;
     assert_eq!(status, 429, "the same address over HTTP");
 }

@@ -1,4 +1,12 @@
-//! `spawn_app()`: a fresh database per test, migrated by the real migrations, and the real server.
+//! Every helper the integration tests share. Here: `spawn_app()` (a fresh database per test, migrated by
+//! the real migrations, and the real server) and its variants; in the submodules, re-exported here:
+//! requests over HTTP and WebSocket, stored rows, and the randomized tests' seed and choices.
+
+mod random;
+mod requests;
+mod rows;
+mod seed;
+mod sockets;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -7,7 +15,13 @@ use customer_insights::db::{DatabaseOptions, Databases, StatementCounter, connec
 use customer_insights::seed::{SeedOptions, seed};
 use customer_insights::startup::{Application, ServeConfig};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
-use serde_json::{Value, json};
+use serde_json::Value;
+
+pub use random::{CHANNELS, KINDS, METRICS, Pick, REGIONS, SEGMENTS, STATUSES};
+pub use requests::{Reply, code, post, query, send};
+pub use rows::{Silent, assert_rollups_exact, row_counts};
+pub use seed::test_seed;
+pub use sockets::{Socket, acknowledged_socket, connect_socket, next_json, open_socket, send_json, subscribe};
 
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -121,7 +135,8 @@ async fn spawn_app_configured(database: TestDatabase, config: ServeConfig) -> Te
     spawn_app_prepared(database, config, None).await
 }
 
-async fn spawn_app_prepared(database: TestDatabase, config: ServeConfig, data: Option<SeedOptions>) -> TestApp {
+/// Connects to `database` and migrates it; with `data`, seeds it too.
+pub async fn migrated(database: &TestDatabase, data: Option<SeedOptions>) -> (DatabaseConnection, StatementCounter) {
     let (db, statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
     // A run asked for PostgreSQL must really run on it, never quietly on SQLite.
     let expected = if database.postgres_admin.is_some() { DbBackend::Postgres } else { DbBackend::Sqlite };
@@ -130,6 +145,11 @@ async fn spawn_app_prepared(database: TestDatabase, config: ServeConfig, data: O
     if let Some(options) = data {
         seed(&db, &options).await.expect("seed");
     }
+    (db, statements)
+}
+
+async fn spawn_app_prepared(database: TestDatabase, config: ServeConfig, data: Option<SeedOptions>) -> TestApp {
+    let (db, statements) = migrated(&database, data).await;
     let databases = Databases::watch(db.clone(), &database.url, None).await.expect("watch the database");
     let app = Application::build(databases, &config).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("address"));
@@ -203,24 +223,19 @@ impl TestApp {
         format!("{}/graphql", self.address)
     }
 
-    /// Posts a GraphQL request as `application/json` and returns the decoded body.
-    pub async fn post(&self, query: &str, variables: Value) -> Value {
-        let response = self
-            .client
-            .post(self.graphql_url())
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
-        assert_eq!(response.status(), 200, "status of {query}");
-        response.json().await.expect("JSON body")
+    /// `send` to this server.
+    pub async fn send(&self, key: Option<&str>, body: Value) -> Reply {
+        requests::send(&self.client, &self.address, key, &body).await
     }
 
-    /// Like `post`, and asserts that the response has no errors; returns `data`.
+    /// `post` to this server: asserts status 200, returns the body.
+    pub async fn post(&self, query: &str, variables: Value) -> Value {
+        requests::post(&self.client, &self.address, query, variables).await
+    }
+
+    /// `query` this server: asserts that the answer has no errors, returns `data`.
     pub async fn query(&self, query: &str, variables: Value) -> Value {
-        let body = self.post(query, variables).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-        body["data"].clone()
+        requests::query(&self.client, &self.address, query, variables).await
     }
 
     /// Posts a query that must fail, and returns its first error.
@@ -228,9 +243,4 @@ impl TestApp {
         let body = self.post(query, variables).await;
         body["errors"][0].clone()
     }
-}
-
-/// The `code` extension of an error.
-pub fn code(error: &Value) -> &str {
-    error["extensions"]["code"].as_str().unwrap_or("<no code>")
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use customer_insights::graphql::gate::limits::Limits;
 use customer_insights::seed::{SeedOptions, seed};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{TestApp, next_json, send_json, spawn_app_with, subscribe};
 
 /// One hostile request and what it must get back.
 struct Case {
@@ -170,9 +170,6 @@ async fn a_corpus_of_hostile_requests_gets_clear_errors_and_the_server_keeps_ser
 /// WebSocket operations skip the HTTP handler: the same limits and error codes apply to them.
 #[tokio::test]
 async fn hostile_subscriptions_get_the_same_limits_and_codes() {
-    use futures_util::SinkExt;
-    use tokio_tungstenite::tungstenite::Message;
-
     let app = spawn_app_with(|config| config.limits.max_document_bytes = Limits::default().max_document_bytes).await;
     let mut bomb = String::from("subscription { ...F0 } fragment F30 on Subscription { feedbackSubmitted { id } }");
     for i in 0..30 {
@@ -193,12 +190,11 @@ async fn hostile_subscriptions_get_the_same_limits_and_codes() {
         ),
     ];
     for (i, (query, expected)) in cases.into_iter().enumerate() {
-        let mut socket =
-            crate::subscriptions::subscribe(&app.address, "subscription { feedbackSubmitted { id } }").await;
+        let mut socket = subscribe(&app.address, "subscription { feedbackSubmitted { id } }").await;
         let id = format!("hostile-{i}");
         let message = serde_json::json!({ "id": id, "type": "subscribe", "payload": { "query": query } });
-        socket.send(Message::Text(message.to_string().into())).await.unwrap();
-        let reply = tokio::time::timeout(Duration::from_secs(10), crate::subscriptions::next_json(&mut socket))
+        send_json(&mut socket, &message).await;
+        let reply = tokio::time::timeout(Duration::from_secs(10), next_json(&mut socket))
             .await
             .unwrap_or_else(|_| panic!("case {i}: no answer within 10 s"));
         let errors =

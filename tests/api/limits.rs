@@ -9,18 +9,13 @@ use customer_insights::graphql::gate::persisted::PersistedQueries;
 use customer_insights::seed::{SeedOptions, seed};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, spawn_app_with, spawn_seeded_app};
-
-async fn send(app: &TestApp, body: Value) -> (u16, Value) {
-    let response = app.client.post(app.graphql_url()).json(&body).send().await.expect("request");
-    (response.status().as_u16(), response.json().await.expect("JSON"))
-}
+use crate::helpers::{Reply, TestApp, code, spawn_app_with, spawn_seeded_app};
 
 /// Asserts that `under` runs without errors and `over` fails with `expected` (a code and a limit name).
 async fn under_and_over(app: &TestApp, under: &str, over: &str, expected: (&str, Option<&str>)) {
-    let (status, body) = send(app, json!({ "query": under })).await;
+    let Reply { status, body, .. } = app.send(None, json!({ "query": under })).await;
     assert!(status == 200 && body.get("errors").is_none(), "just under: {under} -> {status} {body}");
-    let (_, body) = send(app, json!({ "query": over })).await;
+    let body = app.send(None, json!({ "query": over })).await.body;
     let error = &body["errors"][0];
     assert_eq!(code(error), expected.0, "just over: {over} -> {body}");
     if let Some(limit) = expected.1 {
@@ -74,7 +69,7 @@ async fn depth_cost_aliases_root_fields_and_page_size_are_limited() {
         ("BAD_USER_INPUT", None),
     )
     .await;
-    let (_, body) = send(&app, json!({ "query": "{ customers(first: 6) { totalCount } }" })).await;
+    let body = app.send(None, json!({ "query": "{ customers(first: 6) { totalCount } }" })).await.body;
     assert_eq!(body["errors"][0]["message"], "first: must be between 0 and 5");
 }
 
@@ -86,17 +81,17 @@ async fn document_size_and_batch_size_are_limited() {
     })
     .await;
     let padded = |len: usize| format!("{{ __typename }}{}", " ".repeat(len - "{ __typename }".len()));
-    let (status, body) = send(&app, json!({ "query": padded(100) })).await;
+    let Reply { status, body, .. } = app.send(None, json!({ "query": padded(100) })).await;
     assert_eq!((status, body.get("errors")), (200, None), "{body}");
-    let (status, body) = send(&app, json!({ "query": padded(101) })).await;
+    let Reply { status, body, .. } = app.send(None, json!({ "query": padded(101) })).await;
     assert_eq!((status, code(&body["errors"][0])), (400, "LIMIT_EXCEEDED"), "{body}");
 
     let one = json!({ "query": "{ __typename }" });
-    let (status, body) = send(&app, json!([one, one])).await;
+    let Reply { status, body, .. } = app.send(None, json!([one, one])).await;
     assert_eq!(status, 200);
     assert_eq!(body.as_array().map(Vec::len), Some(2), "{body}");
     assert_eq!(body[1]["data"], json!({ "__typename": "Query" }));
-    let (status, body) = send(&app, json!([one, one, one])).await;
+    let Reply { status, body, .. } = app.send(None, json!([one, one, one])).await;
     assert_eq!((status, code(&body["errors"][0])), (400, "BAD_REQUEST"), "{body}");
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("at most 2"), "{body}");
 }
@@ -109,17 +104,15 @@ async fn a_request_over_its_time_is_stopped_with_timeout() {
         filter: { period: { from: "2024-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } },
         series: { granularity: DAY }) { score { value } } } }"#;
     let app = spawn_seeded_app(40).await;
-    let (_, body) = send(&app, json!({ "query": heavy })).await;
+    let body = app.send(None, json!({ "query": heavy })).await.body;
     assert!(body.get("errors").is_none(), "within the default limit: {body}");
     // A zero timeout, not a tiny one: the query's first database call is pending when first polled, so
     // it is stopped whatever the machine's speed (1 µs sometimes let an empty database answer within
     // the timer's 1 ms resolution).
     let app = spawn_app_with(|config| config.limits.timeout = Duration::ZERO).await;
     seed(&app.db, &SeedOptions { customers: 40, seed: 7, ..Default::default() }).await.expect("seed");
-    let response = app.client.post(app.graphql_url()).json(&json!({ "query": heavy })).send().await.unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!((status.as_u16(), code(&body["errors"][0])), (503, "TIMEOUT"), "{body}");
+    let Reply { status, body, .. } = app.send(None, json!({ "query": heavy })).await;
+    assert_eq!((status, code(&body["errors"][0])), (503, "TIMEOUT"), "{body}");
 }
 
 #[tokio::test]
@@ -127,27 +120,26 @@ async fn the_cost_is_reported_and_a_key_over_its_budget_is_told_when_to_retry() 
     let app = spawn_app_with(|config| config.rate_limit = RateLimit { burst: 5.0, per_second: 0.5 }).await;
     // One row of one field and the page itself: requested 2, all of it used (nothing to refund).
     let query = json!({ "query": "{ customers(first: 1) { totalCount } }" });
-    let (_, first) = send(&app, query.clone()).await;
+    let first = app.send(None, query.clone()).await.body;
     assert_eq!(
         first["extensions"]["cost"],
         json!({ "requestedQueryCost": 2, "actualQueryCost": 2,
                 "throttleStatus": { "maximumAvailable": 5.0, "currentlyAvailable": 3.0, "restoreRate": 0.5 } })
     );
-    let (status, _) = send(&app, query.clone()).await;
+    let status = app.send(None, query.clone()).await.status;
     assert_eq!(status, 200);
-    let response = app.client.post(app.graphql_url()).json(&query).send().await.unwrap();
-    assert_eq!(response.status(), 429);
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let Reply { status, retry_after, body, .. } = app.send(None, query.clone()).await;
+    assert_eq!(status, 429);
+    let retry_after: u64 = retry_after.expect("a Retry-After header").parse().unwrap();
     assert!((1..=4).contains(&retry_after), "{retry_after}");
-    let body: Value = response.json().await.unwrap();
     assert_eq!(code(&body["errors"][0]), "RATE_LIMITED", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["retryAfterSeconds"], retry_after);
     // Unused cost is refunded: a page shorter than asked costs what it returned.
     let app = spawn_app_with(|config| config.rate_limit = RateLimit { burst: 100.0, per_second: 0.001 }).await;
-    let (_, body) = send(&app, json!({ "query": "{ customers(first: 10) { nodes { externalId } } }" })).await;
+    let body = app.send(None, json!({ "query": "{ customers(first: 10) { nodes { externalId } } }" })).await.body;
     assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 21);
     assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 2, "customers and nodes, no rows: {body}");
-    let (_, body) = send(&app, json!({ "query": "{ __typename }" })).await;
+    let body = app.send(None, json!({ "query": "{ __typename }" })).await.body;
     let available = body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"].as_f64().unwrap();
     assert!(available >= 97.0, "19 of 21 refunded, then 1 spent: {body}");
 }
@@ -157,18 +149,18 @@ async fn automatic_persisted_queries_register_on_first_use() {
     let app = spawn_app_with(|_| {}).await;
     let query = "query Count { customers { totalCount } }";
     let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(query.as_bytes()) } });
-    let (status, body) = send(&app, json!({ "extensions": extensions })).await;
+    let Reply { status, body, .. } = app.send(None, json!({ "extensions": extensions })).await;
     assert_eq!((status, code(&body["errors"][0])), (200, "PERSISTED_QUERY_NOT_FOUND"), "{body}");
-    let (_, body) = send(&app, json!({ "query": query, "extensions": extensions })).await;
+    let body = app.send(None, json!({ "query": query, "extensions": extensions })).await.body;
     assert_eq!(body["data"], json!({ "customers": { "totalCount": 0 } }));
-    let (_, body) = send(&app, json!({ "extensions": extensions })).await;
+    let body = app.send(None, json!({ "extensions": extensions })).await.body;
     assert_eq!(body["data"], json!({ "customers": { "totalCount": 0 } }));
     // Over GET too, as CDNs like it.
     let response =
         app.client.get(app.graphql_url()).query(&[("extensions", extensions.to_string())]).send().await.unwrap();
     assert_eq!(response.json::<Value>().await.unwrap()["data"], json!({ "customers": { "totalCount": 0 } }));
     let wrong = json!({ "persistedQuery": { "version": 1, "sha256Hash": "0".repeat(64) } });
-    let (status, body) = send(&app, json!({ "query": query, "extensions": wrong })).await;
+    let Reply { status, body, .. } = app.send(None, json!({ "query": query, "extensions": wrong })).await;
     assert_eq!((status, code(&body["errors"][0])), (400, "BAD_REQUEST"), "{body}");
 }
 
@@ -184,18 +176,18 @@ async fn an_allow_list_runs_only_its_queries_and_introspection_can_be_off() {
         config.introspection = false;
     })
     .await;
-    let (_, body) = send(&app, json!({ "query": allowed })).await;
+    let body = app.send(None, json!({ "query": allowed })).await.body;
     assert_eq!(body["data"], json!({ "customers": { "totalCount": 0 } }));
     let by_hash = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(allowed.as_bytes()) } });
-    let (_, body) = send(&app, json!({ "extensions": by_hash })).await;
+    let body = app.send(None, json!({ "extensions": by_hash })).await.body;
     assert_eq!(body["data"], json!({ "customers": { "totalCount": 0 } }));
-    let (status, body) = send(&app, json!({ "query": "{ customers { nodes { email } } }" })).await;
+    let Reply { status, body, .. } = app.send(None, json!({ "query": "{ customers { nodes { email } } }" })).await;
     assert_eq!((status, code(&body["errors"][0])), (400, "PERSISTED_QUERY_NOT_ALLOWED"), "{body}");
 
     let app = spawn_app_with(|config| config.introspection = false).await;
-    let (_, body) = send(&app, json!({ "query": "{ __schema { types { name } } }" })).await;
+    let body = app.send(None, json!({ "query": "{ __schema { types { name } } }" })).await.body;
     assert_eq!(code(&body["errors"][0]), "FORBIDDEN", "{body}");
     assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("introspection"), "{body}");
-    let (_, body) = send(&app, json!({ "query": "{ __typename }" })).await;
+    let body = app.send(None, json!({ "query": "{ __typename }" })).await.body;
     assert_eq!(body["data"], json!({ "__typename": "Query" }), "__typename is not introspection");
 }

@@ -21,7 +21,7 @@ mod nested;
 mod operations;
 mod outage;
 mod replica;
-pub mod rollups;
+mod rollups;
 mod satisfaction;
 mod schema;
 mod subscriptions;

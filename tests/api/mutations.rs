@@ -1,11 +1,11 @@
 //! Mutations for admin consoles: validation with field paths, nothing written on error, idempotency,
 //! erasure and deletes.
 
-use entity::{customer, feedback, order, touchpoint};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use entity::{customer, feedback};
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, spawn_app};
+use crate::helpers::{TestApp, assert_rollups_exact, code, row_counts, spawn_app};
 
 const CUSTOMER: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created changed customer { externalId name email } } }";
 const ORDER: &str = "mutation($input: OrderInput!) { upsertOrder(input: $input) { created changed order { externalId status totalAmount { amount currency } } } }";
@@ -14,15 +14,6 @@ const FEEDBACK: &str = "mutation($input: FeedbackInput!) { upsertFeedback(input:
 
 fn customer_input(external_id: &str, name: &str) -> Value {
     json!({ "externalId": external_id, "name": name, "email": format!("{external_id}@example.com"), "segment": "consumer", "region": "EMEA", "createdAt": "2026-01-01T00:00:00Z" })
-}
-
-async fn row_counts(app: &TestApp) -> [u64; 4] {
-    [
-        customer::Entity::find().count(&app.db).await.unwrap(),
-        order::Entity::find().count(&app.db).await.unwrap(),
-        touchpoint::Entity::find().count(&app.db).await.unwrap(),
-        feedback::Entity::find().count(&app.db).await.unwrap(),
-    ]
 }
 
 /// Two customers, an order and a touchpoint of the first, an answer with a comment.
@@ -48,10 +39,10 @@ async fn upserts_create_then_change_nothing_when_repeated() {
     let renamed = app.query(CUSTOMER, json!({ "input": customer_input("C-1", "Ada King") })).await;
     assert_eq!(renamed["upsertCustomer"]["changed"], true);
     assert_eq!(renamed["upsertCustomer"]["customer"]["name"], "Ada King");
-    assert_eq!(row_counts(&app).await, [1, 0, 0, 0]);
+    assert_eq!(row_counts(&app.db).await, [1, 0, 0, 0]);
 
     basics(&app).await;
-    let before = row_counts(&app).await;
+    let before = row_counts(&app.db).await;
     let order = json!({ "input": { "externalId": "O-1", "customerExternalId": "C-1", "placedAt": "2026-02-01T10:00:00Z", "status": "DELIVERED", "totalAmount": "12.50", "currency": "EUR" } });
     let repeated = app.query(ORDER, order).await;
     assert_eq!(repeated["upsertOrder"]["changed"], false, "12.5 and 12.50 are the same amount");
@@ -63,14 +54,14 @@ async fn upserts_create_then_change_nothing_when_repeated() {
     let status =
         app.query(r#"mutation { setOrderStatus(externalId: "O-2", status: CANCELLED) { status } }"#, json!({})).await;
     assert_eq!(status["setOrderStatus"]["status"], "CANCELLED");
-    assert_eq!(row_counts(&app).await, [before[0], before[1] + 1, before[2], before[3]]);
+    assert_eq!(row_counts(&app.db).await, [before[0], before[1] + 1, before[2], before[3]]);
 }
 
 #[tokio::test]
 async fn invalid_inputs_name_the_field_and_write_nothing() {
     let app = spawn_app().await;
     basics(&app).await;
-    let before = row_counts(&app).await;
+    let before = row_counts(&app.db).await;
     let order = |amount: &str, customer: &str| json!({ "input": { "externalId": "O-9", "customerExternalId": customer, "placedAt": "2026-02-01T10:00:00Z", "status": "PLACED", "totalAmount": amount, "currency": "EUR" } });
     let touchpoint = |customer: &str, order: &str, sent: &str| json!({ "input": { "externalId": "T-9", "customerExternalId": customer, "orderExternalId": order, "kind": "SUPPORT", "channel": "CHAT", "occurredAt": "2026-02-05T10:00:00Z", "surveySentAt": sent } });
     let answer = |metric: &str, score: i32, touchpoint: &str| json!({ "input": { "externalId": "F-9", "customerExternalId": "C-2", "touchpointExternalId": touchpoint, "metric": metric, "score": score, "submittedAt": "2026-02-05T10:00:00Z" } });
@@ -110,7 +101,7 @@ async fn invalid_inputs_name_the_field_and_write_nothing() {
         let error = app.query_error(mutation, variables).await;
         assert!(matches!(code(&error), "BAD_USER_INPUT" | "GRAPHQL_VALIDATION_FAILED"), "{error}");
     }
-    assert_eq!(row_counts(&app).await, before);
+    assert_eq!(row_counts(&app.db).await, before);
     let missing = app
         .query_error(r#"mutation { setOrderStatus(externalId: "O-404", status: PLACED) { status } }"#, json!({}))
         .await;
@@ -141,7 +132,7 @@ async fn erasing_a_customer_removes_personal_data_and_keeps_the_numbers() {
     assert!(feedback::Entity::find().all(&app.db).await.unwrap().iter().all(|f| f.comment.is_none()));
     let nps_after = app.query("{ insights { satisfaction(metric: NPS) { score { n value } } } }", json!({})).await;
     assert_eq!(nps_before, nps_after, "scores stay");
-    assert_eq!(row_counts(&app).await, [2, 1, 1, 1]);
+    assert_eq!(row_counts(&app.db).await, [2, 1, 1, 1]);
 }
 
 #[tokio::test]
@@ -150,7 +141,7 @@ async fn deletes_are_explicit_about_answers_and_idempotent() {
     basics(&app).await;
     let refused = app.query_error(r#"mutation { deleteTouchpoint(externalId: "T-1") { deleted } }"#, json!({})).await;
     assert_eq!((code(&refused), refused["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("withFeedback")));
-    assert_eq!(row_counts(&app).await, [2, 1, 1, 1]);
+    assert_eq!(row_counts(&app.db).await, [2, 1, 1, 1]);
     let deleted = app
         .query(
             r#"mutation { deleteTouchpoint(externalId: "T-1", withFeedback: true) { deleted deletedFeedback } }"#,
@@ -168,7 +159,7 @@ async fn deletes_are_explicit_about_answers_and_idempotent() {
     app.query(FEEDBACK, json!({ "input": { "externalId": "F-2", "customerExternalId": "C-2", "metric": "CES", "score": 6, "submittedAt": "2026-02-05T10:00:00Z" } })).await;
     let feedback_deleted = app.query(r#"mutation { a: deleteFeedback(externalId: "F-2") { deleted } b: deleteFeedback(externalId: "F-2") { deleted } }"#, json!({})).await;
     assert_eq!(feedback_deleted, json!({ "a": { "deleted": true }, "b": { "deleted": false } }));
-    assert_eq!(row_counts(&app).await, [2, 1, 0, 0]);
+    assert_eq!(row_counts(&app.db).await, [2, 1, 0, 0]);
 }
 
 const FEEDBACKS: &str = "mutation($inputs: [FeedbackInput!]!) { upsertFeedbacks(inputs: $inputs) { created changed results { created changed feedback { externalId score comment } } } }";
@@ -193,12 +184,12 @@ async fn a_batch_of_answers_is_written_whole_or_not_at_all() {
     assert_eq!((result["created"].clone(), result["changed"].clone()), (json!(2), json!(3)), "{data}");
     assert_eq!(result["results"][0]["feedback"], json!({ "externalId": "F-1", "score": 9, "comment": "batch" }));
     assert_eq!(result["results"][0]["created"], false, "F-1 existed: updated");
-    assert_eq!(row_counts(&app).await[3], 3);
+    assert_eq!(row_counts(&app.db).await[3], 3);
     let again = app.query(FEEDBACKS, json!({ "inputs": batch })).await;
     assert_eq!(again["upsertFeedbacks"]["changed"], 0, "repeated: nothing changes");
-    crate::rollups::assert_rollups_exact(&app.db, 0, "batch upserts").await;
+    assert_rollups_exact(&app.db, "batch upserts").await;
 
-    let before = row_counts(&app).await;
+    let before = row_counts(&app.db).await;
     let invalid = [
         (json!([answer("F-4", "C-1", None, 5), answer("F-5", "C-1", None, 11)]), "inputs[1].score"),
         (json!([answer("F-4", "C-1", None, 5), answer("F-5", "C-404", None, 1)]), "inputs[1].customerExternalId"),
@@ -213,5 +204,5 @@ async fn a_batch_of_answers_is_written_whole_or_not_at_all() {
     let too_many: Vec<Value> = (0..1001).map(|i| answer(&format!("F-many-{i}"), "C-1", None, 5)).collect();
     let error = app.query_error(FEEDBACKS, json!({ "inputs": too_many })).await;
     assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
-    assert_eq!(row_counts(&app).await, before, "nothing written");
+    assert_eq!(row_counts(&app.db).await, before, "nothing written");
 }

@@ -9,8 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::helpers::{TestApp, TestDatabase, spawn_app, start_server};
-use crate::subscriptions::subscribe;
+use crate::helpers::{TestApp, TestDatabase, migrated, spawn_app, start_server, subscribe};
 
 async fn get(app: &TestApp, path: &str) -> (u16, String) {
     let response = app.client.get(format!("{}{path}", app.address)).send().await.expect("request");
@@ -107,10 +106,7 @@ async fn every_response_carries_a_request_id_and_a_sane_caller_id_is_kept() {
 #[tokio::test]
 async fn shutdown_finishes_requests_in_flight_and_closes_subscriptions() {
     let database = TestDatabase::create().await;
-    let (db, _) = customer_insights::db::connect(&customer_insights::db::DatabaseOptions::new(&database.url))
-        .await
-        .expect("connect");
-    customer_insights::db::migrate_up(&db).await.expect("migrate");
+    let (db, _) = migrated(&database, None).await;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let (address, server) = start_server(db, &database.url, None, async move {
         let _ = stopped.await;

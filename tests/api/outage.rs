@@ -7,9 +7,10 @@
 
 use std::time::{Duration, Instant};
 
+use customer_insights::seed::SeedOptions;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestDatabase, start_server};
+use crate::helpers::{Reply, TestDatabase, code, migrated, send, start_server};
 
 fn pg_ctl(action: &str) {
     let command = std::env::var("TEST_OUTAGE_PG_CTL").expect("TEST_OUTAGE_PG_CTL names the cluster's control command");
@@ -18,59 +19,37 @@ fn pg_ctl(action: &str) {
     assert!(status.success(), "{command} {action} failed");
 }
 
-async fn post(client: &reqwest::Client, address: &str, query: &str) -> (u16, Option<String>, Value) {
-    let response = client.post(format!("{address}/graphql")).json(&json!({ "query": query })).send().await.unwrap();
-    let status = response.status().as_u16();
-    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap_or_default().to_owned());
-    (status, retry_after, response.json().await.unwrap_or(Value::Null))
-}
-
-fn code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
-}
-
 #[tokio::test]
 #[ignore = "stops a PostgreSQL cluster: needs TEST_OUTAGE_DATABASE_URL and TEST_OUTAGE_PG_CTL (run by .ci/run)"]
 async fn a_postgres_outage_fails_fast_and_the_server_recovers_without_restart() {
     let admin = std::env::var("TEST_OUTAGE_DATABASE_URL").expect("TEST_OUTAGE_DATABASE_URL is set");
     let database = TestDatabase::create_postgres(admin).await;
-    let (db, _) = customer_insights::db::connect(&customer_insights::db::DatabaseOptions::new(&database.url))
-        .await
-        .expect("connect");
-    customer_insights::db::migrate_up(&db).await.expect("migrate");
-    customer_insights::seed::seed(
-        &db,
-        &customer_insights::seed::SeedOptions { customers: 5, seed: 1, ..Default::default() },
-    )
-    .await
-    .expect("seed");
+    let (db, _) = migrated(&database, Some(SeedOptions { customers: 5, seed: 1, ..Default::default() })).await;
     let (address, _server) = start_server(db, &database.url, None, std::future::pending()).await;
     let client = reqwest::Client::new();
-    let count = "{ customers { totalCount } }";
+    let count = json!({ "query": "{ customers { totalCount } }" });
     let healthy = json!({ "customers": { "totalCount": 5 } });
-    assert_eq!(post(&client, &address, count).await.2["data"], healthy);
+    assert_eq!(send(&client, &address, None, &count).await.body["data"], healthy);
 
     pg_ctl("stop");
     // The first requests find out (a broken connection, or the probe within a second or two)...
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, _, body) = post(&client, &address, count).await;
+        let Reply { status, body, .. } = send(&client, &address, None, &count).await;
         if status == 503 {
-            assert_eq!(code(&body), "SERVICE_UNAVAILABLE", "{body}");
+            assert_eq!(code(&body["errors"][0]), "SERVICE_UNAVAILABLE", "{body}");
             break;
         }
         assert!(Instant::now() < deadline, "never reported unavailable; last answer {status} {body}");
         if status == 200 && body.get("errors").is_some() {
-            assert_eq!(code(&body), "SERVICE_UNAVAILABLE", "{body}");
+            assert_eq!(code(&body["errors"][0]), "SERVICE_UNAVAILABLE", "{body}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // ...and from then on requests are answered at once, with a retry hint, not after a timeout.
     for _ in 0..5 {
-        let started = Instant::now();
-        let (status, retry_after, body) = post(&client, &address, count).await;
-        let elapsed = started.elapsed();
-        assert_eq!((status, retry_after.as_deref(), code(&body)), (503, Some("1"), "SERVICE_UNAVAILABLE"));
+        let Reply { status, retry_after, body, elapsed } = send(&client, &address, None, &count).await;
+        assert_eq!((status, retry_after.as_deref(), code(&body["errors"][0])), (503, Some("1"), "SERVICE_UNAVAILABLE"));
         assert!(elapsed < Duration::from_millis(500), "failing fast took {elapsed:?}");
         assert!(!body.to_string().to_lowercase().contains("refused"), "no driver details: {body}");
     }
@@ -82,7 +61,7 @@ async fn a_postgres_outage_fails_fast_and_the_server_recovers_without_restart() 
     pg_ctl("start");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (status, _, body) = post(&client, &address, count).await;
+        let Reply { status, body, .. } = send(&client, &address, None, &count).await;
         if status == 200 && body["data"] == healthy {
             break;
         }

@@ -5,17 +5,12 @@
 
 use std::time::{Duration, Instant};
 
-use customer_insights::db::{DatabaseOptions, StatementCounter, connect, migrate_up};
+use customer_insights::db::{DatabaseOptions, StatementCounter, connect};
+use customer_insights::seed::SeedOptions;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestDatabase, start_server, start_server_with};
-
-async fn post(client: &reqwest::Client, address: &str, query: &str) -> Value {
-    let response = client.post(format!("{address}/graphql")).json(&json!({ "query": query })).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
+use crate::helpers::{TestDatabase, migrated, post, start_server, start_server_with};
 
 /// Waits until `check` holds, polling for up to 30 s.
 async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
@@ -52,14 +47,8 @@ async fn replicated() -> Replicated {
     let primary_admin = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL is set");
     let replica_admin = std::env::var("TEST_REPLICA_URL").expect("TEST_REPLICA_URL is set");
     let database = TestDatabase::create_postgres(primary_admin).await;
-    let (primary, primary_statements) = connect(&DatabaseOptions::new(&database.url)).await.expect("connect");
-    migrate_up(&primary).await.expect("migrate");
-    customer_insights::seed::seed(
-        &primary,
-        &customer_insights::seed::SeedOptions { customers: 6, seed: 2, ..Default::default() },
-    )
-    .await
-    .expect("seed");
+    let seed = SeedOptions { customers: 6, seed: 2, ..Default::default() };
+    let (primary, primary_statements) = migrated(&database, Some(seed)).await;
     let name = database.url.rsplit('/').next().expect("a database name");
     let (replica_base, _) = replica_admin.rsplit_once('/').expect("TEST_REPLICA_URL ends with /DATABASE");
     let replica_url = format!("{replica_base}/{name}");
@@ -90,9 +79,13 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
 
     // A query runs on the replica only.
     let (on_primary, on_replica) = (primary_statements.get(), replica_statements.get());
-    let page =
-        post(&client, &address, "{ customers(first: 3) { totalCount nodes { externalId orders { totalCount } } } }")
-            .await;
+    let page = post(
+        &client,
+        &address,
+        "{ customers(first: 3) { totalCount nodes { externalId orders { totalCount } } } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(page["data"]["customers"]["totalCount"], 6, "{page}");
     assert!(replica_statements.get() > on_replica);
     assert_eq!(primary_statements.get(), on_primary, "a query must not touch the primary");
@@ -101,11 +94,7 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
     let standby = Database::connect(&replica_admin).await.expect("connect to the standby");
     standby.execute_unprepared("SELECT pg_wal_replay_pause()").await.expect("pause replay");
     let on_replica = replica_statements.get();
-    let created = post(
-        &client,
-        &address,
-        r#"mutation { upsertCustomer(input: { externalId: "C-NEW", name: "New", email: "new@example.com", segment: "consumer", region: "EMEA", createdAt: "2026-03-01T00:00:00Z" }) { created customer { externalId orders { totalCount } } } }"#,
-    )
+    let created = post(&client, &address, r#"mutation { upsertCustomer(input: { externalId: "C-NEW", name: "New", email: "new@example.com", segment: "consumer", region: "EMEA", createdAt: "2026-03-01T00:00:00Z" }) { created customer { externalId orders { totalCount } } } }"#, json!({}))
     .await;
     assert_eq!(
         created["data"],
@@ -114,7 +103,7 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
     assert_eq!(replica_statements.get(), on_replica, "a mutation and its payload run on the primary");
     let lookup = r#"{ customer(externalId: "C-NEW") { externalId } }"#;
     assert_eq!(
-        post(&client, &address, lookup).await["data"],
+        post(&client, &address, lookup, json!({})).await["data"],
         json!({ "customer": null }),
         "read from the paused replica"
     );
@@ -123,7 +112,7 @@ async fn queries_read_the_replica_and_mutations_read_their_writes_on_the_primary
     eventually("the replica has caught up", || {
         let client = client.clone();
         let address = address.clone();
-        async move { post(&client, &address, lookup).await["data"]["customer"]["externalId"] == "C-NEW" }
+        async move { post(&client, &address, lookup, json!({})).await["data"]["customer"]["externalId"] == "C-NEW" }
     })
     .await;
 }
@@ -146,17 +135,13 @@ async fn cached_answers_from_the_replica_follow_its_replay() {
     replica_probed(&client, &address).await;
     let count = "{ customers { totalCount } }";
     for _ in 0..3 {
-        assert_eq!(post(&client, &address, count).await["data"]["customers"]["totalCount"], 6);
+        assert_eq!(post(&client, &address, count, json!({})).await["data"]["customers"]["totalCount"], 6);
     }
     // Several writes: a sequence read on a standby moves only every 32 of them.
     for i in 0..3 {
-        let created = post(
-            &client,
-            &address,
-            &format!(
+        let created = post(&client, &address, &format!(
                 r#"mutation {{ upsertCustomer(input: {{ externalId: "C-CACHE-{i}", name: "New", email: "new{i}@example.com", segment: "consumer", region: "EMEA", createdAt: "2026-03-01T00:00:00Z" }}) {{ created }} }}"#
-            ),
-        )
+            ), json!({}))
         .await;
         assert_eq!(created["data"]["upsertCustomer"]["created"], true, "{created}");
     }
@@ -165,7 +150,7 @@ async fn cached_answers_from_the_replica_follow_its_replay() {
         async move { customer_count(&replica).await == Some(9) }
     })
     .await;
-    assert_eq!(post(&client, &address, count).await["data"]["customers"]["totalCount"], 9, "a fresh answer");
+    assert_eq!(post(&client, &address, count, json!({})).await["data"]["customers"]["totalCount"], 9, "a fresh answer");
 }
 
 /// Waits until the server at `address` has seen its replica answer a health probe.

@@ -3,9 +3,9 @@
 //! (metrics, filters, groupings, periods, series in several time zones) answer the same from the
 //! rollups as from the rows. Runs on SQLite and, in the PostgreSQL pass, on PostgreSQL.
 //!
-//! The random choices come from a seed printed on failure; set `ROLLUP_TEST_SEED` to replay one.
+//! The random choices come from a seed printed on failure; set `TEST_SEED` to replay one.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use customer_insights::domain::buckets::{Granularity, buckets};
 use customer_insights::rollups::{CountSource, maintenance};
 use customer_insights::services::filters::TimeRange;
@@ -13,109 +13,18 @@ use customer_insights::services::satisfaction::{
     Dimension, SatisfactionFilter, SatisfactionQuery, satisfaction_counts,
 };
 use customer_insights::services::writes::{
-    CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite, delete_feedback, delete_touchpoint, erase_customer,
-    set_order_status, upsert_customer, upsert_feedback, upsert_order, upsert_touchpoint,
+    FeedbackWrite, OrderWrite, TouchpointWrite, delete_feedback, delete_touchpoint, erase_customer, set_order_status,
+    upsert_customer, upsert_feedback, upsert_order, upsert_touchpoint,
 };
-use customer_insights::transfer::import::{Progress, import};
-use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, order, touchpoint};
+use customer_insights::transfer::import::import;
+use entity::{SurveyMetric, customer, feedback, order, touchpoint};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::json;
 
-use crate::helpers::spawn_seeded_app;
-
-/// xorshift64*: small, deterministic, good enough to pick test cases.
-pub struct Pick(pub u64);
-
-impl Pick {
-    pub fn draw(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.draw() % n as u64) as usize
-    }
-
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.draw() % 100 < percent
-    }
-
-    pub fn one<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    /// A random non-empty subset, or None (no filter).
-    fn subset<T: Clone>(&mut self, items: &[T]) -> Option<Vec<T>> {
-        if self.chance(60) {
-            return None;
-        }
-        let picked: Vec<T> = items.iter().filter(|_| self.chance(40)).cloned().collect();
-        Some(if picked.is_empty() { vec![self.one(items).clone()] } else { picked })
-    }
-
-    /// An instant in the seeded span: on a year, month or day boundary, or on a random second.
-    pub fn instant(&mut self) -> DateTime<Utc> {
-        let day = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + Duration::days(self.below(1030) as i64);
-        match self.below(4) {
-            0 => Utc.with_ymd_and_hms(*self.one(&[2024, 2025, 2026]), 1, 1, 0, 0, 0).unwrap(),
-            1 => Utc.with_ymd_and_hms(2025, 1 + self.below(12) as u32, 1, 0, 0, 0).unwrap(),
-            2 => day,
-            _ => day + Duration::seconds(self.below(86_400) as i64),
-        }
-    }
-}
-
-pub const KINDS: [TouchpointKind; 10] = [
-    TouchpointKind::OrderConfirmation,
-    TouchpointKind::Shipping,
-    TouchpointKind::Delivery,
-    TouchpointKind::Onboarding,
-    TouchpointKind::ProductUsage,
-    TouchpointKind::Support,
-    TouchpointKind::FollowUp,
-    TouchpointKind::Return,
-    TouchpointKind::ReviewRequest,
-    TouchpointKind::LoyaltyProgram,
-];
-pub const CHANNELS: [Channel; 8] = [
-    Channel::Email,
-    Channel::Sms,
-    Channel::Phone,
-    Channel::Chat,
-    Channel::Web,
-    Channel::MobileApp,
-    Channel::InStore,
-    Channel::Social,
-];
-pub const STATUSES: [OrderStatus; 5] = [
-    OrderStatus::Placed,
-    OrderStatus::Fulfilled,
-    OrderStatus::Delivered,
-    OrderStatus::Cancelled,
-    OrderStatus::Returned,
-];
-pub const METRICS: [SurveyMetric; 3] = [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces];
-pub const SEGMENTS: [&str; 4] = ["consumer", "smb", "enterprise", "public"];
-pub const REGIONS: [&str; 4] = ["EMEA", "NA", "APAC", "LATAM"];
-
-pub fn test_seed() -> u64 {
-    std::env::var("ROLLUP_TEST_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        (nanos as u64) | 1
-    })
-}
-
-pub async fn assert_rollups_exact(db: &DatabaseConnection, seed: u64, after: &str) {
-    let differences = maintenance::differences(db).await.expect("compare rollups");
-    assert!(
-        differences.is_empty(),
-        "rollups differ from the rows after {after} (ROLLUP_TEST_SEED={seed}): {} rows, first: {:?}",
-        differences.len(),
-        &differences[..differences.len().min(5)]
-    );
-}
+use crate::helpers::{
+    CHANNELS, KINDS, METRICS, Pick, REGIONS, SEGMENTS, STATUSES, Silent, assert_rollups_exact, spawn_app,
+    spawn_seeded_app, test_seed,
+};
 
 async fn all<E: EntityTrait>(db: &DatabaseConnection, order: E::Column) -> Vec<E::Model> {
     E::find().order_by_asc(order).all(db).await.expect("rows")
@@ -136,7 +45,6 @@ async fn random_write(db: &DatabaseConnection, pick: &mut Pick, n: usize) {
             let external_id =
                 if pick.chance(50) { pick.one(&answers).external_id.clone() } else { format!("F-new-{n}") };
             let metric = *pick.one(&METRICS);
-            let (low, high) = metric.score_range();
             let _ = upsert_feedback(
                 db,
                 FeedbackWrite {
@@ -144,7 +52,7 @@ async fn random_write(db: &DatabaseConnection, pick: &mut Pick, n: usize) {
                     customer_external_id: customer_external(customer_id),
                     touchpoint_external_id: touchpoint.map(|t| t.external_id),
                     metric,
-                    score: low + pick.below((high - low + 1) as usize) as i32,
+                    score: pick.score(metric),
                     comment: pick.chance(50).then(|| "a comment".to_owned()),
                     submitted_at: pick.instant(),
                 },
@@ -156,19 +64,7 @@ async fn random_write(db: &DatabaseConnection, pick: &mut Pick, n: usize) {
         }
         3 => {
             let c = pick.one(&customers).clone();
-            upsert_customer(
-                db,
-                CustomerWrite {
-                    external_id: c.external_id,
-                    name: c.name,
-                    email: c.email,
-                    segment: pick.one(&SEGMENTS).to_string(),
-                    region: pick.one(&REGIONS).to_string(),
-                    created_at: c.created_at,
-                },
-            )
-            .await
-            .expect("upsert customer");
+            upsert_customer(db, pick.moved_customer(c)).await.expect("upsert customer");
         }
         4 => {
             let t = pick.one(&touchpoints).clone();
@@ -219,14 +115,6 @@ async fn random_write(db: &DatabaseConnection, pick: &mut Pick, n: usize) {
             erase_customer(db, &pick.one(&customers).external_id).await.expect("erase");
         }
     }
-}
-
-struct Silent;
-
-impl Progress for Silent {
-    fn start(&self, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
 }
 
 /// An import that moves a surveyed touchpoint (with its answers) to another customer, changes segments
@@ -324,27 +212,27 @@ fn random_query(pick: &mut Pick) -> SatisfactionQuery {
 #[tokio::test]
 async fn rollups_stay_exact_through_every_write_path_and_answer_like_the_rows() {
     let seed = test_seed();
-    let mut pick = Pick(seed);
+    let mut pick = Pick::new(seed);
     let app = spawn_seeded_app(80).await;
-    assert_rollups_exact(&app.db, seed, "seeding").await;
+    assert_rollups_exact(&app.db, "seeding").await;
 
     for n in 0..30 {
         random_write(&app.db, &mut pick, n).await;
     }
-    assert_rollups_exact(&app.db, seed, "30 random writes").await;
+    assert_rollups_exact(&app.db, &format!("30 random writes (TEST_SEED={seed})")).await;
     random_import(&app.db, &mut pick).await;
-    assert_rollups_exact(&app.db, seed, "an import").await;
+    assert_rollups_exact(&app.db, &format!("an import (TEST_SEED={seed})")).await;
 
     let mut compared_rows = 0;
     for i in 0..80 {
         let query = random_query(&mut pick);
         let from_rollups = satisfaction_counts(&app.db, &query, CountSource::Rollups).await.expect("rollups");
         let from_rows = satisfaction_counts(&app.db, &query, CountSource::Rows).await.expect("rows");
-        assert_eq!(from_rollups, from_rows, "query {i} (ROLLUP_TEST_SEED={seed}): {query:?}");
+        assert_eq!(from_rollups, from_rows, "query {i} (TEST_SEED={seed}): {query:?}");
         compared_rows += from_rows.len();
     }
     // The comparison means something only if the queries found data.
-    assert!(compared_rows > 80, "only {compared_rows} groups compared (ROLLUP_TEST_SEED={seed})");
+    assert!(compared_rows > 80, "only {compared_rows} groups compared (TEST_SEED={seed})");
 }
 
 #[tokio::test]
@@ -370,9 +258,9 @@ async fn a_bulk_import_into_an_empty_database_leaves_exact_rollups() {
     let source = spawn_seeded_app(30).await;
     let dir = tempfile::tempdir().expect("temp dir");
     customer_insights::transfer::export::export(&source.db, dir.path()).await.expect("export");
-    let target = crate::helpers::spawn_app().await;
+    let target = spawn_app().await;
     import(&target.db, dir.path(), false, &Silent).await.expect("import");
-    assert_rollups_exact(&target.db, 0, "a bulk import").await;
+    assert_rollups_exact(&target.db, "a bulk import").await;
     let query = SatisfactionQuery {
         metric: SurveyMetric::Nps,
         filter: SatisfactionFilter::default(),

@@ -1,43 +1,9 @@
 //! `feedbackSubmitted` over WebSocket (graphql-transport-ws): filters, mutations and imports, and
 //! delivery across server instances on PostgreSQL.
 
-use std::time::Duration;
-
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{TestApp, spawn_app, spawn_second_instance};
-
-pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-pub async fn next_json(socket: &mut Socket) -> Value {
-    loop {
-        let message =
-            tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("a message within 10 s");
-        match message.expect("an open socket").expect("a frame") {
-            Message::Text(text) => return serde_json::from_str(&text).expect("JSON"),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
-
-/// Opens a subscription and returns once the server has acknowledged the connection.
-pub async fn subscribe(address: &str, query: &str) -> Socket {
-    let mut request = format!("{}/graphql/ws", address.replacen("http", "ws", 1)).into_client_request().unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.expect("connect");
-    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
-    socket.send(Message::Text(json!({ "type": "connection_init" }).to_string().into())).await.unwrap();
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
-    // The subscription starts listening right after the message is read; give it that moment.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    socket
-}
+use crate::helpers::{Silent, TestApp, next_json, spawn_app, spawn_second_instance, subscribe};
 
 const DETRACTORS: &str = "subscription { feedbackSubmitted(filter: { metric: [NPS], category: [DETRACTOR], touchpointKind: [DELIVERY] }) { externalId score category customer { externalId } touchpoint { kind } } }";
 
@@ -107,12 +73,6 @@ async fn every_instance_delivers_events_written_through_any_instance_or_import()
         "external_id,customer_external_id,touchpoint_external_id,metric,score,comment,submitted_at\nF-3,C-1,T-1,NPS,9,,2026-02-04T12:00:00Z\nF-4,C-1,T-1,NPS,5,,2026-02-04T13:00:00Z\n",
     )
     .unwrap();
-    struct Silent;
-    impl customer_insights::transfer::import::Progress for Silent {
-        fn start(&self, _: u64) {}
-        fn advance(&self, _: u64) {}
-        fn finish(&self) {}
-    }
     customer_insights::transfer::import::import(&second_db, dir.path(), false, &Silent).await.unwrap();
     assert_eq!(next_json(&mut socket).await["payload"]["data"]["feedbackSubmitted"]["externalId"], "F-4");
 }

@@ -3,20 +3,12 @@
 use std::path::Path;
 
 use customer_insights::transfer::export::export;
-use customer_insights::transfer::import::{ImportError, ImportReport, Progress, import};
-use entity::{customer, feedback, order, touchpoint};
+use customer_insights::transfer::import::{ImportError, ImportReport, import};
+use entity::{customer, feedback};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
-use crate::helpers::{TestApp, spawn_app, spawn_seeded_app};
-
-struct Silent;
-
-impl Progress for Silent {
-    fn start(&self, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn finish(&self) {}
-}
+use crate::helpers::{Silent, TestApp, assert_rollups_exact, row_counts, spawn_app, spawn_seeded_app};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
@@ -53,15 +45,6 @@ fn good_dir() -> tempfile::TempDir {
     dir
 }
 
-async fn counts(app: &TestApp) -> [u64; 4] {
-    [
-        customer::Entity::find().count(&app.db).await.unwrap(),
-        order::Entity::find().count(&app.db).await.unwrap(),
-        touchpoint::Entity::find().count(&app.db).await.unwrap(),
-        feedback::Entity::find().count(&app.db).await.unwrap(),
-    ]
-}
-
 #[tokio::test]
 async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
     let app = spawn_app().await;
@@ -95,7 +78,7 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
         .query(r#"{ feedbacks { nodes { externalId score comment submittedAt customer { externalId } } } }"#, json!({}))
         .await;
     import(&app.db, dir.path(), false, &Silent).await.unwrap();
-    assert_eq!(counts(&app).await, [2, 2, 2, 2]);
+    assert_eq!(row_counts(&app.db).await, [2, 2, 2, 2]);
     let after = app
         .query(r#"{ feedbacks { nodes { externalId score comment submittedAt customer { externalId } } } }"#, json!({}))
         .await;
@@ -161,7 +144,7 @@ async fn bad_files_name_file_line_and_column_and_write_nothing() {
         write(dir.path(), file, &text);
         let errors = import_error(&app, dir.path()).await;
         assert!(errors.iter().any(|e| e.starts_with(expected)), "{file}: expected `{expected}`, got {errors:?}");
-        assert_eq!(counts(&app).await, [0, 0, 0, 0], "{expected}");
+        assert_eq!(row_counts(&app.db).await, [0, 0, 0, 0], "{expected}");
     }
     // Validation reports every bad record, not just the first.
     let dir = good_dir();
@@ -174,7 +157,7 @@ async fn a_dry_run_checks_everything_and_writes_nothing() {
     let app = spawn_app().await;
     let report = import(&app.db, good_dir().path(), true, &Silent).await.unwrap();
     assert_eq!((report.total(), report.dry_run), (8, true));
-    assert_eq!(counts(&app).await, [0, 0, 0, 0]);
+    assert_eq!(row_counts(&app.db).await, [0, 0, 0, 0]);
     let dir = good_dir();
     write(dir.path(), "orders.csv", &ORDERS.replace("O-2,C-2", "O-2,C-404"));
     assert!(matches!(import(&app.db, dir.path(), true, &Silent).await, Err(ImportError::Invalid(_))));
@@ -195,7 +178,7 @@ async fn ndjson_lines_may_come_in_any_order() {
     std::fs::write(&path, &text).unwrap();
     let report = import(&app.db, &path, false, &Silent).await.unwrap();
     assert_eq!(report.total(), 4);
-    assert_eq!(counts(&app).await, [1, 1, 1, 1]);
+    assert_eq!(row_counts(&app.db).await, [1, 1, 1, 1]);
 
     std::fs::write(&path, format!("{text}{}\n", json!({ "type": "invoice", "external_id": "I-1" }))).unwrap();
     let errors = import_error(&app, &path).await;
@@ -285,5 +268,5 @@ async fn erasure_holds_against_old_exports_and_later_upserts() {
     .await
     .expect("upsert an answer");
     assert_eq!(answer.model.comment, None);
-    crate::rollups::assert_rollups_exact(&app.db, 0, "re-importing erased data").await;
+    assert_rollups_exact(&app.db, "re-importing erased data").await;
 }
