@@ -9,7 +9,7 @@ pub mod cli;
 pub mod config;
 /// Connecting, migrating, counting SQL statements; the primary and the read replica.
 pub mod db;
-/// Domain values parsed at the boundary: global IDs, money, timestamps.
+/// Domain values parsed at the boundary (global IDs, money, timestamps) and rules SQL and Rust share.
 pub mod domain;
 /// The one application error type and its `code` extensions.
 pub mod error;

@@ -80,7 +80,9 @@ pub enum SurveyMetric {
 }
 
 impl SurveyMetric {
-    /// The inclusive score range of the metric's scale (`docs/metrics.md`, "Survey scales").
+    /// The inclusive score range of the metric's scale (`docs/metrics.md`, "Survey scales"): NPS 0-10,
+    /// CSAT 1-5, CES 1-7. The one definition that input validation, the statistics and the seed read;
+    /// the CHECK constraint the migration created holds the database to the same ranges.
     pub const fn score_range(self) -> (i32, i32) {
         match self {
             SurveyMetric::Nps => (0, 10),

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use entity::{customer, feedback, order, touchpoint};
+use migration::rollup_sql::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use migration::{Migrator, MigratorTrait};
 
 use crate::ops::health::DatabaseHealth;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityName};
 
 /// The embedded default: a SQLite file next to where the server runs, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://customer-insights.db";
@@ -154,11 +156,19 @@ pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConne
 pub async fn after_bulk_write(db: &DatabaseConnection) -> Result<(), DbErr> {
     let statement = match db.get_database_backend() {
         DbBackend::Postgres => {
-            "ANALYZE customers, orders, touchpoints, feedback, satisfaction_answer_rollups, satisfaction_survey_rollups"
+            let tables = [
+                customer::Entity.table_name(),
+                order::Entity.table_name(),
+                touchpoint::Entity.table_name(),
+                feedback::Entity.table_name(),
+                ANSWER_ROLLUPS,
+                SURVEY_ROLLUPS,
+            ];
+            format!("ANALYZE {}", tables.join(", "))
         }
-        _ => "PRAGMA wal_checkpoint(TRUNCATE)",
+        _ => "PRAGMA wal_checkpoint(TRUNCATE)".to_owned(),
     };
-    db.execute_unprepared(statement).await?;
+    db.execute_unprepared(&statement).await?;
     Ok(())
 }
 

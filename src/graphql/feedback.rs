@@ -24,8 +24,7 @@ use crate::stats::satisfaction::Category;
 
 /// The category of one answer.
 pub fn answer_category(answer: &Model) -> Option<SatisfactionCategory> {
-    let metric = crate::services::satisfaction::stats_metric(answer.metric);
-    Category::of_score(metric, answer.score).map(crate::graphql::insights::category)
+    Category::of_score(answer.metric, answer.score).map(crate::graphql::insights::category)
 }
 
 pub struct Feedback(pub Model);

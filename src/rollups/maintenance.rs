@@ -17,9 +17,10 @@
 
 use std::future::Future;
 
+use entity::{customer, feedback, order, touchpoint};
 use migration::rollup_sql::{self, ANSWER_ROLLUPS, Direction, SURVEY_ROLLUPS};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, Statement,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityName, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
 
@@ -127,12 +128,12 @@ pub async fn lock(txn: &DatabaseTransaction, rows: Locked, ids: &[i64]) -> AppRe
     ids.sort_unstable();
     ids.dedup();
     let (table, mode) = match rows {
-        Locked::CustomersShared => ("customers", "FOR SHARE"),
-        Locked::Customers => ("customers", "FOR UPDATE"),
-        Locked::OrdersShared => ("orders", "FOR SHARE"),
-        Locked::Orders => ("orders", "FOR UPDATE"),
-        Locked::Touchpoints => ("touchpoints", "FOR UPDATE"),
-        Locked::Answers => ("feedback", "FOR UPDATE"),
+        Locked::CustomersShared => (customer::Entity.table_name(), "FOR SHARE"),
+        Locked::Customers => (customer::Entity.table_name(), "FOR UPDATE"),
+        Locked::OrdersShared => (order::Entity.table_name(), "FOR SHARE"),
+        Locked::Orders => (order::Entity.table_name(), "FOR UPDATE"),
+        Locked::Touchpoints => (touchpoint::Entity.table_name(), "FOR UPDATE"),
+        Locked::Answers => (feedback::Entity.table_name(), "FOR UPDATE"),
     };
     // One statement text whatever the ids: prepared once per connection.
     let sql = format!("SELECT id FROM {table} WHERE id = ANY(CAST($1 AS TEXT)::bigint[]) ORDER BY id {mode}");
@@ -230,7 +231,6 @@ pub async fn differences(db: &DatabaseConnection) -> AppResult<Vec<String>> {
 
 /// Every non-zero rollup row as `key -> counts`, for comparisons.
 async fn snapshot(txn: &DatabaseTransaction) -> AppResult<std::collections::BTreeMap<String, Vec<i64>>> {
-    use rollup_sql::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
     let backend = txn.get_database_backend();
     let queries = [
         (
@@ -283,59 +283,49 @@ pub enum Rows {
 /// and the owner of its touchpoint (whether the survey was answered counts there).
 pub async fn customers_involved(txn: &DatabaseTransaction, rows: Rows, external_ids: &[String]) -> AppResult<Vec<i64>> {
     let backend = txn.get_database_backend();
-    let mut customers = Vec::new();
+    let (customers, orders) = (customer::Entity.table_name(), order::Entity.table_name());
+    let (touchpoints, feedback) = (touchpoint::Entity.table_name(), feedback::Entity.table_name());
+    let mut involved = Vec::new();
     for chunk in external_ids.chunks(CHUNK) {
         let mut sql = Sql::new(backend);
-        let list = |sql: &mut Sql| {
-            sql.push("(");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(id.clone());
-            }
-            sql.push(")");
-        };
+        let ids = || chunk.iter().cloned();
         match rows {
             Rows::Customers => {
-                sql.push("SELECT id AS customer_id FROM customers WHERE external_id IN ");
-                list(&mut sql);
+                sql.push(&format!("SELECT id AS customer_id FROM {customers} WHERE ")).in_list("external_id", ids());
             }
             Rows::Orders => {
-                sql.push(
-                    "SELECT t.customer_id FROM orders o JOIN touchpoints t ON t.order_id = o.id WHERE o.external_id IN ",
-                );
-                list(&mut sql);
-                sql.push(
-                    " UNION SELECT f.customer_id FROM orders o JOIN touchpoints t ON t.order_id = o.id \
-                     JOIN feedback f ON f.touchpoint_id = t.id WHERE o.external_id IN ",
-                );
-                list(&mut sql);
+                sql.push(&format!(
+                    "SELECT t.customer_id FROM {orders} o JOIN {touchpoints} t ON t.order_id = o.id WHERE "
+                ))
+                .in_list("o.external_id", ids());
+                sql.push(&format!(
+                    " UNION SELECT f.customer_id FROM {orders} o JOIN {touchpoints} t ON t.order_id = o.id \
+                     JOIN {feedback} f ON f.touchpoint_id = t.id WHERE "
+                ))
+                .in_list("o.external_id", ids());
             }
             Rows::Touchpoints => {
-                sql.push("SELECT customer_id FROM touchpoints WHERE external_id IN ");
-                list(&mut sql);
-                sql.push(
-                    " UNION SELECT f.customer_id FROM touchpoints t JOIN feedback f ON f.touchpoint_id = t.id \
-                     WHERE t.external_id IN ",
-                );
-                list(&mut sql);
+                sql.push(&format!("SELECT customer_id FROM {touchpoints} WHERE ")).in_list("external_id", ids());
+                sql.push(&format!(
+                    " UNION SELECT f.customer_id FROM {touchpoints} t JOIN {feedback} f ON f.touchpoint_id = t.id \
+                     WHERE "
+                ))
+                .in_list("t.external_id", ids());
             }
             Rows::Feedback => {
-                sql.push("SELECT customer_id FROM feedback WHERE external_id IN ");
-                list(&mut sql);
-                sql.push(
-                    " UNION SELECT t.customer_id FROM feedback f JOIN touchpoints t ON t.id = f.touchpoint_id \
-                     WHERE f.external_id IN ",
-                );
-                list(&mut sql);
+                sql.push(&format!("SELECT customer_id FROM {feedback} WHERE ")).in_list("external_id", ids());
+                sql.push(&format!(
+                    " UNION SELECT t.customer_id FROM {feedback} f JOIN {touchpoints} t ON t.id = f.touchpoint_id \
+                     WHERE "
+                ))
+                .in_list("f.external_id", ids());
             }
         }
         for row in txn.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
-            customers.push(row.try_get::<i64>("", "customer_id").map_err(AppError::from_db)?);
+            involved.push(row.try_get::<i64>("", "customer_id").map_err(AppError::from_db)?);
         }
     }
-    customers.sort_unstable();
-    customers.dedup();
-    Ok(customers)
+    involved.sort_unstable();
+    involved.dedup();
+    Ok(involved)
 }

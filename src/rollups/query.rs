@@ -20,17 +20,6 @@ fn column(dimension: Dimension) -> &'static str {
     }
 }
 
-fn bind_list(sql: &mut Sql, column: &str, values: Vec<Value>) {
-    sql.push(" AND ").push(column).push(" IN (");
-    for (i, value) in values.into_iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(value);
-    }
-    sql.push(")");
-}
-
 /// `FROM (VALUES slices) v JOIN <table> r ON grain and slice range WHERE <filter>`; the caller adds
 /// the metric condition after it.
 fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &SatisfactionQuery) {
@@ -44,19 +33,19 @@ fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &Satisf
         .push(" r ON r.grain = v.column2 AND r.slice >= v.column3 AND r.slice < v.column4 WHERE 1 = 1");
     let filter = &query.filter;
     if let Some(kinds) = &filter.touchpoint_kinds {
-        bind_list(sql, "r.touchpoint_kind", kinds.iter().map(|k| Value::from(*k)).collect());
+        sql.push(" AND ").in_list("r.touchpoint_kind", kinds.iter().copied());
     }
     if let Some(channels) = &filter.channels {
-        bind_list(sql, "r.channel", channels.iter().map(|c| Value::from(*c)).collect());
+        sql.push(" AND ").in_list("r.channel", channels.iter().copied());
     }
     if let Some(segments) = &filter.segments {
-        bind_list(sql, "r.segment", segments.iter().map(|s| Value::from(s.clone())).collect());
+        sql.push(" AND ").in_list("r.segment", segments.iter().cloned());
     }
     if let Some(regions) = &filter.regions {
-        bind_list(sql, "r.region", regions.iter().map(|r| Value::from(r.clone())).collect());
+        sql.push(" AND ").in_list("r.region", regions.iter().cloned());
     }
     if let Some(statuses) = &filter.order_statuses {
-        bind_list(sql, "r.order_status", statuses.iter().map(|s| Value::from(*s)).collect());
+        sql.push(" AND ").in_list("r.order_status", statuses.iter().copied());
     }
 }
 

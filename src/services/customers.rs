@@ -25,7 +25,7 @@ pub struct CustomerFilter {
     pub regions: Option<Vec<String>>,
     pub external_ids: Option<Vec<String>>,
     pub created_at: TimeRange,
-    /// Orders placed, CANCELLED excluded.
+    /// Orders that count (`domain::orders_that_count`).
     pub order_count: IntRange,
     pub inactive: Option<Inactivity>,
     /// The category of the customer's latest NPS answer.
@@ -73,6 +73,8 @@ mod aggregates {
         Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, QueryStatementBuilder, SelectStatement,
     };
 
+    use crate::domain::orders_that_count;
+
     const O: &str = "agg_o";
     const F: &str = "agg_f";
 
@@ -84,13 +86,13 @@ mod aggregates {
         Expr::col((Alias::new(O), order::Column::PlacedAt))
     }
 
-    /// The customer's orders that count (CANCELLED count for nothing).
+    /// The customer's orders that count.
     pub fn counted_orders() -> SelectStatement {
         Query::select()
             .expr(Expr::val(1))
             .from_as(order::Entity, Alias::new(O))
             .and_where(of_customer(O, order::Column::CustomerId))
-            .and_where(Expr::col((Alias::new(O), order::Column::Status)).ne("CANCELLED"))
+            .and_where(orders_that_count::counts_expr(O))
             .to_owned()
     }
 
@@ -104,11 +106,9 @@ mod aggregates {
         Expr::SubQuery(None, Box::new(count.into_sub_query_statement()))
     }
 
-    /// Revenue in one currency (RETURNED orders count 0), 0 without orders.
+    /// Revenue in one currency, 0 without orders.
     pub fn total_spent(currency: &str) -> Expr {
-        let revenue = Expr::case(Expr::col((Alias::new(O), order::Column::Status)).eq("RETURNED"), Expr::val(0i64))
-            .finally(Expr::col((Alias::new(O), order::Column::TotalAmountMinor)));
-        let sum = Func::cast_as(Func::sum(revenue), Alias::new("BIGINT"));
+        let sum = Func::cast_as(Func::sum(orders_that_count::revenue_expr(O)), Alias::new("BIGINT"));
         let mut spent = counted_orders();
         spent
             .clear_selects()
@@ -138,7 +138,7 @@ pub enum CustomerSort {
     CreatedAt,
     Name,
     ExternalId,
-    /// Orders placed (CANCELLED excluded).
+    /// Orders that count.
     OrderCount,
     /// Revenue in one ISO 4217 currency.
     TotalSpent(&'static str),

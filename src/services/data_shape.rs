@@ -1,6 +1,7 @@
 //! How much data there is, for pricing requests.
 
-use sea_orm::{ConnectionTrait, Statement};
+use entity::customer;
+use sea_orm::{ConnectionTrait, EntityName, Statement};
 
 use crate::error::{AppError, AppResult};
 
@@ -14,8 +15,11 @@ pub struct CustomerCounts {
 
 pub async fn count_customers(db: &impl ConnectionTrait) -> AppResult<CustomerCounts> {
     let backend = db.get_database_backend();
-    let sql = "SELECT COUNT(*) AS customers, COUNT(DISTINCT segment) AS segments, COUNT(DISTINCT region) AS regions \
-               FROM customers";
+    let sql = format!(
+        "SELECT COUNT(*) AS customers, COUNT(DISTINCT segment) AS segments, COUNT(DISTINCT region) AS regions \
+         FROM {}",
+        customer::Entity.table_name()
+    );
     let row = db.query_one_raw(Statement::from_string(backend, sql)).await.map_err(AppError::from_db)?;
     let count = |column: &str| -> AppResult<u64> {
         let value: i64 = match &row {

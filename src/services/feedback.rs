@@ -10,8 +10,10 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryS
 use crate::services::filters::{IntRange, TimeRange, any_of};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+use crate::stats::satisfaction::Category;
 
-/// NPS answer categories (`docs/metrics.md`, "Survey scales"): promoters 9-10, passives 7-8, detractors 0-6.
+/// The NPS answer categories filters name; their score ranges are those of `Category`
+/// (`docs/metrics.md`, "Survey scales").
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum NpsCategory {
     Promoter,
@@ -20,20 +22,30 @@ pub enum NpsCategory {
 }
 
 impl NpsCategory {
-    pub const fn score_range(self) -> (i32, i32) {
+    const ALL: [NpsCategory; 3] = [NpsCategory::Promoter, NpsCategory::Passive, NpsCategory::Detractor];
+
+    pub const fn category(self) -> Category {
         match self {
-            NpsCategory::Promoter => (9, 10),
-            NpsCategory::Passive => (7, 8),
-            NpsCategory::Detractor => (0, 6),
+            NpsCategory::Promoter => Category::Promoter,
+            NpsCategory::Passive => Category::Passive,
+            NpsCategory::Detractor => Category::Detractor,
         }
     }
 
+    pub const fn score_range(self) -> (i32, i32) {
+        self.category().score_range()
+    }
+
+    /// The category of an NPS score; a score beyond the scale (which the database refuses) falls in the
+    /// category of the scale's nearest end.
     pub fn of_score(score: i32) -> Self {
-        match score {
-            9.. => NpsCategory::Promoter,
-            7..=8 => NpsCategory::Passive,
-            _ => NpsCategory::Detractor,
-        }
+        let (low, high) = SurveyMetric::Nps.score_range();
+        let score = score.clamp(low, high);
+        let holds = |category: &NpsCategory| {
+            let (from, to) = category.score_range();
+            (from..=to).contains(&score)
+        };
+        Self::ALL.into_iter().find(holds).unwrap_or(NpsCategory::Detractor)
     }
 }
 
@@ -161,5 +173,23 @@ impl Listing for Entity {
                 ParentColumn::of(touchpoint::Column::OrderId),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nps_categories_are_the_bands_of_the_nps_scale() {
+        let of = |scores: std::ops::RangeInclusive<i32>| scores.map(NpsCategory::of_score).collect::<Vec<_>>();
+        assert!(of(0..=6).iter().all(|c| *c == NpsCategory::Detractor));
+        assert!(of(7..=8).iter().all(|c| *c == NpsCategory::Passive));
+        assert!(of(9..=10).iter().all(|c| *c == NpsCategory::Promoter));
+        assert_eq!(
+            (NpsCategory::of_score(-1), NpsCategory::of_score(11)),
+            (NpsCategory::Detractor, NpsCategory::Promoter)
+        );
+        assert_eq!(NpsCategory::Passive.score_range(), (7, 8));
     }
 }

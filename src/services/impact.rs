@@ -2,11 +2,11 @@
 //! days? Counts per answer category; the statistics are computed by the caller.
 
 use chrono::{DateTime, Duration, Utc};
-use entity::{SurveyMetric, TouchpointKind};
-use sea_orm::{ActiveEnum, ConnectionTrait};
+use entity::{SurveyMetric, TouchpointKind, feedback, order, touchpoint};
+use sea_orm::{ActiveEnum, ConnectionTrait, EntityName};
 
+use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
-use crate::services::purchases::COUNTS;
 use crate::services::sql::{Sql, time};
 use crate::stats::satisfaction::Category;
 
@@ -31,43 +31,38 @@ pub struct ImpactCounts {
 /// Per category (best first), the customers who gave such an answer and how many of them ordered again
 /// within the horizon. A customer counts once per category, from their first such answer.
 pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> AppResult<Vec<ImpactCounts>> {
-    let categories = Category::of_metric(crate::services::satisfaction::stats_metric(query.metric));
+    let categories = Category::of_metric(query.metric);
     let mut sql = Sql::new(db.get_database_backend());
-    sql.push(
-        "SELECT x.category AS category, COUNT(*) AS customers, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM orders o \
-         WHERE o.customer_id = x.customer_id AND ",
-    )
-    .push(COUNTS)
-    .push(" AND o.placed_at > x.answered_at AND ");
+    sql.push("SELECT x.category AS category, COUNT(*) AS customers, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM ")
+        .push(order::Entity.table_name())
+        .push(" o WHERE o.customer_id = x.customer_id AND ")
+        .push(&orders_that_count::counts_sql("o"))
+        .push(" AND o.placed_at > x.answered_at AND ");
     sql.at_most_days_after("o.placed_at", "x.answered_at", query.horizon_days);
     sql.push(") THEN 1 ELSE 0 END) AS BIGINT) AS repurchased FROM (SELECT f.customer_id AS customer_id, ");
     sql.push("CASE");
-    for (index, (_, low, high)) in categories.iter().enumerate() {
-        sql.push(" WHEN f.score BETWEEN ").bind(*low).push(" AND ").bind(*high).push(" THEN ").bind(index as i64);
+    for (index, category) in categories.iter().enumerate() {
+        let (low, high) = category.score_range();
+        sql.push(" WHEN f.score BETWEEN ").bind(low).push(" AND ").bind(high).push(" THEN ").bind(index as i64);
     }
     // The metric compared through `COALESCE`: no planner then reads every answer of the metric through
     // the `(metric, score)` index to keep those at a few touchpoints (SQLite, planning without
     // statistics, does: eight times slower at a million answers); the touchpoints drive instead.
-    sql.push(" END AS category, MIN(f.submitted_at) AS answered_at FROM feedback f JOIN touchpoints t ON t.id = f.touchpoint_id WHERE COALESCE(f.metric, '') = ")
+    sql.push(" END AS category, MIN(f.submitted_at) AS answered_at FROM ")
+        .push(feedback::Entity.table_name())
+        .push(" f JOIN ")
+        .push(touchpoint::Entity.table_name())
+        .push(" t ON t.id = f.touchpoint_id WHERE COALESCE(f.metric, '') = ")
         .bind(query.metric.to_value());
     if let Some(kinds) = &query.touchpoint_kinds {
-        sql.push(" AND t.kind IN (");
-        for (i, kind) in kinds.iter().enumerate() {
-            sql.push(if i == 0 { "" } else { ", " }).bind(kind.to_value());
-        }
-        sql.push(")");
-        if kinds.is_empty() {
-            sql.push(" AND 1 = 0");
-        }
+        sql.push(" AND ").in_list("t.kind", kinds.iter().map(|kind| kind.to_value()));
     }
     // By position: a bound CASE repeated in GROUP BY would be a different expression to PostgreSQL.
     sql.push(" GROUP BY 1, 2) x WHERE x.answered_at <= ")
         .bind(time(query.as_of - Duration::days(query.horizon_days)))
         .push(" GROUP BY x.category");
-    let mut counts: Vec<ImpactCounts> = categories
-        .iter()
-        .map(|(category, _, _)| ImpactCounts { category: *category, customers: 0, repurchased: 0 })
-        .collect();
+    let mut counts: Vec<ImpactCounts> =
+        categories.iter().map(|category| ImpactCounts { category: *category, customers: 0, repurchased: 0 }).collect();
     for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
         let index: i64 = row.try_get("", "category").map_err(AppError::from_db)?;
         let customers: i64 = row.try_get("", "customers").map_err(AppError::from_db)?;

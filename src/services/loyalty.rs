@@ -1,8 +1,7 @@
 //! Loyalty: activity, revenue per currency, churn and per-customer lifetime summaries for one or more
 //! periods (a period or the buckets of a series), grouped by segment and region. One statement per
 //! query, whatever the number of periods and groups: a pass over the orders, customer by customer.
-//! CANCELLED orders count for nothing; RETURNED orders count as orders with zero revenue (`docs/metrics.md`,
-//! "Orders that count").
+//! Only orders that count are read (`domain::orders_that_count`; `docs/metrics.md`, "Orders that count").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

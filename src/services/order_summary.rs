@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, Value};
+use entity::order;
+use sea_orm::{ConnectionTrait, EntityName};
 
+use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
-use crate::services::purchases::{COUNTS, REVENUE};
 use crate::services::sql::Sql;
 
-/// Orders and revenue of a customer in one currency (CANCELLED excluded, RETURNED at zero revenue).
+/// Orders that count and their revenue, of a customer in one currency.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrencySpend {
     pub currency: String,
@@ -33,14 +34,14 @@ pub async fn order_summaries(db: &impl ConnectionTrait, customer_ids: &[i64]) ->
     }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT o.customer_id AS customer_id, o.currency AS currency, COUNT(*) AS orders, CAST(SUM(")
-        .push(REVENUE)
-        .push(") AS BIGINT) AS revenue, MIN(o.placed_at) AS first_order, MAX(o.placed_at) AS last_order FROM orders o WHERE ")
-        .push(COUNTS)
-        .push(" AND o.customer_id IN (");
-    for (i, id) in customer_ids.iter().enumerate() {
-        sql.push(if i == 0 { "" } else { ", " }).bind(Value::from(*id));
-    }
-    sql.push(") GROUP BY o.customer_id, o.currency ORDER BY o.customer_id, o.currency");
+        .push(&orders_that_count::revenue_sql("o"))
+        .push(") AS BIGINT) AS revenue, MIN(o.placed_at) AS first_order, MAX(o.placed_at) AS last_order FROM ")
+        .push(order::Entity.table_name())
+        .push(" o WHERE ")
+        .push(&orders_that_count::counts_sql("o"))
+        .push(" AND ")
+        .in_list("o.customer_id", customer_ids.iter().copied())
+        .push(" GROUP BY o.customer_id, o.currency ORDER BY o.customer_id, o.currency");
     for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
         let customer: i64 = row.try_get("", "customer_id").map_err(AppError::from_db)?;
         let orders: i64 = row.try_get("", "orders").map_err(AppError::from_db)?;

@@ -1,29 +1,24 @@
-//! Purchases: the orders that count for loyalty, cohorts and what customers do after an answer.
-//! CANCELLED orders never count; RETURNED orders count as orders, with zero revenue.
+//! Purchases: the orders that count (`domain::orders_that_count`) for loyalty and cohorts.
 //!
 //! `for_each_customer` reads them in one pass, customer by customer (memory holds one customer's
 //! purchases), for figures that must see every customer's history: distinct customers per period
 //! cannot be added up from smaller periods.
 
 use chrono::{DateTime, Utc};
+use entity::{customer, order};
 use futures_util::StreamExt;
-use sea_orm::{ConnectionTrait, StreamTrait};
+use sea_orm::{ConnectionTrait, EntityName, StreamTrait};
 
+use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
 use crate::services::sql::{Sql, time};
-
-/// The condition an order `o` must meet to count.
-pub const COUNTS: &str = "o.status <> 'CANCELLED'";
-
-/// The revenue of an order `o` that counts, in minor units.
-pub const REVENUE: &str = "CASE WHEN o.status = 'RETURNED' THEN 0 ELSE o.total_amount_minor END";
 
 /// An order that counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Purchase {
     pub placed_at: DateTime<Utc>,
     pub currency: String,
-    /// Zero for RETURNED orders.
+    /// The revenue it counts with (`orders_that_count::revenue_sql`).
     pub revenue: i64,
 }
 
@@ -48,11 +43,15 @@ pub async fn for_each_customer(
     if with_labels {
         sql.push(", c.segment AS segment, c.region AS region");
     }
-    sql.push(", o.placed_at AS placed_at, o.currency AS currency, ").push(REVENUE).push(" AS revenue FROM orders o");
+    sql.push(", o.placed_at AS placed_at, o.currency AS currency, ")
+        .push(&orders_that_count::revenue_sql("o"))
+        .push(" AS revenue FROM ")
+        .push(order::Entity.table_name())
+        .push(" o");
     if with_labels {
-        sql.push(" JOIN customers c ON c.id = o.customer_id");
+        sql.push(" JOIN ").push(customer::Entity.table_name()).push(" c ON c.id = o.customer_id");
     }
-    sql.push(" WHERE ").push(COUNTS).push(" AND o.placed_at < ").bind(time(horizon));
+    sql.push(" WHERE ").push(&orders_that_count::counts_sql("o")).push(" AND o.placed_at < ").bind(time(horizon));
     sql.push(" ORDER BY o.customer_id, o.placed_at");
     let rows = db.stream_raw(sql.build()).await.map_err(AppError::from_db)?;
     let mut rows = std::pin::pin!(rows);

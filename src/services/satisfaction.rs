@@ -1,7 +1,8 @@
 //! Satisfaction aggregation in SQL: per-score answer counts (histograms) and survey response counts, per
 //! group and time bucket. The statistics on top are computed by the pure `stats` module.
 //!
-//! Each source of counts is read with two statements, whatever the number of groups and buckets:
+//! Two statements per source, whatever the number of groups and buckets (so four when a query reads
+//! whole days from the rollups and the rest from the rows):
 //! 1. answers: `GROUP BY <dimensions>, <bucket>, score` over feedback (bucketed by `submitted_at`);
 //! 2. surveys: `GROUP BY <dimensions>, <bucket>` over touchpoints with a survey sent (bucketed by
 //!    `survey_sent_at`), counting those answered with the metric, for the response rate.
@@ -28,7 +29,7 @@ use crate::rollups::{self, CountSource, plan::Plan, plan::SlicePiece};
 use crate::services::filters::TimeRange;
 use crate::services::sql::signed_column;
 use crate::stats::comparison::{Comparison, compare};
-use crate::stats::histogram::{Metric, ScoreHistogram};
+use crate::stats::histogram::ScoreHistogram;
 use crate::stats::satisfaction::Satisfaction;
 
 /// A dimension satisfaction can be grouped by.
@@ -309,6 +310,33 @@ fn metric_is(table: &str, metric: SurveyMetric, other_index_on: Option<DbBackend
     }
 }
 
+/// The answered-touchpoint test: a touchpoint (`t`) counts as answered for a metric when it has at
+/// least one answer of that metric. The rollups count surveys with the same test
+/// (`migration::rollup_sql`).
+fn answered(metric: SurveyMetric, rows: RowsRead) -> Expr {
+    // An index seek on `feedback (touchpoint_id, ...)` per touchpoint. SQLite without statistics served
+    // it from the `(metric, score)` index instead, scanning every answer of the metric for each
+    // touchpoint (over five minutes at 1.6 M touchpoints, against a few seconds with the index hidden).
+    // A derived table joined by id is no better there: the bundled SQLite builds no automatic index for
+    // it and scans it per touchpoint too.
+    let mut answer = Query::select()
+        .expr(Expr::val(1))
+        .from_as(feedback::Entity, Alias::new("fa"))
+        .and_where(col("fa", feedback::Column::TouchpointId).equals((Alias::new(T), touchpoint::Column::Id)))
+        .and_where(metric_is("fa", metric, Some(rows.backend)))
+        .to_owned();
+    // PostgreSQL may run `EXISTS` as one hash of every answer of the metric, and does when it expects
+    // many touchpoints, which it does for a join on time ranges whatever their length. For the few
+    // touchpoints of edges, the same lookup as a scalar subquery (which it cannot hash) seeks by
+    // touchpoint instead: 40 ms, not 440, at a million answers.
+    if rows.edges && rows.backend == DbBackend::Postgres {
+        answer.limit(1);
+        Expr::SubQuery(None, Box::new(answer.into_sub_query_statement())).is_not_null()
+    } else {
+        Expr::exists(answer)
+    }
+}
+
 /// Statement 2: touchpoints with a survey sent, and how many got an answer of the metric.
 fn surveys_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>, rows: RowsRead) -> SelectStatement {
     let sent = col(T, touchpoint::Column::SurveySentAt);
@@ -323,33 +351,10 @@ fn surveys_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>, rows: Ro
             col(C, customer::Column::Id).equals((Alias::new(T), touchpoint::Column::CustomerId)),
         );
     }
-    // Whether each surveyed touchpoint got an answer of the metric: an index seek on
-    // `feedback (touchpoint_id, ...)` per touchpoint. SQLite without statistics served it from the
-    // `(metric, score)` index instead, scanning every answer of the metric for each touchpoint (over five
-    // minutes at 1.6 M touchpoints, against a few seconds with the index hidden). A derived table joined
-    // by id is no better there: the bundled SQLite builds no automatic index for it and scans it per
-    // touchpoint too.
-    let metric_matches = metric_is("fa", query.metric, Some(rows.backend));
-    let mut answer = Query::select()
-        .expr(Expr::val(1))
-        .from_as(feedback::Entity, Alias::new("fa"))
-        .and_where(col("fa", feedback::Column::TouchpointId).equals((Alias::new(T), touchpoint::Column::Id)))
-        .and_where(metric_matches)
-        .to_owned();
-    // PostgreSQL may run `EXISTS` as one hash of every answer of the metric, and does when it expects
-    // many touchpoints, which it does for a join on time ranges whatever their length. For the few
-    // touchpoints of edges, the same lookup as a scalar subquery (which it cannot hash) seeks by
-    // touchpoint instead: 40 ms, not 440, at a million answers.
-    let answered = if rows.edges && rows.backend == DbBackend::Postgres {
-        answer.limit(1);
-        Expr::SubQuery(None, Box::new(answer.into_sub_query_statement())).is_not_null()
-    } else {
-        Expr::exists(answer)
-    };
     group_columns(&mut select, &query.group_by);
     select
         .expr_as(row_count(slots), Alias::new("surveyed"))
-        .expr_as(signed_sum_of(answered, slots), Alias::new("answered"))
+        .expr_as(signed_sum_of(answered(query.metric, rows), slots), Alias::new("answered"))
         .and_where(sent.clone().is_not_null())
         .cond_where(set_conditions(&query.filter))
         .cond_where(period_conditions(&query.filter.period, &sent, slots));
@@ -580,17 +585,9 @@ pub struct ReportRow {
     pub satisfaction: Satisfaction,
 }
 
-pub fn stats_metric(metric: SurveyMetric) -> Metric {
-    match metric {
-        SurveyMetric::Nps => Metric::Nps,
-        SurveyMetric::Csat => Metric::Csat,
-        SurveyMetric::Ces => Metric::Ces,
-    }
-}
-
 /// The statistics of one group's counts.
 pub fn score(metric: SurveyMetric, counts: &GroupCounts, min_sample: u64) -> AppResult<Satisfaction> {
-    let histogram = ScoreHistogram::from_counts(stats_metric(metric), counts.histogram.iter().copied())
+    let histogram = ScoreHistogram::from_counts(metric, counts.histogram.iter().copied())
         .map_err(|e| AppError::Internal(format!("corrupt feedback row: {e}")))?;
     Ok(Satisfaction::of(&histogram, min_sample))
 }

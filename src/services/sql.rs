@@ -37,18 +37,32 @@ impl Sql {
         self
     }
 
+    /// Appends `?, ?, ...`, one placeholder per value.
+    fn bind_all<V: Into<Value>>(&mut self, values: impl IntoIterator<Item = V>) -> &mut Self {
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self
+    }
+
+    /// Appends `column IN (?, ?, ...)`, bound to `values`. No values match no row: then `1 = 0`, as
+    /// PostgreSQL has no empty `IN ()`.
+    pub fn in_list<V: Into<Value>>(&mut self, column: &str, values: impl IntoIterator<Item = V>) -> &mut Self {
+        let mut values = values.into_iter().peekable();
+        if values.peek().is_none() {
+            return self.push("1 = 0");
+        }
+        self.push(column).push(" IN (").bind_all(values).push(")")
+    }
+
     /// Appends `(VALUES (?, ?, ...), ...) AS alias`: columns are `column1`, `column2`, ... on both backends.
     pub fn values_table(&mut self, rows: &[Vec<Value>], alias: &str) -> &mut Self {
         self.push("(VALUES ");
         for (i, row) in rows.iter().enumerate() {
-            self.push(if i == 0 { "(" } else { ", (" });
-            for (j, value) in row.iter().enumerate() {
-                if j > 0 {
-                    self.push(", ");
-                }
-                self.bind(value.clone());
-            }
-            self.push(")");
+            self.push(if i == 0 { "(" } else { ", (" }).bind_all(row.iter().cloned()).push(")");
         }
         self.push(") AS ").push(alias)
     }
@@ -98,5 +112,17 @@ mod tests {
         let mut sqlite = Sql::new(DbBackend::Sqlite);
         sqlite.values_table(&[vec![1i64.into(), 2i64.into()], vec![3i64.into(), 4i64.into()]], "p");
         assert_eq!(sqlite.build().sql, "(VALUES (?, ?), (?, ?)) AS p");
+    }
+
+    #[test]
+    fn in_lists_bind_each_value_and_an_empty_list_matches_nothing() {
+        let mut pg = Sql::new(DbBackend::Postgres);
+        pg.push("a = ").bind(0i64).push(" AND ").in_list("t.kind", ["X", "Y"]);
+        let statement = pg.build();
+        assert_eq!(statement.sql, "a = $1 AND t.kind IN ($2, $3)");
+        assert_eq!(statement.values.map(|v| v.0.len()), Some(3));
+        let mut empty = Sql::new(DbBackend::Postgres);
+        empty.push("WHERE ").in_list("t.kind", Vec::<String>::new());
+        assert_eq!(empty.build().sql, "WHERE 1 = 0");
     }
 }

@@ -1,6 +1,7 @@
 //! Comparing two sets: delta, z, two-sided p-value, significance (`docs/metrics.md`, "Comparing two sets").
 
-use crate::stats::histogram::Metric;
+use entity::SurveyMetric;
+
 use crate::stats::normal::two_sided_p;
 use crate::stats::satisfaction::Satisfaction;
 
@@ -28,7 +29,7 @@ impl Comparison {
 /// NPS and CES: z = delta / sqrt(SE_a^2 + SE_b^2). CSAT: the pooled two-proportion z test.
 pub fn compare(a: &Satisfaction, b: &Satisfaction) -> Option<Comparison> {
     let (value_a, value_b) = (a.value?, b.value?);
-    if a.metric == Metric::Csat {
+    if a.metric == SurveyMetric::Csat {
         return proportions(a.favourable(), a.n, b.favourable(), b.n);
     }
     let delta = value_a - value_b;
@@ -57,14 +58,14 @@ mod tests {
     use crate::stats::satisfaction::DEFAULT_MIN_SAMPLE;
     use crate::stats::test_support::assert_close;
 
-    fn of(metric: Metric, scores: &[i32]) -> Satisfaction {
+    fn of(metric: SurveyMetric, scores: &[i32]) -> Satisfaction {
         Satisfaction::of(&ScoreHistogram::from_scores(metric, scores).unwrap(), DEFAULT_MIN_SAMPLE)
     }
 
     #[test]
     fn nps_difference_with_its_z_and_p() {
-        let a = of(Metric::Nps, &[10, 10, 9, 8, 7, 6, 0, 10, 9, 5]);
-        let b = of(Metric::Nps, &[0, 1, 2, 3, 10, 9, 8, 7, 6, 5]);
+        let a = of(SurveyMetric::Nps, &[10, 10, 9, 8, 7, 6, 0, 10, 9, 5]);
+        let b = of(SurveyMetric::Nps, &[0, 1, 2, 3, 10, 9, 8, 7, 6, 5]);
         let c = compare(&a, &b).unwrap();
         // b: 2 promoters, 6 detractors -> NPS -40; var = 0.8 - 0.16 = 0.64.
         assert_close(c.delta, 60.0);
@@ -81,20 +82,20 @@ mod tests {
         assert_close(c.delta, 20.0);
         assert_close(c.z.unwrap(), 3.086_067);
         assert!(c.significant);
-        let a = of(Metric::Csat, &[5, 5, 4, 1]);
-        let b = of(Metric::Csat, &[5, 1, 1, 1]);
+        let a = of(SurveyMetric::Csat, &[5, 5, 4, 1]);
+        let b = of(SurveyMetric::Csat, &[5, 1, 1, 1]);
         assert_eq!(compare(&a, &b), proportions(3, 4, 1, 4));
     }
 
     #[test]
     fn undefined_comparisons() {
-        let empty = of(Metric::Nps, &[]);
-        let some = of(Metric::Nps, &[10, 0]);
+        let empty = of(SurveyMetric::Nps, &[]);
+        let some = of(SurveyMetric::Nps, &[10, 0]);
         assert_eq!(compare(&empty, &some), None);
         assert_eq!(proportions(0, 0, 1, 2), None);
         // No variance anywhere: a difference, but no test.
-        let all_ten = of(Metric::Nps, &[10, 10]);
-        let all_zero = of(Metric::Nps, &[0, 0]);
+        let all_ten = of(SurveyMetric::Nps, &[10, 10]);
+        let all_zero = of(SurveyMetric::Nps, &[0, 0]);
         let c = compare(&all_ten, &all_zero).unwrap();
         assert_eq!((c.delta, c.z, c.p_value, c.significant), (200.0, None, None, false));
     }

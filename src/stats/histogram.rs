@@ -2,56 +2,37 @@
 
 use std::fmt;
 
-/// The survey scales (`docs/metrics.md`, "Survey scales").
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Metric {
-    /// 0..=10.
-    Nps,
-    /// 1..=5.
-    Csat,
-    /// 1..=7.
-    Ces,
-}
-
-impl Metric {
-    pub const fn scale(self) -> (i32, i32) {
-        match self {
-            Metric::Nps => (0, 10),
-            Metric::Csat => (1, 5),
-            Metric::Ces => (1, 7),
-        }
-    }
-}
+use entity::SurveyMetric;
 
 /// A score outside the metric's scale: the database's CHECK constraint makes this a corrupt row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutOfScale {
-    pub metric: Metric,
+    pub metric: SurveyMetric,
     pub score: i32,
 }
 
 impl fmt::Display for OutOfScale {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (low, high) = self.metric.scale();
+        let (low, high) = self.metric.score_range();
         write!(f, "score {} is outside the {:?} scale {low}..{high}", self.score, self.metric)
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScoreHistogram {
-    metric: Metric,
+    metric: SurveyMetric,
     /// Index 0 is the lowest score of the scale.
     counts: Vec<u64>,
 }
 
 impl ScoreHistogram {
-    pub fn empty(metric: Metric) -> Self {
-        let (low, high) = metric.scale();
+    pub fn empty(metric: SurveyMetric) -> Self {
+        let (low, high) = metric.score_range();
         ScoreHistogram { metric, counts: vec![0; (high - low + 1) as usize] }
     }
 
     /// Builds a histogram from `(score, count)` pairs; the same score may appear several times.
-    pub fn from_counts(metric: Metric, counts: impl IntoIterator<Item = (i32, u64)>) -> Result<Self, OutOfScale> {
+    pub fn from_counts(metric: SurveyMetric, counts: impl IntoIterator<Item = (i32, u64)>) -> Result<Self, OutOfScale> {
         let mut histogram = Self::empty(metric);
         for (score, count) in counts {
             histogram.add(score, count)?;
@@ -60,12 +41,12 @@ impl ScoreHistogram {
     }
 
     /// Builds a histogram from individual scores (tests and small hand-made sets).
-    pub fn from_scores(metric: Metric, scores: &[i32]) -> Result<Self, OutOfScale> {
+    pub fn from_scores(metric: SurveyMetric, scores: &[i32]) -> Result<Self, OutOfScale> {
         Self::from_counts(metric, scores.iter().map(|s| (*s, 1)))
     }
 
     pub fn add(&mut self, score: i32, count: u64) -> Result<(), OutOfScale> {
-        let (low, high) = self.metric.scale();
+        let (low, high) = self.metric.score_range();
         if !(low..=high).contains(&score) {
             return Err(OutOfScale { metric: self.metric, score });
         }
@@ -81,7 +62,7 @@ impl ScoreHistogram {
         }
     }
 
-    pub fn metric(&self) -> Metric {
+    pub fn metric(&self) -> SurveyMetric {
         self.metric
     }
 
@@ -91,7 +72,7 @@ impl ScoreHistogram {
 
     /// `(score, count)` for every score of the scale, zeros included, lowest first.
     pub fn iter(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
-        let low = self.metric.scale().0;
+        let low = self.metric.score_range().0;
         self.counts.iter().enumerate().map(move |(i, c)| (low + i as i32, *c))
     }
 
@@ -123,22 +104,25 @@ mod tests {
 
     #[test]
     fn counts_merges_and_rejects_out_of_scale_scores() {
-        let mut a = ScoreHistogram::from_counts(Metric::Csat, [(5, 2), (1, 1), (5, 1)]).unwrap();
-        let b = ScoreHistogram::from_scores(Metric::Csat, &[3, 4]).unwrap();
+        let mut a = ScoreHistogram::from_counts(SurveyMetric::Csat, [(5, 2), (1, 1), (5, 1)]).unwrap();
+        let b = ScoreHistogram::from_scores(SurveyMetric::Csat, &[3, 4]).unwrap();
         a.merge(&b);
         assert_eq!(a.iter().collect::<Vec<_>>(), vec![(1, 1), (2, 0), (3, 1), (4, 1), (5, 3)]);
         assert_eq!(a.n(), 6);
-        assert_eq!(ScoreHistogram::from_scores(Metric::Csat, &[0]), Err(OutOfScale { metric: Metric::Csat, score: 0 }));
-        assert!(ScoreHistogram::from_scores(Metric::Nps, &[11]).is_err());
-        assert!(ScoreHistogram::from_scores(Metric::Ces, &[8]).is_err());
+        assert_eq!(
+            ScoreHistogram::from_scores(SurveyMetric::Csat, &[0]),
+            Err(OutOfScale { metric: SurveyMetric::Csat, score: 0 })
+        );
+        assert!(ScoreHistogram::from_scores(SurveyMetric::Nps, &[11]).is_err());
+        assert!(ScoreHistogram::from_scores(SurveyMetric::Ces, &[8]).is_err());
     }
 
     #[test]
     fn mean_and_sample_sd() {
-        let h = ScoreHistogram::from_scores(Metric::Ces, &[7, 6, 5, 6, 3, 7, 4, 6, 5, 2]).unwrap();
+        let h = ScoreHistogram::from_scores(SurveyMetric::Ces, &[7, 6, 5, 6, 3, 7, 4, 6, 5, 2]).unwrap();
         assert!((h.mean().unwrap() - 5.1).abs() < 1e-12);
         assert!((h.sample_sd().unwrap() - 1.663_330).abs() < 1e-6);
-        assert_eq!(ScoreHistogram::empty(Metric::Ces).mean(), None);
-        assert_eq!(ScoreHistogram::from_scores(Metric::Ces, &[4]).unwrap().sample_sd(), None);
+        assert_eq!(ScoreHistogram::empty(SurveyMetric::Ces).mean(), None);
+        assert_eq!(ScoreHistogram::from_scores(SurveyMetric::Ces, &[4]).unwrap().sample_sd(), None);
     }
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::stats::histogram::{Metric, ScoreHistogram};
+use entity::SurveyMetric;
+
+use crate::stats::histogram::ScoreHistogram;
 use crate::stats::satisfaction::{Category, DEFAULT_MIN_SAMPLE, Satisfaction};
 
 /// The rows of one of the case's CSV files, without its header.
@@ -16,7 +18,7 @@ fn read(case: &str, file: &str) -> Vec<Vec<String>> {
 }
 
 fn nps_of(scores: impl IntoIterator<Item = i32>) -> Satisfaction {
-    let histogram = ScoreHistogram::from_counts(Metric::Nps, scores.into_iter().map(|s| (s, 1))).unwrap();
+    let histogram = ScoreHistogram::from_counts(SurveyMetric::Nps, scores.into_iter().map(|s| (s, 1))).unwrap();
     Satisfaction::of(&histogram, DEFAULT_MIN_SAMPLE)
 }
 
@@ -81,6 +83,6 @@ fn case_050_categories_match_the_reference_classification() {
             ("", "", "1") => Category::Detractor,
             other => panic!("unexpected flags {other:?}"),
         };
-        assert_eq!(Category::of_score(Metric::Nps, score), Some(expected), "{row:?}");
+        assert_eq!(Category::of_score(SurveyMetric::Nps, score), Some(expected), "{row:?}");
     }
 }

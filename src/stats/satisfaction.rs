@@ -1,7 +1,9 @@
 //! NPS, CSAT and CES over a histogram, with their intervals and category counts (`docs/metrics.md`,
 //! "Satisfaction").
 
-use crate::stats::histogram::{Metric, ScoreHistogram};
+use entity::SurveyMetric;
+
+use crate::stats::histogram::ScoreHistogram;
 use crate::stats::intervals::{mean_interval, wilson};
 use crate::stats::{Z_95, percent};
 
@@ -22,18 +24,35 @@ pub enum Category {
 }
 
 impl Category {
-    /// The categories of a metric, each with its inclusive score range, best first.
-    pub const fn of_metric(metric: Metric) -> &'static [(Category, i32, i32)] {
+    /// The categories of a metric, best first; their score ranges split the metric's scale.
+    pub const fn of_metric(metric: SurveyMetric) -> &'static [Category] {
         match metric {
-            Metric::Nps => &[(Category::Promoter, 9, 10), (Category::Passive, 7, 8), (Category::Detractor, 0, 6)],
-            Metric::Csat => &[(Category::Satisfied, 4, 5), (Category::NotSatisfied, 1, 3)],
-            Metric::Ces => &[(Category::Easy, 5, 7), (Category::NotEasy, 1, 4)],
+            SurveyMetric::Nps => &[Category::Promoter, Category::Passive, Category::Detractor],
+            SurveyMetric::Csat => &[Category::Satisfied, Category::NotSatisfied],
+            SurveyMetric::Ces => &[Category::Easy, Category::NotEasy],
         }
     }
 
-    /// The category of one answer.
-    pub fn of_score(metric: Metric, score: i32) -> Option<Category> {
-        Self::of_metric(metric).iter().find(|(_, low, high)| (*low..=*high).contains(&score)).map(|(c, _, _)| *c)
+    /// The inclusive score range of the category's answers: the one definition of the bands, which
+    /// SQL filters and Rust alike read.
+    pub const fn score_range(self) -> (i32, i32) {
+        match self {
+            Category::Promoter => (9, 10),
+            Category::Passive => (7, 8),
+            Category::Detractor => (0, 6),
+            Category::Satisfied => (4, 5),
+            Category::NotSatisfied => (1, 3),
+            Category::Easy => (5, 7),
+            Category::NotEasy => (1, 4),
+        }
+    }
+
+    /// The category of one answer; None for a score outside the metric's scale.
+    pub fn of_score(metric: SurveyMetric, score: i32) -> Option<Category> {
+        Self::of_metric(metric).iter().copied().find(|category| {
+            let (low, high) = category.score_range();
+            (low..=high).contains(&score)
+        })
     }
 }
 
@@ -48,7 +67,7 @@ pub struct CategoryCount {
 /// A metric's value over a set of answers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Satisfaction {
-    pub metric: Metric,
+    pub metric: SurveyMetric,
     pub n: u64,
     /// NPS in -100..100, CSAT in percent, CES the mean on 1..7; None when n = 0.
     pub value: Option<f64>,
@@ -67,16 +86,17 @@ impl Satisfaction {
         let n = histogram.n();
         let categories: Vec<CategoryCount> = Category::of_metric(metric)
             .iter()
-            .map(|(category, low, high)| {
-                let count = histogram.count_between(*low, *high);
+            .map(|category| {
+                let (low, high) = category.score_range();
+                let count = histogram.count_between(low, high);
                 CategoryCount { category: *category, count, share: percent(count, n) }
             })
             .collect();
         let count_of = |wanted: Category| categories.iter().find(|c| c.category == wanted).map_or(0, |c| c.count);
         let (value, interval, standard_error) = match metric {
-            Metric::Nps => nps(count_of(Category::Promoter), count_of(Category::Detractor), n),
-            Metric::Csat => csat(count_of(Category::Satisfied), n),
-            Metric::Ces => ces(histogram),
+            SurveyMetric::Nps => nps(count_of(Category::Promoter), count_of(Category::Detractor), n),
+            SurveyMetric::Csat => csat(count_of(Category::Satisfied), n),
+            SurveyMetric::Ces => ces(histogram),
         };
         Satisfaction {
             metric,
@@ -136,7 +156,7 @@ mod tests {
     use super::*;
     use crate::stats::test_support::{assert_close, pseudo_random_histograms};
 
-    fn of(metric: Metric, scores: &[i32]) -> Satisfaction {
+    fn of(metric: SurveyMetric, scores: &[i32]) -> Satisfaction {
         Satisfaction::of(&ScoreHistogram::from_scores(metric, scores).unwrap(), DEFAULT_MIN_SAMPLE)
     }
 
@@ -145,8 +165,25 @@ mod tests {
     }
 
     #[test]
+    fn each_metric_s_categories_split_its_scale() {
+        for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
+            let (low, high) = metric.score_range();
+            for score in low - 1..=high + 1 {
+                let holding = Category::of_metric(metric).iter().filter(|c| {
+                    let (from, to) = c.score_range();
+                    (from..=to).contains(&score)
+                });
+                let expected = usize::from((low..=high).contains(&score));
+                assert_eq!(holding.count(), expected, "{metric:?} {score}");
+            }
+        }
+        assert_eq!(Category::of_score(SurveyMetric::Nps, 8), Some(Category::Passive));
+        assert_eq!(Category::of_score(SurveyMetric::Csat, 0), None);
+    }
+
+    #[test]
     fn nps_test_vector() {
-        let s = of(Metric::Nps, &[10, 10, 9, 8, 7, 6, 0, 10, 9, 5]);
+        let s = of(SurveyMetric::Nps, &[10, 10, 9, 8, 7, 6, 0, 10, 9, 5]);
         assert_eq!(
             (count(&s, Category::Promoter), count(&s, Category::Passive), count(&s, Category::Detractor)),
             (5, 2, 3)
@@ -168,7 +205,7 @@ mod tests {
 
     #[test]
     fn csat_test_vector() {
-        let s = of(Metric::Csat, &[5, 4, 3, 5, 2, 4, 4, 1, 5, 5]);
+        let s = of(SurveyMetric::Csat, &[5, 4, 3, 5, 2, 4, 4, 1, 5, 5]);
         assert_eq!(count(&s, Category::Satisfied), 7);
         assert_close(s.value.unwrap(), 70.0);
         assert_close(s.mean.unwrap(), 3.8);
@@ -179,7 +216,7 @@ mod tests {
 
     #[test]
     fn ces_test_vector() {
-        let s = of(Metric::Ces, &[7, 6, 5, 6, 3, 7, 4, 6, 5, 2]);
+        let s = of(SurveyMetric::Ces, &[7, 6, 5, 6, 3, 7, 4, 6, 5, 2]);
         assert_close(s.value.unwrap(), 5.1);
         assert_close(s.standard_error.unwrap() * 10f64.sqrt(), 1.663_330);
         let (low, high) = s.interval.unwrap();
@@ -190,7 +227,7 @@ mod tests {
 
     #[test]
     fn empty_sets_have_null_values_never_zero_or_nan() {
-        for metric in [Metric::Nps, Metric::Csat, Metric::Ces] {
+        for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
             let s = of(metric, &[]);
             assert_eq!((s.n, s.value, s.interval, s.standard_error, s.mean), (0, None, None, None, None));
             assert!(s.categories.iter().all(|c| c.count == 0 && c.share.is_none()));
@@ -200,13 +237,13 @@ mod tests {
 
     #[test]
     fn single_answers_and_unanimous_sets() {
-        let one = of(Metric::Ces, &[6]);
+        let one = of(SurveyMetric::Ces, &[6]);
         assert_eq!((one.value, one.interval), (Some(6.0), None));
-        let promoters = of(Metric::Nps, &[10; 40]);
+        let promoters = of(SurveyMetric::Nps, &[10; 40]);
         assert_eq!(promoters.value, Some(100.0));
         assert_eq!(promoters.interval, Some((100.0, 100.0)));
         assert!(!promoters.low_sample);
-        let detractors = of(Metric::Nps, &[0, 3, 6]);
+        let detractors = of(SurveyMetric::Nps, &[0, 3, 6]);
         assert_eq!(detractors.value, Some(-100.0));
         assert_eq!(detractors.interval.unwrap().0, -100.0);
     }
@@ -218,7 +255,7 @@ mod tests {
         let mut scores = vec![9; 8];
         scores.extend([0; 22]);
         scores.extend([7; 9]);
-        let s = of(Metric::Nps, &scores);
+        let s = of(SurveyMetric::Nps, &scores);
         assert_close(s.value.unwrap(), 100.0 * (8.0 - 22.0) / 39.0);
         assert_eq!((s.value.unwrap() * 10.0).round() / 10.0, -35.9);
     }
@@ -238,12 +275,12 @@ mod tests {
             let shares: f64 = s.categories.iter().filter_map(|c| c.share).sum();
             assert!((shares - 100.0).abs() < 1e-9);
             match s.metric {
-                Metric::Nps => assert!((-100.0..=100.0).contains(&value)),
-                Metric::Csat => {
+                SurveyMetric::Nps => assert!((-100.0..=100.0).contains(&value)),
+                SurveyMetric::Csat => {
                     let (low, high) = s.interval.unwrap();
                     assert!((0.0..=100.0).contains(&low) && (0.0..=100.0).contains(&high));
                 }
-                Metric::Ces => assert!((1.0..=7.0).contains(&value)),
+                SurveyMetric::Ces => assert!((1.0..=7.0).contains(&value)),
             }
             assert_eq!(s.categories.iter().map(|c| c.count).sum::<u64>(), s.n);
         }

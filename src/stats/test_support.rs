@@ -1,6 +1,8 @@
 //! Helpers for the metric tests.
 
-use crate::stats::histogram::{Metric, ScoreHistogram};
+use entity::SurveyMetric;
+
+use crate::stats::histogram::ScoreHistogram;
 
 /// Asserts equality to 1e-6, the precision of the test vectors (`docs/metrics.md`, "Test vectors").
 pub fn assert_close(got: f64, expected: f64) {
@@ -19,8 +21,8 @@ pub fn pseudo_random_histograms(count: usize) -> Vec<ScoreHistogram> {
     };
     (0..count)
         .map(|i| {
-            let metric = [Metric::Nps, Metric::Csat, Metric::Ces][i % 3];
-            let (low, high) = metric.scale();
+            let metric = [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces][i % 3];
+            let (low, high) = metric.score_range();
             let scale = [0, 1, 5, 50, 5000][(next() % 5) as usize];
             let counts = (low..=high).map(|score| (score, if scale == 0 { 0 } else { next() % scale }));
             ScoreHistogram::from_counts(metric, counts.collect::<Vec<_>>())

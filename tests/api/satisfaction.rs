@@ -425,3 +425,22 @@ async fn sqlite_and_postgres_give_identical_insights() {
         assert_eq!(a, b, "{query}");
     }
 }
+
+/// An empty list filter matches nothing, whether the rows or the rollups count the answers, and in
+/// touchpoint impact too (PostgreSQL has no empty `IN ()`).
+#[tokio::test]
+async fn an_empty_list_filter_matches_nothing() {
+    let app = spawn_seeded_app(30).await;
+    let period = r#"period: { from: "2024-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }"#;
+    for list in ["touchpointKind", "channel", "segment", "region", "orderStatus"] {
+        let query = format!(
+            "{{ insights {{ satisfaction(metric: NPS, filter: {{ {period}, {list}: [] }}) {{ score {{ n }} }} }} }}"
+        );
+        let rows = app.query(&query, json!({})).await;
+        assert_eq!(rows["insights"]["satisfaction"][0]["score"]["n"], 0, "{list}");
+    }
+    let impact =
+        app.query("{ insights { touchpointImpact(metric: NPS, touchpointKinds: []) { customers } } }", json!({})).await;
+    let rows = impact["insights"]["touchpointImpact"].as_array().unwrap();
+    assert!(rows.len() == 3 && rows.iter().all(|row| row["customers"] == 0), "{rows:?}");
+}
