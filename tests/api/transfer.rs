@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_app, spawn_seeded_app};
 
-struct Silent;
+pub(crate) struct Silent;
 
 impl Progress for Silent {
     fn start(&self, _: u64) {}
@@ -102,7 +102,7 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
     assert_eq!(before, after);
 }
 
-async fn import_error(app: &TestApp, dir: &Path) -> Vec<String> {
+pub(crate) async fn import_error(app: &TestApp, dir: &Path) -> Vec<String> {
     match import(&app.db, dir, false, &Silent).await {
         Err(ImportError::Invalid(errors)) => errors.iter().map(ToString::to_string).collect(),
         other => panic!("expected invalid records, got {other:?}"),
