@@ -6,6 +6,8 @@ use std::sync::Arc;
 use async_graphql::{ErrorExtensionValues, ErrorExtensions, ServerError};
 use sea_orm::DbErr;
 
+use crate::domain::validation::Invalid;
+
 /// Stable machine-readable error codes, sent as `extensions.code`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -51,6 +53,10 @@ pub enum AppError {
     /// The client sent something invalid. `field` is the input path (e.g. `filter.placedAt.from`).
     #[error("{field}: {message}")]
     BadUserInput { field: String, message: String },
+    /// A record a write refused, typed; the caller names the field in its own terms (an input path, a
+    /// file's column) and makes it a `BadUserInput`.
+    #[error("{0}")]
+    Invalid(Invalid),
     #[error("{0}")]
     NotFound(String),
     /// The database cannot be reached; retrying later may succeed. The detail is logged, not shown.
@@ -114,7 +120,7 @@ impl AppError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            AppError::BadUserInput { .. } | AppError::Invalid(_) => ErrorCode::BadUserInput,
             AppError::NotFound(_) => ErrorCode::NotFound,
             AppError::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
@@ -179,6 +185,12 @@ fn contention(err: &DbErr) -> Option<bool> {
         "40001" | "40P01" => Some(true),
         // SQLite's primary codes SQLITE_BUSY (5) and SQLITE_LOCKED (6), in their extended forms too.
         sqlite => sqlite.parse::<u32>().ok().filter(|c| matches!(c & 0xff, 5 | 6)).map(|_| false),
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        AppError::Invalid(invalid)
     }
 }
 

@@ -30,7 +30,8 @@ pub struct Customer(pub Model);
 impl ConnectionNode for Customer {
     const CONNECTION: &'static str = "CustomerConnection";
     const EDGE: &'static str = "CustomerEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] = &["id", "externalId", "name", "email", "segment", "region", "createdAt"];
+    const IN_PLACE_FIELDS: &'static [&'static str] =
+        &["id", "externalId", "name", "email", "segment", "region", "createdAt"];
     type Entity = entity::customer::Entity;
 
     fn wrap(model: Model) -> Self {

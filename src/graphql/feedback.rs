@@ -47,7 +47,8 @@ pub async fn latest_answer(ctx: &Context<'_>, customer_id: i64, metric: DbSurvey
 impl ConnectionNode for Feedback {
     const CONNECTION: &'static str = "FeedbackConnection";
     const EDGE: &'static str = "FeedbackEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] = &["id", "externalId", "metric", "score", "npsCategory", "category", "comment", "submittedAt"];
+    const IN_PLACE_FIELDS: &'static [&'static str] =
+        &["id", "externalId", "metric", "score", "npsCategory", "category", "comment", "submittedAt"];
     type Entity = entity::feedback::Entity;
 
     fn wrap(model: Model) -> Self {

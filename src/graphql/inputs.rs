@@ -3,6 +3,7 @@
 
 use async_graphql::InputObject;
 
+use crate::domain::validation::{MAX_TEXT, bounded};
 use crate::error::{AppError, AppResult};
 use crate::graphql::enums::{Channel, NpsCategory, OrderStatus, SortDirection, SurveyMetric, TouchpointKind};
 use crate::graphql::scalars::{CurrencyCode, DateTime};
@@ -15,8 +16,6 @@ use crate::services::touchpoints::{TouchpointFilter, TouchpointSort};
 
 /// The most values a list filter may hold.
 const MAX_LIST_LEN: usize = 100;
-/// The longest string a filter value may be.
-const MAX_STRING_LEN: usize = 256;
 
 /// A half-open time range `[from, to)`. Either end may be left open.
 #[derive(InputObject, Clone, Copy, Debug, Default)]
@@ -101,21 +100,10 @@ pub fn string_filter(values: Option<Vec<String>>, path: &str) -> AppResult<Optio
     list_filter(values, path)
 }
 
-/// A string a client sends to be matched or stored: at most 256 characters, and no NUL, which
+/// A string a client sends to be matched: bounded as the texts a write stores, and without NUL, which
 /// PostgreSQL cannot hold (it would fail as a database error instead of a clear one).
 pub fn check_text(path: &str, value: &str) -> AppResult<()> {
-    if value.chars().count() > MAX_STRING_LEN {
-        return Err(AppError::bad_input(path, format!("at most {MAX_STRING_LEN} characters")));
-    }
-    reject_nul(path, value)
-}
-
-/// PostgreSQL text cannot hold NUL: refused as bad input, for filters, lookups and stored fields alike.
-pub fn reject_nul(path: &str, value: &str) -> AppResult<()> {
-    if value.contains('\0') {
-        return Err(AppError::bad_input(path, "must not contain NUL characters"));
-    }
-    Ok(())
+    bounded(value, MAX_TEXT).map_err(|rule| AppError::bad_input(path, rule.to_string()))
 }
 
 /// Which customers to list. Conditions combine with AND; a list matches any of its values, and an

@@ -4,37 +4,59 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 
-use crate::domain::money::parse_major_units;
-use crate::error::{AppError, AppResult};
+use crate::domain::validation::{self, Invalid, Rule};
+use crate::error::AppError;
 use crate::events::FeedbackEvents;
 use crate::graphql::connection::database;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
 use crate::graphql::feedback::Feedback;
-use crate::graphql::inputs::reject_nul;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::writes::{self, AnswerQueue, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
 
-const MAX_TEXT: usize = 256;
-const MAX_COMMENT: usize = 10_000;
-
-/// A required, trimmed, bounded text field.
-fn text(field: &str, value: String, max: usize) -> AppResult<String> {
-    let value = value.trim().to_owned();
-    if value.is_empty() {
-        return Err(AppError::bad_input(field, "must not be empty"));
+/// Names a refused write's field by its input path under `path` (`input.email`, `inputs[3].score`):
+/// the services and the validation name fields as the data does (`email`, `score`).
+fn at<E: Into<AppError>>(path: &str) -> impl Fn(E) -> AppError + '_ {
+    move |error| match error.into() {
+        AppError::Invalid(invalid) => refusal(invalid, path),
+        other => other,
     }
-    if value.chars().count() > max {
-        return Err(AppError::bad_input(field, format!("at most {max} characters")));
-    }
-    reject_nul(field, &value)?;
-    Ok(value)
 }
 
-fn optional_text(field: &str, value: Option<String>, max: usize) -> AppResult<Option<String>> {
-    value.filter(|v| !v.trim().is_empty()).map(|v| text(field, v, max)).transpose()
+fn refusal(invalid: Invalid, path: &str) -> AppError {
+    let mut field = path.to_owned();
+    if let Some(item) = invalid.item {
+        field.push_str(&format!("[{item}]"));
+    }
+    if let Some(name) = invalid.field {
+        field.push('.');
+        field.push_str(&camel_case(name.name()));
+    }
+    // The messages that point at other inputs, in the schema's terms.
+    let message = match invalid.rule {
+        Rule::Repeated { external_id, first } => {
+            format!("'{external_id}' is also {path}[{first}]: each answer once per batch")
+        }
+        Rule::HasAnswers { count } => {
+            format!("the touchpoint has {count} answers: pass withFeedback: true to delete them with it")
+        }
+        rule => rule.to_string(),
+    };
+    AppError::bad_input(field, message)
+}
+
+/// `customer_external_id` -> `customerExternalId`, as the schema names input fields.
+fn camel_case(snake: &str) -> String {
+    let mut words = snake.split('_');
+    let mut camel = words.next().unwrap_or_default().to_owned();
+    for word in words {
+        let mut chars = word.chars();
+        camel.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        camel.push_str(chars.as_str());
+    }
+    camel
 }
 
 /// A customer, created or updated by `externalId`.
@@ -55,25 +77,16 @@ pub struct CustomerInput {
 }
 
 impl CustomerInput {
-    fn into_write(self) -> AppResult<CustomerWrite> {
-        let email = text("input.email", self.email, 320)?;
-        let (local, domain) = email.split_once('@').unwrap_or(("", ""));
-        if local.is_empty()
-            || !domain.contains('.')
-            || domain.starts_with('.')
-            || domain.ends_with('.')
-            || email.contains(char::is_whitespace)
-        {
-            return Err(AppError::bad_input("input.email", "not an e-mail address"));
-        }
-        Ok(CustomerWrite {
-            external_id: text("input.externalId", self.external_id, 128)?,
-            name: text("input.name", self.name, MAX_TEXT)?,
-            email,
-            segment: text("input.segment", self.segment, 64)?,
-            region: text("input.region", self.region, 64)?,
+    fn into_write(self) -> Result<CustomerWrite, Invalid> {
+        CustomerWrite {
+            external_id: self.external_id,
+            name: self.name,
+            email: self.email,
+            segment: self.segment,
+            region: self.region,
             created_at: self.created_at.0,
-        })
+        }
+        .validated()
     }
 }
 
@@ -95,15 +108,16 @@ pub struct OrderInput {
 }
 
 impl OrderInput {
-    fn into_write(self) -> AppResult<OrderWrite> {
-        Ok(OrderWrite {
-            external_id: text("input.externalId", self.external_id, 128)?,
-            customer_external_id: text("input.customerExternalId", self.customer_external_id, 128)?,
+    fn into_write(self) -> Result<OrderWrite, Invalid> {
+        OrderWrite {
+            external_id: self.external_id,
+            customer_external_id: self.customer_external_id,
             placed_at: self.placed_at.0,
             status: self.status.into(),
-            total_amount_minor: parse_major_units("input.totalAmount", &self.total_amount.0, self.currency.0)?,
+            total_amount_minor: validation::amount(&self.total_amount.0, self.currency.0)?,
             currency: self.currency.0.code.to_owned(),
-        })
+        }
+        .validated()
     }
 }
 
@@ -128,24 +142,17 @@ pub struct TouchpointInput {
 }
 
 impl TouchpointInput {
-    fn into_write(self) -> AppResult<TouchpointWrite> {
-        if let Some(sent) = self.survey_sent_at
-            && sent.0 < self.occurred_at.0
-        {
-            return Err(AppError::bad_input(
-                "input.surveySentAt",
-                "a survey cannot be sent before the touchpoint happened",
-            ));
-        }
-        Ok(TouchpointWrite {
-            external_id: text("input.externalId", self.external_id, 128)?,
-            customer_external_id: text("input.customerExternalId", self.customer_external_id, 128)?,
-            order_external_id: optional_text("input.orderExternalId", self.order_external_id, 128)?,
+    fn into_write(self) -> Result<TouchpointWrite, Invalid> {
+        TouchpointWrite {
+            external_id: self.external_id,
+            customer_external_id: self.customer_external_id,
+            order_external_id: self.order_external_id,
             kind: self.kind.into(),
             channel: self.channel.into(),
             occurred_at: self.occurred_at.0,
             survey_sent_at: self.survey_sent_at.map(|t| t.0),
-        })
+        }
+        .validated()
     }
 }
 
@@ -170,18 +177,17 @@ pub struct FeedbackInput {
 }
 
 impl FeedbackInput {
-    /// The write, its fields checked; errors name them under `path` (`input`, `inputs[3]`).
-    fn into_write(self, path: &str) -> AppResult<FeedbackWrite> {
-        let field = |name: &str| format!("{path}.{name}");
-        Ok(FeedbackWrite {
-            external_id: text(&field("externalId"), self.external_id, 128)?,
-            customer_external_id: text(&field("customerExternalId"), self.customer_external_id, 128)?,
-            touchpoint_external_id: optional_text(&field("touchpointExternalId"), self.touchpoint_external_id, 128)?,
+    fn into_write(self) -> Result<FeedbackWrite, Invalid> {
+        FeedbackWrite {
+            external_id: self.external_id,
+            customer_external_id: self.customer_external_id,
+            touchpoint_external_id: self.touchpoint_external_id,
             metric: self.metric.into(),
             score: self.score,
-            comment: optional_text(&field("comment"), self.comment, MAX_COMMENT)?,
+            comment: self.comment,
             submitted_at: self.submitted_at.0,
-        })
+        }
+        .validated()
     }
 }
 
@@ -257,7 +263,8 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer.")] input: CustomerInput,
     ) -> Result<CustomerUpsert> {
-        let result = writes::upsert_customer(database(ctx)?, input.into_write()?).await?;
+        let write = input.into_write().map_err(at("input"))?;
+        let result = writes::upsert_customer(database(ctx)?, write).await.map_err(at("input"))?;
         Ok(CustomerUpsert { customer: Customer(result.model), created: result.created, changed: result.changed })
     }
 
@@ -267,7 +274,8 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The order.")] input: OrderInput,
     ) -> Result<OrderUpsert> {
-        let result = writes::upsert_order(database(ctx)?, input.into_write()?).await?;
+        let write = input.into_write().map_err(at("input"))?;
+        let result = writes::upsert_order(database(ctx)?, write).await.map_err(at("input"))?;
         Ok(OrderUpsert { order: Order(result.model), created: result.created, changed: result.changed })
     }
 
@@ -277,7 +285,8 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The touchpoint.")] input: TouchpointInput,
     ) -> Result<TouchpointUpsert> {
-        let result = writes::upsert_touchpoint(database(ctx)?, input.into_write()?).await?;
+        let write = input.into_write().map_err(at("input"))?;
+        let result = writes::upsert_touchpoint(database(ctx)?, write).await.map_err(at("input"))?;
         Ok(TouchpointUpsert { touchpoint: Touchpoint(result.model), created: result.created, changed: result.changed })
     }
 
@@ -289,7 +298,8 @@ impl MutationRoot {
     ) -> Result<FeedbackUpsert> {
         let queue =
             ctx.data::<AnswerQueue>().map_err(|_| AppError::Internal("no answer queue in the schema data".into()))?;
-        let result = queue.upsert(input.into_write("input")?).await?;
+        let write = input.into_write().map_err(at("input"))?;
+        let result = queue.upsert(write).await.map_err(at("input"))?;
         if result.changed {
             let events = ctx
                 .data::<FeedbackEvents>()
@@ -307,16 +317,14 @@ impl MutationRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The answers (at most 1,000).")] inputs: Vec<FeedbackInput>,
     ) -> Result<FeedbackBatchUpsert> {
-        if inputs.len() > writes::MAX_BATCH {
-            let message = format!("at most {} answers, not {}", writes::MAX_BATCH, inputs.len());
-            return Err(AppError::bad_input("inputs", message).into());
-        }
+        validation::batch_size(inputs.len()).map_err(at("inputs"))?;
         let writes_in = inputs
             .into_iter()
             .enumerate()
-            .map(|(i, input)| input.into_write(&format!("inputs[{i}]")))
-            .collect::<AppResult<Vec<_>>>()?;
-        let results = writes::upsert_feedbacks(database(ctx)?, writes_in).await?;
+            .map(|(i, input)| input.into_write().map_err(|invalid| invalid.at(i)))
+            .collect::<Result<Vec<_>, Invalid>>()
+            .map_err(at("inputs"))?;
+        let results = writes::upsert_feedbacks(database(ctx)?, writes_in).await.map_err(at("inputs"))?;
         let changed: Vec<i64> = results.iter().filter(|r| r.changed).map(|r| r.model.id).collect();
         if !changed.is_empty() {
             let events = ctx
@@ -352,8 +360,9 @@ impl MutationRoot {
         #[graphql(desc = "The touchpoint's external id.")] external_id: String,
         #[graphql(desc = "Also delete the touchpoint's answers.", default = false)] with_feedback: bool,
     ) -> Result<Deletion> {
+        // Its one refusal: a touchpoint with answers, without withFeedback.
         let (deleted, deleted_feedback) =
-            writes::delete_touchpoint(database(ctx)?, &external_id, with_feedback).await?;
+            writes::delete_touchpoint(database(ctx)?, &external_id, with_feedback).await.map_err(at("withFeedback"))?;
         Ok(Deletion { deleted, deleted_feedback })
     }
 

@@ -94,7 +94,8 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
                 }
             }
         }
-        let values = objects.into_iter().map(|object| if object.is_empty() { Value::Null } else { Value::Object(object) });
+        let values =
+            objects.into_iter().map(|object| if object.is_empty() { Value::Null } else { Value::Object(object) });
         Ok(Value::List(values.collect()))
     }
 }

@@ -22,7 +22,8 @@ pub struct Touchpoint(pub Model);
 impl ConnectionNode for Touchpoint {
     const CONNECTION: &'static str = "TouchpointConnection";
     const EDGE: &'static str = "TouchpointEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] = &["id", "externalId", "kind", "channel", "occurredAt", "surveySentAt"];
+    const IN_PLACE_FIELDS: &'static [&'static str] =
+        &["id", "externalId", "kind", "channel", "occurredAt", "surveySentAt"];
     type Entity = entity::touchpoint::Entity;
 
     fn wrap(model: Model) -> Self {

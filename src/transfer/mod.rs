@@ -1,5 +1,6 @@
 //! Bulk import and export in the CSV (one file per table) and NDJSON formats.
 
+mod batch;
 pub mod export;
 pub mod import;
 pub mod records;

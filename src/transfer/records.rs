@@ -3,12 +3,11 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
 use sea_orm::ActiveEnum;
 
-use crate::domain::currency::Currency;
-use crate::domain::money::parse_major_units;
-use crate::domain::time::parse_timestamp;
+use crate::domain::validation::{self, Field, Invalid, Rule};
 use crate::services::writes::{CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
 
 /// The tables, in the order an import writes them (parents first).
@@ -143,126 +142,97 @@ impl Record {
         }
     }
 
-    fn cell(&self, column: &str) -> Option<&str> {
-        let index = self.table.columns().iter().position(|c| *c == column)?;
+    /// A refusal of this record, at the column of its field (the columns are the fields' names).
+    pub fn refusal(&self, invalid: Invalid) -> RecordError {
+        self.error(invalid.field.map(Field::name), invalid.rule.to_string())
+    }
+
+    fn cell(&self, field: Field) -> Option<&str> {
+        let index = self.table.columns().iter().position(|c| *c == field.name())?;
         self.cells.get(index).and_then(|c| c.as_deref()).map(str::trim).filter(|c| !c.is_empty())
     }
 
-    fn required(&self, column: &str) -> Result<&str, RecordError> {
-        self.cell(column).ok_or_else(|| self.error(Some(column), "is required"))
+    fn required(&self, field: Field) -> Result<&str, Invalid> {
+        self.cell(field).ok_or(Invalid::new(field, Rule::Required))
     }
 
-    fn text(&self, column: &str, max: usize) -> Result<String, RecordError> {
-        let value = self.required(column)?;
-        if value.chars().count() > max {
-            return Err(self.error(Some(column), format!("at most {max} characters")));
-        }
-        if value.contains('\0') {
-            return Err(self.error(Some(column), "must not contain NUL characters"));
-        }
-        Ok(value.to_owned())
+    /// A text cell, checked by the record's rules: an empty one is blank.
+    fn text(&self, field: Field) -> String {
+        self.cell(field).unwrap_or_default().to_owned()
     }
 
-    fn optional_text(&self, column: &str, max: usize) -> Result<Option<String>, RecordError> {
-        self.cell(column).map(|_| self.text(column, max)).transpose()
+    fn optional_text(&self, field: Field) -> Option<String> {
+        self.cell(field).map(str::to_owned)
     }
 
-    fn time(&self, column: &str) -> Result<chrono::DateTime<chrono::Utc>, RecordError> {
-        parse_timestamp(column, self.required(column)?).map_err(|e| self.error(Some(column), message_of(e)))
+    fn time(&self, field: Field) -> Result<DateTime<Utc>, Invalid> {
+        validation::timestamp(field, self.required(field)?)
     }
 
-    fn optional_time(&self, column: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, RecordError> {
-        self.cell(column).map(|_| self.time(column)).transpose()
+    fn optional_time(&self, field: Field) -> Result<Option<DateTime<Utc>>, Invalid> {
+        self.cell(field).map(|_| self.time(field)).transpose()
     }
 
-    fn enumeration<T: ActiveEnum<Value = String>>(&self, column: &str) -> Result<T, RecordError> {
-        let raw = self.required(column)?;
-        T::try_from_value(&raw.to_owned()).map_err(|_| {
-            let known: Vec<String> = T::values();
-            self.error(Some(column), format!("'{raw}' is not one of {}", known.join(", ")))
-        })
+    fn enumeration<T: ActiveEnum<Value = String>>(&self, field: Field) -> Result<T, Invalid> {
+        validation::one_of(field, self.required(field)?)
     }
 
-    /// Parses the record into a write, checking every value.
+    /// Parses the record into a write, checking every value by the rules of every write path.
     pub fn parse(&self) -> Result<Row, RecordError> {
-        Ok(match self.table {
-            Table::Customers => {
-                let email = self.text("email", 320)?;
-                if !email.contains('@') || email.contains(char::is_whitespace) {
-                    return Err(self.error(Some("email"), "not an e-mail address"));
-                }
-                Row::Customer(CustomerWrite {
-                    external_id: self.text("external_id", 128)?,
-                    name: self.text("name", 256)?,
-                    email,
-                    segment: self.text("segment", 64)?,
-                    region: self.text("region", 64)?,
-                    created_at: self.time("created_at")?,
-                })
-            }
-            Table::Orders => {
-                let code = self.required("currency")?;
-                let currency =
-                    Currency::parse("currency", code).map_err(|e| self.error(Some("currency"), message_of(e)))?;
-                let amount = parse_major_units("total_amount", self.required("total_amount")?, currency)
-                    .map_err(|e| self.error(Some("total_amount"), message_of(e)))?;
-                Row::Order(OrderWrite {
-                    external_id: self.text("external_id", 128)?,
-                    customer_external_id: self.text("customer_external_id", 128)?,
-                    placed_at: self.time("placed_at")?,
-                    status: self.enumeration::<OrderStatus>("status")?,
-                    total_amount_minor: amount,
-                    currency: currency.code.to_owned(),
-                })
-            }
-            Table::Touchpoints => {
-                let occurred_at = self.time("occurred_at")?;
-                let survey_sent_at = self.optional_time("survey_sent_at")?;
-                if survey_sent_at.is_some_and(|sent| sent < occurred_at) {
-                    return Err(
-                        self.error(Some("survey_sent_at"), "a survey cannot be sent before the touchpoint happened")
-                    );
-                }
-                Row::Touchpoint(TouchpointWrite {
-                    external_id: self.text("external_id", 128)?,
-                    customer_external_id: self.text("customer_external_id", 128)?,
-                    order_external_id: self.optional_text("order_external_id", 128)?,
-                    kind: self.enumeration::<TouchpointKind>("kind")?,
-                    channel: self.enumeration::<Channel>("channel")?,
-                    occurred_at,
-                    survey_sent_at,
-                })
-            }
-            Table::Feedback => {
-                let metric = self.enumeration::<SurveyMetric>("metric")?;
-                let raw = self.required("score")?;
-                let score: i32 =
-                    raw.parse().map_err(|_| self.error(Some("score"), format!("'{raw}' is not a whole number")))?;
-                let (low, high) = metric.score_range();
-                if !(low..=high).contains(&score) {
-                    return Err(self.error(
-                        Some("score"),
-                        format!("{} scores are {low} to {high}, not {score}", metric.to_value()),
-                    ));
-                }
-                Row::Feedback(FeedbackWrite {
-                    external_id: self.text("external_id", 128)?,
-                    customer_external_id: self.text("customer_external_id", 128)?,
-                    touchpoint_external_id: self.optional_text("touchpoint_external_id", 128)?,
-                    metric,
-                    score,
-                    comment: self.optional_text("comment", 10_000)?,
-                    submitted_at: self.time("submitted_at")?,
-                })
-            }
-        })
+        self.parse_checked().map_err(|invalid| self.refusal(invalid))
     }
-}
 
-/// The message of a domain error, without the field prefix (the location names the column).
-fn message_of(error: crate::error::AppError) -> String {
-    match error {
-        crate::error::AppError::BadUserInput { message, .. } => message,
-        other => other.to_string(),
+    fn parse_checked(&self) -> Result<Row, Invalid> {
+        Ok(match self.table {
+            Table::Customers => Row::Customer(
+                CustomerWrite {
+                    external_id: self.text(Field::ExternalId),
+                    name: self.text(Field::Name),
+                    email: self.text(Field::Email),
+                    segment: self.text(Field::Segment),
+                    region: self.text(Field::Region),
+                    created_at: self.time(Field::CreatedAt)?,
+                }
+                .validated()?,
+            ),
+            Table::Orders => {
+                let currency = validation::currency(self.required(Field::Currency)?)?;
+                Row::Order(
+                    OrderWrite {
+                        external_id: self.text(Field::ExternalId),
+                        customer_external_id: self.text(Field::CustomerExternalId),
+                        placed_at: self.time(Field::PlacedAt)?,
+                        status: self.enumeration::<OrderStatus>(Field::Status)?,
+                        total_amount_minor: validation::amount(self.required(Field::TotalAmount)?, currency)?,
+                        currency: currency.code.to_owned(),
+                    }
+                    .validated()?,
+                )
+            }
+            Table::Touchpoints => Row::Touchpoint(
+                TouchpointWrite {
+                    external_id: self.text(Field::ExternalId),
+                    customer_external_id: self.text(Field::CustomerExternalId),
+                    order_external_id: self.optional_text(Field::OrderExternalId),
+                    kind: self.enumeration::<TouchpointKind>(Field::Kind)?,
+                    channel: self.enumeration::<Channel>(Field::Channel)?,
+                    occurred_at: self.time(Field::OccurredAt)?,
+                    survey_sent_at: self.optional_time(Field::SurveySentAt)?,
+                }
+                .validated()?,
+            ),
+            Table::Feedback => Row::Feedback(
+                FeedbackWrite {
+                    external_id: self.text(Field::ExternalId),
+                    customer_external_id: self.text(Field::CustomerExternalId),
+                    touchpoint_external_id: self.optional_text(Field::TouchpointExternalId),
+                    metric: self.enumeration::<SurveyMetric>(Field::Metric)?,
+                    score: validation::whole_number(Field::Score, self.required(Field::Score)?)?,
+                    comment: self.optional_text(Field::Comment),
+                    submitted_at: self.time(Field::SubmittedAt)?,
+                }
+                .validated()?,
+            ),
+        })
     }
 }

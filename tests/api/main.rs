@@ -26,3 +26,4 @@ mod satisfaction;
 mod schema;
 mod subscriptions;
 mod transfer;
+mod validation;

@@ -7,17 +7,17 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_rollups_exact, code, row_counts, spawn_app};
 
-const CUSTOMER: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created changed customer { externalId name email } } }";
-const ORDER: &str = "mutation($input: OrderInput!) { upsertOrder(input: $input) { created changed order { externalId status totalAmount { amount currency } } } }";
-const TOUCHPOINT: &str = "mutation($input: TouchpointInput!) { upsertTouchpoint(input: $input) { created changed touchpoint { externalId kind order { externalId } } } }";
-const FEEDBACK: &str = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created changed feedback { externalId score comment category } } }";
+pub(crate) const CUSTOMER: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created changed customer { externalId name email } } }";
+pub(crate) const ORDER: &str = "mutation($input: OrderInput!) { upsertOrder(input: $input) { created changed order { externalId status totalAmount { amount currency } } } }";
+pub(crate) const TOUCHPOINT: &str = "mutation($input: TouchpointInput!) { upsertTouchpoint(input: $input) { created changed touchpoint { externalId kind order { externalId } } } }";
+pub(crate) const FEEDBACK: &str = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created changed feedback { externalId score comment category } } }";
 
 fn customer_input(external_id: &str, name: &str) -> Value {
     json!({ "externalId": external_id, "name": name, "email": format!("{external_id}@example.com"), "segment": "consumer", "region": "EMEA", "createdAt": "2026-01-01T00:00:00Z" })
 }
 
 /// Two customers, an order and a touchpoint of the first, an answer with a comment.
-async fn basics(app: &TestApp) {
+pub(crate) async fn basics(app: &TestApp) {
     for (id, name) in [("C-1", "Ada Lovelace"), ("C-2", "Alan Turing")] {
         app.query(CUSTOMER, json!({ "input": customer_input(id, name) })).await;
     }

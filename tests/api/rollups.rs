@@ -117,11 +117,13 @@ async fn random_write(db: &DatabaseConnection, pick: &mut Pick, n: usize) {
     }
 }
 
-/// An import that moves a surveyed touchpoint (with its answers) to another customer, changes segments
-/// and regions, and adds answers: the cases no mutation allows.
+/// An import that moves surveyed touchpoints to other customers (those without answers: one with answers
+/// keeps its customer), relabels them, changes segments and regions, and adds answers, in one
+/// transaction.
 async fn random_import(db: &DatabaseConnection, pick: &mut Pick) {
     let customers = all::<customer::Entity>(db, customer::Column::Id).await;
     let touchpoints = all::<touchpoint::Entity>(db, touchpoint::Column::Id).await;
+    let answers = all::<feedback::Entity>(db, feedback::Column::Id).await;
     let mut lines = Vec::new();
     for c in &customers {
         // Erased customers have no e-mail address left to import.
@@ -153,7 +155,11 @@ async fn random_import(db: &DatabaseConnection, pick: &mut Pick) {
             "placed_at": o.placed_at.to_rfc3339(), "status": status, "total_amount": amount, "currency": o.currency }));
     }
     for (i, t) in touchpoints.iter().filter(|t| t.survey_sent_at.is_some()).take(8).enumerate() {
-        let to = pick.one(&customers);
+        let answered = answers.iter().any(|a| a.touchpoint_id == Some(t.id));
+        let to = match customers.iter().find(|c| c.id == t.customer_id) {
+            Some(owner) if answered => owner,
+            _ => pick.one(&customers),
+        };
         lines.push(json!({ "type": "touchpoint", "external_id": t.external_id, "customer_external_id": to.external_id,
             "order_external_id": null, "kind": pick.one(&["SUPPORT", "DELIVERY", "FOLLOW_UP"]),
             "channel": "CHAT", "occurred_at": t.occurred_at.to_rfc3339(),

@@ -85,7 +85,7 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
     assert_eq!(before, after);
 }
 
-async fn import_error(app: &TestApp, dir: &Path) -> Vec<String> {
+pub(crate) async fn import_error(app: &TestApp, dir: &Path) -> Vec<String> {
     match import(&app.db, dir, false, &Silent).await {
         Err(ImportError::Invalid(errors)) => errors.iter().map(ToString::to_string).collect(),
         other => panic!("expected invalid records, got {other:?}"),

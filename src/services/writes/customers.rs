@@ -1,44 +1,45 @@
 //! Customer upserts and erasure.
 
-use chrono::{DateTime, Utc};
 use entity::{customer, feedback};
 use sea_orm::sea_query::Expr;
 use std::collections::HashSet;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
-use crate::services::writes::Upserted;
+use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::{CustomerWrite, Upserted};
 
 /// What a name and e-mail become when a customer is erased.
 pub const ERASED: &str = "[erased]";
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CustomerWrite {
-    pub external_id: String,
-    pub name: String,
-    pub email: String,
-    pub segment: String,
-    pub region: String,
-    pub created_at: DateTime<Utc>,
-}
 
 pub async fn upsert_customer(db: &DatabaseConnection, write: CustomerWrite) -> AppResult<Upserted<customer::Model>> {
     maintenance::with_retries(|| upsert_once(db, write.clone())).await
 }
 
+/// The row a customer record is stored as.
+pub fn customer_row(write: CustomerWrite) -> customer::ActiveModel {
+    customer::ActiveModel {
+        external_id: Set(write.external_id),
+        name: Set(write.name),
+        email: Set(write.email),
+        segment: Set(write.segment),
+        region: Set(write.region),
+        created_at: Set(write.created_at),
+        ..Default::default()
+    }
+}
+
 async fn upsert_once(db: &DatabaseConnection, write: CustomerWrite) -> AppResult<Upserted<customer::Model>> {
     let txn = maintenance::begin_write(db).await?;
-    let existing = find(&txn, &write.external_id).await?;
-    let existing = match existing {
+    let existing = match store::find::<customer::Entity>(&txn, &write.external_id).await? {
         Some(model) => {
             // A change of segment or region moves all the customer's rows: no other writer of them meanwhile.
             maintenance::lock(&txn, Locked::Customers, &[model.id]).await?;
-            find(&txn, &write.external_id).await?
+            store::find::<customer::Entity>(&txn, &write.external_id).await?
         }
         None => None,
     };
@@ -47,49 +48,14 @@ async fn upsert_once(db: &DatabaseConnection, write: CustomerWrite) -> AppResult
         Some(model) if is_erased(model) => CustomerWrite { name: ERASED.to_owned(), email: ERASED.to_owned(), ..write },
         _ => write,
     };
-    let same = |m: &customer::Model| {
-        (&m.name, &m.email, &m.segment, &m.region, m.created_at)
-            == (&write.name, &write.email, &write.segment, &write.region, write.created_at)
-    };
     // Only a change of segment or region moves the customer's rows between rollup groups.
     let moved: Vec<i64> =
         existing.iter().filter(|m| (&m.segment, &m.region) != (&write.segment, &write.region)).map(|m| m.id).collect();
-    maintenance::retract(&txn, Scope::Customers(&moved)).await?;
-    let result = match existing {
-        Some(model) if same(&model) => Upserted { model, created: false, changed: false },
-        Some(model) => {
-            let mut active: customer::ActiveModel = model.into();
-            active.name = Set(write.name);
-            active.email = Set(write.email);
-            active.segment = Set(write.segment);
-            active.region = Set(write.region);
-            active.created_at = Set(write.created_at);
-            Upserted { model: active.update(&txn).await.map_err(AppError::from_db)?, created: false, changed: true }
-        }
-        None => {
-            let active = customer::ActiveModel {
-                external_id: Set(write.external_id),
-                name: Set(write.name),
-                email: Set(write.email),
-                segment: Set(write.segment),
-                region: Set(write.region),
-                created_at: Set(write.created_at),
-                ..Default::default()
-            };
-            Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
-        }
-    };
-    maintenance::restore(&txn, Scope::Customers(&moved)).await?;
-    crate::rollups::maintenance::commit(db, txn).await?;
-    Ok(result)
-}
-
-async fn find(txn: &DatabaseTransaction, external_id: &str) -> AppResult<Option<customer::Model>> {
-    customer::Entity::find()
-        .filter(customer::Column::ExternalId.eq(external_id))
-        .one(txn)
-        .await
-        .map_err(AppError::from_db)
+    let row = customer_row(write);
+    if let Some(model) = existing.as_ref().filter(|m| store::holds::<customer::Entity>(m, &row)) {
+        return store::unchanged(txn, model.clone()).await;
+    }
+    store::store::<customer::Entity>(db, txn, existing, row, Upkeep::Customers(moved)).await
 }
 
 /// Whether a customer was erased: their name and e-mail are gone for good.
@@ -126,7 +92,7 @@ pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppRe
 async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<(customer::Model, u64)> {
     let txn = maintenance::begin_write(db).await?;
     let not_found = || AppError::NotFound(format!("no customer with external id '{external_id}'"));
-    let model = find(&txn, external_id).await?.ok_or_else(not_found)?;
+    let model = store::find::<customer::Entity>(&txn, external_id).await?.ok_or_else(not_found)?;
     maintenance::lock(&txn, Locked::Customers, &[model.id]).await?;
     // Removed comments leave the rollups' comment counts.
     maintenance::retract(&txn, Scope::Customers(&[model.id])).await?;

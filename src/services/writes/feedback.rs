@@ -1,85 +1,66 @@
 //! Feedback upserts and deletes.
 
-use chrono::{DateTime, Utc};
-use entity::{SurveyMetric, customer, feedback, touchpoint};
+use entity::{customer, feedback, touchpoint};
 use std::collections::HashMap;
 
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 
+use crate::domain::validation::{Field, Invalid, RecordKind, Rule, batch_size, existing, foreign_reference};
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::customers::is_erased;
-use crate::services::writes::{Upserted, referenced};
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FeedbackWrite {
-    pub external_id: String,
-    pub customer_external_id: String,
-    pub touchpoint_external_id: Option<String>,
-    pub metric: SurveyMetric,
-    /// Checked against the metric's scale by the caller.
-    pub score: i32,
-    pub comment: Option<String>,
-    pub submitted_at: DateTime<Utc>,
-}
+use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::{FeedbackWrite, Upserted};
 
 pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult<Upserted<feedback::Model>> {
-    let (low, high) = write.metric.score_range();
-    if !(low..=high).contains(&write.score) {
-        let metric = write.metric.to_value();
-        return Err(AppError::bad_input(
-            "input.score",
-            format!("{metric} scores are {low} to {high}, not {}", write.score),
-        ));
-    }
     maintenance::with_retries(|| upsert_once(db, write.clone())).await
+}
+
+/// The row an answer record is stored as, by the customer `customer_id` (and about their touchpoint
+/// `touchpoint_id`).
+pub fn answer_row(write: FeedbackWrite, customer_id: i64, touchpoint_id: Option<i64>) -> feedback::ActiveModel {
+    feedback::ActiveModel {
+        external_id: Set(write.external_id),
+        customer_id: Set(customer_id),
+        touchpoint_id: Set(touchpoint_id),
+        metric: Set(write.metric),
+        score: Set(write.score),
+        comment: Set(write.comment),
+        submitted_at: Set(write.submitted_at),
+        ..Default::default()
+    }
+}
+
+/// The row of an answer by `author`: an erased customer's answers keep no comment.
+fn authored_row(write: FeedbackWrite, author: &customer::Model, touchpoint_id: Option<i64>) -> feedback::ActiveModel {
+    let comment = if is_erased(author) { None } else { write.comment };
+    answer_row(FeedbackWrite { comment, ..write }, author.id, touchpoint_id)
+}
+
+/// The touchpoint an answer is about, found as `found`: its id, when it exists and is the author's.
+fn answered(
+    write: &FeedbackWrite,
+    author: &customer::Model,
+    found: Option<(i64, i64)>,
+) -> Result<Option<i64>, Invalid> {
+    let Some(external_id) = &write.touchpoint_external_id else { return Ok(None) };
+    let owner = (author.id, write.customer_external_id.as_str());
+    foreign_reference(Field::TouchpointExternalId, RecordKind::Touchpoint, external_id, found, owner).map(Some)
 }
 
 async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult<Upserted<feedback::Model>> {
     let txn = maintenance::begin_write(db).await?;
-    let customer = referenced::<customer::Entity>(
-        &txn,
-        customer::Column::ExternalId,
-        "input.customerExternalId",
-        &write.customer_external_id,
-    )
-    .await?;
+    let customer =
+        store::referenced::<customer::Entity>(&txn, Field::CustomerExternalId, &write.customer_external_id).await?;
     let touchpoint = match &write.touchpoint_external_id {
+        Some(external_id) => store::find::<touchpoint::Entity>(&txn, external_id).await?,
         None => None,
-        Some(touchpoint_external_id) => {
-            let touchpoint = referenced::<touchpoint::Entity>(
-                &txn,
-                touchpoint::Column::ExternalId,
-                "input.touchpointExternalId",
-                touchpoint_external_id,
-            )
-            .await?;
-            if touchpoint.customer_id != customer.id {
-                return Err(AppError::bad_input(
-                    "input.touchpointExternalId",
-                    format!(
-                        "touchpoint '{touchpoint_external_id}' belongs to another customer than '{}'",
-                        write.customer_external_id
-                    ),
-                ));
-            }
-            Some(touchpoint)
-        }
     };
-    let existing = find(&txn, &write.external_id).await?;
-    let touchpoint_id = touchpoint.as_ref().map(|t| t.id);
-    let wanted = (customer.id, touchpoint_id, write.metric, write.score, write.comment.clone(), write.submitted_at);
-    let unchanged = existing.as_ref().is_some_and(|m| {
-        (m.customer_id, m.touchpoint_id, m.metric, m.score, m.comment.clone(), m.submitted_at) == wanted
-    });
-    // A repeated upsert changes nothing and costs no upkeep.
-    if let (Some(model), true) = (existing.clone(), unchanged) {
-        txn.commit().await.map_err(AppError::from_db)?;
-        return Ok(Upserted { model, created: false, changed: false });
+    let touchpoint_id = answered(&write, &customer, touchpoint.as_ref().map(|t| (t.id, t.customer_id)))?;
+    let existing = store::find::<feedback::Entity>(&txn, &write.external_id).await?;
+    let row = authored_row(write, &customer, touchpoint_id);
+    if let Some(model) = existing.as_ref().filter(|m| store::holds::<feedback::Entity>(m, &row)) {
+        return store::unchanged(txn, model.clone()).await;
     }
     // What this write changes: the answer, and whether its old and new touchpoints count as answered.
     let touched = Touched::of(&txn, existing.as_ref(), touchpoint.as_ref(), customer.id).await?;
@@ -87,7 +68,7 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
     // what is locked and counted here.
     let existing = match &existing {
         Some(model) => {
-            let now = find(&txn, &model.external_id).await?;
+            let now = store::find::<feedback::Entity>(&txn, &model.external_id).await?;
             if now.as_ref().map(|m| (m.customer_id, m.touchpoint_id)) != Some((model.customer_id, model.touchpoint_id))
             {
                 return Err(AppError::Contention {
@@ -99,39 +80,10 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
         }
         None => None,
     };
-    // An erased customer's answers keep no comment.
-    let comment = if is_erased(&customer) { None } else { write.comment };
-    maintenance::retract(&txn, touched.scope()).await?;
-    let model = match existing {
-        Some(model) => {
-            let mut active: feedback::ActiveModel = model.into();
-            active.customer_id = Set(customer.id);
-            active.touchpoint_id = Set(touchpoint_id);
-            active.metric = Set(write.metric);
-            active.score = Set(write.score);
-            active.comment = Set(comment);
-            active.submitted_at = Set(write.submitted_at);
-            Upserted { model: active.update(&txn).await.map_err(AppError::from_db)?, created: false, changed: true }
-        }
-        None => {
-            let active = feedback::ActiveModel {
-                external_id: Set(write.external_id),
-                customer_id: Set(customer.id),
-                touchpoint_id: Set(touchpoint_id),
-                metric: Set(write.metric),
-                score: Set(write.score),
-                comment: Set(comment),
-                submitted_at: Set(write.submitted_at),
-                ..Default::default()
-            };
-            Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
-        }
-    };
-    let touched = Touched { answers: vec![model.model.id], ..touched };
-    maintenance::restore(&txn, touched.scope()).await?;
-    crate::rollups::maintenance::commit(db, txn).await?;
-    crate::events::notify_committed(db, &[model.model.id]).await;
-    Ok(model)
+    let upkeep = Upkeep::Rows { answers: touched.answers, touchpoints: touched.touchpoints };
+    let result = store::store::<feedback::Entity>(db, txn, existing, row, upkeep).await?;
+    crate::events::notify_committed(db, &[result.model.id]).await;
+    Ok(result)
 }
 
 /// Deletes an answer; returns whether there was one.
@@ -141,21 +93,13 @@ pub async fn delete_feedback(db: &DatabaseConnection, external_id: &str) -> AppR
 
 async fn delete_once(db: &DatabaseConnection, external_id: &str) -> AppResult<bool> {
     let txn = maintenance::begin_write(db).await?;
-    let Some(existing) = find(&txn, external_id).await? else { return Ok(false) };
+    let Some(existing) = store::find::<feedback::Entity>(&txn, external_id).await? else { return Ok(false) };
     let touched = Touched::of(&txn, Some(&existing), None, existing.customer_id).await?;
     maintenance::retract(&txn, touched.scope()).await?;
     let result = feedback::Entity::delete_by_id(existing.id).exec(&txn).await.map_err(AppError::from_db)?;
     maintenance::restore(&txn, Scope::Rows { answers: &[], touchpoints: &touched.touchpoints }).await?;
     crate::rollups::maintenance::commit(db, txn).await?;
     Ok(result.rows_affected > 0)
-}
-
-async fn find(txn: &DatabaseTransaction, external_id: &str) -> AppResult<Option<feedback::Model>> {
-    feedback::Entity::find()
-        .filter(feedback::Column::ExternalId.eq(external_id))
-        .one(txn)
-        .await
-        .map_err(AppError::from_db)
 }
 
 /// The rows a write of one answer changes the contribution of, locked for the rest of the transaction:
@@ -196,36 +140,28 @@ impl Touched {
     }
 }
 
-/// The most answers one `upsert_feedbacks` call takes.
-pub const MAX_BATCH: usize = 1_000;
-
-/// Upserts many answers in one transaction, all or nothing, with the rules of `upsert_feedback`; errors
-/// name the answer by its place (`inputs[3].score`). Returns one result per answer, in order.
+/// Upserts many answers in one transaction, all or nothing, with the rules of `upsert_feedback`; a
+/// refusal names the answer by its place in `writes`. Returns one result per answer, in order.
 pub async fn upsert_feedbacks(
     db: &DatabaseConnection,
     writes: Vec<FeedbackWrite>,
 ) -> AppResult<Vec<Upserted<feedback::Model>>> {
-    if writes.len() > MAX_BATCH {
-        return Err(AppError::bad_input("inputs", format!("at most {MAX_BATCH} answers, not {}", writes.len())));
-    }
+    batch_size(writes.len())?;
     let mut first_place: HashMap<&str, usize> = HashMap::with_capacity(writes.len());
     for (i, write) in writes.iter().enumerate() {
-        let (low, high) = write.metric.score_range();
-        if !(low..=high).contains(&write.score) {
-            let metric = write.metric.to_value();
-            return Err(AppError::bad_input(
-                format!("inputs[{i}].score"),
-                format!("{metric} scores are {low} to {high}, not {}", write.score),
-            ));
-        }
         if let Some(first) = first_place.insert(&write.external_id, i) {
-            return Err(AppError::bad_input(
-                format!("inputs[{i}].externalId"),
-                format!("'{}' is also inputs[{first}]: each answer once per batch", write.external_id),
-            ));
+            let rule = Rule::Repeated { external_id: write.external_id.clone(), first };
+            return Err(Invalid::new(Field::ExternalId, rule).at(i).into());
         }
     }
     maintenance::with_retries(|| upsert_many_once(db, &writes)).await
+}
+
+/// One answer of a batch: its row, the stored one it replaces, and whether that already holds it.
+struct Planned {
+    row: feedback::ActiveModel,
+    old: Option<feedback::Model>,
+    unchanged: bool,
 }
 
 async fn upsert_many_once(
@@ -233,80 +169,36 @@ async fn upsert_many_once(
     writes: &[FeedbackWrite],
 ) -> AppResult<Vec<Upserted<feedback::Model>>> {
     let txn = maintenance::begin_write(db).await?;
-    let customers = by_external_id::<customer::Entity>(
+    let customers = store::by_external_id::<customer::Entity>(
         &txn,
-        customer::Column::ExternalId,
-        writes.iter().map(|w| w.customer_external_id.clone()),
-        |m| m.external_id.clone(),
+        writes.iter().map(|w| w.customer_external_id.clone()).collect(),
     )
     .await?;
-    let touchpoints = by_external_id::<touchpoint::Entity>(
+    let touchpoints = store::lookup::<touchpoint::Entity>(
         &txn,
-        touchpoint::Column::ExternalId,
-        writes.iter().filter_map(|w| w.touchpoint_external_id.clone()),
-        |m| m.external_id.clone(),
+        writes.iter().filter_map(|w| w.touchpoint_external_id.clone()).collect(),
     )
     .await?;
-    let existing = by_external_id::<feedback::Entity>(
-        &txn,
-        feedback::Column::ExternalId,
-        writes.iter().map(|w| w.external_id.clone()),
-        |m| m.external_id.clone(),
-    )
-    .await?;
+    let before = store::by_external_id::<feedback::Entity>(&txn, external_ids(writes)).await?;
     // Every reference first: a bad one writes nothing.
-    let mut rows = Vec::with_capacity(writes.len());
+    let mut planned = Vec::with_capacity(writes.len());
     for (i, write) in writes.iter().enumerate() {
-        let customer = customers.get(&write.customer_external_id).ok_or_else(|| {
-            AppError::bad_input(
-                format!("inputs[{i}].customerExternalId"),
-                format!("no customer with external id '{}'", write.customer_external_id),
-            )
-        })?;
-        let touchpoint = match &write.touchpoint_external_id {
-            None => None,
-            Some(external_id) => {
-                let field = format!("inputs[{i}].touchpointExternalId");
-                let touchpoint = touchpoints.get(external_id).ok_or_else(|| {
-                    AppError::bad_input(&field, format!("no touchpoint with external id '{external_id}'"))
-                })?;
-                if touchpoint.customer_id != customer.id {
-                    return Err(AppError::bad_input(
-                        field,
-                        format!(
-                            "touchpoint '{external_id}' belongs to another customer than '{}'",
-                            write.customer_external_id
-                        ),
-                    ));
-                }
-                Some(touchpoint.id)
-            }
-        };
-        let comment = if is_erased(customer) { None } else { write.comment.clone() };
-        let model = feedback::ActiveModel {
-            external_id: Set(write.external_id.clone()),
-            customer_id: Set(customer.id),
-            touchpoint_id: Set(touchpoint),
-            metric: Set(write.metric),
-            score: Set(write.score),
-            comment: Set(comment),
-            submitted_at: Set(write.submitted_at),
-            ..Default::default()
-        };
-        let old = existing.get(&write.external_id);
-        let unchanged = old.is_some_and(|m| {
-            (m.customer_id, m.touchpoint_id, m.metric, m.score, &m.comment, m.submitted_at)
-                == (customer.id, touchpoint, write.metric, write.score, model.comment.as_ref(), write.submitted_at)
-        });
-        rows.push((model, old.cloned(), unchanged));
+        let found = customers.get(&write.customer_external_id);
+        let author = existing(Field::CustomerExternalId, RecordKind::Customer, &write.customer_external_id, found)
+            .map_err(|e| e.at(i))?;
+        let found = write.touchpoint_external_id.as_ref().and_then(|t| touchpoints.get(t).copied());
+        let touchpoint_id = answered(write, author, found).map_err(|e| e.at(i))?;
+        let row = authored_row(write.clone(), author, touchpoint_id);
+        let old = before.get(&write.external_id).cloned();
+        let unchanged = old.as_ref().is_some_and(|m| store::holds::<feedback::Entity>(m, &row));
+        planned.push(Planned { row, old, unchanged });
     }
-    let changed: Vec<&(feedback::ActiveModel, Option<feedback::Model>, bool)> =
-        rows.iter().filter(|(_, _, unchanged)| !unchanged).collect();
+    let changed: Vec<&Planned> = planned.iter().filter(|p| !p.unchanged).collect();
     if !changed.is_empty() {
         // Locks, in the order every writer takes them: customers labelling the rows (shared), the
         // touchpoints the answers leave or join, the answers.
-        let old_answers: Vec<&feedback::Model> = changed.iter().filter_map(|(_, old, _)| old.as_ref()).collect();
-        let mut touchpoint_ids: Vec<i64> = changed.iter().filter_map(|(m, _, _)| *m.touchpoint_id.as_ref()).collect();
+        let old_answers: Vec<&feedback::Model> = changed.iter().filter_map(|p| p.old.as_ref()).collect();
+        let mut touchpoint_ids: Vec<i64> = changed.iter().filter_map(|p| *p.row.touchpoint_id.as_ref()).collect();
         touchpoint_ids.extend(old_answers.iter().filter_map(|m| m.touchpoint_id));
         touchpoint_ids.sort_unstable();
         touchpoint_ids.dedup();
@@ -319,7 +211,7 @@ async fn upsert_many_once(
             .all(&txn)
             .await
             .map_err(AppError::from_db)?;
-        let mut labelling: Vec<i64> = changed.iter().map(|(m, _, _)| *m.customer_id.as_ref()).collect();
+        let mut labelling: Vec<i64> = changed.iter().map(|p| *p.row.customer_id.as_ref()).collect();
         labelling.extend(old_answers.iter().map(|m| m.customer_id));
         labelling.extend(owners.iter().map(|(_, owner)| *owner));
         maintenance::lock(&txn, Locked::CustomersShared, &labelling).await?;
@@ -341,46 +233,25 @@ async fn upsert_many_once(
             return Err(AppError::Contention { detail: "answers moved during the write".into(), retryable: true });
         }
         maintenance::retract(&txn, Scope::Rows { answers: &old_ids, touchpoints: &touchpoint_ids }).await?;
-        for chunk in changed.chunks(WRITE_CHUNK) {
-            let models = chunk.iter().map(|(model, _, _)| model.clone());
-            let update = OnConflict::column(feedback::Column::ExternalId)
-                .update_columns([
-                    feedback::Column::CustomerId,
-                    feedback::Column::TouchpointId,
-                    feedback::Column::Metric,
-                    feedback::Column::Score,
-                    feedback::Column::Comment,
-                    feedback::Column::SubmittedAt,
-                ])
-                .to_owned();
-            feedback::Entity::insert_many(models)
-                .on_conflict(update)
-                .exec_without_returning(&txn)
-                .await
-                .map_err(AppError::from_db)?;
+        for chunk in changed.chunks(store::CHUNK) {
+            store::upsert_many::<feedback::Entity>(&txn, chunk.iter().map(|p| p.row.clone()).collect()).await?;
         }
     }
-    let stored = by_external_id::<feedback::Entity>(
-        &txn,
-        feedback::Column::ExternalId,
-        writes.iter().map(|w| w.external_id.clone()),
-        |m| m.external_id.clone(),
-    )
-    .await?;
+    let stored = store::by_external_id::<feedback::Entity>(&txn, external_ids(writes)).await?;
     let mut results = Vec::with_capacity(writes.len());
-    for (write, (_, old, unchanged)) in writes.iter().zip(&rows) {
+    for (write, plan) in writes.iter().zip(&planned) {
         let model = stored
             .get(&write.external_id)
             .cloned()
             .ok_or_else(|| AppError::Internal(format!("answer '{}' was not stored", write.external_id)))?;
-        results.push(Upserted { model, created: old.is_none(), changed: !unchanged });
+        results.push(Upserted { model, created: plan.old.is_none(), changed: !plan.unchanged });
     }
     let changed_ids: Vec<i64> = results.iter().filter(|r| r.changed).map(|r| r.model.id).collect();
     if !changed_ids.is_empty() {
-        let touchpoint_ids: Vec<i64> = rows
+        let touchpoint_ids: Vec<i64> = planned
             .iter()
-            .filter(|(_, _, unchanged)| !unchanged)
-            .flat_map(|(m, old, _)| [*m.touchpoint_id.as_ref(), old.as_ref().and_then(|o| o.touchpoint_id)])
+            .filter(|p| !p.unchanged)
+            .flat_map(|p| [*p.row.touchpoint_id.as_ref(), p.old.as_ref().and_then(|o| o.touchpoint_id)])
             .flatten()
             .collect();
         maintenance::restore(&txn, Scope::Rows { answers: &changed_ids, touchpoints: &touchpoint_ids }).await?;
@@ -390,24 +261,6 @@ async fn upsert_many_once(
     Ok(results)
 }
 
-/// Rows per multi-row INSERT: under every database's bind-parameter limit.
-const WRITE_CHUNK: usize = 500;
-
-/// The rows of `E` with these external ids, by external id.
-async fn by_external_id<E: EntityTrait>(
-    txn: &DatabaseTransaction,
-    column: E::Column,
-    external_ids: impl Iterator<Item = String>,
-    key: impl Fn(&E::Model) -> String,
-) -> AppResult<HashMap<String, E::Model>> {
-    let mut ids: Vec<String> = external_ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut found = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(WRITE_CHUNK) {
-        for model in E::find().filter(column.is_in(chunk.iter().cloned())).all(txn).await.map_err(AppError::from_db)? {
-            found.insert(key(&model), model);
-        }
-    }
-    Ok(found)
+fn external_ids(writes: &[FeedbackWrite]) -> Vec<String> {
+    writes.iter().map(|w| w.external_id.clone()).collect()
 }

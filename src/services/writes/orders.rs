@@ -1,90 +1,54 @@
 //! Order upserts and status changes. An order's status labels its touchpoints and their answers in the
 //! satisfaction rollups: a change of status moves them there.
 
-use chrono::{DateTime, Utc};
 use entity::{OrderStatus, customer, feedback, order, touchpoint};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
+use crate::domain::validation::{Field, RecordKind};
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
-use crate::services::writes::{Upserted, referenced, refuse_moving_with_children};
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrderWrite {
-    pub external_id: String,
-    pub customer_external_id: String,
-    pub placed_at: DateTime<Utc>,
-    pub status: OrderStatus,
-    pub total_amount_minor: i64,
-    pub currency: String,
-}
+use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::{OrderWrite, Upserted};
 
 pub async fn upsert_order(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Upserted<order::Model>> {
     maintenance::with_retries(|| upsert_once(db, write.clone())).await
 }
 
+/// The row an order record is stored as, placed by the customer `customer_id`.
+pub fn order_row(write: OrderWrite, customer_id: i64) -> order::ActiveModel {
+    order::ActiveModel {
+        external_id: Set(write.external_id),
+        customer_id: Set(customer_id),
+        placed_at: Set(write.placed_at),
+        status: Set(write.status),
+        total_amount_minor: Set(write.total_amount_minor),
+        currency: Set(write.currency),
+        ..Default::default()
+    }
+}
+
 async fn upsert_once(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Upserted<order::Model>> {
     let txn = maintenance::begin_write(db).await?;
-    let customer = referenced::<customer::Entity>(
-        &txn,
-        customer::Column::ExternalId,
-        "input.customerExternalId",
-        &write.customer_external_id,
-    )
-    .await?;
-    let existing = order::Entity::find()
-        .filter(order::Column::ExternalId.eq(&write.external_id))
-        .one(&txn)
-        .await
-        .map_err(AppError::from_db)?;
-    let wanted = (customer.id, write.placed_at, write.status, write.total_amount_minor, write.currency.clone());
-    let result = match existing {
-        Some(model)
-            if (model.customer_id, model.placed_at, model.status, model.total_amount_minor, model.currency.clone())
-                == wanted =>
-        {
-            Upserted { model, created: false, changed: false }
+    let customer =
+        store::referenced::<customer::Entity>(&txn, Field::CustomerExternalId, &write.customer_external_id).await?;
+    let existing = store::find::<order::Entity>(&txn, &write.external_id).await?;
+    let status = write.status;
+    let row = order_row(write, customer.id);
+    if let Some(model) = existing.as_ref().filter(|m| store::holds::<order::Entity>(m, &row)) {
+        return store::unchanged(txn, model.clone()).await;
+    }
+    let mut labelled = Labelled::default();
+    if let Some(model) = &existing {
+        if model.customer_id != customer.id {
+            store::refuse_moving_with_children(&txn, RecordKind::Order, model.id).await?;
         }
-        Some(model) => {
-            if model.customer_id != customer.id {
-                refuse_moving_with_children::<touchpoint::Entity>(
-                    &txn,
-                    touchpoint::Column::OrderId,
-                    model.id,
-                    "the order has touchpoints of another customer",
-                )
-                .await?;
-            }
-            let relabelled = model.status != write.status;
-            let rows = if relabelled { lock_labelled(&txn, model.id).await? } else { Labelled::default() };
-            maintenance::retract(&txn, rows.scope()).await?;
-            let mut active: order::ActiveModel = model.into();
-            active.customer_id = Set(customer.id);
-            active.placed_at = Set(write.placed_at);
-            active.status = Set(write.status);
-            active.total_amount_minor = Set(write.total_amount_minor);
-            active.currency = Set(write.currency);
-            let model = active.update(&txn).await.map_err(AppError::from_db)?;
-            maintenance::restore(&txn, rows.scope()).await?;
-            Upserted { model, created: false, changed: true }
+        if model.status != status {
+            labelled = lock_labelled(&txn, model.id).await?;
         }
-        None => {
-            let active = order::ActiveModel {
-                external_id: Set(write.external_id),
-                customer_id: Set(customer.id),
-                placed_at: Set(write.placed_at),
-                status: Set(write.status),
-                total_amount_minor: Set(write.total_amount_minor),
-                currency: Set(write.currency),
-                ..Default::default()
-            };
-            Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
-        }
-    };
-    maintenance::commit(db, txn).await?;
-    Ok(result)
+    }
+    store::store::<order::Entity>(db, txn, existing, row, labelled.upkeep()).await
 }
 
 pub async fn set_order_status(
@@ -97,11 +61,8 @@ pub async fn set_order_status(
 
 async fn set_status_once(db: &DatabaseConnection, external_id: &str, status: OrderStatus) -> AppResult<order::Model> {
     let txn = maintenance::begin_write(db).await?;
-    let model = order::Entity::find()
-        .filter(order::Column::ExternalId.eq(external_id))
-        .one(&txn)
-        .await
-        .map_err(AppError::from_db)?
+    let model = store::find::<order::Entity>(&txn, external_id)
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("no order with external id '{external_id}'")))?;
     let model = if model.status == status {
         model
@@ -128,6 +89,10 @@ struct Labelled {
 impl Labelled {
     fn scope(&self) -> Scope<'_> {
         Scope::Rows { answers: &self.answers, touchpoints: &self.touchpoints }
+    }
+
+    fn upkeep(self) -> Upkeep {
+        Upkeep::Rows { answers: self.answers, touchpoints: self.touchpoints }
     }
 }
 

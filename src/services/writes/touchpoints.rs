@@ -1,26 +1,15 @@
 //! Touchpoint upserts and deletes.
 
-use chrono::{DateTime, Utc};
-use entity::{Channel, TouchpointKind, customer, feedback, order, touchpoint};
+use entity::{customer, feedback, order, touchpoint};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 
+use crate::domain::validation::{Field, Invalid, RecordKind, Rule, foreign_reference};
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
-use crate::services::writes::{Upserted, referenced, refuse_moving_with_children};
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TouchpointWrite {
-    pub external_id: String,
-    pub customer_external_id: String,
-    pub order_external_id: Option<String>,
-    pub kind: TouchpointKind,
-    pub channel: Channel,
-    pub occurred_at: DateTime<Utc>,
-    pub survey_sent_at: Option<DateTime<Utc>>,
-}
+use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::{TouchpointWrite, Upserted};
 
 pub async fn upsert_touchpoint(
     db: &DatabaseConnection,
@@ -29,61 +18,42 @@ pub async fn upsert_touchpoint(
     maintenance::with_retries(|| upsert_once(db, write.clone())).await
 }
 
+/// The row a touchpoint record is stored as, of the customer `customer_id` (and their order `order_id`).
+pub fn touchpoint_row(write: TouchpointWrite, customer_id: i64, order_id: Option<i64>) -> touchpoint::ActiveModel {
+    touchpoint::ActiveModel {
+        external_id: Set(write.external_id),
+        customer_id: Set(customer_id),
+        order_id: Set(order_id),
+        kind: Set(write.kind),
+        channel: Set(write.channel),
+        occurred_at: Set(write.occurred_at),
+        survey_sent_at: Set(write.survey_sent_at),
+        ..Default::default()
+    }
+}
+
 async fn upsert_once(db: &DatabaseConnection, write: TouchpointWrite) -> AppResult<Upserted<touchpoint::Model>> {
     let txn = maintenance::begin_write(db).await?;
-    let customer = referenced::<customer::Entity>(
-        &txn,
-        customer::Column::ExternalId,
-        "input.customerExternalId",
-        &write.customer_external_id,
-    )
-    .await?;
+    let customer =
+        store::referenced::<customer::Entity>(&txn, Field::CustomerExternalId, &write.customer_external_id).await?;
     let order_id = match &write.order_external_id {
         None => None,
         Some(order_external_id) => {
-            let order = referenced::<order::Entity>(
-                &txn,
-                order::Column::ExternalId,
-                "input.orderExternalId",
-                order_external_id,
-            )
-            .await?;
-            if order.customer_id != customer.id {
-                return Err(AppError::bad_input(
-                    "input.orderExternalId",
-                    format!(
-                        "order '{order_external_id}' belongs to another customer than '{}'",
-                        write.customer_external_id
-                    ),
-                ));
-            }
-            Some(order.id)
+            let order = store::find::<order::Entity>(&txn, order_external_id).await?;
+            let found = order.map(|o| (o.id, o.customer_id));
+            let owner = (customer.id, write.customer_external_id.as_str());
+            Some(foreign_reference(Field::OrderExternalId, RecordKind::Order, order_external_id, found, owner)?)
         }
     };
-    let existing = touchpoint::Entity::find()
-        .filter(touchpoint::Column::ExternalId.eq(&write.external_id))
-        .one(&txn)
-        .await
-        .map_err(AppError::from_db)?;
+    let existing = store::find::<touchpoint::Entity>(&txn, &write.external_id).await?;
     if let Some(model) = &existing
         && model.customer_id != customer.id
     {
-        refuse_moving_with_children::<feedback::Entity>(
-            &txn,
-            feedback::Column::TouchpointId,
-            model.id,
-            "the touchpoint has answers of another customer",
-        )
-        .await?;
+        store::refuse_moving_with_children(&txn, RecordKind::Touchpoint, model.id).await?;
     }
-    let wanted = (customer.id, order_id, write.kind, write.channel, write.occurred_at, write.survey_sent_at);
-    let unchanged = existing
-        .as_ref()
-        .is_some_and(|m| (m.customer_id, m.order_id, m.kind, m.channel, m.occurred_at, m.survey_sent_at) == wanted);
-    // A repeated upsert changes nothing and costs no upkeep.
-    if let (Some(model), true) = (existing.clone(), unchanged) {
-        txn.commit().await.map_err(AppError::from_db)?;
-        return Ok(Upserted { model, created: false, changed: false });
+    let row = touchpoint_row(write, customer.id, order_id);
+    if let Some(model) = existing.as_ref().filter(|m| store::holds::<touchpoint::Entity>(m, &row)) {
+        return store::unchanged(txn, model.clone()).await;
     }
     // The touchpoint's kind and channel label its answers, its owner's segment and region its survey,
     // its order's status both.
@@ -97,36 +67,7 @@ async fn upsert_once(db: &DatabaseConnection, write: TouchpointWrite) -> AppResu
         }
     };
     let touchpoints: Vec<i64> = existing.iter().map(|m| m.id).collect();
-    maintenance::retract(&txn, Scope::Rows { answers: &answers, touchpoints: &touchpoints }).await?;
-    let result = match existing {
-        Some(model) => {
-            let mut active: touchpoint::ActiveModel = model.into();
-            active.customer_id = Set(customer.id);
-            active.order_id = Set(order_id);
-            active.kind = Set(write.kind);
-            active.channel = Set(write.channel);
-            active.occurred_at = Set(write.occurred_at);
-            active.survey_sent_at = Set(write.survey_sent_at);
-            Upserted { model: active.update(&txn).await.map_err(AppError::from_db)?, created: false, changed: true }
-        }
-        None => {
-            let active = touchpoint::ActiveModel {
-                external_id: Set(write.external_id),
-                customer_id: Set(customer.id),
-                order_id: Set(order_id),
-                kind: Set(write.kind),
-                channel: Set(write.channel),
-                occurred_at: Set(write.occurred_at),
-                survey_sent_at: Set(write.survey_sent_at),
-                ..Default::default()
-            };
-            Upserted { model: active.insert(&txn).await.map_err(AppError::from_db)?, created: true, changed: true }
-        }
-    };
-    let touchpoints = [result.model.id];
-    maintenance::restore(&txn, Scope::Rows { answers: &answers, touchpoints: &touchpoints }).await?;
-    crate::rollups::maintenance::commit(db, txn).await?;
-    Ok(result)
+    store::store::<touchpoint::Entity>(db, txn, existing, row, Upkeep::Rows { answers, touchpoints }).await
 }
 
 /// Locks a touchpoint with everything labelling its rows (its owners before and after, the authors of
@@ -176,12 +117,7 @@ pub async fn delete_touchpoint(
 
 async fn delete_once(db: &DatabaseConnection, external_id: &str, with_feedback: bool) -> AppResult<(bool, u64)> {
     let txn = maintenance::begin_write(db).await?;
-    let Some(model) = touchpoint::Entity::find()
-        .filter(touchpoint::Column::ExternalId.eq(external_id))
-        .one(&txn)
-        .await
-        .map_err(AppError::from_db)?
-    else {
+    let Some(model) = store::find::<touchpoint::Entity>(&txn, external_id).await? else {
         return Ok((false, 0));
     };
     let answers = feedback::Entity::delete_many().filter(feedback::Column::TouchpointId.eq(model.id));
@@ -191,10 +127,7 @@ async fn delete_once(db: &DatabaseConnection, external_id: &str, with_feedback: 
         .await
         .map_err(AppError::from_db)?;
     if answer_count > 0 && !with_feedback {
-        return Err(AppError::bad_input(
-            "withFeedback",
-            format!("the touchpoint has {answer_count} answers: pass withFeedback: true to delete them with it"),
-        ));
+        return Err(Invalid::whole(Rule::HasAnswers { count: answer_count }).into());
     }
     let orders: Vec<i64> = model.order_id.into_iter().collect();
     let answer_ids = lock_with_answers(&txn, &model, model.customer_id, &orders).await?;

@@ -1,0 +1,256 @@
+//! What every write by external id shares, the upserts and the import alike: the tables' keys, lookups
+//! of references, the rule that a row with children keeps its customer, the compare-then-write tail of
+//! an upsert and the multi-row upsert of a batch.
+
+use std::collections::{HashMap, HashSet};
+
+use entity::{customer, feedback, order, touchpoint};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect,
+};
+
+use crate::domain::validation::{Field, Invalid, RecordKind, Rule, existing};
+use crate::error::{AppError, AppResult};
+use crate::rollups::maintenance::{self, Scope};
+use crate::services::writes::Upserted;
+
+/// Ids per statement that loads whole rows, rows per multi-row INSERT of a batch of answers: under every
+/// database's bind-parameter limit.
+pub const CHUNK: usize = 500;
+/// External ids per [`lookup`] statement: an import's batch in one.
+const LOOKUP_CHUNK: usize = 4000;
+
+/// A table written by external id.
+pub trait Keyed:
+    EntityTrait<Model: IntoActiveModel<Self::ActiveModel>, ActiveModel: ActiveModelBehavior + Send>
+{
+    const KIND: RecordKind;
+    const ID: Self::Column;
+    const EXTERNAL_ID: Self::Column;
+    /// The customer a row belongs to (a customer's own id).
+    const OWNER: Self::Column;
+
+    fn id(model: &Self::Model) -> i64;
+    fn external_id(model: &Self::Model) -> &str;
+}
+
+macro_rules! keyed {
+    ($module:ident, $kind:ident, $owner:ident) => {
+        impl Keyed for $module::Entity {
+            const KIND: RecordKind = RecordKind::$kind;
+            const ID: $module::Column = $module::Column::Id;
+            const EXTERNAL_ID: $module::Column = $module::Column::ExternalId;
+            const OWNER: $module::Column = $module::Column::$owner;
+
+            fn id(model: &$module::Model) -> i64 {
+                model.id
+            }
+
+            fn external_id(model: &$module::Model) -> &str {
+                &model.external_id
+            }
+        }
+    };
+}
+
+keyed!(customer, Customer, Id);
+keyed!(order, Order, CustomerId);
+keyed!(touchpoint, Touchpoint, CustomerId);
+keyed!(feedback, Feedback, CustomerId);
+
+/// The row with this external id.
+pub async fn find<E: Keyed>(db: &impl ConnectionTrait, external_id: &str) -> AppResult<Option<E::Model>> {
+    E::find().filter(E::EXTERNAL_ID.eq(external_id)).one(db).await.map_err(AppError::from_db)
+}
+
+/// The row a record refers to by external id in `field`, or the refusal of a reference to nothing.
+pub async fn referenced<E: Keyed>(db: &impl ConnectionTrait, field: Field, external_id: &str) -> AppResult<E::Model> {
+    Ok(existing(field, E::KIND, external_id, find::<E>(db, external_id).await?)?)
+}
+
+/// The rows of `E` with these external ids, as (id, owning customer id), by external id: the three
+/// columns only, for batches.
+pub async fn lookup<E: Keyed>(
+    db: &impl ConnectionTrait,
+    mut external_ids: Vec<String>,
+) -> AppResult<HashMap<String, (i64, i64)>> {
+    external_ids.sort_unstable();
+    external_ids.dedup();
+    let mut found = HashMap::with_capacity(external_ids.len());
+    for chunk in external_ids.chunks(LOOKUP_CHUNK) {
+        let rows: Vec<(String, i64, i64)> = E::find()
+            .select_only()
+            .column(E::EXTERNAL_ID)
+            .column(E::ID)
+            .column(E::OWNER)
+            .filter(E::EXTERNAL_ID.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(AppError::from_db)?;
+        found.extend(rows.into_iter().map(|(external, id, owner)| (external, (id, owner))));
+    }
+    Ok(found)
+}
+
+/// The whole rows of `E` with these external ids, by external id.
+pub async fn by_external_id<E: Keyed>(
+    db: &impl ConnectionTrait,
+    mut external_ids: Vec<String>,
+) -> AppResult<HashMap<String, E::Model>> {
+    external_ids.sort_unstable();
+    external_ids.dedup();
+    let mut found = HashMap::with_capacity(external_ids.len());
+    for chunk in external_ids.chunks(CHUNK) {
+        let models =
+            E::find().filter(E::EXTERNAL_ID.is_in(chunk.iter().cloned())).all(db).await.map_err(AppError::from_db)?;
+        found.extend(models.into_iter().map(|model| (E::external_id(&model).to_owned(), model)));
+    }
+    Ok(found)
+}
+
+/// A row that has children (an order's touchpoints, a touchpoint's answers) keeps its customer: given to
+/// another one, its children would stay with the old one, split from it. Of `moving`, the ids of `kind`
+/// rows given to another customer, returns those that have children, which may not move.
+pub async fn kept_by_children(
+    db: &impl ConnectionTrait,
+    kind: RecordKind,
+    mut moving: Vec<i64>,
+) -> AppResult<HashSet<i64>> {
+    moving.sort_unstable();
+    moving.dedup();
+    let mut kept = HashSet::new();
+    for chunk in moving.chunks(CHUNK) {
+        let parents: Vec<Option<i64>> = match kind {
+            RecordKind::Order => {
+                parents_with_children::<touchpoint::Entity>(db, touchpoint::Column::OrderId, chunk).await?
+            }
+            RecordKind::Touchpoint => {
+                parents_with_children::<feedback::Entity>(db, feedback::Column::TouchpointId, chunk).await?
+            }
+            RecordKind::Customer | RecordKind::Feedback => Vec::new(),
+        };
+        kept.extend(parents.into_iter().flatten());
+    }
+    Ok(kept)
+}
+
+/// Of `ids`, those that the `parent` column of some `E` row points at.
+async fn parents_with_children<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    parent: E::Column,
+    ids: &[i64],
+) -> AppResult<Vec<Option<i64>>> {
+    E::find()
+        .select_only()
+        .column(parent)
+        .distinct()
+        .filter(parent.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(AppError::from_db)
+}
+
+/// The refusal of giving a row with children to another customer (see [`kept_by_children`]).
+pub fn moving_with_children(kind: RecordKind) -> Invalid {
+    Invalid::new(Field::CustomerExternalId, Rule::MovesChildren { parent: kind })
+}
+
+/// Refuses giving the `kind` row `id` to another customer when it has children.
+pub async fn refuse_moving_with_children(db: &impl ConnectionTrait, kind: RecordKind, id: i64) -> AppResult<()> {
+    if kept_by_children(db, kind, vec![id]).await?.contains(&id) {
+        return Err(moving_with_children(kind).into());
+    }
+    Ok(())
+}
+
+/// Whether the stored row already holds every value `row` sets: the upsert is a repetition.
+pub fn holds<E: Keyed>(stored: &E::Model, row: &E::ActiveModel) -> bool {
+    E::Column::iter().all(|column| match row.get(column) {
+        ActiveValue::Set(value) => stored.get(column) == value,
+        _ => true,
+    })
+}
+
+/// Ends a repeated upsert: nothing changed, so no rollup upkeep and no new data version.
+pub async fn unchanged<M>(txn: DatabaseTransaction, model: M) -> AppResult<Upserted<M>> {
+    txn.commit().await.map_err(AppError::from_db)?;
+    Ok(Upserted { model, created: false, changed: false })
+}
+
+/// The rollup rows whose contribution an upsert changes, as it knows them before the write.
+pub enum Upkeep {
+    /// Whole customers (a change of segment or region moves all their rows).
+    Customers(Vec<i64>),
+    /// Answers and touchpoints; the written row, an answer or a touchpoint, joins them once written.
+    Rows { answers: Vec<i64>, touchpoints: Vec<i64> },
+}
+
+impl Upkeep {
+    fn scope(&self) -> Scope<'_> {
+        match self {
+            Upkeep::Customers(customers) => Scope::Customers(customers),
+            Upkeep::Rows { answers, touchpoints } => Scope::Rows { answers, touchpoints },
+        }
+    }
+
+    /// The rows after the write of the `kind` row `id`.
+    fn with_written(mut self, kind: RecordKind, id: i64) -> Upkeep {
+        if let Upkeep::Rows { answers, touchpoints } = &mut self {
+            let written = match kind {
+                RecordKind::Feedback => answers,
+                RecordKind::Touchpoint => touchpoints,
+                RecordKind::Customer | RecordKind::Order => return self,
+            };
+            if !written.contains(&id) {
+                written.push(id);
+            }
+        }
+        self
+    }
+}
+
+/// The tail every upsert shares, once its references are checked and what it changes is locked: takes
+/// `upkeep` out of the rollups, updates `existing` to `row` (or inserts `row`), puts `upkeep` back with
+/// the written row, and commits.
+pub async fn store<E: Keyed>(
+    db: &DatabaseConnection,
+    txn: DatabaseTransaction,
+    existing: Option<E::Model>,
+    row: E::ActiveModel,
+    upkeep: Upkeep,
+) -> AppResult<Upserted<E::Model>> {
+    maintenance::retract(&txn, upkeep.scope()).await?;
+    let created = existing.is_none();
+    let model = match existing {
+        None => row.insert(&txn).await.map_err(AppError::from_db)?,
+        Some(stored) => {
+            let mut active = stored.into_active_model();
+            for column in E::Column::iter() {
+                if let ActiveValue::Set(value) = row.get(column) {
+                    active.try_set(column, value).map_err(AppError::from_db)?;
+                }
+            }
+            active.update(&txn).await.map_err(AppError::from_db)?
+        }
+    };
+    let upkeep = upkeep.with_written(E::KIND, E::id(&model));
+    maintenance::restore(&txn, upkeep.scope()).await?;
+    maintenance::commit(db, txn).await?;
+    Ok(Upserted { model, created, changed: true })
+}
+
+/// Inserts `rows` in one statement, updating those whose external id exists (every column but the id).
+/// The caller keeps a statement's rows under the database's bind-parameter limit.
+pub async fn upsert_many<E: Keyed>(txn: &DatabaseTransaction, rows: Vec<E::ActiveModel>) -> AppResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let columns = E::Column::iter().filter(|c| ![E::ID.as_str(), E::EXTERNAL_ID.as_str()].contains(&c.as_str()));
+    let update = OnConflict::column(E::EXTERNAL_ID).update_columns(columns).to_owned();
+    E::insert_many(rows).on_conflict(update).exec_without_returning(txn).await.map_err(AppError::from_db)?;
+    Ok(())
+}
