@@ -2,7 +2,7 @@
 //! fixed number of statements, whatever its size. They live for one request (no cross-request cache).
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -359,6 +359,9 @@ pub struct Loaders {
     /// Pages loaded ahead (`graphql::prefetch`), by the field's place in the document: each parent's
     /// page is taken once.
     prefetched: PerFieldValues,
+    /// The nested connections loaded ahead whose whole selection resolves from memory, by the field's
+    /// place in the document.
+    settled: Mutex<HashSet<usize>>,
 }
 
 /// Values kept per field of a document: by the field's place and the value's type.
@@ -391,6 +394,7 @@ impl Loaders {
             feedback: EntityLoaders::new(db, spawner),
             child_queries: None,
             prefetched: Mutex::default(),
+            settled: Mutex::default(),
         }
     }
 
@@ -410,10 +414,17 @@ impl Loaders {
         }
     }
 
-    /// Whether pages were loaded ahead for `field`: its resolvers then find them without waiting.
-    pub fn has_prefetched(&self, field: &Positioned<Field>) -> bool {
-        let address = field as *const Positioned<Field> as usize;
-        self.prefetched.lock().is_ok_and(|map| map.keys().any(|(place, _)| *place == address))
+    /// Marks `field` (a nested connection loaded ahead) as settled: everything its selection asks for is in
+    /// memory, so resolving it never waits (`page_nodes`).
+    pub fn settle(&self, field: &Positioned<Field>) {
+        if let Ok(mut settled) = self.settled.lock() {
+            settled.insert(field as *const Positioned<Field> as usize);
+        }
+    }
+
+    /// Whether `field` was marked settled.
+    pub fn is_settled(&self, field: &Positioned<Field>) -> bool {
+        self.settled.lock().is_ok_and(|settled| settled.contains(&(field as *const Positioned<Field> as usize)))
     }
 
     /// The page of `parent_id` loaded ahead for `field`, if there is one (taken: a second reader of the

@@ -4,10 +4,11 @@
 //! `FuturesUnordered`; on a nested page of a few hundred rows and a few thousand scalar fields that
 //! machinery costs more than reading the rows. Most fields of a node read its row and never wait, and
 //! the connections nested under a page were loaded ahead (`prefetch`), so they do not wait either. Those
-//! fields are resolved here in place, in document order, through the node type's own resolvers
+//! fields (and nested connections whose whole selection was loaded ahead: settled, see `prefetch`) are
+//! resolved here in place, in document order, through the node type's own resolvers
 //! (`ContainerType::resolve_field`: the same code, values and errors as async-graphql's path). The
-//! fields that may wait (lookups through DataLoaders) are driven concurrently across the whole page, so
-//! their batches form as before. A selection with fragments, directives or a response key given twice
+//! fields that may wait (lookups through DataLoaders, connections with such fields below them) are
+//! driven concurrently across the whole page, so their batches form as before. A selection with fragments, directives or a response key given twice
 //! goes async-graphql's general way. The schema has no extensions (access and price are decided per
 //! document, `gate`), so no per-field extension hook is skipped.
 
@@ -48,7 +49,7 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
             .iter()
             .map(|field| {
                 let name = field.node.name.node.as_str();
-                N::IN_PLACE_FIELDS.contains(&name) || loaders.is_some_and(|loaders| loaders.has_prefetched(field))
+                N::IN_PLACE_FIELDS.contains(&name) || loaders.is_some_and(|loaders| loaders.is_settled(field))
             })
             .collect();
 
@@ -102,7 +103,7 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
 
 /// The fields of a selection made only of fields, none with a directive, each under its own response key;
 /// `None` for any other selection.
-fn plain_fields(set: &SelectionSet) -> Option<Vec<&Positioned<Field>>> {
+pub fn plain_fields(set: &SelectionSet) -> Option<Vec<&Positioned<Field>>> {
     let mut fields: Vec<&Positioned<Field>> = Vec::with_capacity(set.items.len());
     for selection in &set.items {
         let Selection::Field(field) = &selection.node else { return None };

@@ -20,6 +20,7 @@ use crate::graphql::connection::{ConnectionNode, ListArgs, LoadersOf, database, 
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
 use crate::graphql::orders::Order;
+use crate::graphql::page_nodes::plain_fields;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::{ChildQuery, Loaders, child_pages};
 use crate::services::feedback::FeedbackParent;
@@ -147,7 +148,30 @@ where
     let rows: Vec<i64> = pages.values().flat_map(|page| page.page.items.iter().map(N::Entity::id_of)).collect();
     loaders.store_prefetched::<N::Entity>(field, pages);
     let sets = node_selections(ctx, &field.node.selection_set.node);
-    children(ctx, loaders, N::KIND, sets, rows).await
+    children(ctx, loaders, N::KIND, sets, rows).await?;
+    if settled::<N>(loaders, field, with_total) {
+        loaders.settle(field);
+    }
+    Ok(())
+}
+
+/// Whether everything a nested connection's selection asks for is now in memory: its page, its count
+/// if asked for, and in its nodes only fields that read the row or nested connections settled in turn.
+/// Such a connection resolves without waiting (`page_nodes`); one that waits anywhere below is resolved
+/// concurrently with its siblings, so the DataLoader batches below it span all parents.
+fn settled<N: ConnectionNode>(loaders: &Loaders, connection: &Positioned<Field>, with_total: bool) -> bool {
+    let Some(fields) = plain_fields(&connection.node.selection_set.node) else { return false };
+    fields.iter().all(|field| match field.node.name.node.as_str() {
+        "__typename" | "pageInfo" => true,
+        "totalCount" => with_total,
+        "nodes" => plain_fields(&field.node.selection_set.node).is_some_and(|node_fields| {
+            node_fields.iter().all(|node_field| {
+                let name = node_field.node.name.node.as_str();
+                name == "__typename" || N::IN_PLACE_FIELDS.contains(&name) || loaders.is_settled(node_field)
+            })
+        }),
+        _ => false,
+    })
 }
 
 /// A connection field's arguments, read from the document as its resolver reads them.

@@ -226,3 +226,37 @@ async fn nested_pages_loaded_ahead_equal_those_loaded_per_parent() {
     let nested: usize = customers.iter().map(|c| c["orders"]["edges"].as_array().unwrap().len()).sum();
     assert!(nested > 10, "the page nests: {nested} orders");
 }
+
+/// The plain nested page is resolved in place (`page_nodes`); the same fields through fragments go
+/// async-graphql's general way. Both give the same answer, aliases and `__typename` included.
+#[tokio::test]
+async fn in_place_and_general_resolution_give_the_same_answer() {
+    let app = spawn_seeded_app(30).await;
+    let plain = "{ customers(first: 20) { nodes { __typename id externalId who: name segment region createdAt
+        orders(first: 5) { totalCount pageInfo { hasNextPage endCursor } nodes { __typename externalId placedAt status totalAmount { amount currency }
+          touchpoints(first: 5) { nodes { externalId kind channel occurredAt surveySentAt
+            feedback(first: 5) { nodes { __typename externalId metric score category npsCategory comment submittedAt } } } } } } } } }";
+    let fragments = "{ customers(first: 20) { nodes { ...C } } }
+        fragment C on Customer { __typename id externalId who: name segment region createdAt
+          orders(first: 5) { totalCount pageInfo { hasNextPage endCursor } nodes { ...O } } }
+        fragment O on Order { __typename externalId placedAt status totalAmount { amount currency }
+          touchpoints(first: 5) { nodes { ...T } } }
+        fragment T on Touchpoint { externalId kind channel occurredAt surveySentAt feedback(first: 5) { nodes { ...F } } }
+        fragment F on Feedback { __typename externalId metric score category npsCategory comment submittedAt }";
+    let (plain_statements, plain_data) = statements_for(&app, plain, json!({})).await;
+    let (fragment_statements, fragment_data) = statements_for(&app, fragments, json!({})).await;
+    assert_eq!(plain_data, fragment_data);
+    assert_eq!(plain_statements, fragment_statements);
+    let first = &plain_data["customers"]["nodes"][0];
+    assert_eq!(first["__typename"], "Customer");
+    assert!(first["who"].is_string(), "the alias names the field: {first}");
+    let answers = plain_data["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["orders"]["nodes"].as_array().unwrap())
+        .flat_map(|o| o["touchpoints"]["nodes"].as_array().unwrap())
+        .flat_map(|t| t["feedback"]["nodes"].as_array().unwrap())
+        .count();
+    assert!(answers > 5, "only {answers} answers on the page");
+}
