@@ -7,7 +7,7 @@ pub mod auth;
 pub mod cli;
 /// Settings from flags, environment variables and a TOML file.
 pub mod config;
-/// Connecting, migrating, counting SQL statements; the primary and the read replica.
+/// Connecting, migrating, counting SQL statements; the primary and the read replica; hand-written SQL.
 pub mod db;
 /// Domain values parsed at the boundary (global IDs, money, timestamps) and rules SQL and Rust share.
 pub mod domain;

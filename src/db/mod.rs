@@ -1,14 +1,15 @@
-//! Connecting to SQLite or PostgreSQL, migrating, and counting statements.
+//! Connecting to SQLite or PostgreSQL, migrating, counting statements, and hand-written SQL (`sql`).
 
 pub mod data_version;
 pub mod deadline;
+pub mod sql;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use entity::{customer, feedback, order, touchpoint};
-use migration::rollup_sql::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use migration::{Migrator, MigratorTrait};
 
 use crate::ops::health::DatabaseHealth;
