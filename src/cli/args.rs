@@ -24,7 +24,7 @@ pub struct Cli {
     pub log_format: LogFormat,
     /// A TOML file of settings named like the flags (`listen = "0.0.0.0:8080"`). Flags and environment
     /// variables override it.
-    #[arg(long, global = true, env = crate::config::CONFIG_ENV)]
+    #[arg(long, global = true, env = super::config::CONFIG_ENV)]
     pub config: Option<std::path::PathBuf>,
 }
 

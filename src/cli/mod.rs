@@ -1,15 +1,16 @@
 //! The command line: `serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys` and `rollups`: its
-//! flags (`args`) and what each command does (`serve`, `data` for seed, import and export, `admin` for
+//! flags (`args`), their values from flags, environment and file (`config`), and what each command does (`serve`, `data` for seed, import and export, `admin` for
 //! migrations, keys and rollups).
 
 mod admin;
 mod args;
+pub mod config;
 mod data;
 mod serve;
 
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::config::LoadedCli;
+use self::config::LoadedCli;
 use crate::db::{DatabaseOptions, connect};
 use crate::error::AppError;
 use crate::transfer::import::ImportError;
@@ -30,7 +31,7 @@ pub enum CliError {
     #[error("{0}")]
     Import(#[from] ImportError),
     #[error("{0}")]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] config::ConfigError),
     #[error("{0}")]
     Setup(String),
 }
