@@ -3,11 +3,11 @@
 
 /// API keys, roles, the field policy and the rate limit.
 pub mod auth;
-/// The command line (`serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys`, `rollups`).
+/// The command line (`serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys`, `rollups`), its
+/// settings from flags, environment variables and a TOML file.
 pub mod cli;
-/// Settings from flags, environment variables and a TOML file.
-pub mod config;
-/// Connecting, migrating, counting SQL statements; the primary and the read replica.
+/// Connecting, migrating, counting SQL statements; the primary and the read replica, their health;
+/// hand-written SQL.
 pub mod db;
 /// Domain values parsed at the boundary (global IDs, money, timestamps) and rules SQL and Rust share.
 pub mod domain;
@@ -23,7 +23,7 @@ pub mod graphql;
 pub mod http;
 /// Per-request batch loaders behind every relation field.
 pub mod loaders;
-/// Operating it: database health, metrics, request logs.
+/// Operating it: metrics, request logs, shutdown.
 pub mod ops;
 /// Satisfaction rollups: kept exact by every write, read by satisfaction queries.
 pub mod rollups;

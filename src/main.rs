@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
-use customer_insights::cli::{LogFormat, run};
-use customer_insights::config;
+use customer_insights::cli::{LogFormat, config, run};
 use tracing_subscriber::EnvFilter;
 
 /// A resolved page allocates and frees tens of thousands of small objects from several threads at

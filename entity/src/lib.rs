@@ -1,11 +1,13 @@
-//! SeaORM entities: one module per table. They carry no GraphQL derives: the API's output types are
-//! separate structs in the server crate, so the tables never become the API by accident.
+//! SeaORM entities: one module per table (the rollup tables, which have no models, are only named in
+//! `rollups`). They carry no GraphQL derives: the API's output types are separate structs in the
+//! server crate, so the tables never become the API by accident.
 
 pub mod api_key;
 pub mod customer;
 pub mod enums;
 pub mod feedback;
 pub mod order;
+pub mod rollups;
 pub mod touchpoint;
 
 pub use enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};

@@ -8,7 +8,6 @@ mod m20261125_000001_create_api_keys;
 mod m20261126_000001_create_satisfaction_rollups;
 mod m20261129_000001_create_data_version;
 mod m20261129_000002_rollups_by_order_status;
-pub mod rollup_sql;
 
 pub struct Migrator;
 

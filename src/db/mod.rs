@@ -1,17 +1,20 @@
-//! Connecting to SQLite or PostgreSQL, migrating, and counting statements.
+//! Connecting to SQLite or PostgreSQL, migrating, counting statements, probing their health (`health`),
+//! and hand-written SQL (`sql`).
 
 pub mod data_version;
 pub mod deadline;
+pub mod health;
+pub mod sql;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use entity::{customer, feedback, order, touchpoint};
-use migration::rollup_sql::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use migration::{Migrator, MigratorTrait};
 
-use crate::ops::health::DatabaseHealth;
+use self::health::DatabaseHealth;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityName};
 
@@ -261,9 +264,19 @@ impl Databases {
     }
 }
 
+/// Pool figures of one database, read when `/metrics` is scraped.
+#[derive(Clone, Debug)]
+pub struct PoolSnapshot {
+    pub database: &'static str,
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+    pub up: bool,
+}
+
 impl Pool {
     /// Connections in use and idle, and the limit, for `/metrics`.
-    pub fn snapshot(&self) -> crate::ops::metrics::PoolSnapshot {
+    pub fn snapshot(&self) -> PoolSnapshot {
         let (size, idle, max) = match self.connection.get_database_backend() {
             DbBackend::Postgres => {
                 let pool = self.connection.get_postgres_connection_pool();
@@ -276,12 +289,6 @@ impl Pool {
             _ => (0, 0, 0),
         };
         let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
-        crate::ops::metrics::PoolSnapshot {
-            database: self.health.role,
-            in_use: size - idle,
-            idle,
-            max,
-            up: self.health.is_up(),
-        }
+        PoolSnapshot { database: self.health.role, in_use: size - idle, idle, max, up: self.health.is_up() }
     }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object, Result};
 use futures_util::future::try_join_all;
-use sea_orm::{ColumnTrait, FromQueryResult, QueryFilter};
+use sea_orm::FromQueryResult;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::{AppError, AppResult};
@@ -21,6 +21,7 @@ use crate::graphql::orders::Order;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::Loaders;
 use crate::services::listing::Listing;
+use crate::services::lookups::{ExternalKey, by_external_id};
 use crate::services::pagination::PageArgs;
 
 pub struct QueryRoot;
@@ -29,12 +30,11 @@ pub struct QueryRoot;
 async fn lookup<E>(
     ctx: &Context<'_>,
     node_type: NodeType,
-    external_id_column: E::Column,
     id: Option<ID>,
     external_id: Option<String>,
 ) -> AppResult<Option<E::Model>>
 where
-    E: Listing,
+    E: Listing + ExternalKey,
     E::Model: FromQueryResult + Clone + Send + Sync,
     Loaders: LoadersOf<E>,
 {
@@ -42,7 +42,7 @@ where
         (Some(id), None) => load_by_id::<E>(ctx, GlobalId::decode_as("id", &id, node_type)?).await,
         (None, Some(external_id)) => {
             crate::graphql::inputs::check_text("externalId", &external_id)?;
-            E::find().filter(external_id_column.eq(external_id)).one(database(ctx)?).await.map_err(AppError::from_db)
+            by_external_id::<E>(database(ctx)?, &external_id).await
         }
         _ => Err(AppError::bad_input("id", "give exactly one of id and externalId")),
     }
@@ -84,8 +84,7 @@ impl QueryRoot {
         #[graphql(desc = "The customer's global ID.")] id: Option<ID>,
         #[graphql(desc = "The customer's id in the source system.")] external_id: Option<String>,
     ) -> Result<Option<Customer>> {
-        let column = entity::customer::Column::ExternalId;
-        Ok(lookup::<entity::customer::Entity>(ctx, NodeType::Customer, column, id, external_id).await?.map(Customer))
+        Ok(lookup::<entity::customer::Entity>(ctx, NodeType::Customer, id, external_id).await?.map(Customer))
     }
 
     /// One order, by global `id` or by `externalId` (exactly one of them); null if none matches.
@@ -95,8 +94,7 @@ impl QueryRoot {
         #[graphql(desc = "The order's global ID.")] id: Option<ID>,
         #[graphql(desc = "The order's id in the source system.")] external_id: Option<String>,
     ) -> Result<Option<Order>> {
-        let column = entity::order::Column::ExternalId;
-        Ok(lookup::<entity::order::Entity>(ctx, NodeType::Order, column, id, external_id).await?.map(Order))
+        Ok(lookup::<entity::order::Entity>(ctx, NodeType::Order, id, external_id).await?.map(Order))
     }
 
     /// One touchpoint, by global `id` or by `externalId` (exactly one of them); null if none matches.
@@ -106,10 +104,7 @@ impl QueryRoot {
         #[graphql(desc = "The touchpoint's global ID.")] id: Option<ID>,
         #[graphql(desc = "The touchpoint's id in the source system.")] external_id: Option<String>,
     ) -> Result<Option<Touchpoint>> {
-        let column = entity::touchpoint::Column::ExternalId;
-        Ok(lookup::<entity::touchpoint::Entity>(ctx, NodeType::Touchpoint, column, id, external_id)
-            .await?
-            .map(Touchpoint))
+        Ok(lookup::<entity::touchpoint::Entity>(ctx, NodeType::Touchpoint, id, external_id).await?.map(Touchpoint))
     }
 
     /// One survey answer, by global `id` or by `externalId` (exactly one of them); null if none matches.
@@ -119,8 +114,7 @@ impl QueryRoot {
         #[graphql(desc = "The answer's global ID.")] id: Option<ID>,
         #[graphql(desc = "The answer's id in the source system.")] external_id: Option<String>,
     ) -> Result<Option<Feedback>> {
-        let column = entity::feedback::Column::ExternalId;
-        Ok(lookup::<entity::feedback::Entity>(ctx, NodeType::Feedback, column, id, external_id).await?.map(Feedback))
+        Ok(lookup::<entity::feedback::Entity>(ctx, NodeType::Feedback, id, external_id).await?.map(Feedback))
     }
 
     /// All customers, filtered and ordered.

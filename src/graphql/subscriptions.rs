@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Result, Subscription};
 use futures_util::Stream;
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppError;
@@ -14,6 +14,7 @@ use crate::graphql::enums::{SurveyMetric, TouchpointKind};
 use crate::graphql::feedback::{Feedback, answer_category};
 use crate::graphql::insights::SatisfactionCategory;
 use crate::ops::metrics::Metrics;
+use crate::services::lookups::by_id;
 
 /// Which answers a subscription delivers. Conditions combine with AND; a list matches any of its values.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -38,8 +39,7 @@ impl FeedbackSubscriptionFilter {
         }
         if let Some(kinds) = &self.touchpoint_kind {
             let Some(touchpoint_id) = answer.touchpoint_id else { return Ok(false) };
-            let touchpoint =
-                entity::touchpoint::Entity::find_by_id(touchpoint_id).one(db).await.map_err(AppError::from_db)?;
+            let touchpoint = by_id::<entity::touchpoint::Entity>(db, touchpoint_id).await?;
             return Ok(touchpoint.is_some_and(|t| kinds.contains(&t.kind.into())));
         }
         Ok(true)
@@ -77,7 +77,7 @@ impl SubscriptionRoot {
                     }
                     Err(RecvError::Closed) => return None,
                 };
-                let answer = match entity::feedback::Entity::find_by_id(id).one(&db).await {
+                let answer = match by_id::<entity::feedback::Entity>(&db, id).await {
                     Ok(Some(answer)) => answer,
                     Ok(None) => continue,
                     Err(e) => {

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::db::Pool;
+use crate::db::health::Check;
 use crate::http::HttpState;
-use crate::ops::health::Check;
 
 /// The process is up and serving HTTP. Says nothing of the database: a liveness probe that failed
 /// with the database would restart every instance during a database outage, which cures nothing.

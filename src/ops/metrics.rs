@@ -9,6 +9,8 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use crate::db::PoolSnapshot;
+
 /// Latency buckets, in seconds.
 const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 /// Query cost buckets (see `graphql::cost`).
@@ -84,16 +86,6 @@ struct Series {
     graphql_latency: BTreeMap<String, Histogram>,
     graphql_cost: Option<Histogram>,
     http_requests: BTreeMap<(&'static str, u16), u64>,
-}
-
-/// Pool figures of one database, read when `/metrics` is scraped.
-#[derive(Clone, Debug)]
-pub struct PoolSnapshot {
-    pub database: &'static str,
-    pub in_use: u32,
-    pub idle: u32,
-    pub max: u32,
-    pub up: bool,
 }
 
 #[derive(Default)]

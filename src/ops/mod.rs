@@ -1,6 +1,5 @@
-//! Running it in production: database health, Prometheus metrics, request logs.
+//! Running it in production: Prometheus metrics, request logs, shutdown.
 
-pub mod health;
 pub mod lifecycle;
 pub mod metrics;
 pub mod request_log;

@@ -17,18 +17,19 @@
 
 use std::future::Future;
 
+use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use entity::{customer, feedback, order, touchpoint};
-use migration::rollup_sql::{self, ANSWER_ROLLUPS, Direction, SURVEY_ROLLUPS};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityName, SqliteTransactionMode, Statement,
     TransactionOptions, TransactionTrait,
 };
 
 use crate::db::data_version;
+use crate::db::sql::Sql;
 use crate::error::{AppError, AppResult};
-use crate::services::sql::Sql;
+use crate::rollups::sql::{self as rollup_sql, Direction};
 
-pub use migration::rollup_sql::Scope;
+pub use crate::rollups::sql::Scope;
 
 /// Ids per statement: keeps the statement text small.
 const CHUNK: usize = 500;

@@ -5,9 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{SurveyMetric, TouchpointKind, feedback, order, touchpoint};
 use sea_orm::{ActiveEnum, ConnectionTrait, EntityName};
 
+use crate::db::sql::{Sql, time};
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
-use crate::services::sql::{Sql, time};
 use crate::stats::satisfaction::Category;
 
 #[derive(Clone, Debug)]

@@ -8,12 +8,14 @@ pub mod feedback;
 pub mod filters;
 pub mod impact;
 pub mod listing;
+pub mod lookups;
 pub mod loyalty;
 pub mod order_summary;
 pub mod orders;
 pub mod pagination;
 pub mod purchases;
 pub mod satisfaction;
-pub mod sql;
 pub mod touchpoints;
 pub mod writes;
+
+pub use crate::db::sql;

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use entity::order;
 use sea_orm::{ConnectionTrait, EntityName};
 
+use crate::db::sql::Sql;
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
-use crate::services::sql::Sql;
 
 /// Orders that count and their revenue, of a customer in one currency.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use entity::{customer, order};
 use futures_util::StreamExt;
 use sea_orm::{ConnectionTrait, EntityName, StreamTrait};
 
+use crate::db::sql::{Sql, time};
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
-use crate::services::sql::{Sql, time};
 
 /// An order that counts.
 #[derive(Clone, Debug, PartialEq, Eq)]

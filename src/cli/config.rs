@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
 
-use crate::cli::Cli;
+use super::Cli;
 
 /// The environment variable naming the configuration file (the `--config` flag wins over it).
 pub const CONFIG_ENV: &str = "CUSTOMER_INSIGHTS_CONFIG";

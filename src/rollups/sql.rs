@@ -1,7 +1,6 @@
 //! What the satisfaction rollup tables contain, as SQL: the contribution of a set of customers' rows
-//! (or of every row) to each rollup row, added or subtracted with an upsert. It lives beside the schema
-//! because the migration that creates the tables fills them with it, and the server keeps them current
-//! with the same statements (see `src/rollups/`).
+//! (or of every row) to each rollup row, added or subtracted with an upsert. `maintenance` runs these
+//! statements to keep the rollups current and to rebuild them.
 //!
 //! Rollup rows are keyed by a grain (`D`ay, `M`onth, `Y`ear, all in UTC) and the slice's first day, as a
 //! day number since 1970-01-01 (UTC). Every answer and every surveyed touchpoint is counted once per
@@ -10,13 +9,8 @@
 //! Only our own identifiers and integers are spliced into this SQL: customer ids are `i64` from the
 //! database, never input text.
 
-use sea_orm_migration::sea_orm::DbBackend;
-
-pub const ANSWER_ROLLUPS: &str = "satisfaction_answer_rollups";
-pub const SURVEY_ROLLUPS: &str = "satisfaction_survey_rollups";
-
-/// The grains, finest first, with their code in the `grain` column.
-pub const GRAINS: [&str; 3] = ["D", "M", "Y"];
+use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
+use sea_orm::DbBackend;
 
 /// Which rows a contribution statement counts.
 #[derive(Clone, Copy, Debug)]

@@ -3,13 +3,15 @@
 //! What a query reads grows with the number of slices and groups, not with the number of answers.
 
 use entity::SurveyMetric;
-use migration::rollup_sql::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
+use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use sea_orm::{ConnectionTrait, Value};
 
+use super::keys::{dimension_alias, read_key};
+use super::tally::Tally;
+use super::{Dimension, GroupKey, SatisfactionQuery};
+use crate::db::sql::{Sql, signed_column};
 use crate::error::{AppError, AppResult};
 use crate::rollups::plan::SlicePiece;
-use crate::services::satisfaction::{Dimension, GroupKey, SatisfactionQuery, dimension_alias, read_key};
-use crate::services::sql::{Sql, signed_column};
 
 fn column(dimension: Dimension) -> &'static str {
     match dimension {
@@ -65,7 +67,7 @@ fn group_by(sql: &mut Sql, query: &SatisfactionQuery, last: &str) {
 }
 
 /// Answers per group and score, each slice counted with its sign: `(key, score, answers, commented)`.
-pub async fn answers(
+async fn answers(
     db: &impl ConnectionTrait,
     query: &SatisfactionQuery,
     slices: &[SlicePiece],
@@ -88,7 +90,7 @@ pub async fn answers(
 
 /// Surveyed touchpoints per group, and how many got an answer of the query's metric, each slice counted
 /// with its sign.
-pub async fn surveys(
+async fn surveys(
     db: &impl ConnectionTrait,
     query: &SatisfactionQuery,
     slices: &[SlicePiece],
@@ -109,4 +111,20 @@ pub async fn surveys(
     rows.iter()
         .map(|row| Ok((read_key(row, query)?, signed_column(row, "surveyed")?, signed_column(row, "answered")?)))
         .collect()
+}
+
+/// Reads the planned slices from the rollups into `tally`.
+pub(super) async fn add_rollups(
+    tally: &mut Tally,
+    db: &impl ConnectionTrait,
+    query: &SatisfactionQuery,
+    slices: &[SlicePiece],
+) -> AppResult<()> {
+    for (key, score, answers, commented) in answers(db, query, slices).await? {
+        tally.add_answers(key, score, answers, commented);
+    }
+    for (key, surveyed, answered) in surveys(db, query, slices).await? {
+        tally.add_surveys(key, surveyed, answered);
+    }
+    Ok(())
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
 
-use crate::db::sqlite_options;
+use super::sqlite_options;
 
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// A probe (or readiness check) slower than this counts as a failure.
