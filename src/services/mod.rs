@@ -14,6 +14,7 @@ pub mod orders;
 pub mod pagination;
 pub mod purchases;
 pub mod satisfaction;
+pub mod satisfaction_insights;
 pub mod sql;
 pub mod touchpoints;
 pub mod writes;
