@@ -354,7 +354,7 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
             name: "CES by channel, DELIVERED orders, 2025",
             rollups: true,
             graphql: format!(
-                "{{ insights {{ satisfaction(metric: CES, groupBy: [CHANNEL], filter: {{ orderStatus: [DELIVERED], \
+                "{{ insights {{ satisfaction(metric: CES, groupBy: [CHANNEL], filter: {{ orderStatuses: [DELIVERED], \
                  period: {{ from: \"2025-01-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\" }} }}) {{ channel {SCORE} }} }} }}"
             ),
             sql: grouped_sql(

@@ -67,7 +67,7 @@ pub enum Channel {
     Social,
 }
 
-/// The survey question a feedback answers; it fixes the score scale.
+/// The survey question of an answer; it fixes the score scale.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
 pub enum SurveyMetric {

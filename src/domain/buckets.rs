@@ -63,6 +63,54 @@ fn start_of_day(date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
     })
 }
 
+/// A time series' calendar: buckets of one granularity in one time zone.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Series {
+    pub granularity: Granularity,
+    pub time_zone: Tz,
+}
+
+impl Series {
+    /// The buckets covering `[from, to)`.
+    pub fn buckets(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Bucket>, AppError> {
+        buckets(from, to, self.granularity, self.time_zone)
+    }
+}
+
+/// Consecutive buckets, from the one containing a given instant on.
+struct Run {
+    day: NaiveDate,
+    start: DateTime<Utc>,
+    granularity: Granularity,
+    tz: Tz,
+}
+
+impl Run {
+    fn containing(at: DateTime<Utc>, granularity: Granularity, tz: Tz) -> Result<Run, AppError> {
+        let day = bucket_start_date(at.with_timezone(&tz).date_naive(), granularity);
+        Ok(Run { day, start: start_of_day(day, tz).ok_or_else(out_of_range)?, granularity, tz })
+    }
+
+    fn next_bucket(&mut self) -> Result<Bucket, AppError> {
+        self.day = next_start_date(self.day, self.granularity).ok_or_else(out_of_range)?;
+        let end = start_of_day(self.day, self.tz).ok_or_else(out_of_range)?;
+        let bucket = Bucket { start: self.start, end };
+        self.start = end;
+        Ok(bucket)
+    }
+}
+
+fn out_of_range() -> AppError {
+    AppError::Internal("a bucket boundary is out of the calendar's range".into())
+}
+
+fn too_many_buckets() -> AppError {
+    AppError::bad_input(
+        "series",
+        format!("the period holds more than {MAX_BUCKETS} buckets: choose a coarser granularity or a shorter period"),
+    )
+}
+
 /// The buckets covering `[from, to)`: the first starts at or before `from`, the last ends at or after `to`.
 pub fn buckets(
     from: DateTime<Utc>,
@@ -70,25 +118,29 @@ pub fn buckets(
     granularity: Granularity,
     tz: Tz,
 ) -> Result<Vec<Bucket>, AppError> {
-    let invalid = || AppError::Internal("a bucket boundary is out of the calendar's range".into());
-    let mut day = bucket_start_date(from.with_timezone(&tz).date_naive(), granularity);
-    let mut start = start_of_day(day, tz).ok_or_else(invalid)?;
+    let mut run = Run::containing(from, granularity, tz)?;
     let mut series = Vec::new();
-    while start < to {
+    while run.start < to {
         if series.len() == MAX_BUCKETS {
-            return Err(AppError::bad_input(
-                "series",
-                format!(
-                    "the period holds more than {MAX_BUCKETS} buckets: choose a coarser granularity or a shorter period"
-                ),
-            ));
+            return Err(too_many_buckets());
         }
-        day = next_start_date(day, granularity).ok_or_else(invalid)?;
-        let end = start_of_day(day, tz).ok_or_else(invalid)?;
-        series.push(Bucket { start, end });
-        start = end;
+        series.push(run.next_bucket()?);
     }
     Ok(series)
+}
+
+/// `count` consecutive buckets, the first one containing `from`.
+pub fn consecutive(
+    from: DateTime<Utc>,
+    count: usize,
+    granularity: Granularity,
+    tz: Tz,
+) -> Result<Vec<Bucket>, AppError> {
+    if count > MAX_BUCKETS {
+        return Err(too_many_buckets());
+    }
+    let mut run = Run::containing(from, granularity, tz)?;
+    (0..count).map(|_| run.next_bucket()).collect()
 }
 
 /// At least as many buckets as `buckets` makes for `[from, to)` in any time zone, computed without making
@@ -189,6 +241,18 @@ mod tests {
             }
         }
         assert_eq!(bucket_count_bound(utc(ends[1]), utc(ends[0]), Granularity::Day), 2, "an empty period");
+    }
+
+    #[test]
+    fn consecutive_buckets_continue_the_calendar_past_a_period() {
+        let berlin = tz("Europe/Berlin");
+        let from = utc("2026-01-15T00:00:00Z");
+        let months = consecutive(from, 14, Granularity::Month, berlin).unwrap();
+        assert_eq!(months.len(), 14);
+        assert_eq!(months[..3], buckets(from, utc("2026-03-01T00:00:00Z"), Granularity::Month, berlin).unwrap()[..]);
+        assert!(months.windows(2).all(|pair| pair[0].end == pair[1].start));
+        assert_eq!(months[13].start, utc("2027-01-31T23:00:00Z"));
+        assert!(consecutive(from, MAX_BUCKETS + 1, Granularity::Day, Tz::UTC).is_err());
     }
 
     #[test]

@@ -7,20 +7,18 @@ use entity::customer::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::AppError;
-use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, unshare};
-use crate::graphql::enums::{NpsCategory, SurveyMetric};
-use crate::graphql::feedback::{Feedback, latest_answer};
+use crate::graphql::connection::{ConnectionNode, ListArgs, unshare};
+use crate::graphql::connection_fields::connection_fields;
+use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
+use crate::graphql::feedback::{Feedback, answer_category, latest_answer};
 use crate::graphql::gate::access::personal_data;
-use crate::graphql::inputs::{
-    FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy, TouchpointFilterInput, TouchpointOrderBy,
-    days,
-};
+use crate::graphql::inputs::days;
 use crate::graphql::order_summary::CustomerOrderSummary;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::Loaders;
-use crate::services::feedback::{FeedbackParent, NpsCategory as DomainNpsCategory};
+use crate::services::feedback::FeedbackParent;
 use crate::services::orders::OrderParent;
 use crate::services::pagination::PageArgs;
 use crate::services::touchpoints::TouchpointParent;
@@ -124,56 +122,26 @@ impl Customer {
 
     /// The NPS category of the customer's latest NPS answer (promoter 9-10, passive 7-8, detractor 0-6);
     /// null if they never answered an NPS survey.
-    async fn nps_category(&self, ctx: &Context<'_>) -> Result<Option<NpsCategory>> {
+    async fn nps_category(&self, ctx: &Context<'_>) -> Result<Option<SatisfactionCategory>> {
         let latest = latest_answer(ctx, self.0.id, entity::SurveyMetric::Nps).await?;
-        Ok(latest.map(|answer| DomainNpsCategory::of_score(answer.score).into()))
+        Ok(latest.as_ref().and_then(answer_category))
     }
 
-    /// The customer's orders.
-    #[allow(clippy::too_many_arguments)]
-    async fn orders(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which orders to include.")] filter: Option<OrderFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<OrderOrderBy>,
-    ) -> Result<Connection<Order>> {
-        let args = || Order::list_args(PageArgs { first, after, last, before }, filter, order_by);
-        Ok(child_connection::<Order>(ctx, self.0.id, OrderParent::Customer, args).await?)
+    /// The customer's lists (`orders`, `touchpoints`, `feedback`), as fields of its own.
+    #[graphql(flatten)]
+    async fn lists(&self) -> CustomerLists {
+        CustomerLists(self.0.id)
     }
+}
 
-    /// Every touchpoint with the customer, with or without an order.
-    #[allow(clippy::too_many_arguments)]
-    async fn touchpoints(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
-    ) -> Result<Connection<Touchpoint>> {
-        let args = || Touchpoint::list_args(PageArgs { first, after, last, before }, filter, order_by);
-        Ok(child_connection::<Touchpoint>(ctx, self.0.id, TouchpointParent::Customer, args).await?)
-    }
-
-    /// Every survey answer of the customer, relationship surveys included.
-    #[allow(clippy::too_many_arguments)]
-    async fn feedback(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
-    ) -> Result<Connection<Feedback>> {
-        let args = || Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by);
-        Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Customer, args).await?)
+connection_fields! {
+    /// The connection fields of a customer, flattened into `Customer`; holds the customer's id.
+    CustomerLists(i64) {
+        /// The customer's orders.
+        orders: Order, under(OrderParent::Customer), "Which orders to include.";
+        /// Every touchpoint with the customer, with or without an order.
+        touchpoints: Touchpoint, under(TouchpointParent::Customer), "Which touchpoints to include.";
+        /// Every survey answer of the customer, relationship surveys included.
+        feedback: Feedback, under(FeedbackParent::Customer), "Which answers to include.";
     }
 }

@@ -11,20 +11,18 @@ use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::AppResult;
 use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id};
 use crate::graphql::customers::Customer;
-use crate::graphql::enums::{NpsCategory, SurveyMetric};
+use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
 use crate::graphql::gate::access::personal_data;
-use crate::graphql::insights::SatisfactionCategory;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
-use crate::services::feedback::NpsCategory as DomainNpsCategory;
 use crate::services::feedback::{FeedbackFilter, FeedbackParent, FeedbackSort};
 use crate::services::pagination::{Sort, SortDirection};
-use crate::stats::satisfaction::Category;
+use crate::stats::satisfaction::SatisfactionCategory as DomainSatisfactionCategory;
 
 /// The category of one answer.
 pub fn answer_category(answer: &Model) -> Option<SatisfactionCategory> {
-    Category::of_score(answer.metric, answer.score).map(crate::graphql::insights::category)
+    DomainSatisfactionCategory::of_score(answer.metric, answer.score).map(Into::into)
 }
 
 pub struct Feedback(pub Model);
@@ -118,8 +116,8 @@ impl Feedback {
     }
 
     /// For NPS answers, the category: promoter (9-10), passive (7-8) or detractor (0-6); null otherwise.
-    async fn nps_category(&self) -> Option<NpsCategory> {
-        (self.0.metric == DbSurveyMetric::Nps).then(|| DomainNpsCategory::of_score(self.0.score).into())
+    async fn nps_category(&self) -> Option<SatisfactionCategory> {
+        answer_category(&self.0).filter(|_| self.0.metric == DbSurveyMetric::Nps)
     }
 
     /// The answer's category: promoter / passive / detractor (NPS 9-10 / 7-8 / 0-6), satisfied or not

@@ -5,7 +5,7 @@ use async_graphql::InputObject;
 
 use crate::domain::validation::{MAX_TEXT, bounded};
 use crate::error::{AppError, AppResult};
-use crate::graphql::enums::{Channel, NpsCategory, OrderStatus, SortDirection, SurveyMetric, TouchpointKind};
+use crate::graphql::enums::{Channel, OrderStatus, SatisfactionCategory, SortDirection, SurveyMetric, TouchpointKind};
 use crate::graphql::scalars::{CurrencyCode, DateTime};
 use crate::services::customers::{CustomerFilter, CustomerSort, Inactivity};
 use crate::services::feedback::{FeedbackFilter, FeedbackSort};
@@ -111,11 +111,11 @@ pub fn check_text(path: &str, value: &str) -> AppResult<()> {
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct CustomerFilterInput {
     /// Customers in any of these segments.
-    pub segment: Option<Vec<String>>,
+    pub segments: Option<Vec<String>>,
     /// Customers in any of these regions.
-    pub region: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
     /// Customers with any of these external ids.
-    pub external_id: Option<Vec<String>>,
+    pub external_ids: Option<Vec<String>>,
     /// Customers created in this range.
     pub created_at: Option<TimeRangeInput>,
     /// Customers whose number of orders (CANCELLED excluded) lies in this inclusive range.
@@ -125,16 +125,17 @@ pub struct CustomerFilterInput {
     pub inactive_for_days: Option<i32>,
     /// The date `inactiveForDays` counts back from; default: now.
     pub activity_as_of: Option<DateTime>,
-    /// Customers whose latest NPS answer is in one of these categories.
-    pub latest_nps_category: Option<Vec<NpsCategory>>,
+    /// Customers whose latest NPS answer is in one of these categories (PROMOTER, PASSIVE, DETRACTOR;
+    /// the categories of other metrics match no NPS answer).
+    pub latest_nps_categories: Option<Vec<SatisfactionCategory>>,
 }
 
 impl CustomerFilterInput {
     pub fn into_domain(self, path: &str) -> AppResult<CustomerFilter> {
         Ok(CustomerFilter {
-            segments: string_filter(self.segment, &format!("{path}.segment"))?,
-            regions: string_filter(self.region, &format!("{path}.region"))?,
-            external_ids: string_filter(self.external_id, &format!("{path}.externalId"))?,
+            segments: string_filter(self.segments, &format!("{path}.segments"))?,
+            regions: string_filter(self.regions, &format!("{path}.regions"))?,
+            external_ids: string_filter(self.external_ids, &format!("{path}.externalIds"))?,
             created_at: time_range(self.created_at, &format!("{path}.createdAt"))?,
             order_count: self
                 .order_count
@@ -151,7 +152,7 @@ impl CustomerFilterInput {
                     return Err(AppError::bad_input(format!("{path}.inactiveForDays"), "must be between 1 and 3650"));
                 }
             },
-            latest_nps: list_filter(self.latest_nps_category, &format!("{path}.latestNpsCategory"))?,
+            latest_nps_categories: list_filter(self.latest_nps_categories, &format!("{path}.latestNpsCategories"))?,
         })
     }
 }
@@ -160,19 +161,19 @@ impl CustomerFilterInput {
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct OrderFilterInput {
     /// Orders in any of these states.
-    pub status: Option<Vec<OrderStatus>>,
+    pub statuses: Option<Vec<OrderStatus>>,
     /// Orders in any of these currencies.
-    pub currency: Option<Vec<CurrencyCode>>,
+    pub currencies: Option<Vec<CurrencyCode>>,
     /// Orders placed in this range.
     pub placed_at: Option<TimeRangeInput>,
 }
 
 impl OrderFilterInput {
     pub fn into_domain(self, path: &str) -> AppResult<OrderFilter> {
-        let currencies = self.currency.map(|codes| codes.into_iter().map(|c| c.0.code.to_owned()).collect());
+        let currencies = self.currencies.map(|codes| codes.into_iter().map(|c| c.0.code.to_owned()).collect());
         Ok(OrderFilter {
-            statuses: list_filter(self.status, &format!("{path}.status"))?,
-            currencies: list_filter(currencies, &format!("{path}.currency"))?,
+            statuses: list_filter(self.statuses, &format!("{path}.statuses"))?,
+            currencies: list_filter(currencies, &format!("{path}.currencies"))?,
             placed_at: time_range(self.placed_at, &format!("{path}.placedAt"))?,
         })
     }
@@ -182,9 +183,9 @@ impl OrderFilterInput {
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct TouchpointFilterInput {
     /// Touchpoints of any of these kinds.
-    pub kind: Option<Vec<TouchpointKind>>,
+    pub kinds: Option<Vec<TouchpointKind>>,
     /// Touchpoints on any of these channels.
-    pub channel: Option<Vec<Channel>>,
+    pub channels: Option<Vec<Channel>>,
     /// Touchpoints that happened in this range.
     pub occurred_at: Option<TimeRangeInput>,
     /// Only touchpoints that sent a survey (true) or that did not (false).
@@ -194,28 +195,28 @@ pub struct TouchpointFilterInput {
 impl TouchpointFilterInput {
     pub fn into_domain(self, path: &str) -> AppResult<TouchpointFilter> {
         Ok(TouchpointFilter {
-            kinds: list_filter(self.kind, &format!("{path}.kind"))?,
-            channels: list_filter(self.channel, &format!("{path}.channel"))?,
+            kinds: list_filter(self.kinds, &format!("{path}.kinds"))?,
+            channels: list_filter(self.channels, &format!("{path}.channels"))?,
             occurred_at: time_range(self.occurred_at, &format!("{path}.occurredAt"))?,
             survey_sent: self.survey_sent,
         })
     }
 }
 
-/// Which feedback to list. Conditions combine with AND; a list matches any of its values.
+/// Which answers to list. Conditions combine with AND; a list matches any of its values.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct FeedbackFilterInput {
     /// Answers to any of these survey metrics.
-    pub metric: Option<Vec<SurveyMetric>>,
+    pub metrics: Option<Vec<SurveyMetric>>,
     /// Answers whose score lies in this inclusive range (on the answer's own scale).
     pub score: Option<IntRangeInput>,
-    /// NPS answers in any of these categories (implies metric NPS): promoters 9-10, passives 7-8,
-    /// detractors 0-6.
-    pub nps_category: Option<Vec<NpsCategory>>,
+    /// Answers in any of these categories, each category implying its metric: e.g. `[DETRACTOR]` for NPS
+    /// answers 0-6, `[PROMOTER, SATISFIED]` for NPS answers 9-10 and CSAT answers 4-5.
+    pub categories: Option<Vec<SatisfactionCategory>>,
     /// Answers submitted in this range.
     pub submitted_at: Option<TimeRangeInput>,
     /// Answers given at a touchpoint of any of these kinds; relationship surveys never match.
-    pub touchpoint_kind: Option<Vec<TouchpointKind>>,
+    pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
     /// Only answers with a non-empty comment (true) or without one (false).
     pub has_comment: Option<bool>,
 }
@@ -223,11 +224,11 @@ pub struct FeedbackFilterInput {
 impl FeedbackFilterInput {
     pub fn into_domain(self, path: &str) -> AppResult<FeedbackFilter> {
         Ok(FeedbackFilter {
-            metrics: list_filter(self.metric, &format!("{path}.metric"))?,
+            metrics: list_filter(self.metrics, &format!("{path}.metrics"))?,
             score: self.score.map(|r| r.into_domain(&format!("{path}.score"))).transpose()?.unwrap_or_default(),
-            nps_categories: list_filter(self.nps_category, &format!("{path}.npsCategory"))?,
+            categories: list_filter(self.categories, &format!("{path}.categories"))?,
             submitted_at: time_range(self.submitted_at, &format!("{path}.submittedAt"))?,
-            touchpoint_kinds: list_filter(self.touchpoint_kind, &format!("{path}.touchpointKind"))?,
+            touchpoint_kinds: list_filter(self.touchpoint_kinds, &format!("{path}.touchpointKinds"))?,
             has_comment: self.has_comment,
         })
     }

@@ -6,12 +6,11 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::order::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
-use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, load_by_id};
+use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id};
+use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
-use crate::graphql::enums::OrderStatus;
+use crate::graphql::enums::{OrderStatus, SatisfactionCategory};
 use crate::graphql::feedback::{Feedback, answer_category, answers_of};
-use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy, TouchpointFilterInput, TouchpointOrderBy};
-use crate::graphql::insights::SatisfactionCategory;
 use crate::graphql::scalars::{DateTime, Money};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::feedback::FeedbackParent;
@@ -89,35 +88,19 @@ impl Order {
         Ok(answers.iter().filter_map(answer_category).collect())
     }
 
-    /// The touchpoints that belong to this order.
-    #[allow(clippy::too_many_arguments)]
-    async fn touchpoints(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
-    ) -> Result<Connection<Touchpoint>> {
-        let args = || Touchpoint::list_args(PageArgs { first, after, last, before }, filter, order_by);
-        Ok(child_connection::<Touchpoint>(ctx, self.0.id, TouchpointParent::Order, args).await?)
+    /// The order's lists (`touchpoints`, `feedback`), as fields of its own.
+    #[graphql(flatten)]
+    async fn lists(&self) -> OrderLists {
+        OrderLists(self.0.id)
     }
+}
 
-    /// The answers given at any touchpoint of this order.
-    #[allow(clippy::too_many_arguments)]
-    async fn feedback(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
-    ) -> Result<Connection<Feedback>> {
-        let args = || Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by);
-        Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Order, args).await?)
+connection_fields! {
+    /// The connection fields of an order, flattened into `Order`; holds the order's id.
+    OrderLists(i64) {
+        /// The touchpoints that belong to this order.
+        touchpoints: Touchpoint, under(TouchpointParent::Order), "Which touchpoints to include.";
+        /// The answers given at any touchpoint of this order.
+        feedback: Feedback, under(FeedbackParent::Order), "Which answers to include.";
     }
 }

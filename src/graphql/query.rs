@@ -6,15 +6,10 @@ use sea_orm::FromQueryResult;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::{AppError, AppResult};
-use crate::graphql::connection::{
-    Connection, ConnectionNode, LoadersOf, database, load_by_id, max_page_size, root_connection,
-};
+use crate::graphql::connection::{LoadersOf, database, load_by_id, max_page_size};
+use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
-use crate::graphql::inputs::{
-    CustomerFilterInput, CustomerOrderBy, FeedbackFilterInput, FeedbackOrderBy, OrderFilterInput, OrderOrderBy,
-    TouchpointFilterInput, TouchpointOrderBy,
-};
 use crate::graphql::insights::Insights;
 use crate::graphql::node::{Node, load_node};
 use crate::graphql::orders::Order;
@@ -22,7 +17,6 @@ use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::Loaders;
 use crate::services::listing::Listing;
 use crate::services::lookups::{ExternalKey, by_external_id};
-use crate::services::pagination::PageArgs;
 
 pub struct QueryRoot;
 
@@ -117,68 +111,25 @@ impl QueryRoot {
         Ok(lookup::<entity::feedback::Entity>(ctx, NodeType::Feedback, id, external_id).await?.map(Feedback))
     }
 
-    /// All customers, filtered and ordered.
-    #[allow(clippy::too_many_arguments)]
-    async fn customers(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which customers to include.")] filter: Option<CustomerFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<CustomerOrderBy>,
-    ) -> Result<Connection<Customer>> {
-        // Ordering by NAME needs ADMIN (the order and the cursors reveal names): the gate's access policy.
-        let args = Customer::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
-        Ok(root_connection::<Customer>(ctx, args).await?)
+    /// The root connections (`customers`, `orders`, `touchpoints`, `feedbacks`), as fields of `Query`.
+    #[graphql(flatten)]
+    async fn lists(&self) -> RootLists {
+        RootLists
     }
+}
 
-    /// All orders, filtered and ordered.
-    #[allow(clippy::too_many_arguments)]
-    async fn orders(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which orders to include.")] filter: Option<OrderFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<OrderOrderBy>,
-    ) -> Result<Connection<Order>> {
-        let args = Order::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
-        Ok(root_connection::<Order>(ctx, args).await?)
-    }
-
-    /// All touchpoints, filtered and ordered.
-    #[allow(clippy::too_many_arguments)]
-    async fn touchpoints(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which touchpoints to include.")] filter: Option<TouchpointFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<TouchpointOrderBy>,
-    ) -> Result<Connection<Touchpoint>> {
-        let args = Touchpoint::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
-        Ok(root_connection::<Touchpoint>(ctx, args).await?)
-    }
-
-    /// All survey answers, filtered and ordered.
-    #[allow(clippy::too_many_arguments)]
-    async fn feedbacks(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
-    ) -> Result<Connection<Feedback>> {
-        let args = Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by)?;
-        Ok(root_connection::<Feedback>(ctx, args).await?)
+// Ordering customers by NAME needs ADMIN (the order and the cursors reveal names): the gate's access
+// policy decides it before any resolver runs.
+connection_fields! {
+    /// The root connection fields, flattened into `Query`.
+    RootLists {
+        /// All customers, filtered and ordered.
+        customers: Customer, all, "Which customers to include.";
+        /// All orders, filtered and ordered.
+        orders: Order, all, "Which orders to include.";
+        /// All touchpoints, filtered and ordered.
+        touchpoints: Touchpoint, all, "Which touchpoints to include.";
+        /// All survey answers, filtered and ordered.
+        feedbacks: Feedback, all, "Which answers to include.";
     }
 }

@@ -10,9 +10,8 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::error::AppError;
 use crate::events::FeedbackEvents;
 use crate::graphql::connection::database;
-use crate::graphql::enums::{SurveyMetric, TouchpointKind};
+use crate::graphql::enums::{SatisfactionCategory, SurveyMetric, TouchpointKind};
 use crate::graphql::feedback::{Feedback, answer_category};
-use crate::graphql::insights::SatisfactionCategory;
 use crate::ops::metrics::Metrics;
 use crate::services::lookups::by_id;
 
@@ -20,24 +19,24 @@ use crate::services::lookups::by_id;
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct FeedbackSubscriptionFilter {
     /// Answers to these metrics.
-    pub metric: Option<Vec<SurveyMetric>>,
+    pub metrics: Option<Vec<SurveyMetric>>,
     /// Answers in these categories, e.g. `[DETRACTOR]` to alert on detractors.
-    pub category: Option<Vec<SatisfactionCategory>>,
+    pub categories: Option<Vec<SatisfactionCategory>>,
     /// Answers given at touchpoints of these kinds (relationship surveys never match).
-    pub touchpoint_kind: Option<Vec<TouchpointKind>>,
+    pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
 }
 
 impl FeedbackSubscriptionFilter {
     async fn matches(&self, db: &DatabaseConnection, answer: &entity::feedback::Model) -> Result<bool, AppError> {
-        if self.metric.as_ref().is_some_and(|m| !m.contains(&answer.metric.into())) {
+        if self.metrics.as_ref().is_some_and(|m| !m.contains(&answer.metric.into())) {
             return Ok(false);
         }
-        if let Some(categories) = &self.category
+        if let Some(categories) = &self.categories
             && !answer_category(answer).is_some_and(|c| categories.contains(&c))
         {
             return Ok(false);
         }
-        if let Some(kinds) = &self.touchpoint_kind {
+        if let Some(kinds) = &self.touchpoint_kinds {
             let Some(touchpoint_id) = answer.touchpoint_id else { return Ok(false) };
             let touchpoint = by_id::<entity::touchpoint::Entity>(db, touchpoint_id).await?;
             return Ok(touchpoint.is_some_and(|t| kinds.contains(&t.kind.into())));

@@ -6,12 +6,11 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::touchpoint::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
-use crate::graphql::connection::{Connection, ConnectionNode, ListArgs, child_connection, load_by_id};
+use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id};
+use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
-use crate::graphql::enums::{Channel, TouchpointKind};
+use crate::graphql::enums::{Channel, SatisfactionCategory, TouchpointKind};
 use crate::graphql::feedback::{Feedback, answer_category, answers_of};
-use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy};
-use crate::graphql::insights::SatisfactionCategory;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::services::feedback::FeedbackParent;
@@ -101,19 +100,17 @@ impl Touchpoint {
         Ok(answers.iter().filter_map(answer_category).collect())
     }
 
-    /// The survey answers given for this touchpoint.
-    #[allow(clippy::too_many_arguments)]
-    async fn feedback(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size from the start (at most 100, default 20).")] first: Option<i32>,
-        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
-        #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Which answers to include.")] filter: Option<FeedbackFilterInput>,
-        #[graphql(desc = "The order of the rows.")] order_by: Option<FeedbackOrderBy>,
-    ) -> Result<Connection<Feedback>> {
-        let args = || Feedback::list_args(PageArgs { first, after, last, before }, filter, order_by);
-        Ok(child_connection::<Feedback>(ctx, self.0.id, FeedbackParent::Touchpoint, args).await?)
+    /// The touchpoint's list of answers (`feedback`), as a field of its own.
+    #[graphql(flatten)]
+    async fn lists(&self) -> TouchpointLists {
+        TouchpointLists(self.0.id)
+    }
+}
+
+connection_fields! {
+    /// The connection field of a touchpoint, flattened into `Touchpoint`; holds the touchpoint's id.
+    TouchpointLists(i64) {
+        /// The survey answers given for this touchpoint.
+        feedback: Feedback, under(FeedbackParent::Touchpoint), "Which answers to include.";
     }
 }

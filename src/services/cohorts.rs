@@ -1,13 +1,48 @@
 //! Cohort retention: customers by the period of their first order, and how many of them order again in
-//! each later period. One statement; cells are counts, shares are computed by the caller.
+//! each later period. One pass over the purchases.
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, StreamTrait};
 
-use crate::domain::buckets::Bucket;
+use crate::domain::buckets::{Bucket, Granularity, buckets, consecutive};
 use crate::error::AppResult;
 use crate::services::purchases;
+use crate::stats::percent;
+
+/// The most periods a cohort is followed for, its own included.
+pub const MAX_PERIODS: usize = 60;
+
+/// The calendar of a retention table: the cohorts' periods and the periods that follow the last cohort
+/// up, as one run of consecutive periods.
+#[derive(Clone, Debug)]
+pub struct CohortCalendar {
+    buckets: Vec<Bucket>,
+    cohorts: usize,
+    periods: usize,
+}
+
+impl CohortCalendar {
+    /// The cohorts of the periods covering `[from, to)`, each followed for `periods` periods (its own
+    /// included).
+    pub fn new(
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        granularity: Granularity,
+        tz: Tz,
+        periods: usize,
+    ) -> AppResult<Self> {
+        let cohorts = buckets(from, to, granularity, tz)?.len();
+        let buckets = consecutive(from, (cohorts + periods).saturating_sub(1), granularity, tz)?;
+        Ok(CohortCalendar { buckets, cohorts, periods })
+    }
+
+    /// The cells of the table: one per cohort and period.
+    pub fn cells(&self) -> usize {
+        self.cohorts.saturating_mul(self.periods)
+    }
+}
 
 /// One cell of the retention table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,18 +54,23 @@ pub struct CohortCell {
     pub retained: u64,
 }
 
-/// `buckets` are consecutive calendar periods; the first `cohorts` of them are the cohorts, and each
-/// cohort is followed for `periods` periods (its own included), so `buckets` has `cohorts + periods - 1`.
+impl CohortCell {
+    /// retained / cohort size, in percent; None for an empty cohort.
+    pub fn share(&self) -> Option<f64> {
+        percent(self.retained, self.cohort_size)
+    }
+}
+
+/// The retention table, cohort by cohort and period by period.
 ///
-/// One pass over the purchases up to the last bucket's end, customer by customer: a customer's first
-/// purchase puts them in a cohort (one that starts later belongs to no cohort shown), and each bucket
+/// One pass over the purchases up to the calendar's end, customer by customer: a customer's first
+/// purchase puts them in a cohort (one that starts later belongs to no cohort shown), and each period
 /// they bought in counts them as retained there.
 pub async fn retention(
     db: &(impl ConnectionTrait + StreamTrait),
-    buckets: &[Bucket],
-    cohorts: usize,
-    periods: usize,
+    calendar: &CohortCalendar,
 ) -> AppResult<Vec<CohortCell>> {
+    let &CohortCalendar { ref buckets, cohorts, periods } = calendar;
     let (Some(last), true) = (buckets.last(), cohorts > 0 && periods > 0) else { return Ok(Vec::new()) };
     let starts: Vec<_> = buckets.iter().map(|b| b.start).collect();
     // The bucket holding an instant, if any.

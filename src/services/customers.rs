@@ -7,10 +7,10 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 
-use crate::services::feedback::NpsCategory;
 use crate::services::filters::{IntRange, TimeRange, any_of};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+use crate::stats::satisfaction::SatisfactionCategory;
 
 /// No order in `[since, as_of)`, but at least one before `as_of`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,8 +28,8 @@ pub struct CustomerFilter {
     /// Orders that count (`domain::orders_that_count`).
     pub order_count: IntRange,
     pub inactive: Option<Inactivity>,
-    /// The category of the customer's latest NPS answer.
-    pub latest_nps: Option<Vec<NpsCategory>>,
+    /// The category of the customer's latest NPS answer; categories of other metrics match no NPS answer.
+    pub latest_nps_categories: Option<Vec<SatisfactionCategory>>,
 }
 
 impl CustomerFilter {
@@ -53,9 +53,9 @@ impl CustomerFilter {
                 ))
                 .add(Expr::exists(aggregates::ordered_between(inactivity.since, inactivity.as_of)).not());
         }
-        if let Some(categories) = &self.latest_nps {
+        if let Some(categories) = &self.latest_nps_categories {
             let mut any = Condition::any();
-            for category in categories {
+            for category in categories.iter().filter(|c| c.metric() == entity::SurveyMetric::Nps) {
                 let (low, high) = category.score_range();
                 any = any.add(aggregates::latest_nps_score().between(low, high));
             }

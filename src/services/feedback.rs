@@ -1,4 +1,4 @@
-//! Feedback: filters (including NPS category and the touchpoint's kind), sort orders and the customer,
+//! Feedback: filters (including the answer category and the touchpoint's kind), sort orders and the customer,
 //! touchpoint or order it hangs off.
 
 use entity::feedback::{Column, Entity, Model, Relation};
@@ -10,51 +10,14 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryS
 use crate::services::filters::{IntRange, TimeRange, any_of};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
-use crate::stats::satisfaction::Category;
-
-/// The NPS answer categories filters name; their score ranges are those of `Category`
-/// (`docs/metrics.md`, "Survey scales").
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum NpsCategory {
-    Promoter,
-    Passive,
-    Detractor,
-}
-
-impl NpsCategory {
-    const ALL: [NpsCategory; 3] = [NpsCategory::Promoter, NpsCategory::Passive, NpsCategory::Detractor];
-
-    pub const fn category(self) -> Category {
-        match self {
-            NpsCategory::Promoter => Category::Promoter,
-            NpsCategory::Passive => Category::Passive,
-            NpsCategory::Detractor => Category::Detractor,
-        }
-    }
-
-    pub const fn score_range(self) -> (i32, i32) {
-        self.category().score_range()
-    }
-
-    /// The category of an NPS score; a score beyond the scale (which the database refuses) falls in the
-    /// category of the scale's nearest end.
-    pub fn of_score(score: i32) -> Self {
-        let (low, high) = SurveyMetric::Nps.score_range();
-        let score = score.clamp(low, high);
-        let holds = |category: &NpsCategory| {
-            let (from, to) = category.score_range();
-            (from..=to).contains(&score)
-        };
-        Self::ALL.into_iter().find(holds).unwrap_or(NpsCategory::Detractor)
-    }
-}
+use crate::stats::satisfaction::SatisfactionCategory;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FeedbackFilter {
     pub metrics: Option<Vec<SurveyMetric>>,
     pub score: IntRange,
-    /// Implies `metric = NPS`.
-    pub nps_categories: Option<Vec<NpsCategory>>,
+    /// Answers in any of these categories, each of its own metric.
+    pub categories: Option<Vec<SatisfactionCategory>>,
     pub submitted_at: TimeRange,
     /// The kind of the touchpoint answered; relationship surveys (no touchpoint) never match.
     pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
@@ -67,13 +30,15 @@ impl FeedbackFilter {
             .add(any_of(Column::Metric, &self.metrics))
             .add(self.score.condition(Column::Score))
             .add(self.submitted_at.condition(Column::SubmittedAt));
-        if let Some(categories) = &self.nps_categories {
+        if let Some(categories) = &self.categories {
             let mut any = Condition::any();
             for category in categories {
                 let (min, max) = category.score_range();
-                any = any.add(Column::Score.between(min, max));
+                let in_band =
+                    Condition::all().add(Column::Metric.eq(category.metric())).add(Column::Score.between(min, max));
+                any = any.add(in_band);
             }
-            cond = cond.add(Column::Metric.eq(SurveyMetric::Nps)).add(any);
+            cond = cond.add(any);
         }
         if let Some(kinds) = &self.touchpoint_kinds {
             let touchpoints_of_kind = Query::select()
@@ -173,23 +138,5 @@ impl Listing for Entity {
                 ParentColumn::of(touchpoint::Column::OrderId),
             ),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nps_categories_are_the_bands_of_the_nps_scale() {
-        let of = |scores: std::ops::RangeInclusive<i32>| scores.map(NpsCategory::of_score).collect::<Vec<_>>();
-        assert!(of(0..=6).iter().all(|c| *c == NpsCategory::Detractor));
-        assert!(of(7..=8).iter().all(|c| *c == NpsCategory::Passive));
-        assert!(of(9..=10).iter().all(|c| *c == NpsCategory::Promoter));
-        assert_eq!(
-            (NpsCategory::of_score(-1), NpsCategory::of_score(11)),
-            (NpsCategory::Detractor, NpsCategory::Promoter)
-        );
-        assert_eq!(NpsCategory::Passive.score_range(), (7, 8));
     }
 }

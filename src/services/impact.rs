@@ -1,5 +1,6 @@
-//! Touchpoint impact in SQL: after an answer at a touchpoint, does the customer order again within H
-//! days? Counts per answer category; the statistics are computed by the caller.
+//! Touchpoint impact: after an answer at a touchpoint, does the customer order again within H days?
+//! Counts per answer category in SQL, then each category's rate, its interval and its test against the
+//! best category (`stats`).
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{SurveyMetric, TouchpointKind, feedback, order, touchpoint};
@@ -8,7 +9,10 @@ use sea_orm::{ActiveEnum, ConnectionTrait, EntityName};
 use crate::db::sql::{Sql, time};
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
-use crate::stats::satisfaction::Category;
+use crate::stats::comparison::{Comparison, proportions};
+use crate::stats::intervals::wilson;
+use crate::stats::percent;
+use crate::stats::satisfaction::SatisfactionCategory;
 
 #[derive(Clone, Debug)]
 pub struct ImpactQuery {
@@ -23,7 +27,7 @@ pub struct ImpactQuery {
 /// Customers and repurchasers of one answer category.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImpactCounts {
-    pub category: Category,
+    pub category: SatisfactionCategory,
     pub customers: u64,
     pub repurchased: u64,
 }
@@ -31,7 +35,7 @@ pub struct ImpactCounts {
 /// Per category (best first), the customers who gave such an answer and how many of them ordered again
 /// within the horizon. A customer counts once per category, from their first such answer.
 pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> AppResult<Vec<ImpactCounts>> {
-    let categories = Category::of_metric(query.metric);
+    let categories = SatisfactionCategory::of_metric(query.metric);
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT x.category AS category, COUNT(*) AS customers, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM ")
         .push(order::Entity.table_name())
@@ -73,4 +77,40 @@ pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> Ap
         slot.repurchased = repurchased.unwrap_or(0).max(0) as u64;
     }
     Ok(counts)
+}
+
+/// Repurchase after the answers of one category, with its statistics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImpactRow {
+    pub counts: ImpactCounts,
+    /// repurchased / customers, in percent; None without customers.
+    pub repurchase_rate: Option<f64>,
+    /// The 95% Wilson interval of the rate, in percent.
+    pub interval: Option<(f64, f64)>,
+    /// The pooled two-proportion test against the best category (the first); None for the best category
+    /// itself or when either is empty.
+    pub versus_best: Option<Comparison>,
+}
+
+/// Per category (best first), the repurchase rate of the customers who gave such an answer, compared
+/// with the best category's.
+pub async fn touchpoint_impact(db: &impl ConnectionTrait, query: &ImpactQuery) -> AppResult<Vec<ImpactRow>> {
+    Ok(impact_rows(impact_counts(db, query).await?))
+}
+
+fn impact_rows(counts: Vec<ImpactCounts>) -> Vec<ImpactRow> {
+    let best = counts.first().cloned();
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(index, c)| {
+            let best = best.as_ref().filter(|_| index > 0);
+            ImpactRow {
+                repurchase_rate: percent(c.repurchased, c.customers),
+                interval: wilson(c.repurchased, c.customers).map(|(low, high)| (100.0 * low, 100.0 * high)),
+                versus_best: best.and_then(|b| proportions(c.repurchased, c.customers, b.repurchased, b.customers)),
+                counts: c,
+            }
+        })
+        .collect()
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, StreamTrait};
 
+use crate::domain::buckets::Series;
 use crate::domain::currency::Currency;
 use crate::error::AppResult;
 use crate::services::purchases::{self, Purchase};
@@ -40,6 +41,28 @@ pub struct LoyaltyQuery {
     pub periods: Vec<LoyaltyPeriod>,
     pub group_by: Vec<LoyaltyDimension>,
     pub inactive_window: Duration,
+}
+
+impl LoyaltyQuery {
+    /// Loyalty over `[from, to)` or, with a series, over each of its buckets; lifetime figures as of
+    /// `as_of`, or of each period's end. The dimensions are made distinct and put in a fixed order, so
+    /// equal requests give equal results.
+    pub fn new(
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        series: Option<Series>,
+        as_of: Option<DateTime<Utc>>,
+        mut group_by: Vec<LoyaltyDimension>,
+        inactive_window: Duration,
+    ) -> AppResult<Self> {
+        let spans = match series {
+            None => vec![(from, to)],
+            Some(series) => series.buckets(from, to)?.into_iter().map(|b| (b.start, b.end)).collect(),
+        };
+        let periods = spans.into_iter().map(|(start, end)| LoyaltyPeriod { start, end, as_of: as_of.unwrap_or(end) });
+        group_by.sort();
+        group_by.dedup();
+        Ok(LoyaltyQuery { periods: periods.collect(), group_by, inactive_window })
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -15,7 +15,6 @@ pub mod orders;
 pub mod pagination;
 pub mod purchases;
 pub mod satisfaction;
+pub mod satisfaction_insights;
 pub mod touchpoints;
 pub mod writes;
-
-pub use crate::db::sql;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use entity::SurveyMetric;
 
 use crate::stats::histogram::ScoreHistogram;
-use crate::stats::satisfaction::{Category, DEFAULT_MIN_SAMPLE, Satisfaction};
+use crate::stats::satisfaction::{DEFAULT_MIN_SAMPLE, Satisfaction, SatisfactionCategory};
 
 /// The rows of one of the case's CSV files, without its header.
 fn read(case: &str, file: &str) -> Vec<Vec<String>> {
@@ -22,7 +22,7 @@ fn nps_of(scores: impl IntoIterator<Item = i32>) -> Satisfaction {
     Satisfaction::of(&histogram, DEFAULT_MIN_SAMPLE)
 }
 
-fn count(s: &Satisfaction, category: Category) -> u64 {
+fn count(s: &Satisfaction, category: SatisfactionCategory) -> u64 {
     s.categories.iter().find(|c| c.category == category).map_or(0, |c| c.count)
 }
 
@@ -33,8 +33,8 @@ fn case_040_sudzilla_nps() {
     let s = nps_of(scores);
     let expected = &read("case_040", "gt/output_01.csv")[0];
     assert_eq!(s.n.to_string(), expected[1]);
-    assert_eq!(count(&s, Category::Promoter).to_string(), expected[2]);
-    assert_eq!(count(&s, Category::Detractor).to_string(), expected[3]);
+    assert_eq!(count(&s, SatisfactionCategory::Promoter).to_string(), expected[2]);
+    assert_eq!(count(&s, SatisfactionCategory::Detractor).to_string(), expected[3]);
     let value = s.value.unwrap();
     assert!((value - (-35.897_435_897)).abs() < 1e-6, "{value}");
     assert_eq!(format!("{value:.1}"), expected[0]);
@@ -54,7 +54,7 @@ fn case_122_airlines_differ_from_ours_only_by_the_authors_truncation() {
     // The reference rounds each percentage down before subtracting; we never do.
     let truncated = |s: &Satisfaction| {
         let share = |c| (100.0 * count(s, c) as f64 / s.n as f64).floor();
-        share(Category::Promoter) - share(Category::Detractor)
+        share(SatisfactionCategory::Promoter) - share(SatisfactionCategory::Detractor)
     };
     let truncated_all: Vec<f64> = scored.iter().map(|(_, s)| truncated(s)).collect();
     let mean = truncated_all.iter().sum::<f64>() / truncated_all.len() as f64;
@@ -65,8 +65,8 @@ fn case_122_airlines_differ_from_ours_only_by_the_authors_truncation() {
     assert_eq!(format!("{:.2}", (truncated(prep_air) - mean) / sd), expected[2]);
     // Our exact NPS of the same answers, and how far the truncation moved it.
     let exact = prep_air.value.unwrap();
-    let p = 100.0 * count(prep_air, Category::Promoter) as f64 / prep_air.n as f64;
-    let d = 100.0 * count(prep_air, Category::Detractor) as f64 / prep_air.n as f64;
+    let p = 100.0 * count(prep_air, SatisfactionCategory::Promoter) as f64 / prep_air.n as f64;
+    let d = 100.0 * count(prep_air, SatisfactionCategory::Detractor) as f64 / prep_air.n as f64;
     assert!((exact - (p - d)).abs() < 1e-9);
     assert!((exact - truncated(prep_air)).abs() < 1.0);
 }
@@ -78,11 +78,11 @@ fn case_050_categories_match_the_reference_classification() {
     for row in rows {
         let score: i32 = row[5].trim().parse().unwrap();
         let expected = match (row[6].as_str(), row[7].as_str(), row[8].as_str()) {
-            ("1", "", "") => Category::Promoter,
-            ("", "1", "") => Category::Passive,
-            ("", "", "1") => Category::Detractor,
+            ("1", "", "") => SatisfactionCategory::Promoter,
+            ("", "1", "") => SatisfactionCategory::Passive,
+            ("", "", "1") => SatisfactionCategory::Detractor,
             other => panic!("unexpected flags {other:?}"),
         };
-        assert_eq!(Category::of_score(SurveyMetric::Nps, score), Some(expected), "{row:?}");
+        assert_eq!(SatisfactionCategory::of_score(SurveyMetric::Nps, score), Some(expected), "{row:?}");
     }
 }

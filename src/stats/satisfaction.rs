@@ -11,9 +11,10 @@ use crate::stats::{Z_95, percent};
 /// "Low samples").
 pub const DEFAULT_MIN_SAMPLE: u64 = 30;
 
-/// The answer categories of each metric.
+/// The answer categories of each metric (`docs/metrics.md`, "Survey scales"): the one category type of
+/// the domain, which the API mirrors.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Category {
+pub enum SatisfactionCategory {
     Promoter,
     Passive,
     Detractor,
@@ -23,13 +24,22 @@ pub enum Category {
     NotEasy,
 }
 
-impl Category {
+impl SatisfactionCategory {
     /// The categories of a metric, best first; their score ranges split the metric's scale.
-    pub const fn of_metric(metric: SurveyMetric) -> &'static [Category] {
+    pub const fn of_metric(metric: SurveyMetric) -> &'static [Self] {
         match metric {
-            SurveyMetric::Nps => &[Category::Promoter, Category::Passive, Category::Detractor],
-            SurveyMetric::Csat => &[Category::Satisfied, Category::NotSatisfied],
-            SurveyMetric::Ces => &[Category::Easy, Category::NotEasy],
+            SurveyMetric::Nps => &[Self::Promoter, Self::Passive, Self::Detractor],
+            SurveyMetric::Csat => &[Self::Satisfied, Self::NotSatisfied],
+            SurveyMetric::Ces => &[Self::Easy, Self::NotEasy],
+        }
+    }
+
+    /// The metric whose answers fall in this category.
+    pub const fn metric(self) -> SurveyMetric {
+        match self {
+            Self::Promoter | Self::Passive | Self::Detractor => SurveyMetric::Nps,
+            Self::Satisfied | Self::NotSatisfied => SurveyMetric::Csat,
+            Self::Easy | Self::NotEasy => SurveyMetric::Ces,
         }
     }
 
@@ -37,18 +47,18 @@ impl Category {
     /// SQL filters and Rust alike read.
     pub const fn score_range(self) -> (i32, i32) {
         match self {
-            Category::Promoter => (9, 10),
-            Category::Passive => (7, 8),
-            Category::Detractor => (0, 6),
-            Category::Satisfied => (4, 5),
-            Category::NotSatisfied => (1, 3),
-            Category::Easy => (5, 7),
-            Category::NotEasy => (1, 4),
+            Self::Promoter => (9, 10),
+            Self::Passive => (7, 8),
+            Self::Detractor => (0, 6),
+            Self::Satisfied => (4, 5),
+            Self::NotSatisfied => (1, 3),
+            Self::Easy => (5, 7),
+            Self::NotEasy => (1, 4),
         }
     }
 
     /// The category of one answer; None for a score outside the metric's scale.
-    pub fn of_score(metric: SurveyMetric, score: i32) -> Option<Category> {
+    pub fn of_score(metric: SurveyMetric, score: i32) -> Option<Self> {
         Self::of_metric(metric).iter().copied().find(|category| {
             let (low, high) = category.score_range();
             (low..=high).contains(&score)
@@ -58,7 +68,7 @@ impl Category {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CategoryCount {
-    pub category: Category,
+    pub category: SatisfactionCategory,
     pub count: u64,
     /// Percent of n; None when n = 0.
     pub share: Option<f64>,
@@ -84,7 +94,7 @@ impl Satisfaction {
     pub fn of(histogram: &ScoreHistogram, min_sample: u64) -> Self {
         let metric = histogram.metric();
         let n = histogram.n();
-        let categories: Vec<CategoryCount> = Category::of_metric(metric)
+        let categories: Vec<CategoryCount> = SatisfactionCategory::of_metric(metric)
             .iter()
             .map(|category| {
                 let (low, high) = category.score_range();
@@ -92,10 +102,13 @@ impl Satisfaction {
                 CategoryCount { category: *category, count, share: percent(count, n) }
             })
             .collect();
-        let count_of = |wanted: Category| categories.iter().find(|c| c.category == wanted).map_or(0, |c| c.count);
+        let count_of =
+            |wanted: SatisfactionCategory| categories.iter().find(|c| c.category == wanted).map_or(0, |c| c.count);
         let (value, interval, standard_error) = match metric {
-            SurveyMetric::Nps => nps(count_of(Category::Promoter), count_of(Category::Detractor), n),
-            SurveyMetric::Csat => csat(count_of(Category::Satisfied), n),
+            SurveyMetric::Nps => {
+                nps(count_of(SatisfactionCategory::Promoter), count_of(SatisfactionCategory::Detractor), n)
+            }
+            SurveyMetric::Csat => csat(count_of(SatisfactionCategory::Satisfied), n),
             SurveyMetric::Ces => ces(histogram),
         };
         Satisfaction {
@@ -160,7 +173,7 @@ mod tests {
         Satisfaction::of(&ScoreHistogram::from_scores(metric, scores).unwrap(), DEFAULT_MIN_SAMPLE)
     }
 
-    fn count(s: &Satisfaction, category: Category) -> u64 {
+    fn count(s: &Satisfaction, category: SatisfactionCategory) -> u64 {
         s.categories.iter().find(|c| c.category == category).unwrap().count
     }
 
@@ -169,7 +182,7 @@ mod tests {
         for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
             let (low, high) = metric.score_range();
             for score in low - 1..=high + 1 {
-                let holding = Category::of_metric(metric).iter().filter(|c| {
+                let holding = SatisfactionCategory::of_metric(metric).iter().filter(|c| {
                     let (from, to) = c.score_range();
                     (from..=to).contains(&score)
                 });
@@ -177,15 +190,33 @@ mod tests {
                 assert_eq!(holding.count(), expected, "{metric:?} {score}");
             }
         }
-        assert_eq!(Category::of_score(SurveyMetric::Nps, 8), Some(Category::Passive));
-        assert_eq!(Category::of_score(SurveyMetric::Csat, 0), None);
+        assert_eq!(SatisfactionCategory::of_score(SurveyMetric::Nps, 8), Some(SatisfactionCategory::Passive));
+        assert_eq!(SatisfactionCategory::of_score(SurveyMetric::Csat, 0), None);
+    }
+
+    #[test]
+    fn nps_categories_are_the_bands_of_the_nps_scale_and_each_category_names_its_metric() {
+        let of = |scores: std::ops::RangeInclusive<i32>| {
+            scores.map(|score| SatisfactionCategory::of_score(SurveyMetric::Nps, score)).collect::<Vec<_>>()
+        };
+        assert!(of(0..=6).iter().all(|c| *c == Some(SatisfactionCategory::Detractor)));
+        assert!(of(7..=8).iter().all(|c| *c == Some(SatisfactionCategory::Passive)));
+        assert!(of(9..=10).iter().all(|c| *c == Some(SatisfactionCategory::Promoter)));
+        assert_eq!(SatisfactionCategory::Passive.score_range(), (7, 8));
+        for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
+            assert!(SatisfactionCategory::of_metric(metric).iter().all(|c| c.metric() == metric), "{metric:?}");
+        }
     }
 
     #[test]
     fn nps_test_vector() {
         let s = of(SurveyMetric::Nps, &[10, 10, 9, 8, 7, 6, 0, 10, 9, 5]);
         assert_eq!(
-            (count(&s, Category::Promoter), count(&s, Category::Passive), count(&s, Category::Detractor)),
+            (
+                count(&s, SatisfactionCategory::Promoter),
+                count(&s, SatisfactionCategory::Passive),
+                count(&s, SatisfactionCategory::Detractor)
+            ),
             (5, 2, 3)
         );
         assert_eq!(s.n, 10);
@@ -206,7 +237,7 @@ mod tests {
     #[test]
     fn csat_test_vector() {
         let s = of(SurveyMetric::Csat, &[5, 4, 3, 5, 2, 4, 4, 1, 5, 5]);
-        assert_eq!(count(&s, Category::Satisfied), 7);
+        assert_eq!(count(&s, SatisfactionCategory::Satisfied), 7);
         assert_close(s.value.unwrap(), 70.0);
         assert_close(s.mean.unwrap(), 3.8);
         let (low, high) = s.interval.unwrap();

@@ -7,11 +7,11 @@ use std::path::Path;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 
+use crate::db::sql::Sql;
 use crate::domain::currency::Currency;
 use crate::domain::money::format_minor_units;
 use crate::domain::time::format_timestamp;
 use crate::error::{AppError, AppResult};
-use crate::services::sql::Sql;
 use crate::transfer::records::Table;
 
 const PAGE: i64 = 1000;

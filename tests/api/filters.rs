@@ -67,13 +67,13 @@ async fn customer_filters_match_an_independent_computation() {
         .map(|c| c.external_id.clone())
         .collect();
     let filter = json!({
-        "segment": ["smb", "enterprise"],
-        "region": ["EMEA", "NA", "APAC"],
+        "segments": ["smb", "enterprise"],
+        "regions": ["EMEA", "NA", "APAC"],
         "createdAt": { "from": from.to_rfc3339(), "to": to.to_rfc3339() },
     });
     assert_eq!(sorted(external_ids(&app, "customers", filter).await), sorted(expected));
-    assert!(external_ids(&app, "customers", json!({ "segment": [] })).await.is_empty());
-    assert!(external_ids(&app, "customers", json!({ "segment": ["x' OR '1'='1"] })).await.is_empty());
+    assert!(external_ids(&app, "customers", json!({ "segments": [] })).await.is_empty());
+    assert!(external_ids(&app, "customers", json!({ "segments": ["x' OR '1'='1"] })).await.is_empty());
 }
 
 #[tokio::test]
@@ -90,8 +90,8 @@ async fn order_filters_match_an_independent_computation() {
         .collect();
     assert!(!expected.is_empty());
     let filter = json!({
-        "status": ["DELIVERED", "RETURNED"],
-        "currency": ["EUR", "USD"],
+        "statuses": ["DELIVERED", "RETURNED"],
+        "currencies": ["EUR", "USD"],
         "placedAt": { "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T01:00:00+01:00" },
     });
     assert_eq!(sorted(external_ids(&app, "orders", filter).await), sorted(expected));
@@ -109,7 +109,7 @@ async fn touchpoint_filters_match_an_independent_computation() {
         .map(|t| t.external_id.clone())
         .collect();
     assert!(!expected.is_empty());
-    let filter = json!({ "kind": ["DELIVERY", "SUPPORT"], "surveySent": true, "occurredAt": { "from": "2024-09-01T00:00:00Z" } });
+    let filter = json!({ "kinds": ["DELIVERY", "SUPPORT"], "surveySent": true, "occurredAt": { "from": "2024-09-01T00:00:00Z" } });
     assert_eq!(sorted(external_ids(&app, "touchpoints", filter).await), sorted(expected));
 
     let by_channel: Vec<String> = touchpoints
@@ -117,7 +117,7 @@ async fn touchpoint_filters_match_an_independent_computation() {
         .filter(|t| t.channel == entity::Channel::Sms && t.survey_sent_at.is_none())
         .map(|t| t.external_id.clone())
         .collect();
-    let filter = json!({ "channel": ["SMS"], "surveySent": false });
+    let filter = json!({ "channels": ["SMS"], "surveySent": false });
     assert_eq!(sorted(external_ids(&app, "touchpoints", filter).await), sorted(by_channel));
 }
 
@@ -135,7 +135,7 @@ async fn feedback_filters_match_an_independent_computation() {
         .collect();
     assert!(!detractors.is_empty());
     assert_eq!(
-        sorted(external_ids(&app, "feedbacks", json!({ "npsCategory": ["DETRACTOR"] })).await),
+        sorted(external_ids(&app, "feedbacks", json!({ "categories": ["DETRACTOR"] })).await),
         sorted(detractors)
     );
 
@@ -145,8 +145,23 @@ async fn feedback_filters_match_an_independent_computation() {
         .map(|f| f.external_id.clone())
         .collect();
     let got: HashSet<String> =
-        external_ids(&app, "feedbacks", json!({ "npsCategory": ["PASSIVE", "PROMOTER"] })).await.into_iter().collect();
+        external_ids(&app, "feedbacks", json!({ "categories": ["PASSIVE", "PROMOTER"] })).await.into_iter().collect();
     assert_eq!(got, passives_or_promoters);
+
+    // Each category implies its own metric: NPS detractors and satisfied CSAT answers, in one filter.
+    let detractors_or_satisfied: HashSet<String> = answers
+        .iter()
+        .filter(|f| match f.metric {
+            SurveyMetric::Nps => f.score <= 6,
+            SurveyMetric::Csat => f.score >= 4,
+            SurveyMetric::Ces => false,
+        })
+        .map(|f| f.external_id.clone())
+        .collect();
+    let filter = json!({ "categories": ["DETRACTOR", "SATISFIED"] });
+    let got: HashSet<String> = external_ids(&app, "feedbacks", filter).await.into_iter().collect();
+    assert_eq!(got, detractors_or_satisfied);
+    assert!(external_ids(&app, "feedbacks", json!({ "categories": [] })).await.is_empty());
 
     let expected: Vec<String> = answers
         .iter()
@@ -163,9 +178,9 @@ async fn feedback_filters_match_an_independent_computation() {
         .collect();
     assert!(!expected.is_empty(), "the seed should produce commented CSAT/CES answers");
     let filter = json!({
-        "metric": ["CSAT", "CES"],
+        "metrics": ["CSAT", "CES"],
         "score": { "min": 2, "max": 4 },
-        "touchpointKind": ["DELIVERY", "SUPPORT"],
+        "touchpointKinds": ["DELIVERY", "SUPPORT"],
         "hasComment": true,
         "submittedAt": { "to": "2026-01-01T00:00:00Z" },
     });
@@ -193,22 +208,22 @@ async fn invalid_filters_name_the_field() {
     let long = "x".repeat(300);
     let error = app
         .query_error(
-            "query($s: String!) { customers(filter: { segment: [\"a\", $s] }) { totalCount } }",
+            "query($s: String!) { customers(filter: { segments: [\"a\", $s] }) { totalCount } }",
             json!({ "s": long }),
         )
         .await;
-    assert_eq!(error["extensions"]["field"], "filter.segment[1]");
+    assert_eq!(error["extensions"]["field"], "filter.segments[1]");
 
     // Unknown enum values fail validation; malformed scalar literals fail argument coercion with a path.
     let cases = [
-        ("{ orders(filter: { status: [SHIPPED] }) { totalCount } }", "GRAPHQL_VALIDATION_FAILED", "SHIPPED"),
+        ("{ orders(filter: { statuses: [SHIPPED] }) { totalCount } }", "GRAPHQL_VALIDATION_FAILED", "SHIPPED"),
         (
             "{ orders(filter: { placedAt: { from: \"yesterday\" } }) { totalCount } }",
             "BAD_USER_INPUT",
             "'yesterday' is not an RFC 3339 timestamp",
         ),
         (
-            "{ orders(filter: { currency: [\"EURO\"] }) { totalCount } }",
+            "{ orders(filter: { currencies: [\"EURO\"] }) { totalCount } }",
             "BAD_USER_INPUT",
             "'EURO' is not an ISO 4217 currency code",
         ),

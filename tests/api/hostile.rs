@@ -87,7 +87,7 @@ fn corpus() -> Vec<Case> {
         query("invalid cursor", "{ customers(after: \"garbage\") { totalCount } }".into(), &["BAD_USER_INPUT"]),
         query("forged cursor", format!("{{ customers(after: \"{}\") {{ totalCount }} }}", URL_SAFE_NO_PAD.encode(r#"{"f":"createdAt","k":"'; DROP TABLE customers; --","i":1}"#)), &["BAD_USER_INPUT"]),
         query("NUL in a string", "{ customer(externalId: \"a\\u0000b\") { id } }".into(), &["BAD_USER_INPUT"]),
-        query("huge string", format!("{{ customers(filter: {{ segment: [\"{}\"] }}) {{ totalCount }} }}", "x".repeat(5000)), &["BAD_USER_INPUT"]),
+        query("huge string", format!("{{ customers(filter: {{ segments: [\"{}\"] }}) {{ totalCount }} }}", "x".repeat(5000)), &["BAD_USER_INPUT"]),
         Case { content_type: "text/plain", statuses: &[415], ..query("wrong content type", "{ __typename }".into(), &["BAD_REQUEST"]) },
         Case { statuses: &[415], content_type: "application/x-www-form-urlencoded", body: b"query=%7B__typename%7D".to_vec(), ..query("form body", String::new(), &["BAD_REQUEST"]) },
         Case { statuses: &[406], accept: "image/png", ..query("unacceptable media type", "{ __typename }".into(), &["BAD_REQUEST"]) },
@@ -101,7 +101,7 @@ fn corpus() -> Vec<Case> {
             (
                 "SQL in customer filters",
                 format!(
-                    "{{ customers(filter: {{ segment: [{sql}], region: [{sql}], externalId: [{sql}] }}) {{ totalCount }} }}"
+                    "{{ customers(filter: {{ segments: [{sql}], regions: [{sql}], externalIds: [{sql}] }}) {{ totalCount }} }}"
                 ),
             ),
             (
@@ -113,7 +113,7 @@ fn corpus() -> Vec<Case> {
             (
                 "SQL in insights filters",
                 format!(
-                    "{{ insights {{ satisfaction(metric: NPS, filter: {{ segment: [{sql}], region: [{sql}] }}) {{ score {{ n }} }} }} }}"
+                    "{{ insights {{ satisfaction(metric: NPS, filter: {{ segments: [{sql}], regions: [{sql}] }}) {{ score {{ n }} }} }} }}"
                 ),
             ),
         ] {
@@ -185,7 +185,7 @@ async fn hostile_subscriptions_get_the_same_limits_and_codes() {
             "LIMIT_EXCEEDED",
         ),
         (
-            "subscription { feedbackSubmitted(filter: { metric: [\"NPS'; --\"] }) { id } }".to_owned(),
+            "subscription { feedbackSubmitted(filter: { metrics: [\"NPS'; --\"] }) { id } }".to_owned(),
             "GRAPHQL_VALIDATION_FAILED",
         ),
     ];

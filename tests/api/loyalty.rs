@@ -344,9 +344,17 @@ async fn customers_are_filtered_and_ordered_by_their_aggregates() {
         .await;
     assert_eq!(external_ids(&inactive), vec!["D", "F"]);
     let detractors = app
-        .query(r#"{ customers(filter: { latestNpsCategory: [DETRACTOR] }) { nodes { externalId } } }"#, json!({}))
+        .query(r#"{ customers(filter: { latestNpsCategories: [DETRACTOR] }) { nodes { externalId } } }"#, json!({}))
         .await;
     assert_eq!(external_ids(&detractors), vec!["C", "D"]);
+    // A latest NPS answer is never SATISFIED: that CSAT category adds no customer.
+    let detractors_or_satisfied = app
+        .query(
+            r#"{ customers(filter: { latestNpsCategories: [DETRACTOR, SATISFIED] }) { nodes { externalId } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(external_ids(&detractors_or_satisfied), vec!["C", "D"]);
     let error = app.query_error(r#"{ customers(orderBy: { field: TOTAL_SPENT }) { totalCount } }"#, json!({})).await;
     assert_eq!((code(&error), error["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("orderBy.currency")));
 }

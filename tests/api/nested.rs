@@ -182,7 +182,7 @@ async fn nested_connections_paginate_and_filter_per_parent() {
     let delivered = own.iter().filter(|o| o.status == entity::OrderStatus::Delivered).count();
     let data = app
         .query(
-            "query($x: String) { customer(externalId: $x) { orders(filter: { status: [DELIVERED] }) { totalCount } } }",
+            "query($x: String) { customer(externalId: $x) { orders(filter: { statuses: [DELIVERED] }) { totalCount } } }",
             json!({ "x": busiest.external_id }),
         )
         .await;
@@ -204,7 +204,7 @@ async fn nested_pages_loaded_ahead_equal_those_loaded_per_parent() {
           nodes { externalId ... on Touchpoint { feedback { totalCount nodes { score } } } } } } }
       }
       latest: orders(first: 1, orderBy: { field: PLACED_AT, direction: DESC }) { nodes { externalId } }
-      feedback(filter: { metric: [NPS] }) { nodes { score touchpoint { kind } } }
+      feedback(filter: { metrics: [NPS] }) { nodes { score touchpoint { kind } } }
     }";
     let ahead = app
         .query(

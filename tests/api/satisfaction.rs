@@ -82,7 +82,7 @@ async fn grouped_and_filtered_nps_matches_an_independent_computation() {
 
     let query = format!(
         r#"{{ insights {{ satisfaction(metric: NPS, groupBy: [SEGMENT, TOUCHPOINT_KIND],
-            filter: {{ period: {{ from: "{}", to: "{}" }}, channel: [EMAIL, SMS, MOBILE_APP], orderStatus: [DELIVERED, RETURNED] }})
+            filter: {{ period: {{ from: "{}", to: "{}" }}, channels: [EMAIL, SMS, MOBILE_APP], orderStatuses: [DELIVERED, RETURNED] }})
             {{ touchpointKind channel segment region bucketStart {SCORE} }} }} }}"#,
         from.to_rfc3339(),
         to.to_rfc3339()
@@ -334,7 +334,7 @@ async fn comparison_with_the_previous_period_tests_the_difference() {
     // Against another segment instead of a period: no answers there, so no test.
     let data = app
         .query(
-            r#"{ insights { satisfactionComparison(metric: NPS, baseline: { filter: { segment: ["enterprise"] } }) { current { n } baseline { n value } delta significant } } }"#,
+            r#"{ insights { satisfactionComparison(metric: NPS, baseline: { filter: { segments: ["enterprise"] } }) { current { n } baseline { n value } delta significant } } }"#,
             json!({}),
         )
         .await;
@@ -392,7 +392,7 @@ async fn the_graph_shows_answer_categories_and_latest_answers() {
         json!([{ "kind": "DELIVERY", "feedbackCategories": ["SATISFIED"] }, { "kind": "SUPPORT", "feedbackCategories": ["NOT_EASY"] }])
     );
     let kind_score = app
-        .query(r#"{ insights { touchpointKindScore(kind: SUPPORT, metric: CES) { n value categories { category count } } } }"#, json!({}))
+        .query(r#"{ insights { touchpointKindScore(touchpointKind: SUPPORT, metric: CES) { n value categories { category count } } } }"#, json!({}))
         .await;
     assert_eq!(kind_score["insights"]["touchpointKindScore"]["n"], 1);
     assert_eq!(kind_score["insights"]["touchpointKindScore"]["value"], 3.0);
@@ -407,7 +407,7 @@ async fn sqlite_and_postgres_give_identical_insights() {
     let sqlite = crate::helpers::spawn_seeded_app_on_sqlite(150).await;
     let queries = [
         format!("{{ insights {{ satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL, SEGMENT, REGION]) {{ touchpointKind channel segment region {SCORE} }} }} }}"),
-        format!(r#"{{ insights {{ satisfaction(metric: CSAT, filter: {{ period: {{ from: "2024-01-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }}, orderStatus: [DELIVERED] }}, series: {{ granularity: QUARTER, timeZone: "America/New_York" }}) {{ bucketStart {SCORE} }} }} }}"#),
+        format!(r#"{{ insights {{ satisfaction(metric: CSAT, filter: {{ period: {{ from: "2024-01-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }}, orderStatuses: [DELIVERED] }}, series: {{ granularity: QUARTER, timeZone: "America/New_York" }}) {{ bucketStart {SCORE} }} }} }}"#),
         format!(r#"{{ insights {{ satisfaction(metric: CES, groupBy: [SEGMENT], filter: {{ period: {{ from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }} }}, series: {{ granularity: WEEK, timeZone: "Asia/Kolkata" }}) {{ segment bucketStart {SCORE} }} }} }}"#),
         r#"{ insights { satisfactionComparison(metric: NPS, groupBy: [REGION], filter: { period: { from: "2025-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } }) { region delta z pValue significant current { n value } baseline { n value } } } }"#.to_owned(),
         r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, groupBy: [SEGMENT, REGION], series: { granularity: QUARTER }) {
@@ -432,7 +432,7 @@ async fn sqlite_and_postgres_give_identical_insights() {
 async fn an_empty_list_filter_matches_nothing() {
     let app = spawn_seeded_app(30).await;
     let period = r#"period: { from: "2024-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }"#;
-    for list in ["touchpointKind", "channel", "segment", "region", "orderStatus"] {
+    for list in ["touchpointKinds", "channels", "segments", "regions", "orderStatuses"] {
         let query = format!(
             "{{ insights {{ satisfaction(metric: NPS, filter: {{ {period}, {list}: [] }}) {{ score {{ n }} }} }} }}"
         );

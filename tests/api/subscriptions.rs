@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Silent, TestApp, next_json, spawn_app, spawn_second_instance, subscribe};
 
-const DETRACTORS: &str = "subscription { feedbackSubmitted(filter: { metric: [NPS], category: [DETRACTOR], touchpointKind: [DELIVERY] }) { externalId score category customer { externalId } touchpoint { kind } } }";
+const DETRACTORS: &str = "subscription { feedbackSubmitted(filter: { metrics: [NPS], categories: [DETRACTOR], touchpointKinds: [DELIVERY] }) { externalId score category customer { externalId } touchpoint { kind } } }";
 
 async fn basics(app: &TestApp) {
     for query in [
@@ -48,7 +48,7 @@ async fn a_subscriber_receives_a_detractor_and_not_a_promoter() {
 async fn invalid_subscriptions_are_refused_with_an_error_message() {
     let app = spawn_app().await;
     let mut socket =
-        subscribe(&app.address, "subscription { feedbackSubmitted(filter: { category: [ANGRY] }) { id } }").await;
+        subscribe(&app.address, "subscription { feedbackSubmitted(filter: { categories: [ANGRY] }) { id } }").await;
     let message = next_json(&mut socket).await;
     assert_eq!(message["payload"]["data"], Value::Null, "{message}");
     assert!(message["payload"]["errors"][0]["message"].as_str().unwrap().contains("ANGRY"), "{message}");

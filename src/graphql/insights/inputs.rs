@@ -1,12 +1,14 @@
-//! Inputs of the insights queries.
+//! Inputs of the insights queries, and their conversion into the services' queries.
 
 use async_graphql::{Enum, InputObject};
 
-use crate::domain::buckets::Granularity as DomainGranularity;
+use crate::domain::buckets::{Granularity as DomainGranularity, Series, parse_time_zone};
 use crate::error::AppResult;
-use crate::graphql::enums::{Channel, OrderStatus, TouchpointKind};
+use crate::graphql::enums::{Channel, OrderStatus, TouchpointKind, mirror_enum};
 use crate::graphql::inputs::{TimeRangeInput, list_filter, string_filter, time_range};
+use crate::services::loyalty::LoyaltyDimension as DomainLoyaltyDimension;
 use crate::services::satisfaction::{Dimension, SatisfactionFilter};
+use crate::services::satisfaction_insights::Baseline;
 
 /// Which answers a satisfaction query covers. Conditions combine with AND; a list matches any of its
 /// values. Touchpoint and order conditions leave out relationship surveys (answers without touchpoint).
@@ -15,86 +17,96 @@ pub struct SatisfactionFilterInput {
     /// Half-open period `[from, to)` on the answer's `submittedAt` (and on `surveySentAt` for response rates).
     pub period: Option<TimeRangeInput>,
     /// Answers given at touchpoints of these kinds.
-    pub touchpoint_kind: Option<Vec<TouchpointKind>>,
+    pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
     /// Answers given at touchpoints on these channels.
-    pub channel: Option<Vec<Channel>>,
+    pub channels: Option<Vec<Channel>>,
     /// Answers of customers in these segments.
-    pub segment: Option<Vec<String>>,
+    pub segments: Option<Vec<String>>,
     /// Answers of customers in these regions.
-    pub region: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
     /// Answers given at touchpoints of orders in these states.
-    pub order_status: Option<Vec<OrderStatus>>,
+    pub order_statuses: Option<Vec<OrderStatus>>,
 }
 
 impl SatisfactionFilterInput {
     pub fn into_domain(self, path: &str) -> AppResult<SatisfactionFilter> {
         Ok(SatisfactionFilter {
             period: time_range(self.period, &format!("{path}.period"))?,
-            touchpoint_kinds: list_filter(self.touchpoint_kind, &format!("{path}.touchpointKind"))?,
-            channels: list_filter(self.channel, &format!("{path}.channel"))?,
-            segments: string_filter(self.segment, &format!("{path}.segment"))?,
-            regions: string_filter(self.region, &format!("{path}.region"))?,
-            order_statuses: list_filter(self.order_status, &format!("{path}.orderStatus"))?,
+            touchpoint_kinds: list_filter(self.touchpoint_kinds, &format!("{path}.touchpointKinds"))?,
+            channels: list_filter(self.channels, &format!("{path}.channels"))?,
+            segments: string_filter(self.segments, &format!("{path}.segments"))?,
+            regions: string_filter(self.regions, &format!("{path}.regions"))?,
+            order_statuses: list_filter(self.order_statuses, &format!("{path}.orderStatuses"))?,
         })
     }
 }
 
-/// A dimension to group satisfaction by.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum SatisfactionDimension {
-    /// The kind of the answered touchpoint (null for relationship surveys).
-    TouchpointKind,
-    /// The channel of the answered touchpoint (null for relationship surveys).
-    Channel,
-    /// The customer's segment.
-    Segment,
-    /// The customer's region.
-    Region,
+/// What a comparison compares the current set with.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct BaselineInput {
+    /// The baseline period, with the same filter otherwise. Default: the period of equal length just
+    /// before the filter's period.
+    pub period: Option<TimeRangeInput>,
+    /// A whole other filter (e.g. another segment); overrides `period`.
+    pub filter: Option<SatisfactionFilterInput>,
 }
 
-impl From<SatisfactionDimension> for Dimension {
-    fn from(value: SatisfactionDimension) -> Self {
-        match value {
-            SatisfactionDimension::TouchpointKind => Dimension::TouchpointKind,
-            SatisfactionDimension::Channel => Dimension::Channel,
-            SatisfactionDimension::Segment => Dimension::Segment,
-            SatisfactionDimension::Region => Dimension::Region,
-        }
+impl BaselineInput {
+    pub fn into_domain(self, path: &str) -> AppResult<Baseline> {
+        Ok(match self {
+            BaselineInput { filter: Some(filter), .. } => {
+                Baseline::Filter(filter.into_domain(&format!("{path}.filter"))?)
+            }
+            BaselineInput { period: Some(period), .. } => {
+                Baseline::Period(time_range(Some(period), &format!("{path}.period"))?)
+            }
+            BaselineInput { .. } => Baseline::PreviousPeriod,
+        })
     }
 }
 
-/// Distinct dimensions in a fixed order, so equal requests give equal results.
-pub fn dimensions(group_by: Option<Vec<SatisfactionDimension>>) -> Vec<Dimension> {
-    let mut dimensions: Vec<Dimension> = group_by.unwrap_or_default().into_iter().map(Dimension::from).collect();
-    dimensions.sort();
-    dimensions.dedup();
-    dimensions
+mirror_enum! {
+    /// A dimension to group satisfaction by.
+    SatisfactionDimension => Dimension {
+        /// The kind of the answered touchpoint (null for relationship surveys).
+        TouchpointKind,
+        /// The channel of the answered touchpoint (null for relationship surveys).
+        Channel,
+        /// The customer's segment.
+        Segment,
+        /// The customer's region.
+        Region,
+    }
 }
 
-/// Calendar granularity of a time series.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Granularity {
-    /// Calendar days.
-    Day,
-    /// ISO weeks, Monday to Sunday.
-    Week,
-    /// Calendar months.
-    Month,
-    /// Calendar quarters (January, April, July, October).
-    Quarter,
-    /// Calendar years.
-    Year,
+mirror_enum! {
+    /// A dimension loyalty can be grouped by.
+    LoyaltyDimension => DomainLoyaltyDimension {
+        /// The customer's segment.
+        Segment,
+        /// The customer's region.
+        Region,
+    }
 }
 
-impl From<Granularity> for DomainGranularity {
-    fn from(value: Granularity) -> Self {
-        match value {
-            Granularity::Day => DomainGranularity::Day,
-            Granularity::Week => DomainGranularity::Week,
-            Granularity::Month => DomainGranularity::Month,
-            Granularity::Quarter => DomainGranularity::Quarter,
-            Granularity::Year => DomainGranularity::Year,
-        }
+/// The domain values of a `groupBy` argument.
+pub fn dimensions<T: Into<D>, D>(group_by: Option<Vec<T>>) -> Vec<D> {
+    group_by.unwrap_or_default().into_iter().map(Into::into).collect()
+}
+
+mirror_enum! {
+    /// Calendar granularity of a time series.
+    Granularity => DomainGranularity {
+        /// Calendar days.
+        Day,
+        /// ISO weeks, Monday to Sunday.
+        Week,
+        /// Calendar months.
+        Month,
+        /// Calendar quarters (January, April, July, October).
+        Quarter,
+        /// Calendar years.
+        Year,
     }
 }
 
@@ -107,4 +119,29 @@ pub struct TimeSeriesInput {
     /// The IANA time zone whose calendar defines the buckets, e.g. `Europe/Berlin`. Default `UTC`.
     #[graphql(default_with = "String::from(\"UTC\")")]
     pub time_zone: String,
+}
+
+/// The calendar of a `series` argument.
+pub fn series(input: Option<TimeSeriesInput>, path: &str) -> AppResult<Option<Series>> {
+    let Some(input) = input else { return Ok(None) };
+    let time_zone = parse_time_zone(&format!("{path}.timeZone"), &input.time_zone)?;
+    Ok(Some(Series { granularity: input.granularity.into(), time_zone }))
+}
+
+/// The cohort period.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CohortGranularity {
+    /// Calendar months.
+    Month,
+    /// ISO weeks (Monday to Sunday).
+    Week,
+}
+
+impl From<CohortGranularity> for DomainGranularity {
+    fn from(value: CohortGranularity) -> Self {
+        match value {
+            CohortGranularity::Month => DomainGranularity::Month,
+            CohortGranularity::Week => DomainGranularity::Week,
+        }
+    }
 }

@@ -1,27 +1,13 @@
 //! Loyalty, cohort retention and touchpoint impact result types.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::SimpleObject;
 
-use crate::graphql::insights::{ConfidenceInterval, SatisfactionCategory};
+use crate::graphql::enums::SatisfactionCategory;
+use crate::graphql::insights::satisfaction::ConfidenceInterval;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
-
-/// A dimension loyalty can be grouped by.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum LoyaltyDimensionInput {
-    /// The customer's segment.
-    Segment,
-    /// The customer's region.
-    Region,
-}
-
-/// The cohort period.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum CohortGranularity {
-    /// Calendar months.
-    Month,
-    /// ISO weeks (Monday to Sunday).
-    Week,
-}
+use crate::services::cohorts::CohortCell;
+use crate::services::impact::ImpactRow;
+use crate::services::loyalty::{self as service, CurrencyFigures};
 
 /// Loyalty in one currency. Revenue is never summed across currencies.
 #[derive(SimpleObject, Clone, Debug)]
@@ -129,4 +115,77 @@ pub struct TouchpointImpactRow {
     pub p_value: Option<f64>,
     /// Whether the difference is significant (p < 0.05).
     pub significant: bool,
+}
+
+impl LoyaltyRow {
+    /// The row of a group and period; `inactive_window_days` as the request gave it.
+    pub fn new(row: service::LoyaltyRow, inactive_window_days: i32) -> Self {
+        let counts = row.counts;
+        LoyaltyRow {
+            segment: row.key.segment,
+            region: row.key.region,
+            period_start: DateTime(row.period.start),
+            period_end: DateTime(row.period.end),
+            as_of: DateTime(row.period.as_of),
+            active_customers: counts.active_customers,
+            orders: counts.orders,
+            purchase_frequency: row.purchase_frequency,
+            repeat_customers: counts.repeat_customers,
+            repeat_purchase_rate: row.repeat_purchase_rate,
+            lifetime_customers: counts.lifetime_customers,
+            lifetime_repeat_customers: counts.lifetime_repeat_customers,
+            lifetime_repeat_purchase_rate: row.lifetime_repeat_purchase_rate,
+            previously_active_customers: counts.previously_active,
+            churned_customers: counts.churned,
+            churn_rate: row.churn_rate,
+            retention_rate: row.retention_rate,
+            inactive_customers: counts.inactive_customers,
+            inactive_window_days,
+            currencies: row.currencies.into_iter().map(CurrencyLoyalty::from).collect(),
+        }
+    }
+}
+
+impl From<CurrencyFigures> for CurrencyLoyalty {
+    fn from(figures: CurrencyFigures) -> Self {
+        let revenue = Money::from_minor(figures.revenue_minor, &figures.currency);
+        CurrencyLoyalty {
+            currency: revenue.currency,
+            orders: figures.orders,
+            revenue,
+            average_order_value: figures.average_order_value,
+            historic_clv_mean: figures.historic_clv_mean,
+            historic_clv_median: figures.historic_clv_median,
+            predicted_clv_heuristic: figures.predicted_clv,
+        }
+    }
+}
+
+impl From<CohortCell> for CohortRetentionCell {
+    fn from(cell: CohortCell) -> Self {
+        CohortRetentionCell {
+            cohort_start: DateTime(cell.cohort.start),
+            cohort_end: DateTime(cell.cohort.end),
+            period_index: cell.period_index as i32,
+            share: cell.share(),
+            cohort_size: cell.cohort_size,
+            retained_customers: cell.retained,
+        }
+    }
+}
+
+impl From<ImpactRow> for TouchpointImpactRow {
+    fn from(row: ImpactRow) -> Self {
+        let versus_best = row.versus_best.as_ref();
+        TouchpointImpactRow {
+            category: row.counts.category.into(),
+            customers: row.counts.customers,
+            repurchased_customers: row.counts.repurchased,
+            repurchase_rate: row.repurchase_rate,
+            interval: row.interval.map(ConfidenceInterval::from),
+            difference_to_best: versus_best.map(|v| v.delta),
+            p_value: versus_best.and_then(|v| v.p_value),
+            significant: versus_best.is_some_and(|v| v.significant),
+        }
+    }
 }

@@ -1,28 +1,10 @@
 //! Satisfaction result types: flat, typed rows (group keys + a score object) a BI tool can read as a table.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::SimpleObject;
 
-use crate::graphql::enums::{Channel, SurveyMetric, TouchpointKind};
+use crate::graphql::enums::{Channel, SatisfactionCategory, SurveyMetric, TouchpointKind};
 use crate::graphql::scalars::DateTime;
-
-/// The answer categories of the three metrics.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum SatisfactionCategory {
-    /// NPS 9-10.
-    Promoter,
-    /// NPS 7-8.
-    Passive,
-    /// NPS 0-6.
-    Detractor,
-    /// CSAT 4-5.
-    Satisfied,
-    /// CSAT 1-3.
-    NotSatisfied,
-    /// CES 5-7 ("easy").
-    Easy,
-    /// CES 1-4.
-    NotEasy,
-}
+use crate::services::satisfaction_insights::{self as service, SatisfactionGroup, Score};
 
 /// The number of answers with one score.
 #[derive(SimpleObject, Clone, Debug)]
@@ -134,4 +116,89 @@ pub struct SatisfactionComparisonRow {
     pub p_value: Option<f64>,
     /// Whether p < 0.05.
     pub significant: bool,
+}
+
+impl From<Score> for SatisfactionScore {
+    fn from(score: Score) -> Self {
+        let s = score.satisfaction;
+        SatisfactionScore {
+            metric: s.metric.into(),
+            value: s.value,
+            n: s.n,
+            low_sample: s.low_sample,
+            interval: s.interval.map(ConfidenceInterval::from),
+            standard_error: s.standard_error,
+            mean: s.mean,
+            histogram: score.histogram.into_iter().map(|(score, count)| ScoreCount { score, count }).collect(),
+            categories: s
+                .categories
+                .into_iter()
+                .map(|c| CategoryCount { category: c.category.into(), count: c.count, share: c.share })
+                .collect(),
+            surveys_sent: score.surveys_sent,
+            surveys_answered: score.surveys_answered,
+            response_rate: score.response_rate,
+            comments: score.comments,
+            comment_rate: score.comment_rate,
+        }
+    }
+}
+
+impl From<(f64, f64)> for ConfidenceInterval {
+    fn from((lower, upper): (f64, f64)) -> Self {
+        ConfidenceInterval { lower, upper }
+    }
+}
+
+/// A group's keys as the rows show them.
+struct GroupColumns {
+    touchpoint_kind: Option<TouchpointKind>,
+    channel: Option<Channel>,
+    segment: Option<String>,
+    region: Option<String>,
+}
+
+impl From<SatisfactionGroup> for GroupColumns {
+    fn from(group: SatisfactionGroup) -> Self {
+        GroupColumns {
+            touchpoint_kind: group.touchpoint_kind.map(Into::into),
+            channel: group.channel.map(Into::into),
+            segment: group.segment,
+            region: group.region,
+        }
+    }
+}
+
+impl From<service::SatisfactionRow> for SatisfactionRow {
+    fn from(row: service::SatisfactionRow) -> Self {
+        let keys = GroupColumns::from(row.group);
+        SatisfactionRow {
+            touchpoint_kind: keys.touchpoint_kind,
+            channel: keys.channel,
+            segment: keys.segment,
+            region: keys.region,
+            bucket_start: row.bucket.map(|b| DateTime(b.start)),
+            bucket_end: row.bucket.map(|b| DateTime(b.end)),
+            score: row.score.into(),
+        }
+    }
+}
+
+impl From<service::ComparisonRow> for SatisfactionComparisonRow {
+    fn from(row: service::ComparisonRow) -> Self {
+        let keys = GroupColumns::from(row.group);
+        let comparison = row.comparison.as_ref();
+        SatisfactionComparisonRow {
+            touchpoint_kind: keys.touchpoint_kind,
+            channel: keys.channel,
+            segment: keys.segment,
+            region: keys.region,
+            current: row.current.into(),
+            baseline: row.baseline.into(),
+            delta: comparison.map(|c| c.delta),
+            z: comparison.and_then(|c| c.z),
+            p_value: comparison.and_then(|c| c.p_value),
+            significant: comparison.is_some_and(|c| c.significant),
+        }
+    }
 }
