@@ -6,13 +6,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use async_graphql::{ContainerType, Context, InputType, Object, SimpleObject, TypeName};
+use async_graphql::parser::types::Field;
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::resolve_container;
+use async_graphql::{
+    ContainerType, Context, ContextSelectionSet, InputType, Object, OutputType, Positioned, ServerResult, SimpleObject,
+    TypeName, Value,
+};
 use sea_orm::{DatabaseConnection, FromQueryResult};
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::gate::answer::take_rows;
 use crate::graphql::gate::limits::Limits;
-use crate::graphql::page_nodes::Nodes;
+use crate::graphql::page_nodes::{Nodes, in_place, plain_fields};
 use crate::graphql::prefetch::{self, Prefetchable};
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
@@ -47,8 +53,12 @@ pub type Row<N> = <<N as ConnectionNode>::Entity as sea_orm::EntityTrait>::Model
 
 type CountFuture = Pin<Box<dyn Future<Output = AppResult<u64>> + Send>>;
 
-/// Computes `totalCount` only when a client asks for it: a count costs a statement of its own.
-pub struct TotalCount(Box<dyn Fn() -> CountFuture + Send + Sync>);
+/// `totalCount`: known when it was loaded with the page, otherwise computed only when a client asks for
+/// it (a count costs a statement of its own).
+pub enum TotalCount {
+    Known(u64),
+    Later(Box<dyn Fn() -> CountFuture + Send + Sync>),
+}
 
 /// A page of nodes. Cursors are made only for the rows a client asks them of (`edges.cursor`,
 /// `pageInfo.startCursor` and `endCursor`): most pages are read through `nodes`.
@@ -92,7 +102,10 @@ pub struct PageInfo {
     end_cursor: Option<String>,
 }
 
-impl<N: ConnectionNode> TypeName for Connection<N> {
+/// The GraphQL fields of a connection (`Connection` resolves them, in place when it can).
+pub struct ConnectionFields<'a, N: ConnectionNode>(&'a Connection<N>);
+
+impl<N: ConnectionNode> TypeName for ConnectionFields<'_, N> {
     fn type_name() -> Cow<'static, str> {
         Cow::Borrowed(N::CONNECTION)
     }
@@ -106,30 +119,60 @@ impl<N: ConnectionNode> TypeName for Edge<'_, N> {
 
 /// A page of a list, with Relay cursors.
 #[Object(name_type)]
-impl<N: ConnectionNode + Sync> Connection<N> {
+impl<'a, N: ConnectionNode + Sync> ConnectionFields<'a, N> {
     /// The rows of this page, each with its cursor.
-    async fn edges(&self) -> Vec<Edge<'_, N>> {
-        self.nodes.iter().enumerate().map(|(index, node)| Edge { connection: self, node, index }).collect()
+    async fn edges(&self) -> Vec<Edge<'a, N>> {
+        let connection = self.0;
+        connection.nodes.iter().enumerate().map(|(index, node)| Edge { connection, node, index }).collect()
     }
 
     /// The rows of this page, without cursors.
-    async fn nodes(&self) -> Nodes<'_, N> {
-        Nodes(&self.nodes)
+    async fn nodes(&self) -> Nodes<'a, N> {
+        Nodes(&self.0.nodes)
     }
 
     /// Where this page sits in the whole list.
     async fn page_info(&self) -> PageInfo {
+        let connection = self.0;
         PageInfo {
-            has_next_page: self.has_next_page,
-            has_previous_page: self.has_previous_page,
-            start_cursor: self.cursor(0),
-            end_cursor: self.nodes.len().checked_sub(1).and_then(|last| self.cursor(last)),
+            has_next_page: connection.has_next_page,
+            has_previous_page: connection.has_previous_page,
+            start_cursor: connection.cursor(0),
+            end_cursor: connection.nodes.len().checked_sub(1).and_then(|last| connection.cursor(last)),
         }
     }
 
     /// The number of rows matching the filter, over all pages.
     async fn total_count(&self) -> async_graphql::Result<u64> {
-        Ok((self.total_count.0)().await?)
+        match &self.0.total_count {
+            TotalCount::Known(total) => Ok(*total),
+            TotalCount::Later(count) => Ok(count().await?),
+        }
+    }
+}
+
+impl<N: ConnectionNode + Sync + 'static> OutputType for Connection<N> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Borrowed(N::CONNECTION)
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <ConnectionFields<'static, N> as OutputType>::create_type_info(registry)
+    }
+
+    /// In place (`page_nodes`) when every selected field is at hand: the rows, where they sit, a count
+    /// loaded with them. `edges` and a count still to make go async-graphql's general way.
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, _field: &Positioned<Field>) -> ServerResult<Value> {
+        let fields = ConnectionFields(self);
+        let at_hand = |field: &&Positioned<Field>| match field.node.name.node.as_str() {
+            "__typename" | "nodes" | "pageInfo" => true,
+            "totalCount" => matches!(self.total_count, TotalCount::Known(_)),
+            _ => false,
+        };
+        match plain_fields(&ctx.item.node).filter(|selected| selected.iter().all(at_hand)) {
+            Some(selected) => Ok(in_place(ctx, &fields, &selected).await),
+            None => resolve_container(ctx, &fields).await,
+        }
     }
 }
 
@@ -186,7 +229,7 @@ where
     take_rows(ctx, rows.items.len())?;
     let parents = rows.items.iter().map(N::Entity::id_of).collect();
     prefetch::below(ctx, N::KIND, parents).await?;
-    let total = TotalCount(Box::new(move || {
+    let total = TotalCount::Later(Box::new(move || {
         let (db, select) = (db.clone(), select.clone());
         Box::pin(async move { pagination::count(&db, select).await })
     }));
@@ -241,11 +284,11 @@ where
     };
     take_rows(ctx, loaded.page.items.len())?;
     let total = match loaded.total {
-        Some(total) => TotalCount(Box::new(move || Box::pin(std::future::ready(Ok(total))))),
+        Some(total) => TotalCount::Known(total),
         // Not foreseen by the look-ahead: count on demand, still batched.
         None => {
             let counts = loaders.counts.clone();
-            TotalCount(Box::new(move || {
+            TotalCount::Later(Box::new(move || {
                 let (key, counts) = (ChildKey::new(parent_id, query.clone()), counts.clone());
                 Box::pin(async move { Ok(counts.load_one(key).await.map_err(unshare)?.unwrap_or(0)) })
             }))

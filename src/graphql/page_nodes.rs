@@ -18,7 +18,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_list;
-use async_graphql::{ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
+use async_graphql::{ContainerType, ContextSelectionSet, OutputType, Positioned, ServerResult, Value};
 use futures_util::future::join_all;
 
 use crate::graphql::connection::ConnectionNode;
@@ -99,6 +99,30 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
             objects.into_iter().map(|object| if object.is_empty() { Value::Null } else { Value::Object(object) });
         Ok(Value::List(values.collect()))
     }
+}
+
+/// `root`'s `fields` (a plain selection, see `plain_fields`), each resolved in place, in order, as
+/// async-graphql would: a failed field is reported and left out, an object without fields is null.
+pub async fn in_place<T: ContainerType>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+    fields: &[&Positioned<Field>],
+) -> Value {
+    let mut object = IndexMap::with_capacity(fields.len());
+    for &field in fields {
+        let key = field.node.response_key().node.clone();
+        if field.node.name.node == "__typename" {
+            object.insert(key, Value::String(root.introspection_type_name().into_owned()));
+            continue;
+        }
+        match root.resolve_field(&ctx.with_field(field)).await {
+            Ok(value) => {
+                object.insert(key, value.unwrap_or_default());
+            }
+            Err(error) => ctx.add_error(error),
+        }
+    }
+    if object.is_empty() { Value::Null } else { Value::Object(object) }
 }
 
 /// The fields of a selection made only of fields, none with a directive, each under its own response key;
