@@ -170,7 +170,13 @@ impl<N: ConnectionNode + Sync + 'static> OutputType for Connection<N> {
             _ => false,
         };
         match plain_fields(&ctx.item.node).filter(|selected| selected.iter().all(at_hand)) {
-            Some(selected) => Ok(in_place(ctx, &fields, &selected).await),
+            // Boxed as one future per connection (as async-graphql's own path is): nesting the node
+            // types' futures inline makes a type too deep for the compiler's layout.
+            Some(selected) => {
+                let resolving: Pin<Box<dyn Future<Output = Value> + Send + '_>> =
+                    Box::pin(in_place(ctx, &fields, &selected));
+                Ok(resolving.await)
+            }
             None => resolve_container(ctx, &fields).await,
         }
     }

@@ -1,8 +1,10 @@
 //! Writes generated rows in one transaction, in multi-row INSERTs of bounded size, so memory stays flat
 //! whatever the number of customers.
 
+use entity::{customer, feedback, order, touchpoint};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, Statement,
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityName, EntityTrait, IntoActiveModel,
+    Statement,
 };
 
 use crate::error::{AppError, AppResult};
@@ -67,7 +69,13 @@ pub async fn advance_id_sequences(txn: &DatabaseTransaction) -> AppResult<()> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
-    for table in ["customers", "orders", "touchpoints", "feedback"] {
+    let tables = [
+        customer::Entity.table_name(),
+        order::Entity.table_name(),
+        touchpoint::Entity.table_name(),
+        feedback::Entity.table_name(),
+    ];
+    for table in tables {
         let sql = format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         );
