@@ -58,9 +58,9 @@ impl CustomerOrderSummary {
                 .collect(),
             first_order_at: summary.first_order_at.map(DateTime),
             last_order_at: summary.last_order_at.map(DateTime),
-            days_since_last_order: summary.last_order_at.map(|last| (as_of - last).num_days()),
-            repeat_buyer: summary.orders >= 2,
-            inactive: summary.last_order_at.is_some_and(|last| last < as_of - window),
+            days_since_last_order: summary.days_since_last_order(as_of),
+            repeat_buyer: summary.repeat_buyer(),
+            inactive: summary.inactive(as_of, window),
         }
     }
 }

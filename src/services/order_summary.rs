@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use entity::order;
 use sea_orm::{ConnectionTrait, EntityName};
 
@@ -24,6 +24,24 @@ pub struct OrderSummary {
     pub first_order_at: Option<DateTime<Utc>>,
     pub last_order_at: Option<DateTime<Utc>>,
     pub spend: Vec<CurrencySpend>,
+}
+
+impl OrderSummary {
+    /// Whole days from the latest order to `as_of`; none without orders.
+    pub fn days_since_last_order(&self, as_of: DateTime<Utc>) -> Option<i64> {
+        self.last_order_at.map(|last| (as_of - last).num_days())
+    }
+
+    /// Whether the customer ordered at least twice.
+    pub fn repeat_buyer(&self) -> bool {
+        self.orders >= 2
+    }
+
+    /// Whether the customer has orders but none in the `window` before `as_of` ("at risk"), judged by the
+    /// latest order.
+    pub fn inactive(&self, as_of: DateTime<Utc>, window: Duration) -> bool {
+        self.last_order_at.is_some_and(|last| last < as_of - window)
+    }
 }
 
 pub async fn order_summaries(db: &impl ConnectionTrait, customer_ids: &[i64]) -> AppResult<HashMap<i64, OrderSummary>> {

@@ -10,7 +10,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTra
 
 use crate::error::AppError;
 use crate::rollups::maintenance;
-use crate::transfer::batch::{RollupUpkeep, write_batch};
+use crate::transfer::batch::{RollupUpkeep, StoredBefore, write_batch};
 use crate::transfer::records::{Record, RecordError, Row, Table};
 use crate::transfer::source::Source;
 
@@ -78,6 +78,7 @@ pub async fn import(
     }
     let mut report = ImportReport { dry_run, ..Default::default() };
     for table in source.tables() {
+        let stored_before = StoredBefore::of(&txn, table).await?;
         let mut batch: Vec<(Record, Row)> = Vec::with_capacity(BATCH);
         let records = source.records(table).map_err(|e| ImportError::Invalid(vec![e]))?;
         for record in records {
@@ -85,13 +86,14 @@ pub async fn import(
             let row = record.parse().map_err(|e| ImportError::Invalid(vec![e]))?;
             batch.push((record, row));
             if batch.len() == BATCH {
-                report.kept_erased += write_batch(&txn, table, std::mem::take(&mut batch), rollups).await?;
+                report.kept_erased +=
+                    write_batch(&txn, table, std::mem::take(&mut batch), rollups, stored_before).await?;
                 report.count(table, BATCH as u64);
                 progress.advance(BATCH as u64);
             }
         }
         let rest = batch.len() as u64;
-        report.kept_erased += write_batch(&txn, table, batch, rollups).await?;
+        report.kept_erased += write_batch(&txn, table, batch, rollups, stored_before).await?;
         report.count(table, rest);
         progress.advance(rest);
         crate::db::refresh_statistics(&txn, table.table_name()).await.map_err(AppError::from_db)?;

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use entity::{customer, feedback, order, touchpoint};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect,
@@ -68,6 +68,12 @@ pub async fn find<E: Keyed>(db: &impl ConnectionTrait, external_id: &str) -> App
 /// The row a record refers to by external id in `field`, or the refusal of a reference to nothing.
 pub async fn referenced<E: Keyed>(db: &impl ConnectionTrait, field: Field, external_id: &str) -> AppResult<E::Model> {
     Ok(existing(field, E::KIND, external_id, find::<E>(db, external_id).await?)?)
+}
+
+/// Whether `E`'s table holds any row.
+pub async fn any_row<E: EntityTrait>(db: &impl ConnectionTrait) -> AppResult<bool> {
+    let first = E::find().select_only().expr(Expr::val(1)).into_tuple::<i32>().one(db).await;
+    Ok(first.map_err(AppError::from_db)?.is_some())
 }
 
 /// The rows of `E` with these external ids, as (id, owning customer id), by external id: the three
