@@ -7,7 +7,7 @@ use std::time::Instant;
 use customer_insights::db::{DatabaseOptions, connect, migrate_up};
 use customer_insights::seed::{SeedOptions, seed};
 use customer_insights::transfer::export::export;
-use customer_insights::transfer::import::{Progress, import};
+use customer_insights::transfer::import::{ImportOptions, Progress, import};
 
 struct Silent;
 
@@ -34,7 +34,7 @@ async fn main() {
     let (target, _) = connect(&database("target.db")).await.expect("target database");
     migrate_up(&target).await.expect("migrate");
     let started = Instant::now();
-    let report = import(&target, &csv, false, &Silent).await.expect("import");
+    let report = import(&target, &csv, ImportOptions::default(), &Silent).await.expect("import");
     let seconds = started.elapsed().as_secs_f64();
     let rows = report.total();
     println!("| what | rows | seconds | rows/s |");

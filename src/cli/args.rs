@@ -166,6 +166,10 @@ pub struct ImportArgs {
     /// Only validate (every record and reference), write nothing.
     #[arg(long, env = "CUSTOMER_INSIGHTS_IMPORT_DRY_RUN")]
     pub dry_run: bool,
+    /// Import a directory's other files even if it holds CSV files that are not import files (those are
+    /// left out and listed); without it, such a file (a misnamed `feedbacks.csv`) stops the import.
+    #[arg(long, env = "CUSTOMER_INSIGHTS_IMPORT_SKIP_UNKNOWN_FILES")]
+    pub skip_unknown_files: bool,
 }
 
 #[derive(Args, Debug)]

@@ -3,7 +3,7 @@
 use super::{CliError, ExportArgs, ImportArgs, SeedArgs, open};
 use crate::db::migrate_up;
 use crate::seed::SeedOptions;
-use crate::transfer::import::{ImportError, Progress};
+use crate::transfer::import::{ImportError, ImportOptions, Progress};
 
 pub(super) async fn seed(args: SeedArgs) -> Result<(), CliError> {
     let db = open(&args.database).await?;
@@ -31,7 +31,8 @@ pub(super) async fn import(args: ImportArgs) -> Result<(), CliError> {
     let db = open(&args.database).await?;
     migrate_up(&db).await?;
     let started = std::time::Instant::now();
-    let result = crate::transfer::import::import(&db, &args.path, args.dry_run, &TerminalProgress::new()).await;
+    let options = ImportOptions { dry_run: args.dry_run, skip_unknown_files: args.skip_unknown_files };
+    let result = crate::transfer::import::import(&db, &args.path, options, &TerminalProgress::new()).await;
     match result {
         Ok(report) => {
             let seconds = started.elapsed().as_secs_f64();
@@ -45,6 +46,12 @@ pub(super) async fn import(args: ImportArgs) -> Result<(), CliError> {
                 report.total(),
                 report.total() as f64 / seconds.max(1e-9)
             );
+            if !report.skipped_files.is_empty() {
+                println!("skipped (not import files): {}", report.skipped_files.join(", "));
+            }
+            if !report.ignored_files.is_empty() {
+                println!("ignored (not CSV files): {}", report.ignored_files.join(", "));
+            }
             if report.kept_erased > 0 {
                 println!(
                     "{} rows belong to erased customers: their names, e-mails and comments stay erased",

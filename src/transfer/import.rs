@@ -20,6 +20,14 @@ const BATCH: usize = 4000;
 const MAX_REPORTED_ERRORS: usize = 50;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Validate every record and reference, write nothing.
+    pub dry_run: bool,
+    /// Leave out the CSV files of a directory that are not import files, instead of refusing the import.
+    pub skip_unknown_files: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
     pub customers: u64,
     pub orders: u64,
@@ -28,6 +36,10 @@ pub struct ImportReport {
     pub dry_run: bool,
     /// Rows of erased customers whose personal data stayed erased (names, e-mails, comments dropped).
     pub kept_erased: u64,
+    /// CSV files of the directory that are not import files, left out (`skip_unknown_files`).
+    pub skipped_files: Vec<String>,
+    /// The directory's other files and directories, not read.
+    pub ignored_files: Vec<String>,
 }
 
 impl ImportReport {
@@ -64,10 +76,11 @@ pub trait Progress {
 pub async fn import(
     db: &DatabaseConnection,
     path: &Path,
-    dry_run: bool,
+    options: ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
-    let source = Source::open(path).map_err(|e| ImportError::Invalid(vec![e]))?;
+    let ImportOptions { dry_run, skip_unknown_files } = options;
+    let source = Source::open(path, skip_unknown_files).map_err(ImportError::Invalid)?;
     let total = validate(&source)?;
     progress.start(total);
     let txn = maintenance::begin_write(db).await?;
@@ -77,6 +90,10 @@ pub async fn import(
         maintenance::exclude_writers(&txn).await?;
     }
     let mut report = ImportReport { dry_run, ..Default::default() };
+    if let Some(files) = source.directory_files() {
+        report.skipped_files.clone_from(&files.skipped);
+        report.ignored_files.clone_from(&files.ignored);
+    }
     for table in source.tables() {
         let stored_before = StoredBefore::of(&txn, table).await?;
         let mut batch: Vec<(Record, Row)> = Vec::with_capacity(BATCH);

@@ -81,7 +81,8 @@ impl Table {
     }
 }
 
-/// Where a problem is: file, line (1-based, the header is line 1 of a CSV file) and column.
+/// Where a problem is: file, line (1-based, the header is line 1 of a CSV file; 0 for the whole file) and
+/// column.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
     pub file: String,
@@ -98,10 +99,14 @@ pub struct RecordError {
 impl fmt::Display for RecordError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Location { file, line, column } = &self.location;
-        match column {
-            Some(column) => write!(f, "{file}:{line}: column {column}: {}", self.message),
-            None => write!(f, "{file}:{line}: {}", self.message),
+        write!(f, "{file}")?;
+        if *line > 0 {
+            write!(f, ":{line}")?;
         }
+        if let Some(column) = column {
+            write!(f, ": column {column}")?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 

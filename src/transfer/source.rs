@@ -5,44 +5,47 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use crate::transfer::directory::{self, DirectoryFiles};
+use crate::transfer::line_breaks::LineBreaks;
 use crate::transfer::records::{Location, Record, RecordError, Table};
 
 pub enum Source {
-    Directory(PathBuf),
+    Directory { dir: PathBuf, files: DirectoryFiles },
     Ndjson(PathBuf),
 }
 
 pub type Records = Box<dyn Iterator<Item = Result<Record, RecordError>>>;
 
-fn io_error(file: &str, line: u64, message: impl Into<String>) -> RecordError {
+pub(super) fn io_error(file: &str, line: u64, message: impl Into<String>) -> RecordError {
     RecordError { location: Location { file: file.to_owned(), line, column: None }, message: message.into() }
 }
 
 impl Source {
-    pub fn open(path: &Path) -> Result<Source, RecordError> {
-        let name = path.display().to_string();
+    /// A directory's CSV files must all be import files, unless `skip_unknown_files`.
+    pub fn open(path: &Path, skip_unknown_files: bool) -> Result<Source, Vec<RecordError>> {
         if path.is_dir() {
-            let source = Source::Directory(path.to_owned());
-            if source.tables().is_empty() {
-                return Err(io_error(
-                    &name,
-                    0,
-                    "holds none of customers.csv, orders.csv, touchpoints.csv, feedback.csv",
-                ));
-            }
-            Ok(source)
+            let files = directory::scan(path, skip_unknown_files)?;
+            Ok(Source::Directory { dir: path.to_owned(), files })
         } else if path.is_file() {
             Ok(Source::Ndjson(path.to_owned()))
         } else {
-            Err(io_error(&name, 0, "no such file or directory"))
+            Err(vec![io_error(&path.display().to_string(), 0, "no such file or directory")])
         }
     }
 
     /// The tables this source has records for, parents first.
     pub fn tables(&self) -> Vec<Table> {
         match self {
-            Source::Directory(dir) => Table::ALL.into_iter().filter(|t| dir.join(t.file_name()).is_file()).collect(),
+            Source::Directory { files, .. } => files.tables.clone(),
             Source::Ndjson(_) => Table::ALL.to_vec(),
+        }
+    }
+
+    /// The files of a directory source.
+    pub fn directory_files(&self) -> Option<&DirectoryFiles> {
+        match self {
+            Source::Directory { files, .. } => Some(files),
+            Source::Ndjson(_) => None,
         }
     }
 
@@ -50,7 +53,7 @@ impl Source {
     /// reference a line further down.
     pub fn records(&self, table: Table) -> Result<Records, RecordError> {
         match self {
-            Source::Directory(dir) => csv_records(&dir.join(table.file_name()), table),
+            Source::Directory { dir, .. } => csv_records(&dir.join(table.file_name()), table),
             Source::Ndjson(path) => ndjson_records(path, table),
         }
     }
@@ -59,7 +62,7 @@ impl Source {
 fn csv_records(path: &Path, table: Table) -> Result<Records, RecordError> {
     let file = table.file_name().to_owned();
     let handle = File::open(path).map_err(|e| io_error(&file, 0, format!("cannot open: {e}")))?;
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(BufReader::new(handle));
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(LineBreaks::new(BufReader::new(handle)));
     let header = reader.headers().map_err(|e| io_error(&file, 1, format!("cannot read the header: {e}")))?;
     let found: Vec<&str> = header.iter().map(str::trim).collect();
     if found != table.columns() {
@@ -69,15 +72,37 @@ fn csv_records(path: &Path, table: Table) -> Result<Records, RecordError> {
             format!("the header must be `{}`, found `{}`", table.columns().join(","), found.join(",")),
         ));
     }
-    Ok(Box::new(reader.into_records().map(move |record| {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            io_error(&file, line, format!("malformed CSV: {e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
-        let cells = record.iter().map(|cell| Some(cell.to_owned()).filter(|c| !c.trim().is_empty())).collect();
-        Ok(Record { table, file: file.clone(), line, cells })
+    let mut records = reader.into_records();
+    Ok(Box::new(std::iter::from_fn(move || {
+        let record = records.next()?;
+        let breaks = records.reader_mut().get_mut();
+        Some(match record {
+            Err(e) => {
+                let line = e.position().map_or(0, |p| breaks.line_of(p));
+                Err(csv_error(&file, line, table, &e))
+            }
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| breaks.line_of(p));
+                let cells = record.iter().map(|cell| Some(cell.to_owned()).filter(|c| !c.trim().is_empty())).collect();
+                Ok(Record { table, file: file.clone(), line, cells })
+            }
+        })
     })))
+}
+
+/// A CSV error in the import's terms (the csv crate's own message names a line of its own counting).
+fn csv_error(file: &str, line: u64, table: Table, error: &csv::Error) -> RecordError {
+    let (column, message) = match error.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            (None, format!("malformed CSV: {len} fields, the header has {expected_len}"))
+        }
+        csv::ErrorKind::Utf8 { err, .. } => {
+            (table.columns().get(err.field()).map(|c| (*c).to_owned()), "not UTF-8 text".to_owned())
+        }
+        csv::ErrorKind::Io(e) => (None, format!("cannot read: {e}")),
+        _ => (None, format!("malformed CSV: {error}")),
+    };
+    RecordError { location: Location { file: file.to_owned(), line, column }, message }
 }
 
 fn ndjson_records(path: &Path, table: Table) -> Result<Records, RecordError> {

@@ -2,7 +2,7 @@
 //! write path makes the next read fresh (on every instance, CLI writes included), and GET answers carry
 //! an ETag that `If-None-Match` turns into a 304.
 
-use customer_insights::transfer::import::import;
+use customer_insights::transfer::import::{ImportOptions, import};
 use serde_json::{Value, json};
 
 use crate::helpers::{Silent, query, spawn_app_with, spawn_second_instance_with};
@@ -72,7 +72,7 @@ async fn a_write_through_one_instance_or_an_import_makes_the_next_read_fresh_eve
     let line = json!({ "type": "customer", "external_id": "C-1", "name": "Ada", "email": "ada@example.com",
         "segment": "public", "region": "EMEA", "created_at": "2026-01-01T00:00:00Z" });
     std::fs::write(&path, format!("{line}\n")).unwrap();
-    import(&app.db, &path, false, &Silent).await.expect("import");
+    import(&app.db, &path, ImportOptions::default(), &Silent).await.expect("import");
     for address in [&app.address, &other] {
         let data = query(&app.client, address, COUNT, json!({})).await;
         assert_eq!(data["customers"]["nodes"][0]["segment"], "public", "{address}");

@@ -12,6 +12,7 @@ mod guards;
 mod helpers;
 mod hostile;
 mod http;
+mod import_files;
 mod limits;
 mod lookups;
 mod loyalty;

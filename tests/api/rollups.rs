@@ -16,7 +16,7 @@ use customer_insights::services::writes::{
     FeedbackWrite, OrderWrite, TouchpointWrite, delete_feedback, delete_touchpoint, erase_customer, set_order_status,
     upsert_customer, upsert_feedback, upsert_order, upsert_touchpoint,
 };
-use customer_insights::transfer::import::import;
+use customer_insights::transfer::import::{ImportOptions, import};
 use entity::{SurveyMetric, customer, feedback, order, touchpoint};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::json;
@@ -172,7 +172,7 @@ async fn random_import(db: &DatabaseConnection, pick: &mut Pick) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("changes.ndjson");
     std::fs::write(&path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).expect("write");
-    import(db, &path, false, &Silent).await.expect("import");
+    import(db, &path, ImportOptions::default(), &Silent).await.expect("import");
 }
 
 fn random_query(pick: &mut Pick) -> SatisfactionQuery {
@@ -265,7 +265,7 @@ async fn a_bulk_import_into_an_empty_database_leaves_exact_rollups() {
     let dir = tempfile::tempdir().expect("temp dir");
     customer_insights::transfer::export::export(&source.db, dir.path()).await.expect("export");
     let target = spawn_app().await;
-    import(&target.db, dir.path(), false, &Silent).await.expect("import");
+    import(&target.db, dir.path(), ImportOptions::default(), &Silent).await.expect("import");
     assert_rollups_exact(&target.db, "a bulk import").await;
     let query = SatisfactionQuery {
         metric: SurveyMetric::Nps,

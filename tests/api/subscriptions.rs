@@ -73,6 +73,6 @@ async fn every_instance_delivers_events_written_through_any_instance_or_import()
         "external_id,customer_external_id,touchpoint_external_id,metric,score,comment,submitted_at\nF-3,C-1,T-1,NPS,9,,2026-02-04T12:00:00Z\nF-4,C-1,T-1,NPS,5,,2026-02-04T13:00:00Z\n",
     )
     .unwrap();
-    customer_insights::transfer::import::import(&second_db, dir.path(), false, &Silent).await.unwrap();
+    customer_insights::transfer::import::import(&second_db, dir.path(), Default::default(), &Silent).await.unwrap();
     assert_eq!(next_json(&mut socket).await["payload"]["data"]["feedbackSubmitted"]["externalId"], "F-4");
 }

@@ -3,14 +3,16 @@
 use std::path::Path;
 
 use customer_insights::transfer::export::export;
-use customer_insights::transfer::import::{ImportError, ImportReport, import};
+use customer_insights::transfer::import::{ImportError, ImportOptions, ImportReport, import};
 use entity::{customer, feedback};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
 
 use crate::helpers::{Silent, TestApp, assert_rollups_exact, row_counts, spawn_app, spawn_seeded_app};
 
-fn write(dir: &Path, name: &str, text: &str) {
+const DRY_RUN: ImportOptions = ImportOptions { dry_run: true, skip_unknown_files: false };
+
+pub(crate) fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();
 }
 
@@ -32,7 +34,7 @@ twice\",2026-02-03T12:00:00Z
 F-2,C-2,,CES,6,,2026-02-05T12:00:00Z
 ";
 
-fn good_dir() -> tempfile::TempDir {
+pub(crate) fn good_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [
         ("customers.csv", CUSTOMERS),
@@ -49,10 +51,19 @@ fn good_dir() -> tempfile::TempDir {
 async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
     let app = spawn_app().await;
     let dir = good_dir();
-    let report = import(&app.db, dir.path(), false, &Silent).await.unwrap();
+    let report = import(&app.db, dir.path(), ImportOptions::default(), &Silent).await.unwrap();
     assert_eq!(
         report,
-        ImportReport { customers: 2, orders: 2, touchpoints: 2, feedback: 2, dry_run: false, kept_erased: 0 }
+        ImportReport {
+            customers: 2,
+            orders: 2,
+            touchpoints: 2,
+            feedback: 2,
+            dry_run: false,
+            kept_erased: 0,
+            skipped_files: vec![],
+            ignored_files: vec![],
+        }
     );
     let data = app
         .query(
@@ -77,7 +88,7 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
     let before = app
         .query(r#"{ feedbacks { nodes { externalId score comment submittedAt customer { externalId } } } }"#, json!({}))
         .await;
-    import(&app.db, dir.path(), false, &Silent).await.unwrap();
+    import(&app.db, dir.path(), ImportOptions::default(), &Silent).await.unwrap();
     assert_eq!(row_counts(&app.db).await, [2, 2, 2, 2]);
     let after = app
         .query(r#"{ feedbacks { nodes { externalId score comment submittedAt customer { externalId } } } }"#, json!({}))
@@ -86,7 +97,7 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
 }
 
 pub(crate) async fn import_error(app: &TestApp, dir: &Path) -> Vec<String> {
-    match import(&app.db, dir, false, &Silent).await {
+    match import(&app.db, dir, ImportOptions::default(), &Silent).await {
         Err(ImportError::Invalid(errors)) => errors.iter().map(ToString::to_string).collect(),
         other => panic!("expected invalid records, got {other:?}"),
     }
@@ -155,12 +166,12 @@ async fn bad_files_name_file_line_and_column_and_write_nothing() {
 #[tokio::test]
 async fn a_dry_run_checks_everything_and_writes_nothing() {
     let app = spawn_app().await;
-    let report = import(&app.db, good_dir().path(), true, &Silent).await.unwrap();
+    let report = import(&app.db, good_dir().path(), DRY_RUN, &Silent).await.unwrap();
     assert_eq!((report.total(), report.dry_run), (8, true));
     assert_eq!(row_counts(&app.db).await, [0, 0, 0, 0]);
     let dir = good_dir();
     write(dir.path(), "orders.csv", &ORDERS.replace("O-2,C-2", "O-2,C-404"));
-    assert!(matches!(import(&app.db, dir.path(), true, &Silent).await, Err(ImportError::Invalid(_))));
+    assert!(matches!(import(&app.db, dir.path(), DRY_RUN, &Silent).await, Err(ImportError::Invalid(_))));
 }
 
 #[tokio::test]
@@ -176,7 +187,7 @@ async fn ndjson_lines_may_come_in_any_order() {
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     let path = dir.path().join("data.ndjson");
     std::fs::write(&path, &text).unwrap();
-    let report = import(&app.db, &path, false, &Silent).await.unwrap();
+    let report = import(&app.db, &path, ImportOptions::default(), &Silent).await.unwrap();
     assert_eq!(report.total(), 4);
     assert_eq!(row_counts(&app.db).await, [1, 1, 1, 1]);
 
@@ -194,7 +205,7 @@ async fn export_then_import_into_an_empty_database_gives_the_same_data() {
     let first = tempfile::tempdir().unwrap();
     export(&source.db, first.path()).await.unwrap();
     let target = spawn_app().await;
-    import(&target.db, first.path(), false, &Silent).await.unwrap();
+    import(&target.db, first.path(), ImportOptions::default(), &Silent).await.unwrap();
     let second = tempfile::tempdir().unwrap();
     export(&target.db, second.path()).await.unwrap();
     for file in ["customers.csv", "orders.csv", "touchpoints.csv", "feedback.csv"] {
@@ -231,7 +242,8 @@ async fn erasure_holds_against_old_exports_and_later_upserts() {
     export(&app.db, dir.path()).await.expect("export before the erasure");
     erase_customer(&app.db, &person.external_id).await.expect("erase");
 
-    let report = import(&app.db, dir.path(), false, &Silent).await.expect("re-import the old export");
+    let report =
+        import(&app.db, dir.path(), ImportOptions::default(), &Silent).await.expect("re-import the old export");
     assert!(report.kept_erased >= 2, "the customer row and at least one comment: {report:?}");
     let after = customer::Entity::find_by_id(person.id).one(&app.db).await.unwrap().unwrap();
     assert_eq!((after.name.as_str(), after.email.as_str()), ("[erased]", "[erased]"));

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use customer_insights::transfer::export::export;
-use customer_insights::transfer::import::import;
+use customer_insights::transfer::import::{ImportOptions, import};
 use customer_insights::transfer::records::Table;
 use serde_json::{Map, Value, json};
 
@@ -223,7 +223,9 @@ async fn data(app: &TestApp) -> Vec<String> {
 }
 
 async fn import_file(app: &TestApp, dir: &Path) {
-    import(&app.db, dir, false, &Silent).await.unwrap_or_else(|e| panic!("import of {dir:?}: {e:?}"));
+    import(&app.db, dir, ImportOptions::default(), &Silent)
+        .await
+        .unwrap_or_else(|e| panic!("import of {dir:?}: {e:?}"));
 }
 
 #[tokio::test]
