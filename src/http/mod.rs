@@ -1,5 +1,6 @@
 //! HTTP: routes, GraphQL-over-HTTP handling, GraphiQL, and the operational endpoints.
 
+mod graphiql;
 pub(crate) mod graphql;
 mod media;
 mod ops;
@@ -12,7 +13,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::Method;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::response::Html;
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -55,7 +55,8 @@ pub fn router(state: HttpState) -> Router {
             .max_age(PREFLIGHT_MAX_AGE)
     };
     Router::new()
-        .route("/", get(graphiql))
+        .route("/", get(graphiql::page))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(websocket::websocket))
         .route("/healthz", get(ops::healthz))
@@ -65,15 +66,4 @@ pub fn router(state: HttpState) -> Router {
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(origins, origins::only_loopback_hosts))
         .layer(axum::middleware::from_fn_with_state(metrics, observe))
-}
-
-/// GraphiQL, the in-browser IDE, talking to `/graphql` (and `/graphql/ws` for subscriptions).
-async fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("customer-insights")
-            .finish(),
-    )
 }

@@ -97,6 +97,7 @@ fn route_of(path: &str) -> &'static str {
         "/healthz" => "/healthz",
         "/readyz" => "/readyz",
         "/metrics" => "/metrics",
+        _ if path.starts_with("/graphiql/") => "/graphiql/{file}",
         _ => "unmatched",
     }
 }
@@ -141,5 +142,11 @@ mod tests {
         assert_eq!(made.len(), 16);
         assert_ne!(made, request_id(&HeaderMap::new()));
         assert!(!is_sane_id(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn graphiql_files_share_one_route_name() {
+        assert_eq!(route_of("/graphiql/graphiql.min.0123456789ab.js"), "/graphiql/{file}");
+        assert_eq!(route_of("/graphiqlx"), "unmatched");
     }
 }

@@ -2,6 +2,7 @@
 //! the real migrations, and the real server) and its variants; in the submodules, re-exported here:
 //! requests over HTTP and WebSocket, stored rows, and the randomized tests' seed and choices.
 
+mod chromium;
 mod random;
 mod requests;
 mod rows;
@@ -17,6 +18,7 @@ use customer_insights::startup::{Application, ServeConfig};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use serde_json::Value;
 
+pub use chromium::{Chromium, Page};
 pub use random::{CHANNELS, KINDS, METRICS, Pick, REGIONS, SEGMENTS, STATUSES};
 pub use requests::{Reply, code, post, query, send};
 pub use rows::{Silent, assert_rollups_exact, row_counts};

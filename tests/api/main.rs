@@ -8,6 +8,7 @@ mod concurrency;
 mod connections;
 mod filters;
 mod fixtures;
+mod graphiql;
 mod guards;
 mod helpers;
 mod hostile;
