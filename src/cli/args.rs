@@ -84,7 +84,7 @@ pub enum KeysAction {
     },
 }
 
-/// What one request may ask for (see the README's "Access control and limits").
+/// What one request may ask for (see docs/security.md, "Limits").
 #[derive(Args, Debug)]
 pub struct LimitArgs {
     /// Deepest field nesting of a query.

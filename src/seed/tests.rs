@@ -83,8 +83,9 @@ fn fingerprint(bundles: &[CustomerBundle]) -> u64 {
 
 #[test]
 fn the_demo_data_set_does_not_change() {
-    // The README's example answers were computed on `serve --demo` (2000 customers, seed 42). If this
-    // fails after an intended change to the generator, regenerate those examples and update the value.
+    // The documented answers (README, docs/) were computed on `serve --demo` (2000 customers, seed 42).
+    // If this fails after an intended change to the generator, update the value; then the documentation
+    // tests (tests/api/docs/) show which documented answers to regenerate.
     assert_eq!(format!("{:016x}", fingerprint(&generate(42, 2000))), "e4f7c834884ad062");
 }
 

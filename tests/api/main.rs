@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod concurrency;
 mod connections;
+mod docs;
 mod filters;
 mod fixtures;
 mod graphiql;
