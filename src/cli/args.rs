@@ -3,6 +3,8 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use super::examples;
+
 use crate::auth::rate_limit::DEFAULT_RATE_LIMIT;
 use crate::db::{DEFAULT_DATABASE_URL, DEFAULT_SQLITE_CACHE_MIB};
 use crate::graphql::gate::limits::Limits;
@@ -11,13 +13,21 @@ use crate::graphql::gate::limits::Limits;
 #[command(
     name = "customer-insights",
     version,
-    about = "GraphQL server for post-purchase satisfaction and loyalty insights"
+    about = "GraphQL server for post-purchase satisfaction and loyalty insights",
+    after_help = examples::TOP
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Log filter, in `tracing` syntax (e.g. `info`, `customer_insights=debug`).
-    #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_LOG", default_value = "info")]
+    /// Log filter, in `tracing` syntax (e.g. `info`, `customer_insights=debug`). By default the
+    /// migrator's line per migration (one line says how many were applied) and PostgreSQL's notices
+    /// (`relation ... already exists, skipping` at every start) are left out.
+    #[arg(
+        long,
+        global = true,
+        env = "CUSTOMER_INSIGHTS_LOG",
+        default_value = "info,sea_orm_migration=warn,sqlx::postgres::notice=warn"
+    )]
     pub log: String,
     /// Log format: `text` for people, `json` (one object per line) for log collectors.
     #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -26,6 +36,9 @@ pub struct Cli {
     /// variables override it.
     #[arg(long, global = true, env = super::config::CONFIG_ENV)]
     pub config: Option<std::path::PathBuf>,
+    /// Print the command's effective settings as a configuration file (secrets masked) and exit.
+    #[arg(long, global = true)]
+    pub print_config: bool,
 }
 
 #[derive(clap::ValueEnum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -37,21 +50,29 @@ pub enum LogFormat {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the GraphQL server (migrates the database first).
+    #[command(after_help = examples::SERVE)]
     Serve(Box<ServeArgs>),
     /// Apply, revert or list schema migrations.
+    #[command(after_help = examples::MIGRATE)]
     Migrate(MigrateArgs),
     /// Fill an empty database with a deterministic synthetic data set.
+    #[command(after_help = examples::SEED)]
     Seed(SeedArgs),
     /// Import a directory of CSV files (customers.csv, orders.csv, touchpoints.csv, feedback.csv) or an
     /// NDJSON file: all records are validated first; then all are written in one transaction, or none.
+    #[command(after_help = examples::IMPORT)]
     Import(ImportArgs),
     /// Export every table as CSV files in the import format.
+    #[command(after_help = examples::EXPORT)]
     Export(ExportArgs),
     /// Print the GraphQL schema (SDL).
+    #[command(after_help = examples::SCHEMA)]
     Schema,
     /// Create, list and revoke API keys.
+    #[command(after_help = examples::KEYS)]
     Keys(KeysArgs),
     /// Check or rebuild the satisfaction rollups.
+    #[command(after_help = examples::ROLLUPS)]
     Rollups(RollupsArgs),
 }
 
@@ -180,20 +201,22 @@ pub struct ExportArgs {
     pub dir: std::path::PathBuf,
 }
 
+/// The database and its pool. Global: accepted after the command and after its action alike
+/// (`keys create --database-url ...`, `keys --database-url ... create`).
 #[derive(Args, Debug)]
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://FILE` (created if missing) or `postgres://USER:PASSWORD@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// Connection pool size (per database: the replica gets a pool of its own).
-    #[arg(long, env = "CUSTOMER_INSIGHTS_MAX_CONNECTIONS", default_value_t = 10)]
+    #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_MAX_CONNECTIONS", default_value_t = 10)]
     pub max_connections: u32,
     /// How long a query may wait for a pooled connection before it fails with SERVICE_UNAVAILABLE.
-    #[arg(long, env = "CUSTOMER_INSIGHTS_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
     pub acquire_timeout_ms: u64,
     /// SQLite page cache of the process, in MiB, shared by its connections: the pages of large
     /// aggregations and imports stay in memory, and the server's memory stays bounded.
-    #[arg(long, env = "CUSTOMER_INSIGHTS_SQLITE_CACHE_MIB", default_value_t = DEFAULT_SQLITE_CACHE_MIB)]
+    #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_SQLITE_CACHE_MIB", default_value_t = DEFAULT_SQLITE_CACHE_MIB)]
     pub sqlite_cache_mib: u32,
 }
 

@@ -27,8 +27,8 @@ pub enum ConfigError {
 /// The parsed command line, and which settings came from the configuration file.
 pub struct LoadedCli {
     pub cli: Cli,
-    matches: ArgMatches,
-    from_file: BTreeSet<String>,
+    pub(super) matches: ArgMatches,
+    pub(super) from_file: BTreeSet<String>,
     pub config_file: Option<PathBuf>,
 }
 
@@ -88,18 +88,33 @@ fn settings_of(matches: &ArgMatches, from_file: &BTreeSet<String>) -> Vec<Settin
     let mut settings = Vec::new();
     for id in matches.ids() {
         let name = id.as_str();
-        let Some(source) = matches.value_source(name) else { continue };
-        let Ok(Some(raw)) = matches.try_get_raw(name) else { continue };
-        let value = raw.map(|v| v.to_string_lossy().into_owned()).collect::<Vec<_>>().join(",");
-        let source = match source {
-            ValueSource::CommandLine => Source::Flag,
-            ValueSource::EnvVariable => Source::Environment,
-            _ if from_file.contains(name) => Source::File,
-            _ => Source::Default,
-        };
+        if NOT_SETTINGS.contains(&name) {
+            continue;
+        }
+        let Some((values, source)) = value_of(matches, name, from_file) else { continue };
+        let value = values.join(",");
         settings.push(Setting { name: name.replace('_', "-"), value: mask(name, &value), source });
     }
     settings
+}
+
+/// Flags of the command line that are not settings of a configuration file.
+pub(super) const NOT_SETTINGS: [&str; 4] = ["config", "print_config", "help", "version"];
+
+/// The values of the setting `id` (unmasked) and where they came from; `None` when it has none.
+pub(super) fn value_of(matches: &ArgMatches, id: &str, from_file: &BTreeSet<String>) -> Option<(Vec<String>, Source)> {
+    // First: it errs on ids that are not this level's own, such as the values of global flags a
+    // subcommand passed up, where `value_source` would panic.
+    let raw = matches.try_get_raw(id).ok()??;
+    let source = matches.value_source(id)?;
+    let values = raw.map(|v| v.to_string_lossy().into_owned()).collect();
+    let source = match source {
+        ValueSource::CommandLine => Source::Flag,
+        ValueSource::EnvVariable => Source::Environment,
+        _ if from_file.contains(id) => Source::File,
+        _ => Source::Default,
+    };
+    Some((values, source))
 }
 
 /// Hides passwords in URLs and any value of a setting named like a secret.
@@ -175,23 +190,29 @@ fn apply_file(mut command: Command, path: &Path) -> Result<(Command, BTreeSet<St
         if id == "config" {
             return Err(error("`config` cannot name another file".into()));
         }
-        let value = match value {
-            toml::Value::String(s) => s.clone(),
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Float(f) => f.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            _ => return Err(error(format!("`{key}` must be a string, a number or a boolean"))),
+        if id == "print_config" {
+            return Err(error("`print-config` is a flag of the command line, not a setting".into()));
+        }
+        let values = match value {
+            toml::Value::Array(items) if is_list(&command, &id) => items
+                .iter()
+                .map(scalar)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| error(format!("`{key}` must be a list of strings, numbers or booleans")))?,
+            value => vec![scalar(value).ok_or_else(|| {
+                error(format!("`{key}` must be a string, a number or a boolean{}", list_hint(&command, &id)))
+            })?],
         };
         let mut found = false;
         if has_arg(&command, &id) {
-            command = command.mut_arg(&id, |arg| arg.default_value(value.clone()));
+            command = command.mut_arg(&id, |arg| arg.default_values(values.clone()));
             found = true;
         }
         let subcommands: Vec<String> =
             command.get_subcommands().filter(|sub| has_arg(sub, &id)).map(|sub| sub.get_name().to_owned()).collect();
         for name in subcommands {
             found = true;
-            command = command.mut_subcommand(name, |sub| sub.mut_arg(&id, |arg| arg.default_value(value.clone())));
+            command = command.mut_subcommand(name, |sub| sub.mut_arg(&id, |arg| arg.default_values(values.clone())));
         }
         if !found {
             return Err(error(format!("unknown setting `{key}` (settings are named like the flags of `--help`)")));
@@ -203,6 +224,34 @@ fn apply_file(mut command: Command, path: &Path) -> Result<(Command, BTreeSet<St
 
 fn has_arg(command: &Command, id: &str) -> bool {
     command.get_arguments().any(|arg| arg.get_id() == id && arg.get_long().is_some())
+}
+
+/// A TOML value the flags take: a string, a number or a boolean, as the flag would spell it.
+fn scalar(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        toml::Value::Float(f) => Some(f.to_string()),
+        toml::Value::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether the setting `id` takes a list (`allowed-origins = ["https://a.example", ...]`), on the top
+/// level or on any command.
+fn is_list(command: &Command, id: &str) -> bool {
+    std::iter::once(command)
+        .chain(command.get_subcommands())
+        .flat_map(Command::get_arguments)
+        .any(|arg| arg.get_id() == id && is_list_arg(arg))
+}
+
+pub(super) fn is_list_arg(arg: &clap::Arg) -> bool {
+    matches!(arg.get_action(), clap::ArgAction::Append)
+}
+
+fn list_hint(command: &Command, id: &str) -> &'static str {
+    if is_list(command, id) { " (or a list of them)" } else { "" }
 }
 
 #[cfg(test)]

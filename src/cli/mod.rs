@@ -4,8 +4,11 @@
 
 mod admin;
 mod args;
+mod banner;
 pub mod config;
 mod data;
+mod examples;
+mod print_config;
 mod serve;
 
 use sea_orm::{DatabaseConnection, DbErr};
@@ -40,14 +43,17 @@ pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
     if let Some(path) = &loaded.config_file {
         tracing::info!(file = %path.display(), "configuration file read");
     }
-    if matches!(loaded.cli.command, Command::Serve(_)) {
-        // Printed (secrets masked) so an operator sees what the server really runs with, and why.
-        for setting in loaded.effective_settings() {
-            tracing::info!(setting = %setting.name, value = %setting.value, source = setting.source.as_str(), "setting");
-        }
+    if loaded.cli.print_config {
+        print!("{}", print_config::settings_file(&loaded));
+        return Ok(());
     }
+    // Logged (secrets masked) so an operator can see what the server really runs with, and why.
+    for setting in loaded.effective_settings() {
+        tracing::debug!(setting = %setting.name, value = %setting.value, source = setting.source.as_str(), "setting");
+    }
+    let log_format = loaded.cli.log_format;
     match loaded.cli.command {
-        Command::Serve(args) => serve::serve(*args).await,
+        Command::Serve(args) => serve::serve(*args, log_format).await,
         Command::Migrate(args) => admin::migrate(args).await,
         Command::Seed(args) => data::seed(args).await,
         Command::Import(args) => data::import(args).await,

@@ -2,7 +2,8 @@
 
 use sea_orm::{EntityTrait, PaginatorTrait};
 
-use super::{CliError, ServeArgs, database_options};
+use super::banner::Banner;
+use super::{CliError, LogFormat, ServeArgs, database_options};
 use crate::auth::AuthMode;
 use crate::auth::rate_limit::RateLimit;
 use crate::db::{DatabaseOptions, Databases, backend_name, connect, migrate_up};
@@ -19,10 +20,9 @@ fn serving_options(args: &ServeArgs, url: &str) -> DatabaseOptions {
     }
 }
 
-pub(super) async fn serve(args: ServeArgs) -> Result<(), CliError> {
+pub(super) async fn serve(args: ServeArgs, log_format: LogFormat) -> Result<(), CliError> {
     let (db, _) = connect(&serving_options(&args, &args.database.database_url)).await?;
     migrate_up(&db).await?;
-    tracing::info!(backend = backend_name(&db), "database migrated");
     if args.demo && entity::customer::Entity::find().count(&db).await? == 0 {
         let report = seed(&db, &SeedOptions { customers: args.demo_customers, seed: 42, ..Default::default() }).await?;
         tracing::info!(customers = report.customers, feedback = report.feedback, "seeded demo data");
@@ -44,7 +44,6 @@ pub(super) async fn serve(args: ServeArgs) -> Result<(), CliError> {
     // that has no keys (a database with keys is someone's real deployment, not the demo's).
     let has_keys = !crate::auth::keys::list(&databases.primary.connection).await?.is_empty();
     let auth = if args.demo && is_loopback(&args.listen) && !has_keys {
-        tracing::warn!("demo mode on a loopback address: requests without an API key run as ADMIN");
         AuthMode::Open
     } else {
         if args.demo {
@@ -65,8 +64,16 @@ pub(super) async fn serve(args: ServeArgs) -> Result<(), CliError> {
         allowed_origins: args.allowed_origins.clone(),
         response_cache_mib: args.response_cache_mib,
     };
+    let backend = backend_name(&databases.primary.connection);
     let app = Application::build(databases, &config).await?;
-    tracing::info!(address = %app.local_addr()?, "serving GraphQL on /graphql and GraphiQL on /");
+    let banner = Banner {
+        address: app.local_addr()?,
+        database_url: &args.database.database_url,
+        backend,
+        auth,
+        allowed_origins: &args.allowed_origins,
+    };
+    banner.show(log_format);
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

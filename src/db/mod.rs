@@ -193,10 +193,13 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
 
 /// Applies up to `steps` pending migrations (all when `None`), then [`after_bulk_write`] if any ran.
 pub async fn migrate(db: &DatabaseConnection, steps: Option<u32>) -> Result<(), DbErr> {
-    if Migrator::get_pending_migrations(db).await?.is_empty() {
+    let pending = Migrator::get_pending_migrations(db).await?.len();
+    if pending == 0 {
         return Ok(());
     }
     Migrator::up(db, steps).await?;
+    let applied = steps.map_or(pending, |steps| pending.min(steps as usize));
+    tracing::info!(applied, "database migrated");
     after_bulk_write(db).await
 }
 

@@ -1,5 +1,6 @@
 //! HTTP: routes, GraphQL-over-HTTP handling, GraphiQL, and the operational endpoints.
 
+mod compression;
 mod graphiql;
 pub(crate) mod graphql;
 mod media;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::Method;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ETAG, RETRY_AFTER};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -46,24 +47,39 @@ const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 pub fn router(state: HttpState) -> Router {
     let metrics = state.metrics.clone();
     let origins = state.origins.clone();
-    let cors = {
-        let origins = origins.clone();
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::predicate(move |origin, _| origins.allows(origin)))
-            .allow_methods([Method::GET, Method::POST])
-            .allow_headers([AUTHORIZATION, CONTENT_TYPE])
-            .max_age(PREFLIGHT_MAX_AGE)
-    };
+    let cors = cors(&origins);
+    // The WebSocket route is added after the compression layer, which applies only to the routes
+    // before it: an upgrade has no body to compress, and its messages are framed by the socket.
     Router::new()
         .route("/", get(graphiql::page))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/graphql", get(graphql::get).post(graphql::post))
-        .route("/graphql/ws", get(websocket::websocket))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .layer(compression::layer())
+        .layer(axum::middleware::map_response(compression::weaken_etag))
+        .route("/graphql/ws", get(websocket::websocket))
         .with_state(state)
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(origins, origins::only_loopback_hosts))
         .layer(axum::middleware::from_fn_with_state(metrics, observe))
+}
+
+/// CORS for the pages `origins` allows: GET and POST with `Authorization` and `Content-Type`. Never
+/// with credentials (cookies): a key travels in `Authorization`, which is why `*` is safe to allow.
+fn cors(origins: &Origins) -> CorsLayer {
+    let allow_origin = if origins.is_any() {
+        AllowOrigin::any()
+    } else {
+        let origins = origins.clone();
+        AllowOrigin::predicate(move |origin, _| origins.allows(origin))
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+        // A page may read how long to wait after a 429 or 503, and revalidate GET answers.
+        .expose_headers([RETRY_AFTER, ETAG])
+        .max_age(PREFLIGHT_MAX_AGE)
 }

@@ -1,4 +1,5 @@
-//! Which web pages may use the API from a browser: the `--allowed-origins` list (`*` for any). The same
+//! Which web pages may use the API from a browser: the `--allowed-origins` list (`*` for any), from the
+//! flag, its environment variable or the configuration file (`allowed-origins = [...]`). The same
 //! list answers CORS preflights and decides which `Origin`s may open a WebSocket. In demo mode (no keys)
 //! the server also answers only its own machine: pages on loopback origins, and requests whose `Host`
 //! is a loopback name, so neither another site nor DNS rebinding can drive an open server.
@@ -37,6 +38,9 @@ impl Origins {
                 ));
             }
             listed.push(origin.trim_end_matches('/').to_ascii_lowercase());
+        }
+        if any && !listed.is_empty() {
+            return Err("`*` allows every origin already: give it alone, or list the origins".to_owned());
         }
         Ok(Origins { listed, any, loopback_only: demo })
     }
@@ -121,6 +125,7 @@ mod tests {
         assert!(!demo.answers_host(None));
         assert!(Origins::new(&["*".into()], false).unwrap().allows(&value("https://anywhere.example")));
         assert!(Origins::new(&["app.example.com".into()], false).is_err());
+        assert!(Origins::new(&["*".into(), "https://app.example.com".into()], false).is_err());
         assert!(Origins::new(&["https://app.example.com/path".into()], false).is_err());
     }
 }

@@ -169,7 +169,7 @@ fn json_lines(log: &[String]) -> Vec<serde_json::Value> {
 }
 
 /// Settings come from flags, then environment variables, then the TOML file, then defaults; they are
-/// logged at start with secrets masked. Logs are JSON lines, one per request, with no personal data.
+/// logged at start (at debug level) with secrets masked. Logs are JSON lines, one per request, with no personal data.
 #[tokio::test]
 async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
     let database = TestDatabase::create().await;
@@ -194,7 +194,7 @@ async fn configuration_precedence_json_logs_and_no_personal_data_in_them() {
         &["serve", "--config", &config_arg, "--listen", &listen, "--log-format", "json"],
         &[
             ("DATABASE_URL", database.url.as_str()),
-            ("CUSTOMER_INSIGHTS_LOG", "info"),
+            ("CUSTOMER_INSIGHTS_LOG", "info,customer_insights::cli=debug"),
             ("CUSTOMER_INSIGHTS_MAX_BODY_BYTES", "2048"),
         ],
     );
@@ -268,4 +268,41 @@ async fn a_bad_configuration_file_is_a_clear_error() {
     let (ok, _, stderr) = run(&["--config", &config_arg, "schema"], "sqlite::memory:");
     assert!(!ok);
     assert!(stderr.contains("`listen` must be a string, a number or a boolean"), "{stderr}");
+}
+
+/// `serve` starts with a short banner: where to go, the database (no password), the mode and what it
+/// means, how to make a key. The settings are not listed at the default log level.
+#[tokio::test]
+async fn serve_starts_with_a_short_banner() {
+    let database = TestDatabase::create().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    // The default log level: migrations and seeding of the new database may say a line each.
+    let mut server = Server::start(
+        &["serve", "--demo", "--demo-customers", "5", "--listen", &listen, "--database-url", &database.url],
+        &[("CUSTOMER_INSIGHTS_LOG_FORMAT", "text")],
+    );
+    let first = server.wait_for("serving GraphQL at");
+    assert!(first.starts_with("customer-insights ") && first.ends_with(&format!("http://{listen}/graphql")), "{first}");
+    server.wait_for("  settings ");
+    let banner = server.log.iter().skip_while(|line| !line.contains("serving GraphQL at")).cloned().collect::<Vec<_>>();
+    let field = |name: &str| {
+        let line = banner.iter().find(|line| line.trim_start().starts_with(name)).unwrap_or_else(|| panic!("{name}"));
+        line.trim_start()[name.len()..].trim().to_owned()
+    };
+    assert_eq!(field("GraphiQL"), format!("http://{listen}/"));
+    let masked = customer_insights::cli::config::mask_url_password(&database.url);
+    assert!(field("database").starts_with(&masked), "{banner:?}");
+    assert!(field("mode").starts_with("demo: no API key needed"), "{banner:?}");
+    let make_key = field("make a key");
+    assert!(make_key.starts_with("customer-insights keys create --role ANALYST --name my-app --database-url "));
+    // The command it shows works (on SQLite its URL is the real one; PostgreSQL's test URL has no password).
+    let words: Vec<&str> = make_key.split_whitespace().skip(1).map(|word| word.trim_matches('\'')).collect();
+    let (ok, key, stderr) = run(&words, "sqlite::memory:");
+    assert!(ok, "{stderr}");
+    assert!(key.trim().starts_with("cik_"), "{key}");
+    let before_banner = server.log.len() - banner.len();
+    assert!(before_banner <= 3, "a short start:\n{}", server.log.join("\n"));
+    assert!(server.log.iter().all(|line| !line.contains("setting=")), "{:?}", server.log);
+    assert!(server.terminate().success());
 }

@@ -4,8 +4,11 @@
 mod access;
 mod cache;
 mod cli;
+mod commands;
+mod compression;
 mod concurrency;
 mod connections;
+mod cors;
 mod docs;
 mod filters;
 mod fixtures;

@@ -353,7 +353,9 @@ impl Gate {
             return Ok(Answered { response, data_json: None, etag: None, not_modified: false });
         };
         let etag = key.etag(version);
-        if if_none_match.is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag)) {
+        // Weak comparison (RFC 9110): the tag of a compressed answer comes back as `W/"..."`.
+        let matches = |tag: &str| tag.trim().strip_prefix("W/").unwrap_or(tag.trim()) == etag;
+        if if_none_match.is_some_and(|tags| tags.split(',').any(matches)) {
             self.refund(&admitted.principal, &admitted.cost, 0);
             return Ok(Answered {
                 response: Response::default(),
