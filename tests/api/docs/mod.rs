@@ -8,9 +8,9 @@
 //!   in that directory; with `TEST_DATABASE_URL`: a fresh PostgreSQL database in `DATABASE_URL`). Three
 //!   rewrites make that possible, and only these: `cargo run --release --` becomes the built binary (the
 //!   same program; a release build would take minutes), `:8080` becomes a free port (which
-//!   `CUSTOMER_INSIGHTS_LISTEN` names too), and a line that runs `customer-insights ... serve` starts the
-//!   server in the background and waits until its `/healthz` answers (a later `serve` replaces it; the
-//!   last is stopped when the file ends). The session must exit 0 within five minutes, and print no
+//!   `CUSTOMER_INSIGHTS_LISTEN` names too), and a line that runs `customer-insights ... serve` (without
+//!   `--print-config` or `--help`, which print and exit) starts the server in the background and waits
+//!   until its `/healthz` answers (a later `serve` replaces it; the last is stopped when the file ends). The session must exit 0 within five minutes, and print no
 //!   GraphQL error (`"errors"`).
 //! - ` ```sh ci `: **run by CI.** Each command line must appear verbatim in `.ci/run` or in a script that
 //!   it runs (`bash PATH`): `cargo test --workspace`, and the client examples' steps.

@@ -46,8 +46,10 @@ fn script(blocks: &[&Block], port: u16) -> String {
             .lines()
         {
             let words: Vec<&str> = line.split_whitespace().collect();
+            // `--print-config` and `--help` print and exit: they run in the foreground like any command.
             let serves = words.first() == Some(&"customer-insights")
                 && words.contains(&"serve")
+                && !words.iter().any(|word| ["--print-config", "--help"].contains(word))
                 && !line.trim_end().ends_with('&');
             script += &if serves { format!("__serve {line}\n") } else { format!("{line}\n") };
         }
