@@ -4,6 +4,7 @@
 pub mod data_version;
 pub mod deadline;
 pub mod health;
+pub mod indexes;
 pub mod sql;
 
 use std::sync::Arc;
@@ -144,7 +145,10 @@ pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConne
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .pragma("cache_size", format!("-{}", u64::from(cache_mib) * 1024))
-        .pragma("temp_store", "memory")
+        // Sorts and temporary b-trees larger than the page cache spill to temporary files (the operating
+        // system's cache, not this process's memory), so a large aggregation cannot grow the heap past the
+        // cache.
+        .pragma("temp_store", "file")
         // Erased personal data must not linger in free pages of the file.
         .pragma("secure_delete", "on")
 }

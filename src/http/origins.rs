@@ -60,9 +60,24 @@ impl Origins {
         self.any || self.listed.contains(&origin) || (self.loopback_only && is_loopback_origin(&origin))
     }
 
+    /// Whether a page of `origin` may open a WebSocket to a server it reached as `host`: the allowed
+    /// origins, and the server's own pages (GraphiQL), whose origin names the host they were served by.
+    pub fn allows_socket(&self, origin: &HeaderValue, host: Option<&HeaderValue>) -> bool {
+        self.allows(origin) || host.is_some_and(|host| same_host(origin, host))
+    }
+
     fn answers_host(&self, host: Option<&HeaderValue>) -> bool {
         !self.loopback_only || host.and_then(|h| h.to_str().ok()).is_some_and(is_loopback_host)
     }
+}
+
+/// Whether `origin` (`https://api.example.com:8443`) names the host and port of the `Host` header.
+fn same_host(origin: &HeaderValue, host: &HeaderValue) -> bool {
+    let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else { return false };
+    let Some(origin_host) = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) else {
+        return false;
+    };
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
 /// `http://localhost:8080`, `http://127.0.0.1`, `http://[::1]:3000` and the like.
@@ -123,6 +138,12 @@ mod tests {
             assert!(!demo.answers_host(Some(&value(host))), "{host}");
         }
         assert!(!demo.answers_host(None));
+        assert!(listed.allows_socket(&value("https://api.example.com"), Some(&value("API.example.com"))));
+        assert!(listed.allows_socket(&value("http://api.example.com:8080"), Some(&value("api.example.com:8080"))));
+        assert!(!listed.allows_socket(&value("https://evil.example"), Some(&value("api.example.com"))));
+        assert!(!listed.allows_socket(&value("https://api.example.com:8443"), Some(&value("api.example.com"))));
+        assert!(!listed.allows_socket(&value("null"), Some(&value("api.example.com"))));
+        assert!(!listed.allows_socket(&value("https://api.example.com"), None));
         assert!(Origins::new(&["*".into()], false).unwrap().allows(&value("https://anywhere.example")));
         assert!(Origins::new(&["app.example.com".into()], false).is_err());
         assert!(Origins::new(&["*".into(), "https://app.example.com".into()], false).is_err());

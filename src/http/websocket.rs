@@ -27,7 +27,7 @@ use async_graphql::{Data, Executor, Request, Response};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::http::header::{AUTHORIZATION, ORIGIN, RETRY_AFTER};
+use axum::http::header::{AUTHORIZATION, HOST, ORIGIN, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use futures_util::stream::BoxStream;
@@ -58,9 +58,10 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> HttpResponse {
     // A browser page from another site must not drive the API with the user's reach (cross-site
-    // WebSocket hijacking): browsers always send `Origin`; other clients need not.
+    // WebSocket hijacking): browsers always send `Origin`; other clients need not. The server's own
+    // pages (GraphiQL) are of its own origin.
     if let Some(origin) = headers.get(ORIGIN)
-        && !state.origins.allows(origin)
+        && !state.origins.allows_socket(origin, headers.get(HOST))
     {
         let message = "this origin may not open a WebSocket here (see --allowed-origins)";
         return (StatusCode::FORBIDDEN, message).into_response();

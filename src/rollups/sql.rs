@@ -47,7 +47,22 @@ fn slice_of(backend: DbBackend, column: &str) -> String {
     }
 }
 
-const GRAIN_TABLE: &str = "(SELECT 'D' AS grain UNION ALL SELECT 'M' UNION ALL SELECT 'Y') g";
+/// Which grains a contribution statement writes: every one (upkeep, for a few customers' rows), or
+/// days only (a rebuild, which then sums the days into months and the months into years).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Grains {
+    All,
+    Days,
+}
+
+impl Grains {
+    fn table(self) -> &'static str {
+        match self {
+            Grains::All => "(SELECT 'D' AS grain UNION ALL SELECT 'M' UNION ALL SELECT 'Y') g",
+            Grains::Days => "(SELECT 'D' AS grain) g",
+        }
+    }
+}
 
 /// A contribution statement, and on PostgreSQL the ids it takes as its one parameter (`$1`, an array
 /// literal as text), so that its text, prepared once per connection, does not depend on them.
@@ -89,19 +104,28 @@ fn sign(direction: Direction) -> &'static str {
 /// segment, region, the status of the touchpoint's order ('' without one) and score, with how many carry a non-empty comment. `None` when the scope holds no
 /// answers.
 pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
+    answers_per_grain(backend, scope, direction, Grains::All)
+}
+
+fn answers_per_grain(
+    backend: DbBackend,
+    scope: Scope<'_>,
+    direction: Direction,
+    grains: Grains,
+) -> Option<Contribution> {
+    let grain_table = grains.table();
     let slice = slice_of(backend, "f.submitted_at");
     let (scope, ids) = scope_condition(backend, scope, 'f')?;
     let sign = sign(direction);
     // Rows are upserted in key order, so concurrent writers on PostgreSQL lock them in the same order.
     let sql = format!(
-        "INSERT INTO {ANSWER_ROLLUPS} (grain, slice, metric, touchpoint_kind, channel, segment, region, \
-         order_status, score, answers, commented) \
+        "INSERT INTO {ANSWER_ROLLUPS} ({ANSWER_COLUMNS}, answers, commented) \
          SELECT g.grain, {slice}, f.metric, COALESCE(t.kind, ''), COALESCE(t.channel, ''), c.segment, c.region, \
          COALESCE(o.status, ''), f.score, {sign}COUNT(*), \
          {sign}SUM(CASE WHEN f.comment IS NOT NULL AND f.comment <> '' THEN 1 ELSE 0 END) \
          FROM feedback f JOIN customers c ON c.id = f.customer_id \
          LEFT JOIN touchpoints t ON t.id = f.touchpoint_id LEFT JOIN orders o ON o.id = t.order_id \
-         CROSS JOIN {GRAIN_TABLE} \
+         CROSS JOIN {grain_table} \
          WHERE {scope} \
          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9 \
          ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, order_status, score) \
@@ -116,6 +140,16 @@ pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
 /// region and the status of their order ('' without one), with how many got at least one answer of each metric (for response rates). `None` when the
 /// scope holds no touchpoints.
 pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
+    surveys_per_grain(backend, scope, direction, Grains::All)
+}
+
+fn surveys_per_grain(
+    backend: DbBackend,
+    scope: Scope<'_>,
+    direction: Direction,
+    grains: Grains,
+) -> Option<Contribution> {
+    let grain_table = grains.table();
     let slice = slice_of(backend, "t.survey_sent_at");
     let (scope, ids) = scope_condition(backend, scope, 't')?;
     let sign = sign(direction);
@@ -128,12 +162,11 @@ pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Dire
         )
     };
     let sql = format!(
-        "INSERT INTO {SURVEY_ROLLUPS} (grain, slice, touchpoint_kind, channel, segment, region, order_status, \
-         surveyed, answered_nps, answered_csat, answered_ces) \
+        "INSERT INTO {SURVEY_ROLLUPS} ({SURVEY_COLUMNS}, surveyed, answered_nps, answered_csat, answered_ces) \
          SELECT g.grain, {slice}, t.kind, t.channel, c.segment, c.region, COALESCE(o.status, ''), {sign}COUNT(*), \
          {}, {}, {} \
          FROM touchpoints t JOIN customers c ON c.id = t.customer_id LEFT JOIN orders o ON o.id = t.order_id \
-         CROSS JOIN {GRAIN_TABLE} \
+         CROSS JOIN {grain_table} \
          WHERE t.survey_sent_at IS NOT NULL AND {scope} \
          GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 \
          ON CONFLICT (grain, slice, touchpoint_kind, channel, segment, region, order_status) DO UPDATE SET \
@@ -156,9 +189,46 @@ pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction)
         .collect()
 }
 
-/// Empties both tables and fills them from every row.
+/// Empties both tables and fills them from every row: the days from the rows, then the months from the
+/// days and the years from the months (each sort reads a third of what one pass over all grains would,
+/// and the coarser grains read rollup rows, not answers).
 pub fn rebuild(backend: DbBackend) -> Vec<String> {
     let mut statements = vec![format!("DELETE FROM {ANSWER_ROLLUPS}"), format!("DELETE FROM {SURVEY_ROLLUPS}")];
-    statements.extend(contributions(backend, Scope::Everything, Direction::Add).into_iter().map(|c| c.sql));
+    let days = [
+        answers_per_grain(backend, Scope::Everything, Direction::Add, Grains::Days),
+        surveys_per_grain(backend, Scope::Everything, Direction::Add, Grains::Days),
+    ];
+    statements.extend(days.into_iter().flatten().map(|c| c.sql));
+    for (grain, finer) in [('M', 'D'), ('Y', 'M')] {
+        let slice = coarser_slice(backend, grain);
+        statements.push(format!(
+            "INSERT INTO {ANSWER_ROLLUPS} ({ANSWER_COLUMNS}, answers, commented) \
+             SELECT '{grain}', {slice}, metric, touchpoint_kind, channel, segment, region, order_status, score, \
+             SUM(answers), SUM(commented) FROM {ANSWER_ROLLUPS} WHERE grain = '{finer}' \
+             GROUP BY 2, 3, 4, 5, 6, 7, 8, 9"
+        ));
+        statements.push(format!(
+            "INSERT INTO {SURVEY_ROLLUPS} ({SURVEY_COLUMNS}, surveyed, answered_nps, answered_csat, answered_ces) \
+             SELECT '{grain}', {slice}, touchpoint_kind, channel, segment, region, order_status, \
+             SUM(surveyed), SUM(answered_nps), SUM(answered_csat), SUM(answered_ces) FROM {SURVEY_ROLLUPS} \
+             WHERE grain = '{finer}' GROUP BY 2, 3, 4, 5, 6, 7"
+        ));
+    }
     statements
+}
+
+/// The key columns of the answer rollups and of the survey rollups, grain and slice first.
+const ANSWER_COLUMNS: &str = "grain, slice, metric, touchpoint_kind, channel, segment, region, order_status, score";
+const SURVEY_COLUMNS: &str = "grain, slice, touchpoint_kind, channel, segment, region, order_status";
+
+/// The slice of grain `grain` (`M` or `Y`) holding a finer rollup row's slice (a day number).
+fn coarser_slice(backend: DbBackend, grain: char) -> String {
+    let unit = if grain == 'M' { "month" } else { "year" };
+    match backend {
+        DbBackend::Postgres => format!(
+            "CAST(EXTRACT(EPOCH FROM date_trunc('{unit}', TIMESTAMP '1970-01-01' + slice * INTERVAL '1 day')) \
+             / 86400 AS BIGINT)"
+        ),
+        _ => format!("(unixepoch(date(slice * 86400, 'unixepoch', 'start of {unit}')) / 86400)"),
+    }
 }

@@ -97,7 +97,7 @@ pub struct LoyaltyCounts {
 }
 
 /// One customer's orders in one currency, summed for one period.
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct CustomerCurrency {
     period_orders: u64,
     period_revenue: i64,
@@ -164,20 +164,24 @@ impl PeriodBounds {
 
 /// Counts one customer, with its orders that count, in every period of its group.
 fn count_customer(periods: &mut [LoyaltyCounts], bounds: &[PeriodBounds], purchases: &[Purchase]) {
-    // A customer buys in one currency or a few: a short list beats a map.
-    let mut currencies: Vec<(&str, CustomerCurrency)> = Vec::with_capacity(1);
+    // A customer buys in one currency or a few: a short list beats a map, and each purchase's place in
+    // it is found once, not once per period.
+    let mut codes: Vec<&str> = Vec::with_capacity(1);
+    let slots: Vec<usize> = purchases
+        .iter()
+        .map(|purchase| match codes.iter().position(|code| *code == purchase.currency) {
+            Some(slot) => slot,
+            None => {
+                codes.push(&purchase.currency);
+                codes.len() - 1
+            }
+        })
+        .collect();
+    let mut currencies = vec![CustomerCurrency::default(); codes.len()];
     for (counts, period) in periods.iter_mut().zip(bounds) {
-        currencies.clear();
-        for purchase in purchases {
-            let at = purchase.placed_at;
-            let index = match currencies.iter().position(|(code, _)| *code == purchase.currency) {
-                Some(index) => index,
-                None => {
-                    currencies.push((&purchase.currency, CustomerCurrency::default()));
-                    currencies.len() - 1
-                }
-            };
-            let c = &mut currencies[index].1;
+        currencies.fill(CustomerCurrency::default());
+        for (purchase, &slot) in purchases.iter().zip(&slots) {
+            let (at, c) = (purchase.placed_at, &mut currencies[slot]);
             if at >= period.start && at < period.end {
                 c.period_orders += 1;
                 c.period_revenue += purchase.revenue;
@@ -193,12 +197,8 @@ fn count_customer(periods: &mut [LoyaltyCounts], bounds: &[PeriodBounds], purcha
                 }
             }
         }
-        currencies.retain(|(_, c)| c.period_orders > 0 || c.previous_orders > 0 || c.lifetime_orders > 0);
-        if currencies.is_empty() {
-            continue;
-        }
         let mut total = CustomerCurrency::default();
-        for (currency, c) in &currencies {
+        for (currency, c) in codes.iter().zip(&currencies) {
             if c.period_orders > 0 || c.lifetime_orders > 0 {
                 let figures = match counts.currencies.get_mut(*currency) {
                     Some(figures) => figures,
@@ -215,7 +215,10 @@ fn count_customer(periods: &mut [LoyaltyCounts], bounds: &[PeriodBounds], purcha
             total.lifetime_orders += c.lifetime_orders;
             total.recent_orders += c.recent_orders;
         }
-        add_customer(counts, &total);
+        // A customer with no order in the period, the one before, or to the as-of date is not counted.
+        if total.period_orders > 0 || total.previous_orders > 0 || total.lifetime_orders > 0 {
+            add_customer(counts, &total);
+        }
     }
 }
 

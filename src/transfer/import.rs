@@ -8,6 +8,7 @@ use std::path::Path;
 use entity::{feedback, touchpoint};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait};
 
+use crate::db::indexes;
 use crate::error::AppError;
 use crate::rollups::maintenance;
 use crate::transfer::batch::{RollupUpkeep, StoredBefore, write_batch};
@@ -96,6 +97,14 @@ pub async fn import(
     }
     for table in source.tables() {
         let stored_before = StoredBefore::of(&txn, table).await?;
+        // Filling an empty table: its indexes are built once at the end instead of row by row (with
+        // per-batch rollup upkeep, which reads the table by customer, they stay).
+        let indexes_aside = match (stored_before, rollups) {
+            (StoredBefore::Nothing, RollupUpkeep::RebuildAtEnd) => {
+                Some(indexes::set_aside(&txn, table.table_name()).await.map_err(AppError::from_db)?)
+            }
+            _ => None,
+        };
         let mut batch: Vec<(Record, Row)> = Vec::with_capacity(BATCH);
         let records = source.records(table).map_err(|e| ImportError::Invalid(vec![e]))?;
         for record in records {
@@ -113,6 +122,9 @@ pub async fn import(
         report.kept_erased += write_batch(&txn, table, batch, rollups, stored_before).await?;
         report.count(table, rest);
         progress.advance(rest);
+        if let Some(indexes) = indexes_aside {
+            indexes.restore(&txn).await.map_err(AppError::from_db)?;
+        }
         crate::db::refresh_statistics(&txn, table.table_name()).await.map_err(AppError::from_db)?;
     }
     if rollups == RollupUpkeep::RebuildAtEnd {

@@ -221,6 +221,43 @@ async fn export_then_import_into_an_empty_database_gives_the_same_data() {
     assert_eq!(source.query(query, json!({})).await, target.query(query, json!({})).await);
 }
 
+/// Every index of the database with its definition, by name (the catalog's own words).
+async fn indexes(db: &sea_orm::DatabaseConnection) -> Vec<(String, String)> {
+    use sea_orm::ConnectionTrait;
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1"
+        }
+        _ => "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1",
+    };
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap();
+    rows.iter().map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap())).collect()
+}
+
+/// An import into empty tables builds their indexes once at the end: afterwards, and after a dry run
+/// or a refused import, the database has exactly the indexes it had.
+#[tokio::test]
+async fn indexes_set_aside_while_filling_empty_tables_are_all_back() {
+    let app = spawn_app().await;
+    let before = indexes(&app.db).await;
+    assert!(before.iter().any(|(name, _)| name == "ix_feedback_customer_submitted"), "{before:?}");
+    import(&app.db, good_dir().path(), DRY_RUN, &Silent).await.unwrap();
+    assert_eq!(indexes(&app.db).await, before, "after a dry run");
+    // Refused while writing the touchpoints (after customers and orders were filled and re-indexed).
+    let dir = good_dir();
+    write(dir.path(), "touchpoints.csv", &TOUCHPOINTS.replace("T-2,C-2,,", "T-2,C-2,O-1,"));
+    assert!(matches!(
+        import(&app.db, dir.path(), ImportOptions::default(), &Silent).await,
+        Err(ImportError::Invalid(_))
+    ));
+    assert_eq!((indexes(&app.db).await, row_counts(&app.db).await), (before.clone(), [0, 0, 0, 0]));
+    import(&app.db, good_dir().path(), ImportOptions::default(), &Silent).await.unwrap();
+    assert_eq!(indexes(&app.db).await, before, "after an import");
+    assert_eq!(row_counts(&app.db).await, [2, 2, 2, 2]);
+    assert_rollups_exact(&app.db, "an import into empty tables").await;
+}
+
 /// An erased customer stays erased: importing an export made before the erasure, or upserting the old
 /// name again, brings back no name, e-mail or comment.
 #[tokio::test]
