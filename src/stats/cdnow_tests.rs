@@ -10,7 +10,7 @@ use crate::stats::clv::{BgNbd, GammaGamma, PurchasePatterns, SpendPatterns, Summ
 
 fn day(yyyymmdd: &str) -> i64 {
     let date = NaiveDate::parse_from_str(yyyymmdd, "%Y%m%d").unwrap_or_else(|e| panic!("{yyyymmdd}: {e}"));
-    date.signed_duration_since(NaiveDate::default()).num_days()
+    date.signed_duration_since(chrono::DateTime::UNIX_EPOCH.date_naive()).num_days()
 }
 
 /// Each customer's totals up to the calibration end: purchases of one day are one transaction.

@@ -8,6 +8,7 @@
 pub mod bg_nbd;
 pub mod gamma_gamma;
 pub mod hypergeometric;
+pub mod models;
 mod optimize;
 pub mod summary;
 pub mod tracking;
@@ -15,6 +16,7 @@ pub mod value;
 
 pub use bg_nbd::{BgNbd, History, PurchasePatterns};
 pub use gamma_gamma::{GammaGamma, SpendPatterns};
+pub use models::{ClvModels, Fit, StoredPrediction};
 pub use summary::{Summary, TimeUnit};
 
 /// Why a model could not be fitted or evaluated.
