@@ -27,14 +27,14 @@ pub struct FitRequest {
 pub async fn fit(db: &DatabaseConnection, request: FitRequest) -> AppResult<ClvModel> {
     let started = std::time::Instant::now();
     let data_version = data_version::read(db).await?;
-    let totals = histories::calibration_totals(db, request.currency, request.calibration_end).await?;
+    let histories::Histories { calibration: totals, tracking: transactions } =
+        histories::read(db, request.currency, request.calibration_end).await?;
     if totals.is_empty() {
         return Err(AppError::bad_input(
             "currency",
             format!("no {} order counts at or before the calibration end", request.currency.code),
         ));
     }
-    let transactions = histories::tracking_transactions(db, request.currency, request.calibration_end, &totals).await?;
     if let Some(periods) = tracking::periods(&transactions, request.unit).filter(|p| *p > MAX_PERIODS) {
         return Err(AppError::bad_input(
             "timeUnit",
@@ -44,6 +44,7 @@ pub async fn fit(db: &DatabaseConnection, request: FitRequest) -> AppResult<ClvM
             ),
         ));
     }
+    let read = started.elapsed();
     let calibration_end_day = day_number(request.calibration_end);
     let unit = request.unit;
     let (fit, tracking, customers) =
@@ -58,11 +59,15 @@ pub async fn fit(db: &DatabaseConnection, request: FitRequest) -> AppResult<ClvM
         fit,
         tracking,
     };
+    let computed = started.elapsed();
     replace(db, &model, &customers).await?;
+    let milliseconds = |d: std::time::Duration| d.as_millis() as u64;
     tracing::info!(
         currency = request.currency.code,
         customers = model.fit.customers,
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        read_ms = milliseconds(read),
+        compute_ms = milliseconds(computed - read),
+        store_ms = milliseconds(started.elapsed() - computed),
         "CLV model fitted"
     );
     Ok(model)

@@ -27,15 +27,38 @@ pub struct History {
     pub t: f64,
 }
 
-/// Customers grouped by identical history: the likelihood of a group is computed once, and the terms
-/// that depend on x alone once per distinct x.
+/// Customers grouped by identical history: the likelihood of a group is computed once, and its terms
+/// that depend on x, t_x or T alone once per distinct value (times are whole days in a unit, so there are
+/// few of them).
 #[derive(Clone, Debug, Default)]
 pub struct PurchasePatterns {
     patterns: Vec<(History, u64)>,
-    /// The distinct values of x, and the index of each pattern's x among them.
-    xs: Vec<u64>,
-    x_index: Vec<usize>,
+    /// The distinct values of x, t_x and T, and where each pattern's are among them.
+    xs: Distinct<u64>,
+    recencies: Distinct<f64>,
+    ages: Distinct<f64>,
     customers: u64,
+}
+
+/// The distinct values of one variable over the patterns, and the index of each pattern's value.
+#[derive(Clone, Debug, Default)]
+struct Distinct<T> {
+    values: Vec<T>,
+    index: Vec<usize>,
+}
+
+impl<T: Copy + PartialOrd> Distinct<T> {
+    fn of(all: impl Iterator<Item = T>) -> Self {
+        let all: Vec<T> = all.collect();
+        let mut values = all.clone();
+        values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        values.dedup_by(|a, b| a == b);
+        let index = all
+            .iter()
+            .map(|v| values.partition_point(|known| known.partial_cmp(v) == Some(std::cmp::Ordering::Less)))
+            .collect();
+        Distinct { values, index }
+    }
 }
 
 impl PurchasePatterns {
@@ -50,11 +73,13 @@ impl PurchasePatterns {
         patterns.sort_by(|(a, _), (b, _)| {
             (a.x, a.t_x, a.t).partial_cmp(&(b.x, b.t_x, b.t)).unwrap_or(std::cmp::Ordering::Equal)
         });
-        let mut xs: Vec<u64> = patterns.iter().map(|(h, _)| h.x).collect();
-        xs.dedup();
-        let x_index = patterns.iter().map(|(h, _)| xs.binary_search(&h.x).unwrap_or(0)).collect();
-        let customers = patterns.iter().map(|(_, count)| count).sum();
-        PurchasePatterns { patterns, xs, x_index, customers }
+        PurchasePatterns {
+            xs: Distinct::of(patterns.iter().map(|(h, _)| h.x)),
+            recencies: Distinct::of(patterns.iter().map(|(h, _)| h.t_x)),
+            ages: Distinct::of(patterns.iter().map(|(h, _)| h.t)),
+            customers: patterns.iter().map(|(_, count)| count).sum(),
+            patterns,
+        }
     }
 
     pub fn customers(&self) -> u64 {
@@ -83,26 +108,28 @@ impl BgNbd {
         let BgNbd { r, alpha, a, b } = *self;
         let (ln_r, ln_b, ln_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
         // Per distinct x: ln Γ(r+x) - ln Γ(r) and ln B(a, b+x) - ln B(a, b).
+        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+        // Per distinct x: ln Γ(r+x) - ln Γ(r) + r ln α + ln B(a, b+x) - ln B(a, b), and ln a - ln(b+x-1).
         let by_x: Vec<(f64, f64)> = data
             .xs
+            .values
             .iter()
             .map(|&x| {
                 let x = x as f64;
-                (ln_gamma(r + x) - ln_r, ln_ab + ln_gamma(b + x) - ln_b - ln_gamma(a + b + x))
+                let rate = ln_gamma(r + x) - ln_r + r * ln_alpha;
+                let dropout = ln_ab + ln_gamma(b + x) - ln_b - ln_gamma(a + b + x);
+                (rate + dropout, if x > 0.0 { ln_a - (b + x - 1.0).ln() } else { f64::NEG_INFINITY })
             })
             .collect();
-        let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
+        let ln_alpha_plus = |times: &Distinct<f64>| times.values.iter().map(|t| (alpha + t).ln()).collect::<Vec<f64>>();
+        let (by_recency, by_age) = (ln_alpha_plus(&data.recencies), ln_alpha_plus(&data.ages));
         let mut total = 0.0;
-        for ((history, count), &xi) in data.patterns.iter().zip(&data.x_index) {
-            let (rate, dropout) = by_x[xi];
-            let x = history.x as f64;
-            let alive = -(r + x) * (alpha + history.t).ln();
-            let dead = if history.x > 0 {
-                ln_a - (b + x - 1.0).ln() - (r + x) * (alpha + history.t_x).ln()
-            } else {
-                f64::NEG_INFINITY
-            };
-            total += *count as f64 * (rate + r * ln_alpha + dropout + log_add_exp(alive, dead));
+        for (i, (history, count)) in data.patterns.iter().enumerate() {
+            let (common, dead_odds) = by_x[data.xs.index[i]];
+            let power = r + history.x as f64;
+            let alive = -power * by_age[data.ages.index[i]];
+            let dead = dead_odds - power * by_recency[data.recencies.index[i]];
+            total += *count as f64 * (common + log_add_exp(alive, dead));
         }
         total
     }
@@ -141,8 +168,16 @@ impl BgNbd {
         self.log_odds_dead(h).map_or(1.0, |odds| 1.0 / (1.0 + odds.exp()))
     }
 
-    /// E[X(t) | x, t_x, T]: the purchases expected in the next `t` time units (equation 10).
+    /// E[X(t) | x, t_x, T]: the purchases expected in the next `t` time units (equation 10): those
+    /// expected of an active customer, times the probability that the customer is active.
     pub fn expected_purchases(&self, h: History, t: f64) -> Result<f64, ClvError> {
+        Ok(self.expected_purchases_if_alive(h, t)? * self.probability_alive(h))
+    }
+
+    /// The purchases expected in the next `t` time units of a customer who is still active: the
+    /// numerator of equation 10, (a+b+x-1)/(a-1) [1 - ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1;
+    /// t/(α+T+t))], which depends on x and T but not on t_x.
+    pub fn expected_purchases_if_alive(&self, h: History, t: f64) -> Result<f64, ClvError> {
         if t <= 0.0 {
             return Ok(0.0);
         }
@@ -150,8 +185,7 @@ impl BgNbd {
         let x = h.x as f64;
         let hyp = hyp2f1(r + x, b + x, a + b + x - 1.0, t / (alpha + h.t + t))?;
         let power = (r + x) * ((alpha + h.t) / (alpha + h.t + t)).ln();
-        let ahead = (a + b + x - 1.0) / (a - 1.0) * (1.0 - hyp.sign * (hyp.ln_abs + power).exp());
-        Ok(ahead * self.probability_alive(h))
+        Ok((a + b + x - 1.0) / (a - 1.0) * (1.0 - hyp.sign * (hyp.ln_abs + power).exp()))
     }
 
     /// E[X(t)]: the repeat purchases a new customer makes in their first `t` time units (equation 9).

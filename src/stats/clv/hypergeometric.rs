@@ -38,10 +38,13 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<Scaled, ClvError> {
     if !valid || (c <= 0.0 && c.fract() == 0.0) {
         return Err(diverged());
     }
+    // The ratio of term n + 1 to term n.
+    let ratio_at = |n: f64| (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z;
+    let largest_parameter = a.abs().max(b.abs()).max(c.abs());
     let (mut term, mut sum, mut ln_scale) = (1.0_f64, 1.0_f64, 0.0_f64);
+    let mut ratio = ratio_at(0.0);
     for n in 0..MAX_TERMS {
         let n = f64::from(n);
-        let ratio = (a + n) * (b + n) / ((c + n) * (n + 1.0)) * z;
         term *= ratio;
         sum += term;
         if term.abs() > RESCALE || sum.abs() > RESCALE {
@@ -55,10 +58,9 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> Result<Scaled, ClvError> {
         }
         // Past the parameters the ratio of successive terms tends to z monotonically, so the terms
         // still to come are bounded by a geometric series of ratio max(next ratio, z) < 1.
-        let next = ((a + n + 1.0) * (b + n + 1.0) / ((c + n + 1.0) * (n + 2.0)) * z).abs();
-        let bound = next.max(z);
-        let past_parameters = n + 1.0 >= a.abs().max(b.abs()).max(c.abs());
-        if past_parameters && bound < 1.0 && term.abs() * bound / (1.0 - bound) <= TOLERANCE * sum.abs() {
+        ratio = ratio_at(n + 1.0);
+        let bound = ratio.abs().max(z);
+        if n + 1.0 >= largest_parameter && bound < 1.0 && term.abs() * bound / (1.0 - bound) <= TOLERANCE * sum.abs() {
             return finish(sum, ln_scale).ok_or_else(diverged);
         }
     }

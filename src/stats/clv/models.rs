@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::bg_nbd::{BgNbd, PurchasePatterns};
 use super::gamma_gamma::{GammaGamma, SpendPatterns};
 use super::summary::{Summary, TimeUnit};
-use super::value::{STORED_ANNUAL_DISCOUNT_RATE, discounted_value, stored_periods};
+use super::value::{STORED_ANNUAL_DISCOUNT_RATE, discounted_purchases_if_alive, discounted_value, stored_periods};
 use super::{ClvError, Fitted};
 
 /// The fitted parameters of both models, in `unit`.
@@ -78,34 +78,35 @@ impl ClvModels {
         discounted_value(&self.purchase, customer.history(self.unit), spend, self.unit, periods, annual_discount_rate)
     }
 
-    /// The stored predictions of many customers. Customers with the same history share their purchase
-    /// forecast, which is computed once (they differ only in spend).
+    /// The stored predictions of many customers: `value` over the stored horizon at the stored rate.
+    /// The forecast of an active customer depends on x and T alone, so customers who share them share
+    /// its computation (the horizon's hypergeometric series), and differ in P(alive) and spend.
     pub fn stored_predictions(&self, customers: &[Summary]) -> Result<Vec<StoredPrediction>, ClvError> {
         let periods = stored_periods(self.unit);
-        let mut discounted_purchases: HashMap<(u64, i64, i64), f64> = HashMap::new();
+        let mut forecasts: HashMap<(u64, i64), f64> = HashMap::new();
         customers
             .iter()
             .map(|customer| {
-                let key = (customer.repeat_transactions, customer.recency_days, customer.age_days);
-                let purchases = match discounted_purchases.get(&key) {
+                let history = customer.history(self.unit);
+                let key = (customer.repeat_transactions, customer.age_days);
+                let if_alive = match forecasts.get(&key) {
                     Some(purchases) => *purchases,
                     None => {
-                        let history = customer.history(self.unit);
-                        let purchases = discounted_value(
+                        let purchases = discounted_purchases_if_alive(
                             &self.purchase,
                             history,
-                            1.0,
                             self.unit,
                             periods,
                             STORED_ANNUAL_DISCOUNT_RATE,
                         )?;
-                        discounted_purchases.insert(key, purchases);
+                        forecasts.insert(key, purchases);
                         purchases
                     }
                 };
+                let probability_alive = self.probability_alive(customer);
                 Ok(StoredPrediction {
-                    probability_alive: self.probability_alive(customer),
-                    predicted_clv: purchases * self.expected_average_spend(customer),
+                    probability_alive,
+                    predicted_clv: if_alive * probability_alive * self.expected_average_spend(customer),
                 })
             })
             .collect()

@@ -16,7 +16,7 @@ const SPREAD_TOLERANCE: f64 = 1e-13;
 const GRADIENT_TOLERANCE: f64 = 1e-5;
 /// Restarts of Nelder-Mead from its own optimum: a simplex can collapse before it reaches the maximum,
 /// and a fresh one around the point found moves on if so.
-const RESTARTS: usize = 3;
+const RESTARTS: usize = 1;
 
 /// The maximum of a log-likelihood over positive parameters.
 pub(super) struct Maximum {

@@ -37,14 +37,28 @@ pub fn discounted_value(
     periods: u32,
     annual_rate: f64,
 ) -> Result<f64, ClvError> {
-    let mut value = 0.0;
+    let if_alive = discounted_purchases_if_alive(model, history, unit, periods, annual_rate)?;
+    Ok(if_alive * model.probability_alive(history) * spend)
+}
+
+/// The discounted purchases of `discounted_value` for a customer who is still active: E[X(t)] is that
+/// expectation times P(alive), which does not depend on t. The same for every customer with the same x
+/// and T.
+pub fn discounted_purchases_if_alive(
+    model: &BgNbd,
+    history: History,
+    unit: TimeUnit,
+    periods: u32,
+    annual_rate: f64,
+) -> Result<f64, ClvError> {
+    let mut purchases = 0.0;
     let mut before = 0.0;
     for k in 1..=periods {
-        let expected = model.expected_purchases(history, f64::from(k))?;
-        value += (expected - before) * discount(unit, annual_rate, k);
+        let expected = model.expected_purchases_if_alive(history, f64::from(k))?;
+        purchases += (expected - before) * discount(unit, annual_rate, k);
         before = expected;
     }
-    Ok(value * spend)
+    Ok(purchases)
 }
 
 #[cfg(test)]
