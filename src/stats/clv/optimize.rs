@@ -171,19 +171,21 @@ fn invert_positive_definite(matrix: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
             }
         }
     }
-    // Solve L Lᵀ X = I column by column.
-    let mut inverse = vec![vec![0.0; n]; n];
-    for column in 0..n {
+    // Solve L Lᵀ x = e_j for each unit vector e_j: the j-th column of the inverse, which is symmetric, so
+    // the columns are its rows too.
+    let solve = |j: usize| {
         let mut y = vec![0.0; n];
         for i in 0..n {
-            let unit = if i == column { 1.0 } else { 0.0 };
+            let unit = if i == j { 1.0 } else { 0.0 };
             y[i] = (unit - (0..i).map(|k| l[i][k] * y[k]).sum::<f64>()) / l[i][i];
         }
+        let mut x = vec![0.0; n];
         for i in (0..n).rev() {
-            inverse[i][column] = (y[i] - (i + 1..n).map(|k| l[k][i] * inverse[k][column]).sum::<f64>()) / l[i][i];
+            x[i] = (y[i] - (i + 1..n).map(|k| l[k][i] * x[k]).sum::<f64>()) / l[i][i];
         }
-    }
-    Some(inverse)
+        x
+    };
+    Some((0..n).map(solve).collect())
 }
 
 #[cfg(test)]
