@@ -59,9 +59,13 @@ pub struct ClvPurchaseModel {
 /// Standard errors of the purchase model's parameters.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ClvPurchaseStandardErrors {
+    /// Of r.
     pub r: f64,
+    /// Of α.
     pub alpha: f64,
+    /// Of a.
     pub a: f64,
+    /// Of b.
     pub b: f64,
 }
 
@@ -85,8 +89,11 @@ pub struct ClvSpendModel {
 /// Standard errors of the spend model's parameters.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct ClvSpendStandardErrors {
+    /// Of p.
     pub p: f64,
+    /// Of q.
     pub q: f64,
+    /// Of γ.
     pub gamma: f64,
 }
 
@@ -101,9 +108,10 @@ pub struct ClvTrackingPeriod {
     pub actual_cumulative_repeat_purchases: u64,
 }
 
-/// The predictive CLV model of one currency, as last fitted (`docs/clv.md`).
+/// A currency's stored model.
 pub struct ClvModel(pub StoredModel);
 
+/// The predictive CLV model of one currency, as last fitted (`docs/clv.md`).
 #[Object]
 impl ClvModel {
     /// The currency of the orders it was fitted on.
@@ -190,10 +198,11 @@ fn periods(periods: i32) -> AppResult<u32> {
         .ok_or_else(|| AppError::bad_input("periods", format!("must be between 1 and {MAX_PERIODS}")))
 }
 
-/// A customer under the predictive CLV model of a currency. Times are in the model's time unit, money in
-/// major units of its currency.
+/// A customer under a stored model.
 pub struct CustomerClv(pub StoredCustomer);
 
+/// A customer under the predictive CLV model of a currency. Times are in the model's time unit, money in
+/// major units of its currency.
 #[Object]
 impl CustomerClv {
     /// The probability that the customer is still active at the calibration end (1 for customers
