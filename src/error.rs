@@ -25,6 +25,7 @@ pub enum ErrorCode {
     Timeout,
     PersistedQueryNotFound,
     PersistedQueryNotAllowed,
+    ModelFitFailed,
 }
 
 impl ErrorCode {
@@ -44,6 +45,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "TIMEOUT",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             ErrorCode::PersistedQueryNotAllowed => "PERSISTED_QUERY_NOT_ALLOWED",
+            ErrorCode::ModelFitFailed => "MODEL_FIT_FAILED",
         }
     }
 }
@@ -73,6 +75,10 @@ pub enum AppError {
     /// succeeds). The database is fine: a retry later succeeds.
     #[error("the database is busy with other writes; retry shortly")]
     Contention { detail: String, retryable: bool },
+    /// The data does not support a model: the request was valid, but the fit found no maximum of the
+    /// likelihood, or too few customers to fit on. Nothing was stored.
+    #[error("{0}")]
+    ModelFit(String),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -126,6 +132,7 @@ impl AppError {
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
             AppError::LimitExceeded(_) => ErrorCode::LimitExceeded,
             AppError::Contention { .. } => ErrorCode::ServiceUnavailable,
+            AppError::ModelFit(_) => ErrorCode::ModelFitFailed,
         }
     }
 

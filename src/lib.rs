@@ -3,8 +3,8 @@
 
 /// API keys, roles, the field policy and the rate limit.
 pub mod auth;
-/// The command line (`serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys`, `rollups`), its
-/// settings from flags, environment variables and a TOML file.
+/// The command line (`serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys`, `rollups`, `clv`),
+/// its settings from flags, environment variables and a TOML file.
 pub mod cli;
 /// Connecting, migrating, counting SQL statements; the primary and the read replica, their health;
 /// hand-written SQL.

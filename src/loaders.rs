@@ -20,6 +20,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, FromQueryResult, QueryFilter};
 use tokio::sync::mpsc;
 
 use crate::error::{AppError, AppResult};
+use crate::services::clv::CustomerClv;
 use crate::services::listing::Listing;
 use crate::services::order_summary::{OrderSummary, order_summaries};
 use crate::services::pagination::{self, Page, PageRequest, Pageable, Sort};
@@ -346,9 +347,43 @@ impl Loader<i64> for OrderSummaryLoader {
     }
 }
 
+/// A customer under the CLV model of a currency.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClvKey {
+    pub currency: &'static str,
+    pub customer_id: i64,
+}
+
+/// Loads customers under CLV models: one statement per currency in a batch.
+pub struct ClvLoader {
+    db: DatabaseConnection,
+}
+
+impl Loader<ClvKey> for ClvLoader {
+    type Value = CustomerClv;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[ClvKey]) -> Result<HashMap<ClvKey, CustomerClv>, LoadError> {
+        let mut by_currency: Vec<(&'static str, Vec<i64>)> = Vec::new();
+        for key in keys {
+            match by_currency.iter_mut().find(|(currency, _)| *currency == key.currency) {
+                Some((_, ids)) => ids.push(key.customer_id),
+                None => by_currency.push((key.currency, vec![key.customer_id])),
+            }
+        }
+        let mut found = HashMap::with_capacity(keys.len());
+        for (currency, ids) in by_currency {
+            let customers = crate::services::clv::read::customers(&self.db, currency, &ids).await.map_err(Arc::new)?;
+            found.extend(customers.into_iter().map(|(customer_id, clv)| (ClvKey { currency, customer_id }, clv)));
+        }
+        Ok(found)
+    }
+}
+
 /// All loaders of a request, attached to it as request data.
 pub struct Loaders {
     pub order_summaries: DataLoader<OrderSummaryLoader>,
+    pub clv: DataLoader<ClvLoader>,
     pub customers: EntityLoaders<entity::customer::Entity>,
     pub orders: EntityLoaders<entity::order::Entity>,
     pub touchpoints: EntityLoaders<entity::touchpoint::Entity>,
@@ -388,6 +423,7 @@ impl Loaders {
     fn with_spawner(db: &DatabaseConnection, spawner: &BatchSpawner) -> Self {
         Loaders {
             order_summaries: spawner.loader(OrderSummaryLoader { db: db.clone() }),
+            clv: spawner.loader(ClvLoader { db: db.clone() }),
             customers: EntityLoaders::new(db, spawner),
             orders: EntityLoaders::new(db, spawner),
             touchpoints: EntityLoaders::new(db, spawner),

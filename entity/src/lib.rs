@@ -3,6 +3,9 @@
 //! server crate, so the tables never become the API by accident.
 
 pub mod api_key;
+pub mod clv_customer;
+pub mod clv_model;
+pub mod clv_tracking;
 pub mod customer;
 pub mod enums;
 pub mod feedback;

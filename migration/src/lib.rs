@@ -8,6 +8,7 @@ mod m20261125_000001_create_api_keys;
 mod m20261126_000001_create_satisfaction_rollups;
 mod m20261129_000001_create_data_version;
 mod m20261129_000002_rollups_by_order_status;
+mod m20261201_000001_create_clv_models;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_satisfaction_rollups::Migration),
             Box::new(m20261129_000001_create_data_version::Migration),
             Box::new(m20261129_000002_rollups_by_order_status::Migration),
+            Box::new(m20261201_000001_create_clv_models::Migration),
         ]
     }
 }

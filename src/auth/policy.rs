@@ -50,6 +50,7 @@ mod tests {
         assert_eq!(required_role("Query", "node"), Some(Role::Analyst));
         assert_eq!(required_role("Subscription", "feedbackSubmitted"), Some(Role::Analyst));
         assert_eq!(required_role("Mutation", "upsertCustomer"), Some(Role::Admin));
+        assert_eq!(required_role("Mutation", "fitClvModel"), Some(Role::Admin));
         assert_eq!(required_role("Customer", "orders"), None, "reaching a row needs a root field");
         assert!(is_personal_data("Customer", "email") && !is_personal_data("Customer", "segment"));
     }

@@ -74,6 +74,43 @@ pub enum Command {
     /// Check or rebuild the satisfaction rollups.
     #[command(after_help = examples::ROLLUPS)]
     Rollups(RollupsArgs),
+    /// Fit the predictive CLV models (BG/NBD and Gamma-Gamma) on the orders in the database.
+    Clv(ClvArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClvArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(subcommand)]
+    pub action: ClvAction,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClvAction {
+    /// Fit both models on the orders that count in one currency up to the calibration end, store them in
+    /// place of that currency's model (with every customer's predictions and the tracking plot) and print
+    /// the parameters.
+    Fit {
+        /// Orders placed at or before this time count (RFC 3339, e.g. `1997-09-30T00:00:00Z`).
+        #[arg(long)]
+        calibration_end: String,
+        /// The ISO 4217 currency of the orders to fit on.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// The unit of every time of the model: WEEK or DAY.
+        #[arg(long, value_enum, ignore_case = true, default_value = "WEEK")]
+        time_unit: ClvTimeUnit,
+    },
+}
+
+/// The time unit of a CLV model.
+#[derive(clap::ValueEnum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClvTimeUnit {
+    #[value(name = "WEEK")]
+    Week,
+    #[value(name = "DAY")]
+    Day,
 }
 
 #[derive(Args, Debug)]

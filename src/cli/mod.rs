@@ -1,10 +1,11 @@
-//! The command line: `serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys` and `rollups`: its
-//! flags (`args`), their values from flags, environment and file (`config`), and what each command does (`serve`, `data` for seed, import and export, `admin` for
-//! migrations, keys and rollups).
+//! The command line: `serve`, `migrate`, `seed`, `import`, `export`, `schema`, `keys`, `rollups` and `clv`:
+//! its flags (`args`), their values from flags, environment and file (`config`), and what each command does (`serve`, `data` for seed, import and export, `admin` for
+//! migrations, keys and rollups, `clv` for the predictive CLV models).
 
 mod admin;
 mod args;
 mod banner;
+mod clv;
 pub mod config;
 mod data;
 mod examples;
@@ -19,8 +20,8 @@ use crate::error::AppError;
 use crate::transfer::import::ImportError;
 
 pub use args::{
-    Cli, Command, DatabaseArgs, ExportArgs, ImportArgs, KeysAction, KeysArgs, LimitArgs, LogFormat, MigrateAction,
-    MigrateArgs, RollupsAction, RollupsArgs, SeedArgs, ServeArgs,
+    Cli, ClvAction, ClvArgs, ClvTimeUnit, Command, DatabaseArgs, ExportArgs, ImportArgs, KeysAction, KeysArgs,
+    LimitArgs, LogFormat, MigrateAction, MigrateArgs, RollupsAction, RollupsArgs, SeedArgs, ServeArgs,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,7 @@ pub async fn run(loaded: LoadedCli) -> Result<(), CliError> {
         Command::Export(args) => data::export(args).await,
         Command::Keys(args) => admin::keys(args).await,
         Command::Rollups(args) => admin::rollups(args).await,
+        Command::Clv(args) => clv::run(args).await,
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())

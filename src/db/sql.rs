@@ -77,6 +77,18 @@ impl Sql {
         }
     }
 
+    /// The UTC calendar day of the timestamp `column`, as a day number (days since 1970-01-01). SQLite
+    /// keeps timestamps as RFC 3339 text, which its date functions read (offset included).
+    pub fn day_number(&mut self, column: &str) -> &mut Self {
+        match self.backend {
+            DbBackend::Postgres => self
+                .push("CAST(CAST((")
+                .push(column)
+                .push(" AT TIME ZONE 'UTC') AS DATE) - DATE '1970-01-01' AS BIGINT)"),
+            _ => self.push("CAST(unixepoch(date(").push(column).push(")) / 86400 AS INTEGER)"),
+        }
+    }
+
     pub fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }

@@ -7,6 +7,7 @@ use entity::customer::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::AppError;
+use crate::graphql::clv::CustomerClv;
 use crate::graphql::connection::{ConnectionNode, ListArgs, unshare};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
@@ -15,9 +16,10 @@ use crate::graphql::gate::access::personal_data;
 use crate::graphql::inputs::days;
 use crate::graphql::order_summary::CustomerOrderSummary;
 use crate::graphql::orders::Order;
+use crate::graphql::scalars::CurrencyCode;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
-use crate::loaders::Loaders;
+use crate::loaders::{ClvKey, Loaders};
 use crate::services::feedback::FeedbackParent;
 use crate::services::orders::OrderParent;
 use crate::services::pagination::PageArgs;
@@ -125,6 +127,18 @@ impl Customer {
     async fn nps_category(&self, ctx: &Context<'_>) -> Result<Option<SatisfactionCategory>> {
         let latest = latest_answer(ctx, self.0.id, entity::SurveyMetric::Nps).await?;
         Ok(latest.as_ref().and_then(answer_category))
+    }
+
+    /// The customer under the predictive CLV model of `currency` (`docs/clv.md`); null without a fitted
+    /// model, and for customers it does not cover (no order in the currency up to its calibration end).
+    async fn clv(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model's currency.")] currency: CurrencyCode,
+    ) -> Result<Option<CustomerClv>> {
+        let loaders = ctx.data::<Loaders>().map_err(|_| AppError::Internal("no loaders in the request data".into()))?;
+        let key = ClvKey { currency: currency.0.code, customer_id: self.0.id };
+        Ok(loaders.clv.load_one(key).await.map_err(unshare)?.map(CustomerClv))
     }
 
     /// The customer's lists (`orders`, `touchpoints`, `feedback`), as fields of its own.

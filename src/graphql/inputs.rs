@@ -284,6 +284,13 @@ pub enum CustomerSortField {
     OrderCount,
     /// Total spent in `currency` (RETURNED orders count 0); needs `currency`.
     TotalSpent,
+    /// The predicted CLV stored with the CLV model of `currency` (52 weeks ahead, discounted at 10% a
+    /// year: `docs/clv.md`); needs `currency`. Customers the model does not cover come last when
+    /// descending.
+    PredictedClv,
+    /// The probability of being alive stored with the CLV model of `currency`; needs `currency`.
+    /// Customers the model does not cover come last when descending.
+    ProbabilityAlive,
 }
 
 /// The order of a customers list; by default oldest first (`CREATED_AT`, `ASC`).
@@ -294,7 +301,8 @@ pub struct CustomerOrderBy {
     /// The direction, ascending by default.
     #[graphql(default)]
     pub direction: SortDirection,
-    /// The currency of `TOTAL_SPENT`: amounts are never summed across currencies.
+    /// The currency of `TOTAL_SPENT`, `PREDICTED_CLV` and `PROBABILITY_ALIVE`: amounts are never summed
+    /// across currencies, and each currency has its own CLV model.
     pub currency: Option<CurrencyCode>,
 }
 
@@ -310,12 +318,21 @@ impl CustomerOrderBy {
             CustomerSortField::ExternalId => CustomerSort::ExternalId,
             CustomerSortField::Id => CustomerSort::Id,
             CustomerSortField::OrderCount => CustomerSort::OrderCount,
-            CustomerSortField::TotalSpent => match input.currency {
-                Some(currency) => CustomerSort::TotalSpent(currency.0.code),
-                None => return Err(AppError::bad_input("orderBy.currency", "TOTAL_SPENT needs a currency")),
-            },
+            CustomerSortField::TotalSpent => CustomerSort::TotalSpent(currency_of(input, "TOTAL_SPENT")?),
+            CustomerSortField::PredictedClv => CustomerSort::PredictedClv(currency_of(input, "PREDICTED_CLV")?),
+            CustomerSortField::ProbabilityAlive => {
+                CustomerSort::ProbabilityAlive(currency_of(input, "PROBABILITY_ALIVE")?)
+            }
         };
         Ok(Sort { field, direction: input.direction.into() })
+    }
+}
+
+/// The currency an order by `field` needs.
+fn currency_of(input: CustomerOrderBy, field: &str) -> AppResult<&'static str> {
+    match input.currency {
+        Some(currency) => Ok(currency.0.code),
+        None => Err(AppError::bad_input("orderBy.currency", format!("{field} needs a currency"))),
     }
 }
 

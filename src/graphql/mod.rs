@@ -1,5 +1,6 @@
 //! The GraphQL API: thin resolvers that parse arguments, call the data layer and map rows to types.
 
+pub mod clv;
 pub mod connection;
 mod connection_fields;
 pub mod customers;

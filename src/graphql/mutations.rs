@@ -4,9 +4,11 @@
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 
+use crate::domain::currency::Currency;
 use crate::domain::validation::{self, Invalid, Rule};
 use crate::error::AppError;
 use crate::events::FeedbackEvents;
+use crate::graphql::clv::{ClvModel, ClvTimeUnit};
 use crate::graphql::connection::database;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
@@ -14,6 +16,8 @@ use crate::graphql::feedback::Feedback;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
 use crate::graphql::touchpoints::Touchpoint;
+use crate::services::clv;
+use crate::services::clv::fit::FitRequest;
 use crate::services::writes::{self, AnswerQueue, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
 
 /// Names a refused write's field by its input path under `path` (`input.email`, `inputs[3].score`):
@@ -252,6 +256,9 @@ pub struct Erasure {
     pub erased_comments: u64,
 }
 
+/// The default currency of `fitClvModel`, as of `clv fit`.
+const USD: Currency = Currency { code: "USD", minor_digits: 2 };
+
 pub struct MutationRoot;
 
 /// Writes for admin consoles.
@@ -373,6 +380,22 @@ impl MutationRoot {
         #[graphql(desc = "The answer's external id.")] external_id: String,
     ) -> Result<Deletion> {
         Ok(Deletion { deleted: writes::delete_feedback(database(ctx)?, &external_id).await?, deleted_feedback: 0 })
+    }
+
+    /// Fits the predictive CLV models (BG/NBD and Gamma-Gamma) on the orders that count in `currency`
+    /// placed at or before `calibrationEnd`, and stores them in place of the currency's model, with every
+    /// customer's predictions and the tracking plot (`docs/clv.md`). MODEL_FIT_FAILED when the data does
+    /// not support the models (nothing changes then).
+    async fn fit_clv_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Orders placed at or before this count.")] calibration_end: DateTime,
+        #[graphql(desc = "The currency of the orders.", default_with = "CurrencyCode(USD)")] currency: CurrencyCode,
+        #[graphql(desc = "The unit of every time of the model.", default_with = "ClvTimeUnit::Week")]
+        time_unit: ClvTimeUnit,
+    ) -> Result<ClvModel> {
+        let request = FitRequest { currency: currency.0, calibration_end: calibration_end.0, unit: time_unit.into() };
+        Ok(ClvModel(clv::fit::fit(database(ctx)?, request).await?))
     }
 
     /// Erases a customer for a privacy request: name, e-mail and every comment are removed for good; the

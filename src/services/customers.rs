@@ -1,15 +1,16 @@
 //! Customers: filters and sort orders of the `customers` connection.
 
+use entity::clv_customer;
 use entity::customer::{self, Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryResult, Select};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 
 use crate::services::filters::{IntRange, TimeRange, any_of};
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField, int_key};
 use crate::stats::satisfaction::SatisfactionCategory;
 
 /// No order in `[since, as_of)`, but at least one before `as_of`.
@@ -68,7 +69,7 @@ impl CustomerFilter {
 /// Per-customer aggregates as correlated sub-queries on `customers.id`.
 mod aggregates {
     use chrono::{DateTime, Utc};
-    use entity::{SurveyMetric, customer, feedback, order};
+    use entity::{SurveyMetric, clv_customer, customer, feedback, order};
     use sea_orm::sea_query::{
         Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, QueryStatementBuilder, SelectStatement,
     };
@@ -77,6 +78,10 @@ mod aggregates {
 
     const O: &str = "agg_o";
     const F: &str = "agg_f";
+    const C: &str = "agg_c";
+
+    /// The sort value of a customer without a CLV prediction: below every probability and every value.
+    pub const NO_PREDICTION: f64 = -1.0;
 
     fn of_customer(table: &str, column: impl sea_orm::sea_query::IntoIden) -> Expr {
         Expr::col((Alias::new(table), column)).equals((customer::Entity, customer::Column::Id))
@@ -117,6 +122,22 @@ mod aggregates {
         Expr::SubQuery(None, Box::new(spent.into_sub_query_statement()))
     }
 
+    /// A stored prediction of the customer under the CLV model of one currency; `NO_PREDICTION` for
+    /// customers the model does not cover (or without a model), so they come last in descending order.
+    pub fn clv_prediction(column: clv_customer::Column, currency: &str) -> Expr {
+        let prediction = Query::select()
+            .column((Alias::new(C), column))
+            .from_as(clv_customer::Entity, Alias::new(C))
+            .and_where(of_customer(C, clv_customer::Column::CustomerId))
+            .and_where(Expr::col((Alias::new(C), clv_customer::Column::Currency)).eq(currency))
+            .to_owned();
+        Func::coalesce([
+            Expr::SubQuery(None, Box::new(prediction.into_sub_query_statement())),
+            Expr::val(NO_PREDICTION),
+        ])
+        .into()
+    }
+
     /// The score of the customer's latest NPS answer (NULL without one).
     pub fn latest_nps_score() -> Expr {
         let latest = Query::select()
@@ -142,6 +163,10 @@ pub enum CustomerSort {
     OrderCount,
     /// Revenue in one ISO 4217 currency.
     TotalSpent(&'static str),
+    /// The predicted CLV stored with the model of one currency.
+    PredictedClv(&'static str),
+    /// The probability of being alive stored with the model of one currency.
+    ProbabilityAlive(&'static str),
 }
 
 impl SortField for CustomerSort {
@@ -155,6 +180,8 @@ impl SortField for CustomerSort {
             CustomerSort::ExternalId => "externalId".to_owned(),
             CustomerSort::OrderCount => "orderCount".to_owned(),
             CustomerSort::TotalSpent(currency) => format!("totalSpent:{currency}"),
+            CustomerSort::PredictedClv(currency) => format!("predictedClv:{currency}"),
+            CustomerSort::ProbabilityAlive(currency) => format!("probabilityAlive:{currency}"),
         }
     }
 
@@ -162,6 +189,12 @@ impl SortField for CustomerSort {
         match self {
             CustomerSort::OrderCount => aggregates::order_count(),
             CustomerSort::TotalSpent(currency) => aggregates::total_spent(currency),
+            CustomerSort::PredictedClv(currency) => {
+                aggregates::clv_prediction(clv_customer::Column::PredictedClv, currency)
+            }
+            CustomerSort::ProbabilityAlive(currency) => {
+                aggregates::clv_prediction(clv_customer::Column::ProbabilityAlive, currency)
+            }
             column => Expr::col(column.column().as_column_ref()),
         }
     }
@@ -172,12 +205,25 @@ impl SortField for CustomerSort {
             CustomerSort::CreatedAt => Some(CursorValue::Time(model.created_at)),
             CustomerSort::Name => Some(CursorValue::Text(model.name.clone())),
             CustomerSort::ExternalId => Some(CursorValue::Text(model.external_id.clone())),
-            CustomerSort::OrderCount | CustomerSort::TotalSpent(_) => None,
+            CustomerSort::OrderCount
+            | CustomerSort::TotalSpent(_)
+            | CustomerSort::PredictedClv(_)
+            | CustomerSort::ProbabilityAlive(_) => None,
         }
     }
 
     fn is_expression(self) -> bool {
-        matches!(self, CustomerSort::OrderCount | CustomerSort::TotalSpent(_))
+        !matches!(self, CustomerSort::Id | CustomerSort::CreatedAt | CustomerSort::Name | CustomerSort::ExternalId)
+    }
+
+    fn read_key(self, row: &QueryResult) -> Result<CursorValue, DbErr> {
+        match self {
+            CustomerSort::PredictedClv(_) | CustomerSort::ProbabilityAlive(_) => {
+                let key: Option<f64> = row.try_get("", "sort_key")?;
+                Ok(CursorValue::Float(key.unwrap_or(aggregates::NO_PREDICTION).to_bits()))
+            }
+            _ => int_key(row),
+        }
     }
 }
 
@@ -187,7 +233,11 @@ impl CustomerSort {
             CustomerSort::CreatedAt => Column::CreatedAt,
             CustomerSort::Name => Column::Name,
             CustomerSort::ExternalId => Column::ExternalId,
-            CustomerSort::Id | CustomerSort::OrderCount | CustomerSort::TotalSpent(_) => Column::Id,
+            CustomerSort::Id
+            | CustomerSort::OrderCount
+            | CustomerSort::TotalSpent(_)
+            | CustomerSort::PredictedClv(_)
+            | CustomerSort::ProbabilityAlive(_) => Column::Id,
         }
     }
 }

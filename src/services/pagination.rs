@@ -14,8 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Asterisk, DynIden, Expr, ExprTrait, Order, Query, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Statement, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -38,13 +38,24 @@ pub trait SortField: Copy + Debug + Eq + Hash + Send + Sync + 'static {
     fn name(self) -> String;
     /// The sort key: a column, or an expression over the row (e.g. an aggregate of its children).
     fn expr(self) -> Expr;
-    /// The row's sort value, or None when the key is an integer expression that the page query reads
-    /// from the database along with the row.
+    /// The row's sort value, or None when the key is an expression that the page query reads from the
+    /// database along with the row (`read_key`).
     fn value(self, model: &<Self::Entity as EntityTrait>::Model) -> Option<CursorValue>;
     /// Whether the key is an expression rather than one of the row's columns.
     fn is_expression(self) -> bool {
         false
     }
+    /// The value of an expression key, read from a row of the page query (column `sort_key`): an
+    /// integer unless the key says otherwise.
+    fn read_key(self, row: &QueryResult) -> Result<CursorValue, DbErr> {
+        int_key(row)
+    }
+}
+
+/// An integer expression key of a page query's row (NULL reads as 0).
+pub fn int_key(row: &QueryResult) -> Result<CursorValue, DbErr> {
+    let key: Option<i64> = row.try_get("", "sort_key")?;
+    Ok(CursorValue::Int(key.unwrap_or(0)))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -82,6 +93,8 @@ pub enum CursorValue {
     Int(i64),
     Text(String),
     Time(DateTime<Utc>),
+    /// A float, by its bits: exact through the cursor, and comparable for equality.
+    Float(u64),
 }
 
 impl From<CursorValue> for Value {
@@ -90,6 +103,7 @@ impl From<CursorValue> for Value {
             CursorValue::Int(v) => v.into(),
             CursorValue::Text(v) => v.into(),
             CursorValue::Time(v) => v.into(),
+            CursorValue::Float(bits) => f64::from_bits(bits).into(),
         }
     }
 }
@@ -277,8 +291,7 @@ where
     let mut keys = Vec::new();
     for row in db.query_all(&query).await.map_err(AppError::from_db)? {
         rows.push(E::Model::from_query_result(&row, "").map_err(AppError::from_db)?);
-        let key: Option<i64> = row.try_get("", "sort_key").map_err(AppError::from_db)?;
-        keys.push(CursorValue::Int(key.unwrap_or(0)));
+        keys.push(sort.field.read_key(&row).map_err(AppError::from_db)?);
     }
     Ok(Page::from_scan(rows, Some(keys), page))
 }

@@ -1,6 +1,8 @@
 //! The metric math, pure: no database, no async, no GraphQL. It takes score histograms and counts that
-//! SQL aggregated and returns the statistics `docs/metrics.md` defines, in f64 at full precision.
+//! SQL aggregated and returns the statistics `docs/metrics.md` defines, in f64 at full precision; and
+//! per-customer purchase histories, to fit and apply the predictive CLV models (`clv`, `docs/clv.md`).
 
+pub mod clv;
 pub mod comparison;
 pub mod histogram;
 pub mod intervals;
@@ -16,6 +18,8 @@ pub fn percent(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| 100.0 * part as f64 / whole as f64)
 }
 
+#[cfg(test)]
+mod cdnow_tests;
 #[cfg(test)]
 mod prepbench_tests;
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use crate::helpers::{TestDatabase, send};
 
-fn run(args: &[&str], database_url: &str) -> (bool, String, String) {
+pub(crate) fn run(args: &[&str], database_url: &str) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_customer-insights"))
         .args(args)
         .env("DATABASE_URL", database_url)

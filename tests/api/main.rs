@@ -4,6 +4,7 @@
 mod access;
 mod cache;
 mod cli;
+mod clv;
 mod commands;
 mod compression;
 mod concurrency;

@@ -5,7 +5,9 @@
 //! it answers times what each row selects, plus the work behind them: rows are groups × buckets for
 //! satisfaction series, periods × segment and region groups for loyalty, cohorts × periods for cohort
 //! retention; the work is one point per `CUSTOMERS_PER_POINT` customers for every period that loyalty
-//! and cohorts compute over the whole customer base. The number of customers, segments and regions is
+//! and cohorts compute over the whole customer base. A CLV model's tracking plot is priced at its most
+//! rows; a customer's CLV `value` a point more per `CLV_PERIODS_PER_POINT` periods it sums over; a CLV
+//! fit, ten periods of work over the whole customer base. The number of customers, segments and regions is
 //! the data's, refreshed in the background (`DataShape`), so a bigger database prices the same request
 //! higher.
 //!
@@ -24,9 +26,18 @@ use crate::domain::buckets::{Granularity, bucket_count_bound};
 use crate::graphql::enums::{Channel, TouchpointKind};
 use crate::graphql::gate::schema_map::SchemaMap;
 use crate::services::pagination::DEFAULT_PAGE_SIZE;
+use crate::stats::clv::tracking;
 
 /// Loyalty and cohort work: one cost point per this many customers per period computed.
 pub const CUSTOMERS_PER_POINT: u64 = 100;
+
+/// A customer's CLV `value`: one cost point per this many periods it sums over (each a hypergeometric
+/// series).
+pub const CLV_PERIODS_PER_POINT: u64 = 52;
+
+/// A CLV fit reads every order in the currency twice and fits on every customer: priced as this many
+/// periods of work over the whole customer base.
+const CLV_FIT_PERIODS: u64 = 10;
 
 /// What the data holds, as far as prices depend on it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -68,6 +79,11 @@ enum Rule {
     Loyalty,
     CohortRetention,
     TouchpointImpact,
+    /// A CLV model's tracking plot: at most `tracking::MAX_PERIODS` rows.
+    ClvTracking,
+    /// A customer's CLV value over `periods`.
+    ClvValue,
+    ClvFit,
 }
 
 fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
@@ -79,6 +95,9 @@ fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
         ("Insights", "loyalty") => Rule::Loyalty,
         ("Insights", "cohortRetention") => Rule::CohortRetention,
         ("Insights", "touchpointImpact") => Rule::TouchpointImpact,
+        ("ClvModel", "tracking") => Rule::ClvTracking,
+        ("CustomerClv", "value") => Rule::ClvValue,
+        ("Mutation", "fitClvModel") => Rule::ClvFit,
         _ if returns.is_some_and(|ty| ty.ends_with("Connection")) => Rule::Connection,
         _ => Rule::Plain,
     }
@@ -164,6 +183,15 @@ impl<'a> Pricing<'a> {
             }
             // One row per answer category (at most three per metric), over every customer's orders.
             Rule::TouchpointImpact => rows_of(3).saturating_add(work(1)),
+            // The stored rows, read back: their number is only known once read.
+            Rule::ClvTracking => rows_of(tracking::MAX_PERIODS as u64),
+            // Priced per row by the periods it sums over; not counted as work (spent whatever the answer):
+            // the price is for the selection once, not per row of the page around it.
+            Rule::ClvValue => {
+                let periods = self.argument(field, &["periods"]).as_ref().and_then(int).unwrap_or(1);
+                child.saturating_add(1).saturating_add(periods.div_ceil(CLV_PERIODS_PER_POINT))
+            }
+            Rule::ClvFit => child.saturating_add(1).saturating_add(work(CLV_FIT_PERIODS)),
         }
     }
 
@@ -297,7 +325,11 @@ mod tests {
             DocumentOperations::Single(op) => op.node.clone(),
             DocumentOperations::Multiple(ops) => ops.values().next().expect("an operation").node.clone(),
         };
-        (pricing.selection_set(&operation.selection_set.node, "Query"), pricing.work.get())
+        let root = match operation.ty {
+            async_graphql::parser::types::OperationType::Mutation => "Mutation",
+            _ => "Query",
+        };
+        (pricing.selection_set(&operation.selection_set.node, root), pricing.work.get())
     }
 
     #[test]
@@ -351,6 +383,19 @@ mod tests {
         let both = r#"{ insights { touchpointImpact(metric: NPS) { __typename }
             satisfaction(metric: NPS) { __typename } } }"#;
         assert_eq!(price_and_work(both, json!({}), data).1, 20, "satisfaction reads rollups: no work");
+    }
+
+    #[test]
+    fn clv_fields_cost_their_rows_and_their_work() {
+        let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
+        let model = r#"{ insights { clvModel(currency: "USD") { r: customers tracking { period } } } }"#;
+        assert_eq!(price(model, json!({}), data), 1 + (1 + 1 + (tracking::MAX_PERIODS as u64 + 1)));
+        let value = r#"query($p: Int!) { customers(first: 10) { nodes { clv(currency: "USD") {
+            probabilityAlive value(periods: $p, annualDiscountRate: 0.1) } } } }"#;
+        // 10 × (nodes 1 + clv (1 + probabilityAlive 1 + value (1 + 2 points for 104 periods))) + 1
+        assert_eq!(price_and_work(value, json!({ "p": 104 }), data), (10 * (1 + 1 + 1 + 3) + 1, 0));
+        let fit = r#"mutation { fitClvModel(calibrationEnd: "2026-01-01T00:00:00Z") { customers } }"#;
+        assert_eq!(price_and_work(fit, json!({}), data), (1 + 1 + 10 * 20, 10 * 20));
     }
 
     use serde_json::json;

@@ -15,12 +15,14 @@ use satisfaction::{SatisfactionComparisonRow, SatisfactionRow, SatisfactionScore
 
 use crate::domain::buckets::parse_time_zone;
 use crate::error::{AppError, AppResult};
+use crate::graphql::clv::ClvModel;
 use crate::graphql::connection::database;
 use crate::graphql::enums::{SurveyMetric, TouchpointKind};
 use crate::graphql::gate::answer::take_rows;
 use crate::graphql::inputs::{TimeRangeInput, bounded_range, days, list_filter, time_range};
-use crate::graphql::scalars::DateTime;
+use crate::graphql::scalars::{CurrencyCode, DateTime};
 use crate::rollups::CountSource;
+use crate::services::clv;
 use crate::services::cohorts::{self, CohortCalendar, MAX_PERIODS};
 use crate::services::impact::{ImpactQuery, touchpoint_impact};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyQuery};
@@ -162,6 +164,16 @@ impl Insights {
         };
         let rows = touchpoint_impact(database(ctx)?, &query).await?;
         Ok(rows.into_iter().map(TouchpointImpactRow::from).collect())
+    }
+
+    /// The predictive CLV model of `currency` (BG/NBD purchases, Gamma-Gamma spend), as last fitted by
+    /// `clv fit` or `fitClvModel`; null before the first fit. See `docs/clv.md`.
+    async fn clv_model(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The model's currency.")] currency: CurrencyCode,
+    ) -> Result<Option<ClvModel>> {
+        Ok(clv::read::model(database(ctx)?, currency.0).await?.map(ClvModel))
     }
 
     /// The score of one touchpoint kind over a period: the touchpoint-kind enum, asked for its score.
