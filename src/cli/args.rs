@@ -75,6 +75,7 @@ pub enum Command {
     #[command(after_help = examples::ROLLUPS)]
     Rollups(RollupsArgs),
     /// Fit the predictive CLV models (BG/NBD and Gamma-Gamma) on the orders in the database.
+    #[command(after_help = examples::CLV)]
     Clv(ClvArgs),
 }
 

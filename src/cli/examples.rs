@@ -51,3 +51,8 @@ pub const ROLLUPS: &str = "\
 Examples:
   customer-insights rollups check --database-url postgres://app:PASSWORD@db/insights
   customer-insights rollups rebuild";
+
+pub const CLV: &str = "\
+Examples:
+  customer-insights clv fit --calibration-end 2026-06-30T00:00:00Z --currency USD --database-url postgres://app:PASSWORD@db/insights
+  customer-insights clv fit --calibration-end 1997-09-30T00:00:00Z --time-unit DAY";

@@ -24,6 +24,7 @@ fn database(cli: &Cli) -> &DatabaseArgs {
         Command::Export(args) => &args.database,
         Command::Keys(args) => &args.database,
         Command::Rollups(args) => &args.database,
+        Command::Clv(args) => &args.database,
         Command::Schema => panic!("`schema` opens no database"),
     }
 }
@@ -43,6 +44,7 @@ fn every_command_takes_the_database_after_its_name_or_its_action() {
         "keys revoke x",
         "rollups check",
         "rollups rebuild",
+        "clv fit --calibration-end 2026-06-30T00:00:00Z",
     ] {
         let cli = parse(&format!("{command} {options}"));
         let database = database(&cli);
@@ -54,7 +56,12 @@ fn every_command_takes_the_database_after_its_name_or_its_action() {
         assert_eq!(database.sqlite_cache_mib, 9, "{command}");
     }
     // Before the action, as before.
-    for (command, action) in [("keys", "list"), ("rollups", "check"), ("migrate", "status")] {
+    for (command, action) in [
+        ("keys", "list"),
+        ("rollups", "check"),
+        ("migrate", "status"),
+        ("clv", "fit --calibration-end 2026-06-30T00:00:00Z"),
+    ] {
         let cli = parse(&format!("{command} --database-url {URL} --max-connections 4 {action}"));
         assert_eq!((database(&cli).database_url.as_str(), database(&cli).max_connections), (URL, 4), "{command}");
     }

@@ -130,9 +130,10 @@ async fn a_websocket_from_a_refused_origin_gets_403_whatever_the_mode() {
 async fn the_servers_own_pages_may_open_a_websocket_in_key_mode() {
     // GraphiQL, served by the server, opens its subscriptions' socket with the server's own origin.
     let (app, _) = keyed_app(&[]).await;
-    let own = format!("http://{}", app.address);
+    let own = app.address.clone();
+    assert!(own.starts_with("http://"), "{own}");
     assert!(connect_socket(&app.address, Some(&own)).await.is_ok(), "{own} is this server's own origin");
-    let other_port = format!("http://{}:1", app.address.rsplit_once(':').map_or("", |(host, _)| host));
+    let other_port = format!("{}:1", own.rsplit_once(':').map_or("", |(host, _)| host));
     let refused = connect_socket(&app.address, Some(&other_port)).await;
     assert!(
         matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 403),
