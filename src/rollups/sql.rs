@@ -103,11 +103,7 @@ fn sign(direction: Direction) -> &'static str {
 /// Answers per grain, slice, metric, touchpoint kind and channel ('' for answers without a touchpoint),
 /// segment, region, the status of the touchpoint's order ('' without one) and score, with how many carry a non-empty comment. `None` when the scope holds no
 /// answers.
-pub fn answer_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
-    answers_per_grain(backend, scope, direction, Grains::All)
-}
-
-fn answers_per_grain(
+fn answer_contribution(
     backend: DbBackend,
     scope: Scope<'_>,
     direction: Direction,
@@ -139,11 +135,7 @@ fn answers_per_grain(
 /// Touchpoints with a survey sent, per grain, slice (of `survey_sent_at`), kind, channel, segment,
 /// region and the status of their order ('' without one), with how many got at least one answer of each metric (for response rates). `None` when the
 /// scope holds no touchpoints.
-pub fn survey_contribution(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Option<Contribution> {
-    surveys_per_grain(backend, scope, direction, Grains::All)
-}
-
-fn surveys_per_grain(
+fn survey_contribution(
     backend: DbBackend,
     scope: Scope<'_>,
     direction: Direction,
@@ -181,9 +173,13 @@ fn surveys_per_grain(
     Some(Contribution { sql, ids })
 }
 
-/// The contributions of `scope` to both tables, in one direction.
+/// The contributions of `scope` to both tables, in one direction, at every grain.
 pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Vec<Contribution> {
-    [answer_contribution(backend, scope, direction), survey_contribution(backend, scope, direction)]
+    contributions_at(backend, scope, direction, Grains::All)
+}
+
+fn contributions_at(backend: DbBackend, scope: Scope<'_>, direction: Direction, grains: Grains) -> Vec<Contribution> {
+    [answer_contribution(backend, scope, direction, grains), survey_contribution(backend, scope, direction, grains)]
         .into_iter()
         .flatten()
         .collect()
@@ -194,11 +190,8 @@ pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction)
 /// and the coarser grains read rollup rows, not answers).
 pub fn rebuild(backend: DbBackend) -> Vec<String> {
     let mut statements = vec![format!("DELETE FROM {ANSWER_ROLLUPS}"), format!("DELETE FROM {SURVEY_ROLLUPS}")];
-    let days = [
-        answers_per_grain(backend, Scope::Everything, Direction::Add, Grains::Days),
-        surveys_per_grain(backend, Scope::Everything, Direction::Add, Grains::Days),
-    ];
-    statements.extend(days.into_iter().flatten().map(|c| c.sql));
+    let days = contributions_at(backend, Scope::Everything, Direction::Add, Grains::Days);
+    statements.extend(days.into_iter().map(|c| c.sql));
     for (grain, finer) in [('M', 'D'), ('Y', 'M')] {
         let slice = coarser_slice(backend, grain);
         statements.push(format!(
