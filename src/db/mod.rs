@@ -4,7 +4,7 @@
 pub mod data_version;
 pub mod deadline;
 pub mod health;
-pub mod indexes;
+pub mod set_aside;
 pub mod sql;
 
 use std::sync::Arc;
@@ -161,21 +161,27 @@ pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConne
 /// SQLite's plans do not depend on statistics unless `ANALYZE` ran once, which this server never does:
 /// its statements are written for the plans SQLite makes without them.
 pub async fn after_bulk_write(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let statement = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            let tables = [
-                customer::Entity.table_name(),
-                order::Entity.table_name(),
-                touchpoint::Entity.table_name(),
-                feedback::Entity.table_name(),
-                ANSWER_ROLLUPS,
-                SURVEY_ROLLUPS,
-            ];
-            format!("ANALYZE {}", tables.join(", "))
-        }
-        _ => "PRAGMA wal_checkpoint(TRUNCATE)".to_owned(),
-    };
-    db.execute_unprepared(&statement).await?;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return checkpoint(db).await;
+    }
+    let tables = [
+        customer::Entity.table_name(),
+        order::Entity.table_name(),
+        touchpoint::Entity.table_name(),
+        feedback::Entity.table_name(),
+        ANSWER_ROLLUPS,
+        SURVEY_ROLLUPS,
+    ];
+    db.execute_unprepared(&format!("ANALYZE {}", tables.join(", "))).await?;
+    Ok(())
+}
+
+/// The SQLite part of [`after_bulk_write`] (the log folded back), for a bulk write that refreshed its
+/// tables' statistics inside its transaction.
+pub async fn checkpoint(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+    }
     Ok(())
 }
 

@@ -93,6 +93,16 @@ fn scope_condition(backend: DbBackend, scope: Scope<'_>, table: char) -> Option<
     })
 }
 
+/// Upkeep upserts rows in key order, so concurrent writers on PostgreSQL lock them in the same order. A
+/// rebuild (every row) runs alone and groups without sorting (PostgreSQL hashes; sorting by text keys
+/// costs more than the grouping).
+fn lock_order(scope: Scope<'_>, keys: &str) -> String {
+    match scope {
+        Scope::Everything => String::new(),
+        Scope::Customers(_) | Scope::Rows { .. } => format!("ORDER BY {keys}"),
+    }
+}
+
 fn sign(direction: Direction) -> &'static str {
     match direction {
         Direction::Add => "",
@@ -111,9 +121,9 @@ fn answer_contribution(
 ) -> Option<Contribution> {
     let grain_table = grains.table();
     let slice = slice_of(backend, "f.submitted_at");
+    let order = lock_order(scope, "1, 2, 3, 4, 5, 6, 7, 8, 9");
     let (scope, ids) = scope_condition(backend, scope, 'f')?;
     let sign = sign(direction);
-    // Rows are upserted in key order, so concurrent writers on PostgreSQL lock them in the same order.
     let sql = format!(
         "INSERT INTO {ANSWER_ROLLUPS} ({ANSWER_COLUMNS}, answers, commented) \
          SELECT g.grain, {slice}, f.metric, COALESCE(t.kind, ''), COALESCE(t.channel, ''), c.segment, c.region, \
@@ -123,7 +133,7 @@ fn answer_contribution(
          LEFT JOIN touchpoints t ON t.id = f.touchpoint_id LEFT JOIN orders o ON o.id = t.order_id \
          CROSS JOIN {grain_table} \
          WHERE {scope} \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9 \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 {order} \
          ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, order_status, score) \
          DO UPDATE SET \
          answers = {ANSWER_ROLLUPS}.answers + excluded.answers, \
@@ -143,34 +153,72 @@ fn survey_contribution(
 ) -> Option<Contribution> {
     let grain_table = grains.table();
     let slice = slice_of(backend, "t.survey_sent_at");
+    let order = lock_order(scope, "1, 2, 3, 4, 5, 6, 7");
+    let answers = AnsweredMetrics::of(scope);
     let (scope, ids) = scope_condition(backend, scope, 't')?;
     let sign = sign(direction);
-    // `COALESCE(metric, '')` keeps planners on the `(touchpoint_id, ...)` index: SQLite otherwise picks
-    // `(metric, score)` and scans every answer of the metric per touchpoint.
-    let answered = |metric: &str| {
-        format!(
-            "{sign}SUM(CASE WHEN EXISTS (SELECT 1 FROM feedback fa WHERE fa.touchpoint_id = t.id \
-             AND COALESCE(fa.metric, '') = '{metric}') THEN 1 ELSE 0 END)"
-        )
-    };
     let sql = format!(
         "INSERT INTO {SURVEY_ROLLUPS} ({SURVEY_COLUMNS}, surveyed, answered_nps, answered_csat, answered_ces) \
          SELECT g.grain, {slice}, t.kind, t.channel, c.segment, c.region, COALESCE(o.status, ''), {sign}COUNT(*), \
-         {}, {}, {} \
+         {sign}SUM({nps}), {sign}SUM({csat}), {sign}SUM({ces}) \
          FROM touchpoints t JOIN customers c ON c.id = t.customer_id LEFT JOIN orders o ON o.id = t.order_id \
-         CROSS JOIN {grain_table} \
+         {join} CROSS JOIN {grain_table} \
          WHERE t.survey_sent_at IS NOT NULL AND {scope} \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 \
+         GROUP BY 1, 2, 3, 4, 5, 6, 7 {order} \
          ON CONFLICT (grain, slice, touchpoint_kind, channel, segment, region, order_status) DO UPDATE SET \
          surveyed = {SURVEY_ROLLUPS}.surveyed + excluded.surveyed, \
          answered_nps = {SURVEY_ROLLUPS}.answered_nps + excluded.answered_nps, \
          answered_csat = {SURVEY_ROLLUPS}.answered_csat + excluded.answered_csat, \
          answered_ces = {SURVEY_ROLLUPS}.answered_ces + excluded.answered_ces",
-        answered("NPS"),
-        answered("CSAT"),
-        answered("CES"),
+        nps = answers.flag("NPS"),
+        csat = answers.flag("CSAT"),
+        ces = answers.flag("CES"),
+        join = answers.join(),
     );
     Some(Contribution { sql, ids })
+}
+
+/// How a survey contribution learns whether a touchpoint `t` got an answer of a metric (1 or 0).
+#[derive(Clone, Copy)]
+enum AnsweredMetrics {
+    /// A few touchpoints: an index probe per touchpoint and metric.
+    Probed,
+    /// Every touchpoint (a rebuild): one pass over the answers, grouped by touchpoint, joined.
+    Grouped,
+}
+
+impl AnsweredMetrics {
+    fn of(scope: Scope<'_>) -> AnsweredMetrics {
+        match scope {
+            Scope::Everything => AnsweredMetrics::Grouped,
+            Scope::Customers(_) | Scope::Rows { .. } => AnsweredMetrics::Probed,
+        }
+    }
+
+    fn join(self) -> &'static str {
+        match self {
+            AnsweredMetrics::Probed => "",
+            AnsweredMetrics::Grouped => {
+                "LEFT JOIN (SELECT touchpoint_id, \
+                 MAX(CASE WHEN metric = 'NPS' THEN 1 ELSE 0 END) AS answered_nps, \
+                 MAX(CASE WHEN metric = 'CSAT' THEN 1 ELSE 0 END) AS answered_csat, \
+                 MAX(CASE WHEN metric = 'CES' THEN 1 ELSE 0 END) AS answered_ces \
+                 FROM feedback WHERE touchpoint_id IS NOT NULL GROUP BY touchpoint_id) a ON a.touchpoint_id = t.id"
+            }
+        }
+    }
+
+    fn flag(self, metric: &str) -> String {
+        match self {
+            // `COALESCE(metric, '')` keeps planners on the `(touchpoint_id, ...)` index: SQLite otherwise
+            // picks `(metric, submitted_at)` and scans every answer of the metric per touchpoint.
+            AnsweredMetrics::Probed => format!(
+                "CASE WHEN EXISTS (SELECT 1 FROM feedback fa WHERE fa.touchpoint_id = t.id \
+                 AND COALESCE(fa.metric, '') = '{metric}') THEN 1 ELSE 0 END"
+            ),
+            AnsweredMetrics::Grouped => format!("COALESCE(a.answered_{}, 0)", metric.to_lowercase()),
+        }
+    }
 }
 
 /// The contributions of `scope` to both tables, in one direction, at every grain.

@@ -6,13 +6,25 @@ pub(crate) mod rng;
 mod tests;
 mod writer;
 
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use entity::{customer, feedback, order, touchpoint};
+use sea_orm::{DatabaseConnection, EntityName, EntityTrait, PaginatorTrait};
 
 use generator::Generator;
 pub use generator::span;
 use writer::{Writer, advance_id_sequences};
 
+use crate::db::set_aside::{self, ForeignKeys};
 use crate::error::{AppError, AppResult};
+
+/// The tables a seed fills.
+fn tables() -> [&'static str; 4] {
+    [
+        customer::Entity.table_name(),
+        order::Entity.table_name(),
+        touchpoint::Entity.table_name(),
+        feedback::Entity.table_name(),
+    ]
+}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SeedOptions {
@@ -34,10 +46,15 @@ pub struct SeedReport {
 /// Generates and writes the data set in one transaction. The database must be empty: the generated ids
 /// and external ids are part of the data set, and seeding twice would collide.
 pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<SeedReport> {
-    if entity::customer::Entity::find().count(db).await.map_err(AppError::from_db)? > 0 {
+    if customer::Entity::find().count(db).await.map_err(AppError::from_db)? > 0 {
         return Err(AppError::bad_input("database", "the database is not empty: seed only fills an empty database"));
     }
     let txn = crate::rollups::maintenance::begin_rebuild(db).await?;
+    // Every table is empty: indexes and keys are built once from the rows (see `db::set_aside`).
+    let mut set_aside = Vec::new();
+    for table in tables() {
+        set_aside.push(set_aside::set_aside(&txn, table, ForeignKeys::SetAside).await.map_err(AppError::from_db)?);
+    }
     let mut generator = Generator::new(options.seed).with_pulse_surveys(options.pulse_surveys_per_year);
     let mut writer = Writer::default();
     let mut report = SeedReport::default();
@@ -50,6 +67,9 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
         writer.push(&txn, bundle).await?;
     }
     writer.flush(&txn).await?;
+    for aside in set_aside {
+        aside.restore(&txn).await.map_err(AppError::from_db)?;
+    }
     advance_id_sequences(&txn).await?;
     crate::rollups::maintenance::rebuild(&txn).await?;
     crate::rollups::maintenance::commit(db, txn).await?;

@@ -50,7 +50,7 @@ pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> Ap
         sql.push(" WHEN f.score BETWEEN ").bind(low).push(" AND ").bind(high).push(" THEN ").bind(index as i64);
     }
     // The metric compared through `COALESCE`: no planner then reads every answer of the metric through
-    // the `(metric, score)` index to keep those at a few touchpoints (SQLite, planning without
+    // the `(metric, submitted_at)` index to keep those at a few touchpoints (SQLite, planning without
     // statistics, does: eight times slower at a million answers); the touchpoints drive instead.
     sql.push(" END AS category, MIN(f.submitted_at) AS answered_at FROM ")
         .push(feedback::Entity.table_name())

@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
+use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use entity::{feedback, touchpoint};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait};
 
-use crate::db::indexes;
+use crate::db::set_aside::{self, ForeignKeys};
 use crate::error::AppError;
 use crate::rollups::maintenance;
 use crate::transfer::batch::{RollupUpkeep, StoredBefore, write_batch};
@@ -95,13 +96,19 @@ pub async fn import(
         report.skipped_files.clone_from(&files.skipped);
         report.ignored_files.clone_from(&files.ignored);
     }
+    // Every table refers to customers: none, no rows anywhere, and no reader waits on a table it
+    // could see rows in while the foreign keys are set aside.
+    let foreign_keys = match StoredBefore::of(&txn, Table::Customers).await? {
+        StoredBefore::Nothing => ForeignKeys::SetAside,
+        StoredBefore::Rows => ForeignKeys::Kept,
+    };
     for table in source.tables() {
         let stored_before = StoredBefore::of(&txn, table).await?;
         // Filling an empty table: its indexes are built once at the end instead of row by row (with
         // per-batch rollup upkeep, which reads the table by customer, they stay).
-        let indexes_aside = match (stored_before, rollups) {
+        let set_aside = match (stored_before, rollups) {
             (StoredBefore::Nothing, RollupUpkeep::RebuildAtEnd) => {
-                Some(indexes::set_aside(&txn, table.table_name()).await.map_err(AppError::from_db)?)
+                Some(set_aside::set_aside(&txn, table.table_name(), foreign_keys).await.map_err(AppError::from_db)?)
             }
             _ => None,
         };
@@ -122,20 +129,24 @@ pub async fn import(
         report.kept_erased += write_batch(&txn, table, batch, rollups, stored_before).await?;
         report.count(table, rest);
         progress.advance(rest);
-        if let Some(indexes) = indexes_aside {
-            indexes.restore(&txn).await.map_err(AppError::from_db)?;
+        if let Some(set_aside) = set_aside {
+            set_aside.restore(&txn).await.map_err(AppError::from_db)?;
         }
         crate::db::refresh_statistics(&txn, table.table_name()).await.map_err(AppError::from_db)?;
     }
     if rollups == RollupUpkeep::RebuildAtEnd {
         maintenance::rebuild(&txn).await?;
+        for table in [ANSWER_ROLLUPS, SURVEY_ROLLUPS] {
+            crate::db::refresh_statistics(&txn, table).await.map_err(AppError::from_db)?;
+        }
     }
     // A dry run goes through every write, references included, and then rolls back.
     if dry_run {
         txn.rollback().await.map_err(AppError::from_db)?;
     } else {
         crate::rollups::maintenance::commit(db, txn).await?;
-        crate::db::after_bulk_write(db).await.map_err(AppError::from_db)?;
+        // The statistics were refreshed inside the transaction, table by table.
+        crate::db::checkpoint(db).await.map_err(AppError::from_db)?;
     }
     progress.finish();
     Ok(report)

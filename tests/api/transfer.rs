@@ -221,22 +221,43 @@ async fn export_then_import_into_an_empty_database_gives_the_same_data() {
     assert_eq!(source.query(query, json!({})).await, target.query(query, json!({})).await);
 }
 
-/// Every index of the database with its definition, by name (the catalog's own words).
+/// Every index and foreign key of the database with its definition, by name (the catalog's own words).
 async fn indexes(db: &sea_orm::DatabaseConnection) -> Vec<(String, String)> {
     use sea_orm::ConnectionTrait;
     let backend = db.get_database_backend();
     let sql = match backend {
         sea_orm::DbBackend::Postgres => {
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY 1"
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+             UNION ALL SELECT conrelid::regclass::text || '.' || conname, pg_get_constraintdef(oid) \
+             FROM pg_constraint WHERE contype = 'f' AND connamespace = current_schema()::regnamespace ORDER BY 1"
         }
-        _ => "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1",
+        _ => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             UNION ALL SELECT m.name || '.' || k.\"from\", k.\"table\" || '.' || k.\"to\" || ' ' || k.on_delete \
+             FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) k WHERE m.type = 'table' ORDER BY 1"
+        }
     };
     let rows = db.query_all_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap();
     rows.iter().map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap())).collect()
 }
 
-/// An import into empty tables builds their indexes once at the end: afterwards, and after a dry run
-/// or a refused import, the database has exactly the indexes it had.
+/// A seed fills empty tables with their indexes and keys set aside: all are back afterwards.
+#[tokio::test]
+async fn seeding_builds_every_index_and_key_back() {
+    use customer_insights::seed::{SeedOptions, seed};
+    let app = spawn_app().await;
+    let before = indexes(&app.db).await;
+    assert!(
+        before.iter().any(|(name, _)| name == "feedback.fk_feedback_touchpoint" || name.ends_with(".touchpoint_id")),
+        "{before:?}"
+    );
+    seed(&app.db, &SeedOptions { customers: 30, seed: 5, ..Default::default() }).await.unwrap();
+    assert_eq!(indexes(&app.db).await, before);
+    assert_rollups_exact(&app.db, "a seed").await;
+}
+
+/// An import into empty tables builds their indexes (and on PostgreSQL their foreign keys) once at the
+/// end: afterwards, and after a dry run or a refused import, the database has exactly the ones it had.
 #[tokio::test]
 async fn indexes_set_aside_while_filling_empty_tables_are_all_back() {
     let app = spawn_app().await;
