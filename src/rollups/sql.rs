@@ -36,9 +36,10 @@ pub enum Direction {
 /// SQLite keeps timestamps as RFC 3339 text, which its date functions read (offset included).
 fn slice_of(backend: DbBackend, column: &str) -> String {
     match backend {
+        // Date arithmetic: an integer per row, where an epoch divided by 86,400 is a numeric one.
         DbBackend::Postgres => format!(
-            "CAST(EXTRACT(EPOCH FROM date_trunc(CASE g.grain WHEN 'D' THEN 'day' WHEN 'M' THEN 'month' \
-             ELSE 'year' END, {column} AT TIME ZONE 'UTC')) / 86400 AS BIGINT)"
+            "CAST(date_trunc(CASE g.grain WHEN 'D' THEN 'day' WHEN 'M' THEN 'month' ELSE 'year' END, \
+             {column} AT TIME ZONE 'UTC') AS DATE) - DATE '1970-01-01'"
         ),
         _ => format!(
             "(unixepoch(CASE g.grain WHEN 'D' THEN date({column}) WHEN 'M' THEN date({column}, 'start of month') \
@@ -47,19 +48,31 @@ fn slice_of(backend: DbBackend, column: &str) -> String {
     }
 }
 
-/// Which grains a contribution statement writes: every one (upkeep, for a few customers' rows), or
-/// days only (a rebuild, which then sums the days into months and the months into years).
+/// What a contribution statement is for. Upkeep writes every grain for a few customers' rows and adds
+/// them to the rows there, upserted in key order, so concurrent writers on PostgreSQL lock rows in the
+/// same order. A rebuild writes days only (it then sums the days into months and the months into years)
+/// into emptied tables, alone, with rows unique by construction: no sort (PostgreSQL hashes the groups;
+/// sorting by text keys costs more than the grouping) and no conflict checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Grains {
-    All,
-    Days,
+enum Purpose {
+    Upkeep,
+    Rebuild,
 }
 
-impl Grains {
-    fn table(self) -> &'static str {
+impl Purpose {
+    fn grain_table(self) -> &'static str {
         match self {
-            Grains::All => "(SELECT 'D' AS grain UNION ALL SELECT 'M' UNION ALL SELECT 'Y') g",
-            Grains::Days => "(SELECT 'D' AS grain) g",
+            Purpose::Upkeep => "(SELECT 'D' AS grain UNION ALL SELECT 'M' UNION ALL SELECT 'Y') g",
+            Purpose::Rebuild => "(SELECT 'D' AS grain) g",
+        }
+    }
+
+    /// What follows `GROUP BY`: for upkeep, the key order and the upsert (`keys` by position, `conflict`
+    /// the rest of the `ON CONFLICT` clause).
+    fn merge(self, keys: &str, conflict: &str) -> String {
+        match self {
+            Purpose::Upkeep => format!("ORDER BY {keys} ON CONFLICT {conflict}"),
+            Purpose::Rebuild => String::new(),
         }
     }
 }
@@ -93,16 +106,6 @@ fn scope_condition(backend: DbBackend, scope: Scope<'_>, table: char) -> Option<
     })
 }
 
-/// Upkeep upserts rows in key order, so concurrent writers on PostgreSQL lock them in the same order. A
-/// rebuild (every row) runs alone and groups without sorting (PostgreSQL hashes; sorting by text keys
-/// costs more than the grouping).
-fn lock_order(scope: Scope<'_>, keys: &str) -> String {
-    match scope {
-        Scope::Everything => String::new(),
-        Scope::Customers(_) | Scope::Rows { .. } => format!("ORDER BY {keys}"),
-    }
-}
-
 fn sign(direction: Direction) -> &'static str {
     match direction {
         Direction::Add => "",
@@ -117,11 +120,18 @@ fn answer_contribution(
     backend: DbBackend,
     scope: Scope<'_>,
     direction: Direction,
-    grains: Grains,
+    purpose: Purpose,
 ) -> Option<Contribution> {
-    let grain_table = grains.table();
+    let grain_table = purpose.grain_table();
     let slice = slice_of(backend, "f.submitted_at");
-    let order = lock_order(scope, "1, 2, 3, 4, 5, 6, 7, 8, 9");
+    let merge = purpose.merge(
+        "1, 2, 3, 4, 5, 6, 7, 8, 9",
+        &format!(
+            "(grain, metric, slice, touchpoint_kind, channel, segment, region, order_status, score) DO UPDATE SET \
+             answers = {ANSWER_ROLLUPS}.answers + excluded.answers, \
+             commented = {ANSWER_ROLLUPS}.commented + excluded.commented"
+        ),
+    );
     let (scope, ids) = scope_condition(backend, scope, 'f')?;
     let sign = sign(direction);
     let sql = format!(
@@ -133,11 +143,7 @@ fn answer_contribution(
          LEFT JOIN touchpoints t ON t.id = f.touchpoint_id LEFT JOIN orders o ON o.id = t.order_id \
          CROSS JOIN {grain_table} \
          WHERE {scope} \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 {order} \
-         ON CONFLICT (grain, metric, slice, touchpoint_kind, channel, segment, region, order_status, score) \
-         DO UPDATE SET \
-         answers = {ANSWER_ROLLUPS}.answers + excluded.answers, \
-         commented = {ANSWER_ROLLUPS}.commented + excluded.commented"
+         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9 {merge}"
     );
     Some(Contribution { sql, ids })
 }
@@ -149,11 +155,20 @@ fn survey_contribution(
     backend: DbBackend,
     scope: Scope<'_>,
     direction: Direction,
-    grains: Grains,
+    purpose: Purpose,
 ) -> Option<Contribution> {
-    let grain_table = grains.table();
+    let grain_table = purpose.grain_table();
     let slice = slice_of(backend, "t.survey_sent_at");
-    let order = lock_order(scope, "1, 2, 3, 4, 5, 6, 7");
+    let merge = purpose.merge(
+        "1, 2, 3, 4, 5, 6, 7",
+        &format!(
+            "(grain, slice, touchpoint_kind, channel, segment, region, order_status) DO UPDATE SET \
+             surveyed = {SURVEY_ROLLUPS}.surveyed + excluded.surveyed, \
+             answered_nps = {SURVEY_ROLLUPS}.answered_nps + excluded.answered_nps, \
+             answered_csat = {SURVEY_ROLLUPS}.answered_csat + excluded.answered_csat, \
+             answered_ces = {SURVEY_ROLLUPS}.answered_ces + excluded.answered_ces"
+        ),
+    );
     let answers = AnsweredMetrics::of(scope);
     let (scope, ids) = scope_condition(backend, scope, 't')?;
     let sign = sign(direction);
@@ -164,12 +179,7 @@ fn survey_contribution(
          FROM touchpoints t JOIN customers c ON c.id = t.customer_id LEFT JOIN orders o ON o.id = t.order_id \
          {join} CROSS JOIN {grain_table} \
          WHERE t.survey_sent_at IS NOT NULL AND {scope} \
-         GROUP BY 1, 2, 3, 4, 5, 6, 7 {order} \
-         ON CONFLICT (grain, slice, touchpoint_kind, channel, segment, region, order_status) DO UPDATE SET \
-         surveyed = {SURVEY_ROLLUPS}.surveyed + excluded.surveyed, \
-         answered_nps = {SURVEY_ROLLUPS}.answered_nps + excluded.answered_nps, \
-         answered_csat = {SURVEY_ROLLUPS}.answered_csat + excluded.answered_csat, \
-         answered_ces = {SURVEY_ROLLUPS}.answered_ces + excluded.answered_ces",
+         GROUP BY 1, 2, 3, 4, 5, 6, 7 {merge}",
         nps = answers.flag("NPS"),
         csat = answers.flag("CSAT"),
         ces = answers.flag("CES"),
@@ -223,11 +233,11 @@ impl AnsweredMetrics {
 
 /// The contributions of `scope` to both tables, in one direction, at every grain.
 pub fn contributions(backend: DbBackend, scope: Scope<'_>, direction: Direction) -> Vec<Contribution> {
-    contributions_at(backend, scope, direction, Grains::All)
+    contributions_at(backend, scope, direction, Purpose::Upkeep)
 }
 
-fn contributions_at(backend: DbBackend, scope: Scope<'_>, direction: Direction, grains: Grains) -> Vec<Contribution> {
-    [answer_contribution(backend, scope, direction, grains), survey_contribution(backend, scope, direction, grains)]
+fn contributions_at(backend: DbBackend, scope: Scope<'_>, direction: Direction, purpose: Purpose) -> Vec<Contribution> {
+    [answer_contribution(backend, scope, direction, purpose), survey_contribution(backend, scope, direction, purpose)]
         .into_iter()
         .flatten()
         .collect()
@@ -238,7 +248,7 @@ fn contributions_at(backend: DbBackend, scope: Scope<'_>, direction: Direction, 
 /// and the coarser grains read rollup rows, not answers).
 pub fn rebuild(backend: DbBackend) -> Vec<String> {
     let mut statements = vec![format!("DELETE FROM {ANSWER_ROLLUPS}"), format!("DELETE FROM {SURVEY_ROLLUPS}")];
-    let days = contributions_at(backend, Scope::Everything, Direction::Add, Grains::Days);
+    let days = contributions_at(backend, Scope::Everything, Direction::Add, Purpose::Rebuild);
     statements.extend(days.into_iter().map(|c| c.sql));
     for (grain, finer) in [('M', 'D'), ('Y', 'M')] {
         let slice = coarser_slice(backend, grain);
@@ -267,8 +277,8 @@ fn coarser_slice(backend: DbBackend, grain: char) -> String {
     let unit = if grain == 'M' { "month" } else { "year" };
     match backend {
         DbBackend::Postgres => format!(
-            "CAST(EXTRACT(EPOCH FROM date_trunc('{unit}', TIMESTAMP '1970-01-01' + slice * INTERVAL '1 day')) \
-             / 86400 AS BIGINT)"
+            "CAST(date_trunc('{unit}', CAST(DATE '1970-01-01' + CAST(slice AS INTEGER) AS TIMESTAMP)) AS DATE) \
+             - DATE '1970-01-01'"
         ),
         _ => format!("(unixepoch(date(slice * 86400, 'unixepoch', 'start of {unit}')) / 86400)"),
     }
