@@ -106,6 +106,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dashboard.json");
         std::fs::write(&path, MANIFEST.as_str()).unwrap();
-        assert!(matches!(PersistedQueries::allow_list(&path), Ok(PersistedQueries::AllowList(list)) if list.len() == 5));
+        assert!(
+            matches!(PersistedQueries::allow_list(&path), Ok(PersistedQueries::AllowList(list)) if list.len() == 5)
+        );
     }
 }
