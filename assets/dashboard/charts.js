@@ -16,7 +16,7 @@
 
   function svg(width, height, label) {
     return element('svg', {
-      viewBox: '0 0 ' + width + ' ' + height, width: '100%', role: 'img', 'aria-label': label,
+      viewBox: '0 0 ' + width + ' ' + height, width: width, role: 'img', 'aria-label': label,
       class: 'chart-svg', preserveAspectRatio: 'xMinYMin meet'
     });
   }
@@ -52,7 +52,7 @@
    * rows: [{ label, value, lower, upper, lowSample, note }]; domain: [min, max] of the axis.
    */
   function intervals(rows, domain, label) {
-    var rowHeight = 26, left = 170, right = 190, width = 760, top = 24;
+    var rowHeight = 26, left = 170, right = 230, width = 800, top = 24;
     var height = top + rows.length * rowHeight + 8;
     var x = scale(domain, left, width - right);
     var chart = svg(width, height, label);
@@ -124,14 +124,30 @@
     return chart;
   }
 
+  /** The heat map's shades: a share (in percent) from each lower bound on takes the next darker one. */
+  var SHADES = [0, 5, 10, 20, 50];
+
+  function shade(share) {
+    var level = 0;
+    SHADES.forEach(function (bound, i) { if (share >= bound) level = i; });
+    return level;
+  }
+
   /**
-   * A grid of shares in percent, rows down and columns across, shaded light (0) to dark blue (100), each
-   * cell labelled with its rounded share. cells[row][column] is a number or null (no cell).
+   * A grid of shares in percent, rows down and columns across, shaded light to dark blue (SHADES), each
+   * cell labelled with its rounded share, and a legend. cells[row][column] is a number or null (no cell).
    */
   function heatMap(rowLabels, columnLabels, cells, label) {
-    var cell = 44, rowHeight = 22, left = 96, top = 22;
-    var width = left + columnLabels.length * cell + 4, height = top + rowLabels.length * rowHeight + 4;
+    var cell = 44, rowHeight = 22, left = 96, top = 22, legend = 30;
+    var width = Math.max(left + columnLabels.length * cell + 4, 520);
+    var height = top + rowLabels.length * rowHeight + 4 + legend;
     var chart = svg(width, height, label);
+    SHADES.forEach(function (bound, i) {
+      var x = left + i * 84, y = height - legend + 8;
+      var text = i + 1 < SHADES.length ? bound + '–' + SHADES[i + 1] + ' %' : '≥ ' + bound + ' %';
+      chart.appendChild(element('rect', { x: x, y: y, width: 18, height: 14, class: 'heat heat-' + i }));
+      chart.appendChild(element('text', { x: x + 24, y: y + 12, class: 'axis' }, text));
+    });
     columnLabels.forEach(function (text, column) {
       chart.appendChild(element('text', { x: left + column * cell + cell / 2, y: top - 8, 'text-anchor': 'middle', class: 'axis' }, text));
     });
@@ -140,7 +156,7 @@
       chart.appendChild(element('text', { x: left - 8, y: y + rowHeight / 2 + 4, 'text-anchor': 'end', class: 'axis' }, text));
       cells[row].forEach(function (share, column) {
         if (share === null || share === undefined) return;
-        var level = Math.min(4, Math.floor(share / 20));
+        var level = shade(share);
         var x = left + column * cell;
         chart.appendChild(element('rect', { x: x + 1, y: y + 1, width: cell - 2, height: rowHeight - 2, class: 'heat heat-' + level }));
         chart.appendChild(element('text', {

@@ -167,6 +167,7 @@ async fn the_dashboard_shows_the_apis_answers_for_the_filters_in_its_url() {
         assert!(search.as_str().is_some_and(|s| s.contains(filter)), "{filter} missing from {search}");
     }
     assert_every_panel_drawn(&mut page).await;
+    page.screenshot(&screenshot_path("dashboard-default.png")).await;
 
     // A shared view: the variables are its filters (Berlin's midnights), the numbers the API's.
     open(&mut page, &app, VIEW).await;
