@@ -1,7 +1,7 @@
 // The dashboard page: its filters live in the URL's query string (so a view can be shared and the back
 // button works); each change re-runs the panels' queries with the new variables. Dates are calendar days
 // in the chosen time zone: the period is [from 00:00, the day after `to` 00:00) there.
-// While it loads, <body data-state="loading">; once every panel has its answer (or its error), "ready".
+// While it loads, <body data-state="loading">; once every query has its answer (or its error), "ready".
 (function () {
   'use strict';
 
@@ -172,11 +172,14 @@
     });
   }
 
-  /** Fills the segment, region and channel choices with the values that have answers of the metric. */
+  /**
+   * Fills the segment, region and channel choices with the values that have answers of the metric (once
+   * per metric); resolves to 0 when they are there, 1 when they could not be read.
+   */
   function loadDimensions(filters) {
-    if (dimensionsMetric === filters.metric) return;
+    if (dimensionsMetric === filters.metric) return Promise.resolve(0);
     dimensionsMetric = filters.metric;
-    InsightsApi.run('DashboardDimensions', { metric: filters.metric }).then(function (data) {
+    return InsightsApi.run('DashboardDimensions', { metric: filters.metric }).then(function (data) {
       [['segment', 'segments'], ['region', 'regions'], ['channel', 'channels']].forEach(function (pair) {
         var select = form.elements[pair[0]];
         data.insights[pair[1]].forEach(function (row) {
@@ -184,7 +187,11 @@
           if (value !== null) ensureOption(select, value, pair[0] === 'channel' ? Panels.humanize(value) : value);
         });
       });
-    }, function () { dimensionsMetric = null; });
+      return 0;
+    }, function () {
+      dimensionsMetric = null;
+      return 1;
+    });
   }
 
   function refresh() {
@@ -198,9 +205,9 @@
     }
     document.body.dataset.state = 'loading';
     status.textContent = 'Loading…';
-    loadDimensions(filters);
     var values = variables(filters), label = bucketLabel(filters), metric = filters.metric;
     Promise.all([
+      loadDimensions(filters),
       load(mine, 'DashboardJourney', values.journey, { journey: function (d) { return Panels.journey(d, metric); } }),
       load(mine, 'DashboardTrend', values.trend, { trend: function (d) { return Panels.trend(d, metric, label); } }),
       load(mine, 'DashboardBreakdowns', values.breakdowns, { breakdowns: function (d) { return Panels.breakdowns(d, metric); } }),
@@ -212,7 +219,7 @@
     ]).then(function (failures) {
       if (mine !== generation) return;
       var failed = failures.reduce(function (a, b) { return a + b; }, 0);
-      status.textContent = (failed ? failed + ' of 4 queries failed. ' : '') + filters.metric + ', ' + filters.from +
+      status.textContent = (failed ? failed + ' of 5 queries failed. ' : '') + filters.metric + ', ' + filters.from +
         ' to ' + filters.to + ' (' + filters.tz + ').';
       document.body.dataset.state = 'ready';
     });

@@ -5,6 +5,8 @@
   'use strict';
 
   var DASH = '—';
+  /** The mark of a score below the API's minimum sample. */
+  var LOW_N = '◇ low n';
 
   /** The touchpoint kinds in the order of the post-purchase journey (the schema's order). */
   var JOURNEY = ['ORDER_CONFIRMATION', 'SHIPPING', 'DELIVERY', 'ONBOARDING', 'PRODUCT_USAGE', 'SUPPORT',
@@ -62,7 +64,10 @@
     return html('table', {}, [html('caption', {}, [caption]), html('thead', {}, [head]), html('tbody', {}, body)]);
   }
 
-  function lowSampleNote(lowSample) { return lowSample ? '◇ low n' : ''; }
+  /** An interval, or empty bounds where the API has none (n < 2). */
+  function bounds(interval) { return interval || { lower: null, upper: null }; }
+
+  function lowSampleNote(lowSample) { return lowSample ? LOW_N : ''; }
 
   /** The change of a comparison row as words and an arrow: "▲ +5.5, significant". */
   function change(row, decimals) {
@@ -83,18 +88,18 @@
     });
     var label = function (kind) { return kind === null ? 'Relationship surveys' : humanize(kind); };
     var chart = Charts.intervals(rows.map(function (r) {
-      var interval = r.current.interval || { lower: null, upper: null };
+      var interval = bounds(r.current.interval);
       return {
         label: label(r.kind), value: r.current.value, lower: interval.lower, upper: interval.upper,
         lowSample: r.current.lowSample,
-        note: 'n ' + r.current.n + (r.current.lowSample ? ' ◇ low n' : '') + (r.row ? '  ' + change(r.row, spec.decimals) : '')
+        note: 'n ' + r.current.n + (r.current.lowSample ? ' ' + LOW_N : '') + (r.row ? '  ' + change(r.row, spec.decimals) : '')
       };
     }), spec.domain, spec.unit + ' by touchpoint kind in journey order, with 95% intervals');
     var numbers = table(spec.unit + ' by touchpoint kind, against the previous period of equal length',
       ['Touchpoint', 'Score', 'n', '95% lower', '95% upper', 'Response rate (%)', 'Previous score', 'Change',
         'p-value', 'Significant', 'Sample'],
       rows.map(function (r) {
-        var interval = r.current.interval || { lower: null, upper: null };
+        var interval = bounds(r.current.interval);
         return {
           lowSample: r.current.lowSample,
           cells: [label(r.kind), number(r.current.value, spec.decimals), String(r.current.n),
@@ -110,7 +115,7 @@
   function trend(data, metric, bucketLabel) {
     var spec = METRICS[metric];
     var points = data.insights.satisfaction.map(function (row) {
-      var interval = row.score.interval || { lower: null, upper: null };
+      var interval = bounds(row.score.interval);
       return {
         label: bucketLabel(row.bucketStart), value: row.score.value, lower: interval.lower, upper: interval.upper,
         n: row.score.n, lowSample: row.score.lowSample
@@ -130,11 +135,11 @@
 
   function scoreRows(rows, key, spec) {
     return rows.map(function (row) {
-      var interval = row.score.interval || { lower: null, upper: null };
+      var interval = bounds(row.score.interval);
       return {
         label: row[key] === null ? 'No touchpoint' : key === 'channel' ? humanize(row[key]) : row[key],
         value: row.score.value, lower: interval.lower, upper: interval.upper, n: row.score.n,
-        lowSample: row.score.lowSample, note: 'n ' + row.score.n + (row.score.lowSample ? ' ◇ low n' : '')
+        lowSample: row.score.lowSample, note: 'n ' + row.score.n + (row.score.lowSample ? ' ' + LOW_N : '')
       };
     });
   }
@@ -217,7 +222,7 @@
   function impact(data) {
     var rows = data.insights.touchpointImpact;
     var chart = Charts.intervals(rows.map(function (row) {
-      var interval = row.interval || { lower: null, upper: null };
+      var interval = bounds(row.interval);
       return {
         label: humanize(row.category), value: row.repurchaseRate, lower: interval.lower, upper: interval.upper,
         lowSample: false, note: row.customers + ' customers' + (row.significant ? ', significant' : '')
@@ -227,7 +232,7 @@
       ['Category', 'Customers', 'Repurchased', 'Repurchase rate (%)', '95% lower', '95% upper',
         'Difference to best (pp)', 'Significant'],
       rows.map(function (row) {
-        var interval = row.interval || { lower: null, upper: null };
+        var interval = bounds(row.interval);
         return [humanize(row.category), String(row.customers), String(row.repurchasedCustomers),
           number(row.repurchaseRate, 1), number(interval.lower, 1), number(interval.upper, 1),
           signed(row.differenceToBest, 1), row.significant ? 'yes' : 'no'];

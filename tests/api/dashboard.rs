@@ -34,10 +34,15 @@ const PANELS: [&str; 6] = ["journey", "trend", "breakdowns", "loyalty", "cohorts
 /// Set by the page once every panel has its answer (or its error).
 const READY: &str = "document.body !== null && document.body.dataset.state === 'ready'";
 
-/// The page's queries by operation name: (SHA-256, text), from the manifest the server publishes.
-async fn manifest(app: &TestApp) -> HashMap<String, (String, String)> {
+/// The manifest of the page's queries, as the server publishes it.
+async fn published_manifest(app: &TestApp) -> Value {
     let url = format!("{}/dashboard/persisted-queries.json", app.address);
-    let manifest: Value = app.client.get(url).send().await.unwrap().json().await.expect("the manifest is JSON");
+    app.client.get(url).send().await.unwrap().json().await.expect("the manifest is JSON")
+}
+
+/// The page's queries by operation name: (SHA-256, text).
+async fn manifest(app: &TestApp) -> HashMap<String, (String, String)> {
+    let manifest = published_manifest(app).await;
     let operations = manifest["operations"].as_array().expect("operations");
     let entry = |op: &Value| {
         (
@@ -218,9 +223,8 @@ async fn the_dashboard_shows_the_apis_answers_for_the_filters_in_its_url() {
 async fn a_viewer_key_typed_once_serves_the_session_on_a_server_that_allows_only_the_dashboards_queries() {
     let manifest_dir = tempfile::tempdir().unwrap();
     let manifest_path = manifest_dir.path().join("dashboard.json");
-    let published = spawn_app().await;
-    let url = format!("{}/dashboard/persisted-queries.json", published.address);
-    std::fs::write(&manifest_path, published.client.get(url).send().await.unwrap().bytes().await.unwrap()).unwrap();
+    let published = published_manifest(&spawn_app().await).await;
+    std::fs::write(&manifest_path, published.to_string()).unwrap();
     let allow_list = PersistedQueries::allow_list(&manifest_path).expect("the manifest is an allow-list");
     let app = spawn_app_with_data(CUSTOMERS, |config| {
         config.auth = AuthMode::Keys;
