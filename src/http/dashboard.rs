@@ -55,10 +55,9 @@ static SITE: LazyLock<Site> = LazyLock::new(|| {
     Site::new("/dashboard/", &template, &ASSETS)
 });
 
-/// The name of the query `body` defines: the word after `query`.
+/// The name of the query `body` defines: the word after `query` on its first line that is no comment.
 fn operation_name(body: &str) -> &str {
-    let after = body.lines().filter(|line| !line.trim_start().starts_with('#')).collect::<Vec<_>>();
-    let definition = after.first().copied().unwrap_or_default().trim_start();
+    let definition = body.lines().map(str::trim_start).find(|line| !line.starts_with('#')).unwrap_or_default();
     let name = definition.strip_prefix("query").unwrap_or_default().trim_start();
     let end = name.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(name.len());
     &name[..end]
