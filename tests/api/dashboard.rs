@@ -1,7 +1,8 @@
 //! The insights dashboard on `/dashboard`, in a real browser (headless Chromium): every panel renders on
 //! demo data and its tables show the API's answers to the same queries for the filters in the URL; a
 //! filter changed with the keyboard changes the URL and the queries' variables; the queries go by their
-//! hashes; nothing is asked of another host and nothing is logged as an error. With keys on, a VIEWER
+//! hashes; low-sample scores are marked; every text passes WCAG AA contrast; nothing is asked of another
+//! host and nothing is logged as an error. With keys on, a VIEWER
 //! key typed once serves the browser session, on a server whose allow-list holds only the dashboard's
 //! queries. Screenshots go to `target/dashboard/`. Its files over plain HTTP: types, caching, size.
 
@@ -135,6 +136,10 @@ async fn assert_the_apis_numbers(page: &mut Page, app: &TestApp, manifest: &Hash
     let trend_labels: Vec<String> = (1..=12).map(|month| format!("2025-{month:02}")).collect();
 
     numbers::assert_journey(&tables(&page.evaluate(&read_tables("journey")).await), &journey, &metric, &kinds);
+    let low_samples = journey["insights"]["satisfactionComparison"].as_array().unwrap();
+    let low_samples = low_samples.iter().filter(|row| row["current"]["lowSample"] == true).count();
+    let marked = page.evaluate("document.querySelectorAll('#journey svg .mark.low-sample').length").await;
+    assert_eq!(marked, json!(low_samples), "every low-sample score is marked in the chart too");
     numbers::assert_trend(&tables(&page.evaluate(&read_tables("trend")).await), &trend, &metric, &trend_labels);
     numbers::assert_breakdowns(&tables(&page.evaluate(&read_tables("breakdowns")).await), &breakdowns, &metric);
     numbers::assert_loyalty(&tables(&page.evaluate(&read_tables("loyalty")).await), &loyalty, "consumer");
@@ -153,6 +158,37 @@ async fn assert_only_this_server(page: &mut Page, app: &TestApp) {
     assert_eq!(page.evaluate("window.cspViolations").await, json!([]), "the page broke its own CSP");
     assert!(page.exceptions().is_empty(), "uncaught exceptions: {:?}", page.exceptions());
 }
+
+/// The text whose contrast with what is behind it is below WCAG AA's 4.5:1, as "ratio text" lines. HTML
+/// text is measured against the first opaque background up its ancestors; chart text against white, or
+/// against its heat map cell.
+const LOW_CONTRAST: &str = r#"(() => {
+  const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const luminance = (c) => {
+    const [r, g, b] = rgb(c).slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const behind = (e) => {
+    if (e instanceof SVGElement) {
+      // A heat map label sits on the cell drawn just before it.
+      const cell = e.classList.contains('heat-text') ? e.previousElementSibling : null;
+      return cell ? getComputedStyle(cell).fill : 'rgb(255, 255, 255)';
+    }
+    for (let a = e; a; a = a.parentElement) {
+      const c = getComputedStyle(a).backgroundColor;
+      if (rgb(c).length === 3 || rgb(c)[3] === 1) return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const texts = Array.from(document.querySelectorAll('body *')).filter((e) =>
+    e.offsetParent !== null || e instanceof SVGElement).filter((e) =>
+    Array.from(e.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim()));
+  return texts.map((e) => {
+    const fore = e instanceof SVGElement ? getComputedStyle(e).fill : getComputedStyle(e).color;
+    const [l1, l2] = [luminance(fore), luminance(behind(e))].sort((a, b) => b - a);
+    return [(l1 + 0.05) / (l2 + 0.05), e.textContent.trim().slice(0, 40)];
+  }).filter(([ratio]) => ratio < 4.5).map(([ratio, text]) => ratio.toFixed(2) + ' ' + text);
+})()"#;
 
 fn screenshot_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dashboard").join(name)
@@ -215,6 +251,7 @@ async fn the_dashboard_shows_the_apis_answers_for_the_filters_in_its_url() {
     assert_the_apis_numbers(&mut page, &app, &manifest).await;
     page.screenshot(&screenshot_path("dashboard-ces.png")).await;
 
+    assert_eq!(page.evaluate(LOW_CONTRAST).await, json!([]), "text below WCAG AA contrast");
     assert_only_this_server(&mut page, &app).await;
     assert!(page.console_errors().is_empty(), "the page logged errors: {:?}", page.console_errors());
 }
