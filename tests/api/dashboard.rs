@@ -2,9 +2,9 @@
 //! demo data and its tables show the API's answers to the same queries for the filters in the URL; a
 //! filter changed with the keyboard changes the URL and the queries' variables; the queries go by their
 //! hashes; low-sample scores are marked; every text passes WCAG AA contrast; nothing is asked of another
-//! host and nothing is logged as an error. With keys on, a VIEWER
-//! key typed once serves the browser session, on a server whose allow-list holds only the dashboard's
-//! queries. Screenshots go to `target/dashboard/`. Its files over plain HTTP: types, caching, size.
+//! host and nothing is logged as an error. With keys on, a VIEWER key typed once serves the browser
+//! session, on a server whose allow-list holds only the dashboard's queries. Screenshots go to
+//! `target/dashboard/`. Its files over plain HTTP: types, caching, size.
 
 mod numbers;
 
