@@ -237,6 +237,12 @@ async fn the_dashboard_shows_the_apis_answers_for_the_filters_in_its_url() {
     let registered = sent.iter().filter(|request| request.with_text).count();
     assert_eq!(registered, manifest.len(), "each query's text was sent once: {sent:?}");
 
+    // The keyboard reaches the filters, with a visible focus ring.
+    page.press("Tab", 9).await;
+    page.press("Tab", 9).await;
+    let focused = "[document.activeElement.name, getComputedStyle(document.activeElement).outlineStyle]";
+    assert_eq!(page.evaluate(focused).await, json!(["from", "solid"]), "the first filter, focused by Tab");
+
     // The metric, changed with the keyboard: a new URL and new variables, by hash alone.
     page.evaluate("document.querySelector('select[name=metric]').focus()").await;
     page.press("ArrowDown", 40).await;
