@@ -70,6 +70,7 @@ impl Banner<'_> {
         vec![
             format!("customer-insights {}: serving GraphQL at {base}/graphql", env!("CARGO_PKG_VERSION")),
             format!("  GraphiQL    {base}/"),
+            format!("  dashboard   {base}/dashboard"),
             format!("  database    {}", self.database()),
             format!("  mode        {}", self.mode()),
             format!("  make a key  {}", self.make_key()),
@@ -88,6 +89,7 @@ impl Banner<'_> {
                 address = %self.address,
                 graphql = %format!("{}/graphql", self.base_url()),
                 graphiql = %format!("{}/", self.base_url()),
+                dashboard = %format!("{}/dashboard", self.base_url()),
                 database = %self.database(),
                 mode = self.mode(),
                 make_key = %self.make_key(),
@@ -119,20 +121,21 @@ mod tests {
         let lines = banner(AuthMode::Keys, url, &["https://app.example.com".into()]);
         assert!(lines[0].ends_with("serving GraphQL at http://localhost:8080/graphql"), "{}", lines[0]);
         assert_eq!(lines[1], "  GraphiQL    http://localhost:8080/");
-        assert_eq!(lines[2], "  database    postgres://app:****@db/insights?sslmode=require (postgres)");
-        assert!(lines[3].contains("every request needs an API key"), "{}", lines[3]);
+        assert_eq!(lines[2], "  dashboard   http://localhost:8080/dashboard");
+        assert_eq!(lines[3], "  database    postgres://app:****@db/insights?sslmode=require (postgres)");
+        assert!(lines[4].contains("every request needs an API key"), "{}", lines[4]);
         assert_eq!(
-            lines[4],
+            lines[5],
             "  make a key  customer-insights keys create --role ANALYST --name my-app \
              --database-url 'postgres://app:****@db/insights?sslmode=require'"
         );
-        assert_eq!(lines[5], "  browsers    pages of https://app.example.com may call the API");
+        assert_eq!(lines[6], "  browsers    pages of https://app.example.com may call the API");
         assert!(lines.iter().all(|line| !line.contains("s3cret")));
         assert!(lines.len() <= 8, "a short banner: {lines:#?}");
 
         let demo = banner(AuthMode::Open, DEFAULT_DATABASE_URL, &[]);
-        assert!(demo[3].starts_with("  mode        demo: no API key needed"), "{}", demo[3]);
-        assert_eq!(demo[4], "  make a key  customer-insights keys create --role ANALYST --name my-app");
-        assert!(demo[5].contains("pages on this machine"), "{}", demo[5]);
+        assert!(demo[4].starts_with("  mode        demo: no API key needed"), "{}", demo[4]);
+        assert_eq!(demo[5], "  make a key  customer-insights keys create --role ANALYST --name my-app");
+        assert!(demo[6].contains("pages on this machine"), "{}", demo[6]);
     }
 }

@@ -1,11 +1,14 @@
-//! HTTP: routes, GraphQL-over-HTTP handling, GraphiQL, and the operational endpoints.
+//! HTTP: routes, GraphQL-over-HTTP handling, the browser pages (GraphiQL, the dashboard), and the
+//! operational endpoints.
 
 mod compression;
+mod dashboard;
 mod graphiql;
 pub(crate) mod graphql;
 mod media;
 mod ops;
 pub mod origins;
+mod pages;
 mod websocket;
 
 use std::sync::Arc;
@@ -53,6 +56,9 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/", get(graphiql::page))
         .route("/graphiql/{file}", get(graphiql::asset))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/persisted-queries.json", get(dashboard::persisted_queries))
+        .route("/dashboard/{file}", get(dashboard::asset))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -1,6 +1,6 @@
-//! GraphiQL on `/`, in a real browser (headless Chromium): it loads from this server alone, runs a query
-//! typed into its editor, receives subscription events over `/graphql/ws`, and sends the key typed into
-//! its headers editor. Its files over plain HTTP: content types and caching.
+//! GraphiQL on `/`, in a real browser (headless Chromium): it loads from this server alone, links to the
+//! dashboard, runs a query typed into its editor, receives subscription events over `/graphql/ws`, and
+//! sends the key typed into its headers editor. Its files over plain HTTP: content types and caching.
 
 use customer_insights::auth::{AuthMode, Role, keys};
 use customer_insights::seed::{SeedOptions, seed};
@@ -72,6 +72,8 @@ async fn graphiql_runs_queries_and_subscriptions_with_nothing_from_another_host(
     let app = spawn_app_with_data(20, |_| {}).await;
     let chromium = Chromium::launch();
     let mut page = open_graphiql(&chromium, &app).await;
+    let link = "document.querySelector('.graphiql-logo a[href=\"/dashboard\"]') !== null";
+    page.wait_for("the link to the dashboard", link).await;
 
     let answer = run(&mut page, "{ customers { totalCount } }", &Value::Null).await;
     assert_eq!(answer["data"], json!({ "customers": { "totalCount": 20 } }), "{answer}");

@@ -10,6 +10,7 @@ mod compression;
 mod concurrency;
 mod connections;
 mod cors;
+mod dashboard;
 mod docs;
 mod filters;
 mod fixtures;

@@ -60,9 +60,10 @@ pub fn broken_links(root: &Path, file: &Path) -> Vec<String> {
         }
         let (path, fragment) = target.split_once('#').unwrap_or((target.as_str(), ""));
         let linked = if path.is_empty() { file.to_owned() } else { dir.join(path) };
-        let Ok(linked_text) = std::fs::read_to_string(root.join(&linked))
-            .or_else(|e| if root.join(&linked).is_dir() { Ok(String::new()) } else { Err(e) })
-        else {
+        // A directory or a binary file (an image) resolves too; only Markdown files are read for anchors.
+        let exists = root.join(&linked).exists();
+        let read = std::fs::read_to_string(root.join(&linked));
+        let Ok(linked_text) = read.or_else(|e| if exists { Ok(String::new()) } else { Err(e) }) else {
             broken.push(format!("{}: {target} (no such file)", file.display()));
             continue;
         };

@@ -1,5 +1,5 @@
-//! Headless Chromium driven over the DevTools protocol: load a page, click, type, read the DOM, and list
-//! every request the page made. `.ci/run` installs Debian's `chromium`; without it the tests that need a
+//! Headless Chromium driven over the DevTools protocol: load a page, click, type, read the DOM, list
+//! every request the page made and every error it logged, and take screenshots. `.ci/run` installs Debian's `chromium`; without it the tests that need a
 //! browser fail and say how to install it.
 
 use std::io::{BufRead, BufReader};
@@ -84,7 +84,7 @@ impl Chromium {
         Chromium { child, devtools, _profile: profile }
     }
 
-    /// The tab Chromium opened at start, with the Page, Network and Runtime domains on.
+    /// The tab Chromium opened at start, with the Page, Network, Runtime and Log domains on.
     pub async fn page(&self) -> Page {
         let targets: Value = reqwest::get(format!("http://{}/json/list", self.devtools))
             .await
@@ -101,7 +101,7 @@ impl Chromium {
             .to_owned();
         let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("connect to the page's DevTools");
         let mut page = Page { socket, next_id: 0, events: Vec::new() };
-        for domain in ["Page", "Network", "Runtime"] {
+        for domain in ["Page", "Network", "Runtime", "Log"] {
             page.call(&format!("{domain}.enable"), json!({})).await;
         }
         // Content-Security-Policy refusals, recorded from the first script on every document.
@@ -201,6 +201,14 @@ impl Page {
         self.call("Input.insertText", json!({ "text": text })).await;
     }
 
+    /// Presses and releases a key in the focused element, e.g. `("ArrowDown", 40)`.
+    pub async fn press(&mut self, key: &str, key_code: u32) {
+        for kind in ["rawKeyDown", "keyUp"] {
+            let event = json!({ "type": kind, "key": key, "code": key, "windowsVirtualKeyCode": key_code });
+            self.call("Input.dispatchKeyEvent", event).await;
+        }
+    }
+
     /// Every URL the page asked for so far: documents, scripts, styles, fonts, fetches and WebSockets.
     pub async fn requested_urls(&mut self) -> Vec<String> {
         // A round trip, so every event sent before now has been read.
@@ -211,6 +219,36 @@ impl Page {
             _ => None,
         });
         urls.map(str::to_owned).collect()
+    }
+
+    /// The HTTP requests the page sent so far (`url`, `method`, `postData`, ...), oldest first.
+    pub async fn requests(&mut self) -> Vec<Value> {
+        self.evaluate("0").await;
+        let sent = self.events.iter().filter(|event| event["method"] == "Network.requestWillBeSent");
+        sent.map(|event| event["params"]["request"].clone()).collect()
+    }
+
+    /// Errors the page logged so far: `console.error` calls, and the browser's own (failed loads and the
+    /// like).
+    pub fn console_errors(&self) -> Vec<&Value> {
+        let errors = self.events.iter().filter(|event| match event["method"].as_str() {
+            Some("Runtime.consoleAPICalled") => event["params"]["type"] == "error",
+            Some("Log.entryAdded") => event["params"]["entry"]["level"] == "error",
+            _ => false,
+        });
+        errors.map(|event| &event["params"]).collect()
+    }
+
+    /// Saves a PNG of the whole page (beyond the window too) at `path`, creating its directory.
+    pub async fn screenshot(&mut self, path: &std::path::Path) {
+        use base64::Engine;
+        let size = self.call("Page.getLayoutMetrics", json!({})).await["cssContentSize"].clone();
+        let clip = json!({ "x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1 });
+        let params = json!({ "format": "png", "captureBeyondViewport": true, "clip": clip });
+        let shot = self.call("Page.captureScreenshot", params).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().expect("image data"));
+        std::fs::create_dir_all(path.parent().expect("a directory")).expect("create the screenshot directory");
+        std::fs::write(path, png.expect("base64")).expect("write the screenshot");
     }
 
     /// Uncaught exceptions so far.
