@@ -254,6 +254,8 @@ pub struct Erasure {
     pub customer: Customer,
     /// Comments removed by this call (0 when repeated).
     pub erased_comments: u64,
+    /// Complaints deleted by this call (0 when repeated).
+    pub deleted_complaints: u64,
 }
 
 /// The default currency of `fitClvModel`, as of `clv fit`.
@@ -398,15 +400,19 @@ impl MutationRoot {
         Ok(ClvModel(clv::fit::fit(database(ctx)?, request).await?))
     }
 
-    /// Erases a customer for a privacy request: name, e-mail and every comment are removed for good; the
-    /// anonymous orders, touchpoints and scores stay, so aggregates stay right. NOT_FOUND for an unknown
-    /// customer.
+    /// Erases a customer for a privacy request: name, e-mail and every comment are removed for good, and
+    /// the customer's complaints are deleted; the anonymous orders, touchpoints and scores stay, so
+    /// satisfaction and loyalty aggregates stay right. NOT_FOUND for an unknown customer.
     async fn erase_customer(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's external id.")] external_id: String,
     ) -> Result<Erasure> {
-        let (customer, erased_comments) = writes::erase_customer(database(ctx)?, &external_id).await?;
-        Ok(Erasure { customer: Customer(customer), erased_comments })
+        let erased = writes::erase_customer(database(ctx)?, &external_id).await?;
+        Ok(Erasure {
+            customer: Customer(erased.customer),
+            erased_comments: erased.comments,
+            deleted_complaints: erased.complaints,
+        })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod clv;
 pub mod cohorts;
+pub mod complaints;
 pub mod customers;
 pub mod data_shape;
 pub mod feedback;

@@ -13,7 +13,7 @@ mod touchpoints;
 
 pub use crate::domain::validation::{CustomerWrite, FeedbackWrite, MAX_BATCH, OrderWrite, TouchpointWrite};
 pub use answer_queue::AnswerQueue;
-pub use customers::{ERASED, customer_row, erase_customer, erased_among, upsert_customer};
+pub use customers::{ERASED, Erased, customer_row, erase_customer, erased_among, upsert_customer};
 pub use feedback::{answer_row, delete_feedback, upsert_feedback, upsert_feedbacks};
 pub use orders::{order_row, set_order_status, upsert_order};
 pub use touchpoints::{delete_touchpoint, touchpoint_row, upsert_touchpoint};
