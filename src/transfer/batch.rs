@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use crate::domain::validation::{Field, Invalid, RecordKind, existing, foreign_reference};
 use crate::error::AppResult;
 use crate::rollups::maintenance::{self, Locked, Rows, Scope};
-use crate::services::writes::store::{self, Keyed, kept_by_children, lookup, moving_with_children, upsert_many};
+use crate::services::writes::store::{self, Keyed, kept_from_moving, lookup, upsert_many};
 use crate::services::writes::{ERASED, answer_row, customer_row, erased_among, order_row, touchpoint_row};
 use crate::transfer::import::ImportError;
 use crate::transfer::records::{Record, Row, Table};
@@ -79,7 +79,10 @@ pub async fn write_batch(
         (Table::Touchpoints, StoredBefore::Rows) => {
             refuse_moving_with_children::<touchpoint::Entity>(txn, &batch, &references).await?
         }
-        (Table::Customers | Table::Feedback, StoredBefore::Rows) => {}
+        (Table::Feedback, StoredBefore::Rows) => {
+            refuse_moving_with_children::<feedback::Entity>(txn, &batch, &references).await?
+        }
+        (Table::Customers, StoredBefore::Rows) => {}
     }
     maintenance::retract(txn, Scope::Customers(&involved)).await?;
     write_rows(txn, table, batch, &references).await?;
@@ -241,12 +244,9 @@ async fn refuse_moving_with_children<E: Keyed>(
     if moving.is_empty() {
         return Ok(());
     }
-    let kept = kept_by_children(txn, E::KIND, moving.iter().map(|(_, id)| *id).collect()).await?;
-    let refusals: Vec<_> = moving
-        .into_iter()
-        .filter(|(_, id)| kept.contains(id))
-        .map(|(record, _)| record.refusal(moving_with_children(E::KIND)))
-        .collect();
+    let mut kept = kept_from_moving(txn, E::KIND, moving.iter().map(|(_, id)| *id).collect()).await?;
+    let refusals: Vec<_> =
+        moving.into_iter().filter_map(|(record, id)| Some(record.refusal(kept.remove(&id)?))).collect();
     if refusals.is_empty() { Ok(()) } else { Err(ImportError::Invalid(refusals)) }
 }
 
