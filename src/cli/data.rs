@@ -12,8 +12,8 @@ pub(super) async fn seed(args: SeedArgs) -> Result<(), CliError> {
         SeedOptions { customers: args.customers, seed: args.seed, pulse_surveys_per_year: args.pulse_surveys_per_year };
     let report = crate::seed::seed(&db, &options).await?;
     println!(
-        "seeded {} customers, {} orders, {} touchpoints, {} feedback",
-        report.customers, report.orders, report.touchpoints, report.feedback
+        "seeded {} customers, {} orders, {} touchpoints, {} feedback, {} complaints",
+        report.customers, report.orders, report.touchpoints, report.feedback, report.complaints
     );
     Ok(())
 }

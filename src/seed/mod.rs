@@ -29,6 +29,7 @@ pub struct SeedReport {
     pub orders: u64,
     pub touchpoints: u64,
     pub feedback: u64,
+    pub complaints: u64,
 }
 
 /// Generates and writes the data set in one transaction. The database must be empty: the generated ids
@@ -47,6 +48,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
         report.orders += bundle.orders.len() as u64;
         report.touchpoints += bundle.touchpoints.len() as u64;
         report.feedback += bundle.feedback.len() as u64;
+        report.complaints += bundle.complaints.len() as u64;
         writer.push(&txn, bundle).await?;
     }
     writer.flush(&txn).await?;

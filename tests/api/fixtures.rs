@@ -111,9 +111,10 @@ pub async fn answer(
     model
 }
 
-/// Complaints for a seeded database, with every shape the graph shows: raised by each NPS detractor
+/// More complaints for a seeded database, with every shape the graph shows: raised by each NPS detractor
 /// answer that has none yet (about the answered touchpoint's order, when it has one), and about every
-/// returned order without an answer; open, in progress, resolved and closed unresolved in turn.
+/// returned order; open, in progress, resolved and closed unresolved in turn. Returns every complaint
+/// stored, the seed's included.
 pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Model> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let taken: std::collections::HashSet<i64> = complaint::Entity::find()
@@ -141,7 +142,6 @@ pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Mo
     for order in &returned {
         shapes.push((order.customer_id, Some(order.id), None, order.placed_at + chrono::Duration::days(9)));
     }
-    let mut made = Vec::new();
     for (i, (customer_id, order_id, feedback_id, after)) in shapes.into_iter().enumerate() {
         let opened_at = after + chrono::Duration::hours(2);
         let responded = opened_at + chrono::Duration::minutes(30 + 97 * (i as i64 % 50));
@@ -153,7 +153,7 @@ pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Mo
             _ => (ComplaintStatus::UnresolvedClosed, Some(responded), Some(closed), Some(ComplaintOutcome::None)),
         };
         let categories = [ComplaintCategory::Delivery, ComplaintCategory::ProductDefect, ComplaintCategory::Service];
-        let model = complaint::ActiveModel {
+        complaint::ActiveModel {
             external_id: Set(format!("CMP-T{i:05}")),
             customer_id: Set(customer_id),
             order_id: Set(order_id),
@@ -170,7 +170,6 @@ pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Mo
         .insert(db)
         .await
         .expect("insert complaint");
-        made.push(model);
     }
-    made
+    complaint::Entity::find().all(db).await.expect("complaints")
 }
