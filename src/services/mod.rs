@@ -3,6 +3,7 @@
 
 pub mod clv;
 pub mod cohorts;
+pub mod complaint_handling;
 pub mod complaints;
 pub mod customers;
 pub mod data_shape;

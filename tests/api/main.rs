@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod clv;
 mod commands;
+mod complaint_insights;
 mod complaint_transfer;
 mod complaint_writes;
 mod complaints;
