@@ -388,6 +388,7 @@ pub struct Loaders {
     pub orders: EntityLoaders<entity::order::Entity>,
     pub touchpoints: EntityLoaders<entity::touchpoint::Entity>,
     pub feedback: EntityLoaders<entity::feedback::Entity>,
+    pub complaints: EntityLoaders<entity::complaint::Entity>,
     /// The child queries of the request's fields, by the field's place in the document; `None` for
     /// loaders that outlive one document (a WebSocket's), where a place may be reused by another one.
     child_queries: Option<PerFieldValues>,
@@ -428,6 +429,7 @@ impl Loaders {
             orders: EntityLoaders::new(db, spawner),
             touchpoints: EntityLoaders::new(db, spawner),
             feedback: EntityLoaders::new(db, spawner),
+            complaints: EntityLoaders::new(db, spawner),
             child_queries: None,
             prefetched: Mutex::default(),
             settled: Mutex::default(),

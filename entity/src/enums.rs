@@ -91,3 +91,56 @@ impl SurveyMetric {
         }
     }
 }
+
+/// What a complaint is about.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ComplaintCategory {
+    #[sea_orm(string_value = "DELIVERY")]
+    Delivery,
+    #[sea_orm(string_value = "PRODUCT_DEFECT")]
+    ProductDefect,
+    #[sea_orm(string_value = "BILLING")]
+    Billing,
+    #[sea_orm(string_value = "RETURN_REFUND")]
+    ReturnRefund,
+    #[sea_orm(string_value = "SERVICE")]
+    Service,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// Where a complaint stands in its handling.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+pub enum ComplaintStatus {
+    #[sea_orm(string_value = "OPEN")]
+    Open,
+    #[sea_orm(string_value = "IN_PROGRESS")]
+    InProgress,
+    #[sea_orm(string_value = "RESOLVED")]
+    Resolved,
+    #[sea_orm(string_value = "UNRESOLVED_CLOSED")]
+    UnresolvedClosed,
+}
+
+impl ComplaintStatus {
+    /// Whether the complaint is closed, resolved or not: it then has a closing time and an outcome.
+    pub const fn is_closed(self) -> bool {
+        matches!(self, ComplaintStatus::Resolved | ComplaintStatus::UnresolvedClosed)
+    }
+}
+
+/// What a closed complaint gave the customer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum ComplaintOutcome {
+    #[sea_orm(string_value = "REFUND")]
+    Refund,
+    #[sea_orm(string_value = "REPLACEMENT")]
+    Replacement,
+    #[sea_orm(string_value = "EXPLANATION")]
+    Explanation,
+    #[sea_orm(string_value = "NONE")]
+    None,
+}

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod clv_customer;
 pub mod clv_model;
 pub mod clv_tracking;
+pub mod complaint;
 pub mod customer;
 pub mod enums;
 pub mod feedback;
@@ -13,4 +14,6 @@ pub mod order;
 pub mod rollups;
 pub mod touchpoint;
 
-pub use enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
+pub use enums::{
+    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
+};

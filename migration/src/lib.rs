@@ -9,7 +9,8 @@ mod m20261126_000001_create_satisfaction_rollups;
 mod m20261129_000001_create_data_version;
 mod m20261129_000002_rollups_by_order_status;
 mod m20261201_000001_create_clv_models;
-mod m20261202_000001_feedback_by_metric_and_time;
+mod m20261202_000001_create_complaints;
+mod m20261202_000002_feedback_by_metric_and_time;
 
 pub struct Migrator;
 
@@ -23,7 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_data_version::Migration),
             Box::new(m20261129_000002_rollups_by_order_status::Migration),
             Box::new(m20261201_000001_create_clv_models::Migration),
-            Box::new(m20261202_000001_feedback_by_metric_and_time::Migration),
+            Box::new(m20261202_000001_create_complaints::Migration),
+            Box::new(m20261202_000002_feedback_by_metric_and_time::Migration),
         ]
     }
 }

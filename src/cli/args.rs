@@ -58,8 +58,8 @@ pub enum Command {
     /// Fill an empty database with a deterministic synthetic data set.
     #[command(after_help = examples::SEED)]
     Seed(SeedArgs),
-    /// Import a directory of CSV files (customers.csv, orders.csv, touchpoints.csv, feedback.csv) or an
-    /// NDJSON file: all records are validated first; then all are written in one transaction, or none.
+    /// Import a directory of CSV files (customers.csv, orders.csv, touchpoints.csv, feedback.csv,
+    /// complaints.csv) or an NDJSON file: all records are validated first; then all are written in one transaction, or none.
     #[command(after_help = examples::IMPORT)]
     Import(ImportArgs),
     /// Export every table as CSV files in the import format.

@@ -12,8 +12,8 @@ pub(super) async fn seed(args: SeedArgs) -> Result<(), CliError> {
         SeedOptions { customers: args.customers, seed: args.seed, pulse_surveys_per_year: args.pulse_surveys_per_year };
     let report = crate::seed::seed(&db, &options).await?;
     println!(
-        "seeded {} customers, {} orders, {} touchpoints, {} feedback",
-        report.customers, report.orders, report.touchpoints, report.feedback
+        "seeded {} customers, {} orders, {} touchpoints, {} feedback, {} complaints",
+        report.customers, report.orders, report.touchpoints, report.feedback, report.complaints
     );
     Ok(())
 }
@@ -38,11 +38,13 @@ pub(super) async fn import(args: ImportArgs) -> Result<(), CliError> {
             let seconds = started.elapsed().as_secs_f64();
             let verb = if report.dry_run { "validated (dry run, nothing written)" } else { "imported" };
             println!(
-                "{verb}: {} customers, {} orders, {} touchpoints, {} feedback ({} rows in {seconds:.2} s, {:.0} rows/s)",
+                "{verb}: {} customers, {} orders, {} touchpoints, {} feedback, {} complaints ({} rows in {seconds:.2} s, \
+                 {:.0} rows/s)",
                 report.customers,
                 report.orders,
                 report.touchpoints,
                 report.feedback,
+                report.complaints,
                 report.total(),
                 report.total() as f64 / seconds.max(1e-9)
             );

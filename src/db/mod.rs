@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
-use entity::{customer, feedback, order, touchpoint};
+use entity::{complaint, customer, feedback, order, touchpoint};
 use migration::{Migrator, MigratorTrait};
 
 use self::health::DatabaseHealth;
@@ -169,6 +169,7 @@ pub async fn after_bulk_write(db: &DatabaseConnection) -> Result<(), DbErr> {
         order::Entity.table_name(),
         touchpoint::Entity.table_name(),
         feedback::Entity.table_name(),
+        complaint::Entity.table_name(),
         ANSWER_ROLLUPS,
         SURVEY_ROLLUPS,
     ];

@@ -13,22 +13,25 @@ pub enum NodeType {
     Order,
     Touchpoint,
     Feedback,
+    Complaint,
 }
 
 impl NodeType {
+    pub const ALL: [NodeType; 5] =
+        [NodeType::Customer, NodeType::Order, NodeType::Touchpoint, NodeType::Feedback, NodeType::Complaint];
+
     pub const fn name(self) -> &'static str {
         match self {
             NodeType::Customer => "Customer",
             NodeType::Order => "Order",
             NodeType::Touchpoint => "Touchpoint",
             NodeType::Feedback => "Feedback",
+            NodeType::Complaint => "Complaint",
         }
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [NodeType::Customer, NodeType::Order, NodeType::Touchpoint, NodeType::Feedback]
-            .into_iter()
-            .find(|t| t.name() == name)
+        NodeType::ALL.into_iter().find(|t| t.name() == name)
     }
 }
 
@@ -88,7 +91,7 @@ mod tests {
 
     #[test]
     fn round_trips_every_type() {
-        for node_type in [NodeType::Customer, NodeType::Order, NodeType::Touchpoint, NodeType::Feedback] {
+        for node_type in NodeType::ALL {
             let id = GlobalId::new(node_type, 9_007_199_254_740_993);
             assert_eq!(GlobalId::decode("id", &id.encode()).unwrap(), id);
         }

@@ -357,6 +357,7 @@ loaders_of! {
     entity::order::Entity => orders,
     entity::touchpoint::Entity => touchpoints,
     entity::feedback::Entity => feedback,
+    entity::complaint::Entity => complaints,
 }
 
 pub fn database<'a>(ctx: &Context<'a>) -> AppResult<&'a DatabaseConnection> {

@@ -8,6 +8,7 @@ use entity::customer::Model;
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::AppError;
 use crate::graphql::clv::CustomerClv;
+use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::{ConnectionNode, ListArgs, unshare};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
@@ -20,6 +21,7 @@ use crate::graphql::scalars::CurrencyCode;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::{ClvKey, Loaders};
+use crate::services::complaints::ComplaintParent;
 use crate::services::feedback::FeedbackParent;
 use crate::services::orders::OrderParent;
 use crate::services::pagination::PageArgs;
@@ -141,7 +143,7 @@ impl Customer {
         Ok(loaders.clv.load_one(key).await.map_err(unshare)?.map(CustomerClv))
     }
 
-    /// The customer's lists (`orders`, `touchpoints`, `feedback`), as fields of its own.
+    /// The customer's lists (`orders`, `touchpoints`, `feedback`, `complaints`), as fields of its own.
     #[graphql(flatten)]
     async fn lists(&self) -> CustomerLists {
         CustomerLists(self.0.id)
@@ -157,5 +159,7 @@ connection_fields! {
         touchpoints: Touchpoint, under(TouchpointParent::Customer), "Which touchpoints to include.";
         /// Every survey answer of the customer, relationship surveys included.
         feedback: Feedback, under(FeedbackParent::Customer), "Which answers to include.";
+        /// Every complaint of the customer.
+        complaints: Complaint, under(ComplaintParent::Customer), "Which complaints to include.";
     }
 }

@@ -147,3 +147,49 @@ mirror_enum! {
         Desc,
     }
 }
+
+mirror_enum! {
+    /// What a complaint is about.
+    ComplaintCategory => db::ComplaintCategory {
+        /// Late, lost or damaged delivery.
+        Delivery,
+        /// A product that does not work as it should.
+        ProductDefect,
+        /// Charges and invoices.
+        Billing,
+        /// Returns and refunds.
+        ReturnRefund,
+        /// The service received, e.g. a support contact.
+        Service,
+        /// Anything else.
+        Other,
+    }
+}
+
+mirror_enum! {
+    /// Where a complaint stands in its handling.
+    ComplaintStatus => db::ComplaintStatus {
+        /// Opened, not answered yet.
+        Open,
+        /// Answered (`firstResponseAt`), not closed yet.
+        InProgress,
+        /// Closed with the customer's issue resolved.
+        Resolved,
+        /// Closed without resolving the customer's issue.
+        UnresolvedClosed,
+    }
+}
+
+mirror_enum! {
+    /// What a closed complaint gave the customer.
+    ComplaintOutcome => db::ComplaintOutcome {
+        /// Money back.
+        Refund,
+        /// A replacement product.
+        Replacement,
+        /// An explanation, without goods or money.
+        Explanation,
+        /// Nothing.
+        None,
+    }
+}

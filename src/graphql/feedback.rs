@@ -9,6 +9,7 @@ use entity::feedback::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::AppResult;
+use crate::graphql::complaints::{Complaint, complaint_of};
 use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
@@ -134,5 +135,10 @@ impl Feedback {
     /// When the answer was submitted.
     async fn submitted_at(&self) -> DateTime {
         DateTime(self.0.submitted_at)
+    }
+
+    /// The complaint this answer raised (an answer raises at most one); null if it raised none.
+    async fn complaint(&self, ctx: &Context<'_>) -> Result<Option<Complaint>> {
+        Ok(complaint_of(ctx, self.0.id).await?.map(Complaint))
     }
 }

@@ -5,8 +5,12 @@ use async_graphql::InputObject;
 
 use crate::domain::validation::{MAX_TEXT, bounded};
 use crate::error::{AppError, AppResult};
-use crate::graphql::enums::{Channel, OrderStatus, SatisfactionCategory, SortDirection, SurveyMetric, TouchpointKind};
+use crate::graphql::enums::{
+    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SatisfactionCategory, SortDirection,
+    SurveyMetric, TouchpointKind,
+};
 use crate::graphql::scalars::{CurrencyCode, DateTime};
+use crate::services::complaints::{ComplaintFilter, ComplaintSort};
 use crate::services::customers::{CustomerFilter, CustomerSort, Inactivity};
 use crate::services::feedback::{FeedbackFilter, FeedbackSort};
 use crate::services::filters::{IntRange, TimeRange};
@@ -234,6 +238,36 @@ impl FeedbackFilterInput {
     }
 }
 
+/// Which complaints to list. Conditions combine with AND; a list matches any of its values.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ComplaintFilterInput {
+    /// Complaints in any of these categories.
+    pub categories: Option<Vec<ComplaintCategory>>,
+    /// Complaints made on any of these channels.
+    pub channels: Option<Vec<Channel>>,
+    /// Complaints in any of these states.
+    pub statuses: Option<Vec<ComplaintStatus>>,
+    /// Closed complaints with any of these outcomes; open ones never match.
+    pub outcomes: Option<Vec<ComplaintOutcome>>,
+    /// Complaints opened in this range.
+    pub opened_at: Option<TimeRangeInput>,
+    /// Complaints closed (resolved or not) in this range; open ones never match a range with a bound.
+    pub resolved_at: Option<TimeRangeInput>,
+}
+
+impl ComplaintFilterInput {
+    pub fn into_domain(self, path: &str) -> AppResult<ComplaintFilter> {
+        Ok(ComplaintFilter {
+            categories: list_filter(self.categories, &format!("{path}.categories"))?,
+            channels: list_filter(self.channels, &format!("{path}.channels"))?,
+            statuses: list_filter(self.statuses, &format!("{path}.statuses"))?,
+            outcomes: list_filter(self.outcomes, &format!("{path}.outcomes"))?,
+            opened_at: time_range(self.opened_at, &format!("{path}.openedAt"))?,
+            resolved_at: time_range(self.resolved_at, &format!("{path}.resolvedAt"))?,
+        })
+    }
+}
+
 macro_rules! order_by_input {
     ($(#[$meta:meta])* $input:ident, $field_enum:ident => $sort:ident, default $default:ident { $($(#[doc = $doc:literal])* $variant:ident),+ $(,)? }) => {
         /// A column to order by; ties are broken by the internal id.
@@ -365,6 +399,16 @@ order_by_input! {
         SubmittedAt,
         /// Score (meaningful within one metric).
         Score,
+        /// Insertion order.
+        Id,
+    }
+}
+
+order_by_input! {
+    /// The order of a complaints list; by default earliest first (`OPENED_AT`, `ASC`).
+    ComplaintOrderBy, ComplaintSortField => ComplaintSort, default OpenedAt {
+        /// Time the complaint was opened.
+        OpenedAt,
         /// Insertion order.
         Id,
     }

@@ -1,6 +1,7 @@
 //! The GraphQL API: thin resolvers that parse arguments, call the data layer and map rows to types.
 
 pub mod clv;
+pub mod complaints;
 pub mod connection;
 mod connection_fields;
 pub mod customers;

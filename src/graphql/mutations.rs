@@ -1,5 +1,5 @@
-//! The root `Mutation` type, for admin consoles: upserts by external id, status changes, deletes and
-//! privacy erasure. Every mutation is one transaction; an invalid input is BAD_USER_INPUT naming the field
+//! The root `Mutation` type, for admin consoles: upserts by external id, status changes, a complaint's
+//! handling, deletes and privacy erasure. Every mutation is one transaction; an invalid input is BAD_USER_INPUT naming the field
 //! and changes nothing; repeating a mutation changes nothing the second time.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
@@ -9,16 +9,21 @@ use crate::domain::validation::{self, Invalid, Rule};
 use crate::error::AppError;
 use crate::events::FeedbackEvents;
 use crate::graphql::clv::{ClvModel, ClvTimeUnit};
+use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::database;
 use crate::graphql::customers::Customer;
-use crate::graphql::enums::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
+use crate::graphql::enums::{
+    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
+};
 use crate::graphql::feedback::Feedback;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::clv;
 use crate::services::clv::fit::FitRequest;
-use crate::services::writes::{self, AnswerQueue, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
+use crate::services::writes::{
+    self, AnswerQueue, ComplaintWrite, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite,
+};
 
 /// Names a refused write's field by its input path under `path` (`input.email`, `inputs[3].score`):
 /// the services and the validation name fields as the data does (`email`, `score`).
@@ -195,6 +200,70 @@ impl FeedbackInput {
     }
 }
 
+/// A complaint opened, or what an existing one was opened with, corrected by `externalId`; its
+/// handling (response, closing) stays as it is.
+#[derive(InputObject)]
+pub struct ComplaintOpeningInput {
+    /// The complaint's id in the source system.
+    pub external_id: String,
+    /// The external id of the customer who complained.
+    pub customer_external_id: String,
+    /// The external id of the order complained about, which must be the same customer's; none for
+    /// complaints not about one order.
+    pub order_external_id: Option<String>,
+    /// The external id of the answer that raised the complaint (the same customer's, submitted at or
+    /// before `openedAt`, and having raised no other complaint); none when it was raised otherwise.
+    pub feedback_external_id: Option<String>,
+    /// What the complaint is about.
+    pub category: ComplaintCategory,
+    /// The medium it was made on.
+    pub channel: Channel,
+    /// When it was opened: not after its first response.
+    pub opened_at: DateTime,
+}
+
+impl ComplaintOpeningInput {
+    fn into_write(self) -> Result<ComplaintWrite, Invalid> {
+        ComplaintWrite {
+            external_id: self.external_id,
+            customer_external_id: self.customer_external_id,
+            order_external_id: self.order_external_id,
+            feedback_external_id: self.feedback_external_id,
+            category: self.category.into(),
+            channel: self.channel.into(),
+            opened_at: self.opened_at.0,
+            first_response_at: None,
+            resolved_at: None,
+            status: entity::ComplaintStatus::Open,
+            outcome: None,
+        }
+        .validated()
+    }
+}
+
+/// The first response to a complaint.
+#[derive(InputObject)]
+pub struct ComplaintResponseInput {
+    /// The complaint's external id.
+    pub external_id: String,
+    /// When the customer first got an answer: not before the complaint was opened.
+    pub first_response_at: DateTime,
+}
+
+/// The closing of a complaint.
+#[derive(InputObject)]
+pub struct ComplaintResolutionInput {
+    /// The complaint's external id.
+    pub external_id: String,
+    /// When it was closed: not before it was opened, nor before its first response.
+    pub resolved_at: DateTime,
+    /// What it gave the customer.
+    pub outcome: ComplaintOutcome,
+    /// RESOLVED (the default) or UNRESOLVED_CLOSED.
+    #[graphql(default_with = "ComplaintStatus::Resolved")]
+    pub status: ComplaintStatus,
+}
+
 macro_rules! upsert_payload {
     ($(#[$meta:meta])* $name:ident, $field:ident: $ty:ident) => {
         $(#[$meta])*
@@ -227,6 +296,12 @@ upsert_payload!(
     FeedbackUpsert, feedback: Feedback
 );
 
+upsert_payload!(
+    /// The result of a complaint mutation (`openComplaint`, `respondToComplaint`, `resolveComplaint`,
+    /// `reopenComplaint`).
+    ComplaintChange, complaint: Complaint
+);
+
 /// The result of `upsertFeedbacks`.
 #[derive(SimpleObject)]
 pub struct FeedbackBatchUpsert {
@@ -254,6 +329,8 @@ pub struct Erasure {
     pub customer: Customer,
     /// Comments removed by this call (0 when repeated).
     pub erased_comments: u64,
+    /// Complaints deleted by this call (0 when repeated).
+    pub deleted_complaints: u64,
 }
 
 /// The default currency of `fitClvModel`, as of `clv fit`.
@@ -349,6 +426,57 @@ impl MutationRoot {
         })
     }
 
+    /// Opens a complaint (OPEN), or corrects what an existing one was opened with, by `externalId`.
+    async fn open_complaint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The complaint.")] input: ComplaintOpeningInput,
+    ) -> Result<ComplaintChange> {
+        let write = input.into_write().map_err(at("input"))?;
+        let result = writes::open_complaint(database(ctx)?, write).await.map_err(at("input"))?;
+        Ok(ComplaintChange { complaint: Complaint(result.model), created: result.created, changed: result.changed })
+    }
+
+    /// Records the first response to a complaint, which is then IN_PROGRESS. A complaint keeps its first
+    /// response: another time for it is refused. NOT_FOUND for an unknown complaint.
+    async fn respond_to_complaint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The response.")] input: ComplaintResponseInput,
+    ) -> Result<ComplaintChange> {
+        let db = database(ctx)?;
+        let result = writes::respond_to_complaint(db, &input.external_id, input.first_response_at.0)
+            .await
+            .map_err(at("input"))?;
+        Ok(ComplaintChange { complaint: Complaint(result.model), created: false, changed: result.changed })
+    }
+
+    /// Closes a complaint, RESOLVED or UNRESOLVED_CLOSED, with its outcome; one without a response before
+    /// was answered by its closing (`firstResponseAt` is then `resolvedAt`). A closed complaint is reopened
+    /// before it is closed again. NOT_FOUND for an unknown complaint.
+    async fn resolve_complaint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The closing.")] input: ComplaintResolutionInput,
+    ) -> Result<ComplaintChange> {
+        let (db, status, outcome) = (database(ctx)?, input.status.into(), input.outcome.into());
+        let result = writes::resolve_complaint(db, &input.external_id, input.resolved_at.0, status, outcome)
+            .await
+            .map_err(at("input"))?;
+        Ok(ComplaintChange { complaint: Complaint(result.model), created: false, changed: result.changed })
+    }
+
+    /// Reopens a closed complaint: IN_PROGRESS again, without closing time or outcome; its first response
+    /// stays. NOT_FOUND for an unknown complaint.
+    async fn reopen_complaint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The complaint's external id.")] external_id: String,
+    ) -> Result<ComplaintChange> {
+        let result = writes::reopen_complaint(database(ctx)?, &external_id).await?;
+        Ok(ComplaintChange { complaint: Complaint(result.model), created: false, changed: result.changed })
+    }
+
     /// Changes an order's status; NOT_FOUND for an unknown order.
     async fn set_order_status(
         &self,
@@ -398,15 +526,19 @@ impl MutationRoot {
         Ok(ClvModel(clv::fit::fit(database(ctx)?, request).await?))
     }
 
-    /// Erases a customer for a privacy request: name, e-mail and every comment are removed for good; the
-    /// anonymous orders, touchpoints and scores stay, so aggregates stay right. NOT_FOUND for an unknown
-    /// customer.
+    /// Erases a customer for a privacy request: name, e-mail and every comment are removed for good, and
+    /// the customer's complaints are deleted; the anonymous orders, touchpoints and scores stay, so
+    /// satisfaction and loyalty aggregates stay right. NOT_FOUND for an unknown customer.
     async fn erase_customer(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's external id.")] external_id: String,
     ) -> Result<Erasure> {
-        let (customer, erased_comments) = writes::erase_customer(database(ctx)?, &external_id).await?;
-        Ok(Erasure { customer: Customer(customer), erased_comments })
+        let erased = writes::erase_customer(database(ctx)?, &external_id).await?;
+        Ok(Erasure {
+            customer: Customer(erased.customer),
+            erased_comments: erased.comments,
+            deleted_complaints: erased.complaints,
+        })
     }
 }

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Interface};
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::AppResult;
+use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::load_by_id;
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
@@ -19,6 +20,7 @@ pub enum Node {
     Order(Order),
     Touchpoint(Touchpoint),
     Feedback(Feedback),
+    Complaint(Complaint),
 }
 
 /// Fetches the object behind a global ID through the request's loaders; None if it no longer exists.
@@ -34,6 +36,9 @@ pub async fn load_node(ctx: &Context<'_>, field: &str, id: &str) -> AppResult<Op
         }
         NodeType::Feedback => {
             load_by_id::<entity::feedback::Entity>(ctx, id.id).await?.map(|m| Node::Feedback(Feedback(m)))
+        }
+        NodeType::Complaint => {
+            load_by_id::<entity::complaint::Entity>(ctx, id.id).await?.map(|m| Node::Complaint(Complaint(m)))
         }
     })
 }

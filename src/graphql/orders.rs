@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::order::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
+use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
@@ -13,6 +14,7 @@ use crate::graphql::enums::{OrderStatus, SatisfactionCategory};
 use crate::graphql::feedback::{Feedback, answer_category, answers_of};
 use crate::graphql::scalars::{DateTime, Money};
 use crate::graphql::touchpoints::Touchpoint;
+use crate::services::complaints::ComplaintParent;
 use crate::services::feedback::FeedbackParent;
 use crate::services::pagination::PageArgs;
 use crate::services::touchpoints::TouchpointParent;
@@ -88,7 +90,7 @@ impl Order {
         Ok(answers.iter().filter_map(answer_category).collect())
     }
 
-    /// The order's lists (`touchpoints`, `feedback`), as fields of its own.
+    /// The order's lists (`touchpoints`, `feedback`, `complaints`), as fields of its own.
     #[graphql(flatten)]
     async fn lists(&self) -> OrderLists {
         OrderLists(self.0.id)
@@ -102,5 +104,7 @@ connection_fields! {
         touchpoints: Touchpoint, under(TouchpointParent::Order), "Which touchpoints to include.";
         /// The answers given at any touchpoint of this order.
         feedback: Feedback, under(FeedbackParent::Order), "Which answers to include.";
+        /// The complaints about this order.
+        complaints: Complaint, under(ComplaintParent::Order), "Which complaints to include.";
     }
 }

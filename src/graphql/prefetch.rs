@@ -16,6 +16,7 @@ use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::{Context, InputType, Positioned};
 
 use crate::error::AppResult;
+use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::{ConnectionNode, ListArgs, LoadersOf, database, max_page_size};
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
@@ -23,6 +24,7 @@ use crate::graphql::orders::Order;
 use crate::graphql::page_nodes::plain_fields;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::{ChildQuery, Loaders, child_pages};
+use crate::services::complaints::ComplaintParent;
 use crate::services::feedback::FeedbackParent;
 use crate::services::listing::Listing;
 use crate::services::orders::OrderParent;
@@ -36,6 +38,7 @@ pub enum NodeKind {
     Order,
     Touchpoint,
     Feedback,
+    Complaint,
 }
 
 impl NodeKind {
@@ -45,6 +48,7 @@ impl NodeKind {
             NodeKind::Order => "Order",
             NodeKind::Touchpoint => "Touchpoint",
             NodeKind::Feedback => "Feedback",
+            NodeKind::Complaint => "Complaint",
         }
     }
 }
@@ -88,11 +92,17 @@ fn children<'a>(
                 (NodeKind::Customer, "feedback") => {
                     level::<Feedback>(ctx, loaders, field, FeedbackParent::Customer, &parents).await?
                 }
+                (NodeKind::Customer, "complaints") => {
+                    level::<Complaint>(ctx, loaders, field, ComplaintParent::Customer, &parents).await?
+                }
                 (NodeKind::Order, "touchpoints") => {
                     level::<Touchpoint>(ctx, loaders, field, TouchpointParent::Order, &parents).await?
                 }
                 (NodeKind::Order, "feedback") => {
                     level::<Feedback>(ctx, loaders, field, FeedbackParent::Order, &parents).await?
+                }
+                (NodeKind::Order, "complaints") => {
+                    level::<Complaint>(ctx, loaders, field, ComplaintParent::Order, &parents).await?
                 }
                 (NodeKind::Touchpoint, "feedback") => {
                     level::<Feedback>(ctx, loaders, field, FeedbackParent::Touchpoint, &parents).await?
@@ -120,6 +130,9 @@ impl Prefetchable for Touchpoint {
 }
 impl Prefetchable for Feedback {
     const KIND: NodeKind = NodeKind::Feedback;
+}
+impl Prefetchable for Complaint {
+    const KIND: NodeKind = NodeKind::Complaint;
 }
 
 /// One connection field for all `parents`: its pages, kept for its resolver, then what it nests.

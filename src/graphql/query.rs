@@ -6,6 +6,7 @@ use sea_orm::FromQueryResult;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::{AppError, AppResult};
+use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::{LoadersOf, database, load_by_id, max_page_size};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
@@ -111,7 +112,18 @@ impl QueryRoot {
         Ok(lookup::<entity::feedback::Entity>(ctx, NodeType::Feedback, id, external_id).await?.map(Feedback))
     }
 
-    /// The root connections (`customers`, `orders`, `touchpoints`, `feedbacks`), as fields of `Query`.
+    /// One complaint, by global `id` or by `externalId` (exactly one of them); null if none matches.
+    async fn complaint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The complaint's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The complaint's id in the source system.")] external_id: Option<String>,
+    ) -> Result<Option<Complaint>> {
+        Ok(lookup::<entity::complaint::Entity>(ctx, NodeType::Complaint, id, external_id).await?.map(Complaint))
+    }
+
+    /// The root connections (`customers`, `orders`, `touchpoints`, `feedbacks`, `complaints`), as fields
+    /// of `Query`.
     #[graphql(flatten)]
     async fn lists(&self) -> RootLists {
         RootLists
@@ -131,5 +143,7 @@ connection_fields! {
         touchpoints: Touchpoint, all, "Which touchpoints to include.";
         /// All survey answers, filtered and ordered.
         feedbacks: Feedback, all, "Which answers to include.";
+        /// All complaints, filtered and ordered.
+        complaints: Complaint, all, "Which complaints to include.";
     }
 }

@@ -3,10 +3,13 @@
 //!
 //! The shape: about a third of customers buy once; the others come back with a probability that follows
 //! their last experience, so detractors repurchase less than promoters. Scores depend on the touchpoint
-//! kind, the channel and the customer.
+//! kind, the channel and the customer. Complaints follow bad answers, returns and support contacts
+//! (`complaints`).
+
+mod complaints;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, order, touchpoint};
+use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, complaint, customer, feedback, order, touchpoint};
 
 use crate::seed::rng::Rng;
 
@@ -22,6 +25,7 @@ pub struct CustomerBundle {
     pub orders: Vec<order::Model>,
     pub touchpoints: Vec<touchpoint::Model>,
     pub feedback: Vec<feedback::Model>,
+    pub complaints: Vec<complaint::Model>,
 }
 
 pub struct Generator {
@@ -31,9 +35,12 @@ pub struct Generator {
     next_order: i64,
     next_touchpoint: i64,
     next_feedback: i64,
+    next_complaint: i64,
     pulse_surveys_per_year: f64,
     /// Pulse surveys draw from their own stream, so adding them leaves every other row as it was.
     pulse_rng: Rng,
+    /// Complaints too, drawn once the customer's journey is known: every other row stays as it was.
+    complaint_rng: Rng,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -128,8 +135,10 @@ impl Generator {
             next_order: 1,
             next_touchpoint: 1,
             next_feedback: 1,
+            next_complaint: 1,
             pulse_surveys_per_year: 0.0,
             pulse_rng: Rng::new(seed ^ 0x7075_6c73_6573),
+            complaint_rng: Rng::new(seed ^ 0x636f_6d70_6c61_696e),
         }
     }
 
@@ -207,6 +216,9 @@ impl Generator {
             }
             std::mem::swap(&mut self.rng, &mut self.pulse_rng);
         }
+        let first_complaint = self.next_complaint;
+        bundle.complaints = complaints::of(&bundle, &mut self.complaint_rng, self.seed, first_complaint);
+        self.next_complaint += bundle.complaints.len() as i64;
         bundle
     }
 

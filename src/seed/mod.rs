@@ -6,7 +6,7 @@ pub(crate) mod rng;
 mod tests;
 mod writer;
 
-use entity::{customer, feedback, order, touchpoint};
+use entity::{complaint, customer, feedback, order, touchpoint};
 use sea_orm::{DatabaseConnection, EntityName, EntityTrait, PaginatorTrait};
 
 use generator::Generator;
@@ -17,12 +17,13 @@ use crate::db::set_aside::{self, ForeignKeys};
 use crate::error::{AppError, AppResult};
 
 /// The tables a seed fills.
-fn tables() -> [&'static str; 4] {
+fn tables() -> [&'static str; 5] {
     [
         customer::Entity.table_name(),
         order::Entity.table_name(),
         touchpoint::Entity.table_name(),
         feedback::Entity.table_name(),
+        complaint::Entity.table_name(),
     ]
 }
 
@@ -41,6 +42,7 @@ pub struct SeedReport {
     pub orders: u64,
     pub touchpoints: u64,
     pub feedback: u64,
+    pub complaints: u64,
 }
 
 /// Generates and writes the data set in one transaction. The database must be empty: the generated ids
@@ -64,6 +66,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
         report.orders += bundle.orders.len() as u64;
         report.touchpoints += bundle.touchpoints.len() as u64;
         report.feedback += bundle.feedback.len() as u64;
+        report.complaints += bundle.complaints.len() as u64;
         writer.push(&txn, bundle).await?;
     }
     writer.flush(&txn).await?;

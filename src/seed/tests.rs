@@ -211,3 +211,89 @@ fn pulse_surveys_add_relationship_nps_answers_and_change_nothing_else() {
     let rate = extra as f64 / years;
     assert!((5.0..7.0).contains(&rate), "{rate} pulse answers per customer-year, asked for 6");
 }
+
+#[test]
+fn complaints_follow_bad_answers_returns_and_support_and_are_handled_in_order() {
+    use crate::domain::validation::complaint_handling;
+    use entity::ComplaintStatus;
+    let (_, end) = span();
+    let bundles = generate(23, 3000);
+    let (mut all, mut after_bad_answer, mut after_contact) = (0, 0, 0);
+    let mut response_minutes: Vec<i64> = Vec::new();
+    let mut statuses = std::collections::HashSet::new();
+    let mut next_id = 1;
+    for b in &bundles {
+        let customer = b.customer.as_ref().unwrap();
+        for c in &b.complaints {
+            all += 1;
+            assert_eq!((c.id, c.external_id.clone()), (next_id, format!("CMP23-{next_id:07}")));
+            next_id += 1;
+            assert_eq!(c.customer_id, customer.id);
+            assert!(c.opened_at < end && c.resolved_at.is_none_or(|t| t < end));
+            assert_eq!(
+                complaint_handling(c.opened_at, c.first_response_at, c.resolved_at, c.status, c.outcome.is_some()),
+                Ok(()),
+                "{c:?}"
+            );
+            assert!(c.order_id.is_none_or(|id| b.orders.iter().any(|o| o.id == id)));
+            if let Some(answer) = c.feedback_id.map(|id| b.feedback.iter().find(|f| f.id == id).unwrap()) {
+                assert!(answer.submitted_at <= c.opened_at);
+                let bad = match answer.metric {
+                    SurveyMetric::Nps => answer.score <= 6,
+                    SurveyMetric::Csat => answer.score <= 3,
+                    SurveyMetric::Ces => answer.score <= 4,
+                };
+                assert!(bad, "{answer:?}");
+                after_bad_answer += 1;
+            } else if b.touchpoints.iter().any(|t| {
+                t.order_id == c.order_id
+                    && matches!(t.kind, TouchpointKind::Return | TouchpointKind::Support)
+                    && t.occurred_at <= c.opened_at
+            }) {
+                after_contact += 1;
+            }
+            response_minutes.extend(c.first_response_at.map(|t| (t - c.opened_at).num_minutes()));
+            statuses.insert(c.status);
+        }
+        let raised: Vec<i64> = b.complaints.iter().filter_map(|c| c.feedback_id).collect();
+        let unique: std::collections::HashSet<&i64> = raised.iter().collect();
+        assert_eq!(unique.len(), raised.len(), "an answer raises one complaint");
+    }
+    assert!(all > 300, "{all} complaints");
+    assert!(after_bad_answer + after_contact > all * 17 / 20, "{after_bad_answer} + {after_contact} of {all}");
+    assert!(after_bad_answer > all / 2, "most follow a bad answer: {after_bad_answer} of {all}");
+    response_minutes.sort_unstable();
+    assert!(response_minutes[0] < 30 && response_minutes[response_minutes.len() - 1] > 3 * 24 * 60);
+    for status in [
+        ComplaintStatus::Open,
+        ComplaintStatus::InProgress,
+        ComplaintStatus::Resolved,
+        ComplaintStatus::UnresolvedClosed,
+    ] {
+        assert!(statuses.contains(&status), "{status:?}");
+    }
+}
+
+#[test]
+fn customers_with_well_handled_complaints_order_again_more_often() {
+    let (_, end) = span();
+    // (complaints followed by an order within 180 days, complaints), resolved within two days or not.
+    let (mut well, mut poorly) = ((0, 0), (0, 0));
+    for b in generate(29, 4000) {
+        for c in &b.complaints {
+            if end - c.opened_at < Duration::days(180) {
+                continue;
+            }
+            let quick = c.resolved_at.is_some_and(|t| t - c.opened_at <= Duration::days(2))
+                && c.status == entity::ComplaintStatus::Resolved;
+            let again =
+                b.orders.iter().any(|o| o.placed_at > c.opened_at && o.placed_at <= c.opened_at + Duration::days(180));
+            let bucket = if quick { &mut well } else { &mut poorly };
+            bucket.0 += usize::from(again);
+            bucket.1 += 1;
+        }
+    }
+    let rate = |(again, all): (usize, usize)| again as f64 / all as f64;
+    assert!(well.1 > 100 && poorly.1 > 100, "well {well:?}, poorly {poorly:?}");
+    assert!(rate(well) > rate(poorly) + 0.1, "well {well:?}, poorly {poorly:?}");
+}

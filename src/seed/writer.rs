@@ -1,7 +1,7 @@
 //! Writes generated rows in one transaction, in multi-row INSERTs of bounded size, so memory stays flat
 //! whatever the number of customers.
 
-use entity::{customer, feedback, order, touchpoint};
+use entity::{complaint, customer, feedback, order, touchpoint};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityName, EntityTrait, IntoActiveModel,
     Statement,
@@ -43,10 +43,12 @@ impl Writer {
         self.pending.orders.extend(bundle.orders);
         self.pending.touchpoints.extend(bundle.touchpoints);
         self.pending.feedback.extend(bundle.feedback);
+        self.pending.complaints.extend(bundle.complaints);
         if self.pending_customers.len() >= CHUNK
             || self.pending.orders.len() >= CHUNK
             || self.pending.touchpoints.len() >= CHUNK
             || self.pending.feedback.len() >= CHUNK
+            || self.pending.complaints.len() >= CHUNK
         {
             self.flush(txn).await?;
         }
@@ -59,6 +61,7 @@ impl Writer {
         insert_all::<entity::order::Entity, _>(txn, &mut self.pending.orders).await?;
         insert_all::<entity::touchpoint::Entity, _>(txn, &mut self.pending.touchpoints).await?;
         insert_all::<entity::feedback::Entity, _>(txn, &mut self.pending.feedback).await?;
+        insert_all::<entity::complaint::Entity, _>(txn, &mut self.pending.complaints).await?;
         Ok(())
     }
 }
@@ -74,6 +77,7 @@ pub async fn advance_id_sequences(txn: &DatabaseTransaction) -> AppResult<()> {
         order::Entity.table_name(),
         touchpoint::Entity.table_name(),
         feedback::Entity.table_name(),
+        complaint::Entity.table_name(),
     ];
     for table in tables {
         let sql = format!(

@@ -1,7 +1,7 @@
 //! Single rows: by id, and by external id (the source system's key), for the lookups the API offers
 //! beside its lists.
 
-use entity::{customer, feedback, order, touchpoint};
+use entity::{complaint, customer, feedback, order, touchpoint};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter};
 
 use crate::error::{AppError, AppResult};
@@ -21,7 +21,7 @@ macro_rules! external_key {
     };
 }
 
-external_key!(customer, order, touchpoint, feedback);
+external_key!(customer, order, touchpoint, feedback, complaint);
 
 /// The row with this external id, if any.
 pub async fn by_external_id<E: ExternalKey>(

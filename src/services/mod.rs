@@ -3,6 +3,8 @@
 
 pub mod clv;
 pub mod cohorts;
+pub mod complaint_handling;
+pub mod complaints;
 pub mod customers;
 pub mod data_shape;
 pub mod feedback;

@@ -4,6 +4,7 @@
 
 pub mod clv;
 pub mod comparison;
+pub mod durations;
 pub mod histogram;
 pub mod intervals;
 pub mod loyalty;

@@ -4,14 +4,17 @@
 
 use std::collections::HashMap;
 
-use entity::{customer, feedback, order, touchpoint};
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use entity::{complaint, customer, feedback, order, touchpoint};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::domain::validation::{Field, Invalid, RecordKind, existing, foreign_reference};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Rows, Scope};
-use crate::services::writes::store::{self, Keyed, kept_by_children, lookup, moving_with_children, upsert_many};
-use crate::services::writes::{ERASED, answer_row, customer_row, erased_among, order_row, touchpoint_row};
+use crate::services::writes::complaints::{opened_after_answer, raised_another};
+use crate::services::writes::store::{self, Keyed, kept_from_moving, lookup, upsert_many};
+use crate::services::writes::{
+    ComplaintWrite, ERASED, answer_row, complaint_row, customer_row, erased_among, order_row, touchpoint_row,
+};
 use crate::transfer::import::ImportError;
 use crate::transfer::records::{Record, Row, Table};
 
@@ -43,6 +46,7 @@ impl StoredBefore {
             Table::Orders => store::any_row::<order::Entity>(txn).await?,
             Table::Touchpoints => store::any_row::<touchpoint::Entity>(txn).await?,
             Table::Feedback => store::any_row::<feedback::Entity>(txn).await?,
+            Table::Complaints => store::any_row::<complaint::Entity>(txn).await?,
         };
         Ok(if any { StoredBefore::Rows } else { StoredBefore::Nothing })
     }
@@ -62,6 +66,8 @@ pub async fn write_batch(
     let batch = last_per_external_id(batch);
     let (batch, kept_erased) = keep_erased(txn, table, batch).await?;
     let involved = match rollups {
+        // Complaints count in no rollup.
+        _ if table == Table::Complaints => Vec::new(),
         RollupUpkeep::RebuildAtEnd => Vec::new(),
         RollupUpkeep::PerBatch => {
             let involved = involved_customers(txn, table, &batch).await?;
@@ -79,12 +85,41 @@ pub async fn write_batch(
         (Table::Touchpoints, StoredBefore::Rows) => {
             refuse_moving_with_children::<touchpoint::Entity>(txn, &batch, &references).await?
         }
-        (Table::Customers | Table::Feedback, StoredBefore::Rows) => {}
+        (Table::Feedback, StoredBefore::Rows) => {
+            refuse_moving_with_children::<feedback::Entity>(txn, &batch, &references).await?
+        }
+        (Table::Customers | Table::Complaints, StoredBefore::Rows) => {}
     }
     maintenance::retract(txn, Scope::Customers(&involved)).await?;
     write_rows(txn, table, batch, &references).await?;
     maintenance::restore(txn, Scope::Customers(&involved)).await?;
     Ok(kept_erased)
+}
+
+/// The answers with these external ids, whole, each with the external id of the complaint it raised.
+async fn answers_with_complaints(
+    db: &impl ConnectionTrait,
+    external_ids: Vec<String>,
+) -> AppResult<HashMap<String, (feedback::Model, Option<String>)>> {
+    let answers = store::by_external_id::<feedback::Entity>(db, external_ids).await?;
+    let ids: Vec<i64> = answers.values().map(|a| a.id).collect();
+    let mut raised: HashMap<i64, String> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(store::CHUNK) {
+        let rows: Vec<(Option<i64>, String)> = complaint::Entity::find()
+            .select_only()
+            .column(complaint::Column::FeedbackId)
+            .column(complaint::Column::ExternalId)
+            .filter(complaint::Column::FeedbackId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await
+            .map_err(AppError::from_db)?;
+        raised.extend(rows.into_iter().filter_map(|(answer, complaint)| Some((answer?, complaint))));
+    }
+    Ok(answers
+        .into_iter()
+        .map(|(external_id, answer)| (external_id, (answer.clone(), raised.remove(&answer.id))))
+        .collect())
 }
 
 /// The last record of each external id wins within a batch: one INSERT may not touch a row twice.
@@ -100,8 +135,9 @@ fn last_per_external_id(batch: Vec<(Record, Row)>) -> Vec<(Record, Row)> {
     rows.into_iter().flatten().collect()
 }
 
-/// Erasure holds: an import (an old export, say) cannot bring back an erased customer's name, e-mail or
-/// comments. Returns the batch with those left erased, and how many rows that concerned.
+/// Erasure holds: an import (an old export, say) cannot bring back an erased customer's name, e-mail,
+/// comments or complaints. Returns the batch with those left erased (their complaints left out), and how
+/// many rows that concerned.
 async fn keep_erased(
     txn: &DatabaseTransaction,
     table: Table,
@@ -112,6 +148,7 @@ async fn keep_erased(
         .filter_map(|(_, row)| match row {
             Row::Customer(w) => Some(w.external_id.clone()),
             Row::Feedback(w) if w.comment.is_some() => Some(w.customer_external_id.clone()),
+            Row::Complaint(w) => Some(w.customer_external_id.clone()),
             _ => None,
         })
         .collect();
@@ -133,6 +170,9 @@ async fn keep_erased(
             _ => {}
         }
     }
+    let before = batch.len();
+    batch.retain(|(_, row)| !matches!(row, Row::Complaint(w) if erased.contains(&w.customer_external_id)));
+    kept += (before - batch.len()) as u64;
     Ok((batch, kept))
 }
 
@@ -149,6 +189,7 @@ async fn involved_customers(
         Table::Customers => Rows::Customers,
         Table::Touchpoints => Rows::Touchpoints,
         Table::Feedback => Rows::Feedback,
+        Table::Complaints => return Ok(Vec::new()),
     };
     let external_ids: Vec<String> = batch.iter().map(|(_, row)| row.external_id().to_owned()).collect();
     let mut customers = maintenance::customers_involved(txn, rows, &external_ids).await?;
@@ -166,14 +207,17 @@ fn owner_of(row: &Row) -> String {
         Row::Order(w) => w.customer_external_id.clone(),
         Row::Touchpoint(w) => w.customer_external_id.clone(),
         Row::Feedback(w) => w.customer_external_id.clone(),
+        Row::Complaint(w) => w.customer_external_id.clone(),
     }
 }
 
-/// The rows a batch refers to, in this import or the database, by external id: (id, owning customer).
+/// The rows a batch refers to, in this import or the database, by external id: (id, owning customer);
+/// the answers complaints refer to whole, with the complaint each raised, if any.
 struct References {
     customers: HashMap<String, (i64, i64)>,
     orders: HashMap<String, (i64, i64)>,
     touchpoints: HashMap<String, (i64, i64)>,
+    answers: HashMap<String, (feedback::Model, Option<String>)>,
 }
 
 impl References {
@@ -184,9 +228,15 @@ impl References {
             Row::Order(w) => Some(&w.customer_external_id),
             Row::Touchpoint(w) => Some(&w.customer_external_id),
             Row::Feedback(w) => Some(&w.customer_external_id),
+            Row::Complaint(w) => Some(&w.customer_external_id),
         });
         let orders = referred(|row| match row {
             Row::Touchpoint(w) => w.order_external_id.as_ref(),
+            Row::Complaint(w) => w.order_external_id.as_ref(),
+            _ => None,
+        });
+        let answers = referred(|row| match row {
+            Row::Complaint(w) => w.feedback_external_id.as_ref(),
             _ => None,
         });
         let touchpoints = referred(|row| match row {
@@ -197,7 +247,25 @@ impl References {
             customers: lookup::<customer::Entity>(db, customers.collect()).await?,
             orders: lookup::<order::Entity>(db, orders.collect()).await?,
             touchpoints: lookup::<touchpoint::Entity>(db, touchpoints.collect()).await?,
+            answers: answers_with_complaints(db, answers.collect()).await?,
         })
+    }
+
+    /// The answer a complaint record of `customer` refers to (if it does): the same customer's, submitted
+    /// at or before the complaint opened, and having raised no other complaint than this record's.
+    fn raising_answer(&self, write: &ComplaintWrite, customer_id: i64) -> Result<Option<i64>, Invalid> {
+        let Some(external_id) = &write.feedback_external_id else { return Ok(None) };
+        let answer = self.answers.get(external_id);
+        let found = answer.map(|(a, _)| (a.id, a.customer_id));
+        let owner = (customer_id, write.customer_external_id.as_str());
+        let id = foreign_reference(Field::FeedbackExternalId, RecordKind::Feedback, external_id, found, owner)?;
+        if let Some((answer, raised)) = answer {
+            opened_after_answer(write.opened_at, answer.submitted_at)?;
+            if let Some(other) = raised.as_ref().filter(|other| **other != write.external_id) {
+                return Err(raised_another(other));
+            }
+        }
+        Ok(Some(id))
     }
 
     /// The id of the customer a record belongs to.
@@ -241,12 +309,9 @@ async fn refuse_moving_with_children<E: Keyed>(
     if moving.is_empty() {
         return Ok(());
     }
-    let kept = kept_by_children(txn, E::KIND, moving.iter().map(|(_, id)| *id).collect()).await?;
-    let refusals: Vec<_> = moving
-        .into_iter()
-        .filter(|(_, id)| kept.contains(id))
-        .map(|(record, _)| record.refusal(moving_with_children(E::KIND)))
-        .collect();
+    let mut kept = kept_from_moving(txn, E::KIND, moving.iter().map(|(_, id)| *id).collect()).await?;
+    let refusals: Vec<_> =
+        moving.into_iter().filter_map(|(record, id)| Some(record.refusal(kept.remove(&id)?))).collect();
     if refusals.is_empty() { Ok(()) } else { Err(ImportError::Invalid(refusals)) }
 }
 
@@ -302,6 +367,28 @@ async fn write_rows(
             })?;
             upsert_many::<feedback::Entity>(txn, rows).await?;
             announce_feedback(txn, external_ids).await?;
+        }
+        Table::Complaints => {
+            // Each answer raises one complaint: two records of the batch may not name the same one.
+            let mut raised_in_batch: HashMap<String, String> = HashMap::new();
+            let rows = stored_as(batch, |row| match row {
+                Row::Complaint(w) => {
+                    let customer = references.customer(&w.customer_external_id)?;
+                    let owner = (customer, w.customer_external_id.as_str());
+                    let order = w.order_external_id.as_ref();
+                    let order = references.same_customers(Field::OrderExternalId, RecordKind::Order, order, owner)?;
+                    let answer = references.raising_answer(&w, customer)?;
+                    if let Some(answer_external_id) = &w.feedback_external_id {
+                        let first = raised_in_batch.entry(answer_external_id.clone()).or_insert(w.external_id.clone());
+                        if *first != w.external_id {
+                            return Err(raised_another(first));
+                        }
+                    }
+                    Ok(Some(complaint_row(w, customer, order, answer)))
+                }
+                _ => Ok(None),
+            })?;
+            upsert_many::<complaint::Entity>(txn, rows).await?;
         }
     }
     Ok(())

@@ -35,6 +35,7 @@ pub struct ImportReport {
     pub orders: u64,
     pub touchpoints: u64,
     pub feedback: u64,
+    pub complaints: u64,
     pub dry_run: bool,
     /// Rows of erased customers whose personal data stayed erased (names, e-mails, comments dropped).
     pub kept_erased: u64,
@@ -51,11 +52,12 @@ impl ImportReport {
             Table::Orders => self.orders += n,
             Table::Touchpoints => self.touchpoints += n,
             Table::Feedback => self.feedback += n,
+            Table::Complaints => self.complaints += n,
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.customers + self.orders + self.touchpoints + self.feedback
+        self.customers + self.orders + self.touchpoints + self.feedback + self.complaints
     }
 }
 

@@ -4,11 +4,13 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
+use entity::{
+    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
+};
 use sea_orm::ActiveEnum;
 
 use crate::domain::validation::{self, Field, Invalid, Rule};
-use crate::services::writes::{CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
+use crate::services::writes::{ComplaintWrite, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
 
 /// The tables, in the order an import writes them (parents first).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -17,10 +19,12 @@ pub enum Table {
     Orders,
     Touchpoints,
     Feedback,
+    Complaints,
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [Table::Customers, Table::Orders, Table::Touchpoints, Table::Feedback];
+    pub const ALL: [Table; 5] =
+        [Table::Customers, Table::Orders, Table::Touchpoints, Table::Feedback, Table::Complaints];
 
     pub fn file_name(self) -> &'static str {
         match self {
@@ -28,6 +32,7 @@ impl Table {
             Table::Orders => "orders.csv",
             Table::Touchpoints => "touchpoints.csv",
             Table::Feedback => "feedback.csv",
+            Table::Complaints => "complaints.csv",
         }
     }
 
@@ -39,6 +44,7 @@ impl Table {
             Table::Orders => entity::order::Entity.table_name(),
             Table::Touchpoints => entity::touchpoint::Entity.table_name(),
             Table::Feedback => entity::feedback::Entity.table_name(),
+            Table::Complaints => entity::complaint::Entity.table_name(),
         }
     }
 
@@ -49,6 +55,7 @@ impl Table {
             Table::Orders => "order",
             Table::Touchpoints => "touchpoint",
             Table::Feedback => "feedback",
+            Table::Complaints => "complaint",
         }
     }
 
@@ -76,6 +83,19 @@ impl Table {
                 "score",
                 "comment",
                 "submitted_at",
+            ],
+            Table::Complaints => &[
+                "external_id",
+                "customer_external_id",
+                "order_external_id",
+                "feedback_external_id",
+                "category",
+                "channel",
+                "opened_at",
+                "first_response_at",
+                "resolved_at",
+                "status",
+                "outcome",
             ],
         }
     }
@@ -126,6 +146,7 @@ pub enum Row {
     Order(OrderWrite),
     Touchpoint(TouchpointWrite),
     Feedback(FeedbackWrite),
+    Complaint(ComplaintWrite),
 }
 
 impl Row {
@@ -135,6 +156,7 @@ impl Row {
             Row::Order(w) => &w.external_id,
             Row::Touchpoint(w) => &w.external_id,
             Row::Feedback(w) => &w.external_id,
+            Row::Complaint(w) => &w.external_id,
         }
     }
 }
@@ -180,6 +202,10 @@ impl Record {
 
     fn enumeration<T: ActiveEnum<Value = String>>(&self, field: Field) -> Result<T, Invalid> {
         validation::one_of(field, self.required(field)?)
+    }
+
+    fn optional_enumeration<T: ActiveEnum<Value = String>>(&self, field: Field) -> Result<Option<T>, Invalid> {
+        self.cell(field).map(|_| self.enumeration(field)).transpose()
     }
 
     /// Parses the record into a write, checking every value by the rules of every write path.
@@ -235,6 +261,22 @@ impl Record {
                     score: validation::whole_number(Field::Score, self.required(Field::Score)?)?,
                     comment: self.optional_text(Field::Comment),
                     submitted_at: self.time(Field::SubmittedAt)?,
+                }
+                .validated()?,
+            ),
+            Table::Complaints => Row::Complaint(
+                ComplaintWrite {
+                    external_id: self.text(Field::ExternalId),
+                    customer_external_id: self.text(Field::CustomerExternalId),
+                    order_external_id: self.optional_text(Field::OrderExternalId),
+                    feedback_external_id: self.optional_text(Field::FeedbackExternalId),
+                    category: self.enumeration::<ComplaintCategory>(Field::Category)?,
+                    channel: self.enumeration::<Channel>(Field::Channel)?,
+                    opened_at: self.time(Field::OpenedAt)?,
+                    first_response_at: self.optional_time(Field::FirstResponseAt)?,
+                    resolved_at: self.optional_time(Field::ResolvedAt)?,
+                    status: self.enumeration::<ComplaintStatus>(Field::Status)?,
+                    outcome: self.optional_enumeration::<ComplaintOutcome>(Field::Outcome)?,
                 }
                 .validated()?,
             ),

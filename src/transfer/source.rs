@@ -131,11 +131,10 @@ fn ndjson_record(file: &str, line: u64, text: &str, table: Table) -> Result<Opti
     let kind = object.get("type").and_then(|t| t.as_str()).unwrap_or_default();
     let Some(of_table) = Table::ALL.into_iter().find(|t| t.record_type() == kind) else {
         if table == Table::Customers {
-            return Err(io_error(
-                file,
-                line,
-                format!("`type` must be customer, order, touchpoint or feedback, not '{kind}'"),
-            ));
+            let types = Table::ALL.map(Table::record_type);
+            let (last, others) = types.split_last().unwrap_or((&"", &[]));
+            let known = format!("{} or {last}", others.join(", "));
+            return Err(io_error(file, line, format!("`type` must be {known}, not '{kind}'")));
         }
         return Ok(None);
     };

@@ -76,7 +76,10 @@ async fn a_viewer_reads_insights_only_and_learns_nothing_about_rows() {
     assert_eq!(status, 200);
     assert!(body.get("errors").is_none(), "{body}");
 
-    for query in [ROWS, "{ node(id: \"Q3VzdG9tZXI6MQ\") { id } }", "{ feedbacks { totalCount } }"] {
+    let complaints = ["{ complaints { totalCount } }", "{ complaint(externalId: \"X\") { id } }"];
+    for query in
+        [ROWS, "{ node(id: \"Q3VzdG9tZXI6MQ\") { id } }", "{ feedbacks { totalCount } }"].into_iter().chain(complaints)
+    {
         let body = app.send(viewer, json!({ "query": query })).await.body;
         assert_eq!(code(&body["errors"][0]), "FORBIDDEN", "{query}: {body}");
     }

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use customer_insights::rollups::maintenance;
-use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, order, touchpoint};
+use entity::{
+    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
+    complaint, customer, feedback, order, touchpoint,
+};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -106,4 +109,67 @@ pub async fn answer(
     maintenance::restore(&txn, maintenance::Scope::Customers(&[customer.id])).await.expect("restore");
     txn.commit().await.expect("commit");
     model
+}
+
+/// More complaints for a seeded database, with every shape the graph shows: raised by each NPS detractor
+/// answer that has none yet (about the answered touchpoint's order, when it has one), and about every
+/// returned order; open, in progress, resolved and closed unresolved in turn. Returns every complaint
+/// stored, the seed's included.
+pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Model> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let taken: std::collections::HashSet<i64> = complaint::Entity::find()
+        .all(db)
+        .await
+        .expect("complaints")
+        .into_iter()
+        .filter_map(|c| c.feedback_id)
+        .collect();
+    let touchpoints: std::collections::HashMap<i64, touchpoint::Model> =
+        touchpoint::Entity::find().all(db).await.expect("touchpoints").into_iter().map(|t| (t.id, t)).collect();
+    let detractors = feedback::Entity::find()
+        .filter(feedback::Column::Metric.eq(SurveyMetric::Nps))
+        .filter(feedback::Column::Score.lte(6))
+        .all(db)
+        .await
+        .expect("answers");
+    let returned =
+        order::Entity::find().filter(order::Column::Status.eq(OrderStatus::Returned)).all(db).await.expect("orders");
+    let mut shapes = Vec::new();
+    for answer in detractors.iter().filter(|a| !taken.contains(&a.id)) {
+        let order_id = answer.touchpoint_id.and_then(|t| touchpoints[&t].order_id);
+        shapes.push((answer.customer_id, order_id, Some(answer.id), answer.submitted_at));
+    }
+    for order in &returned {
+        shapes.push((order.customer_id, Some(order.id), None, order.placed_at + chrono::Duration::days(9)));
+    }
+    for (i, (customer_id, order_id, feedback_id, after)) in shapes.into_iter().enumerate() {
+        let opened_at = after + chrono::Duration::hours(2);
+        let responded = opened_at + chrono::Duration::minutes(30 + 97 * (i as i64 % 50));
+        let closed = responded + chrono::Duration::hours(1 + 7 * (i as i64 % 9));
+        let (status, first_response_at, resolved_at, outcome) = match i % 4 {
+            0 => (ComplaintStatus::Open, None, None, None),
+            1 => (ComplaintStatus::InProgress, Some(responded), None, None),
+            2 => (ComplaintStatus::Resolved, Some(responded), Some(closed), Some(ComplaintOutcome::Refund)),
+            _ => (ComplaintStatus::UnresolvedClosed, Some(responded), Some(closed), Some(ComplaintOutcome::None)),
+        };
+        let categories = [ComplaintCategory::Delivery, ComplaintCategory::ProductDefect, ComplaintCategory::Service];
+        complaint::ActiveModel {
+            external_id: Set(format!("CMP-T{i:05}")),
+            customer_id: Set(customer_id),
+            order_id: Set(order_id),
+            feedback_id: Set(feedback_id),
+            category: Set(categories[i % 3]),
+            channel: Set(if i % 3 == 0 { Channel::Phone } else { Channel::Email }),
+            opened_at: Set(opened_at),
+            first_response_at: Set(first_response_at),
+            resolved_at: Set(resolved_at),
+            status: Set(status),
+            outcome: Set(outcome),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .expect("insert complaint");
+    }
+    complaint::Entity::find().all(db).await.expect("complaints")
 }

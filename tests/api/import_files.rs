@@ -83,7 +83,8 @@ async fn a_csv_file_that_is_not_an_import_file_is_refused_with_the_closest_name(
             "feedbacks.csv: not an import file (did you mean feedback.csv?); rename it, or skip unknown files \
              with --skip-unknown-files"
                 .to_owned(),
-            "notes.csv: not an import file (those are customers.csv, orders.csv, touchpoints.csv, feedback.csv); \
+            "notes.csv: not an import file (those are customers.csv, orders.csv, touchpoints.csv, feedback.csv, \
+             complaints.csv); \
              rename it, or skip unknown files with --skip-unknown-files"
                 .to_owned(),
         ]

@@ -64,6 +64,50 @@ async fn a_nested_page_costs_the_same_statements_for_5_and_100_customers() {
     assert_eq!(large, 2 + 3 * 2 + 4, "statements for one nested page");
 }
 
+const NESTED_COMPLAINTS: &str = "query($n: Int!) {
+  customers(first: $n) {
+    nodes {
+      externalId
+      complaints(first: 5) {
+        totalCount
+        nodes { externalId status customer { externalId } order { externalId } touchpoint { externalId }
+          feedback { externalId complaint { externalId } } }
+      }
+      orders(first: 5) {
+        nodes { externalId complaints(first: 5) { totalCount nodes { externalId order { externalId } } } }
+      }
+      feedback(first: 5) { nodes { externalId complaint { externalId status } } }
+    }
+  }
+}";
+
+#[tokio::test]
+async fn a_nested_page_of_complaints_costs_the_same_statements_for_5_and_100_customers() {
+    let app = spawn_seeded_app(120).await;
+    let complaints = crate::fixtures::complaints_for_seeded(&app.db).await;
+    let (small, small_data) = statements_for(&app, NESTED_COMPLAINTS, json!({ "n": 5 })).await;
+    let (large, large_data) = statements_for(&app, NESTED_COMPLAINTS, json!({ "n": 100 })).await;
+    assert_eq!(small_data["customers"]["nodes"].as_array().unwrap().len(), 5);
+    let customers = large_data["customers"]["nodes"].as_array().unwrap();
+    let listed: usize = customers.iter().map(|c| c["complaints"]["nodes"].as_array().unwrap().len()).sum();
+    let from_answers = customers
+        .iter()
+        .flat_map(|c| c["feedback"]["nodes"].as_array().unwrap())
+        .filter(|f| !f["complaint"].is_null())
+        .count();
+    assert!(
+        listed > 20 && from_answers > 5,
+        "{listed} of {} complaints listed, {from_answers} from answers",
+        complaints.len()
+    );
+    assert_eq!(small, large, "statements for 5 customers: {small}, for 100: {large}");
+    // Loaded ahead: customers, orders and feedback a page each, complaints of customers and of orders a
+    // page and a count each; then batched: the complaint of an answer (a page statement for each of the
+    // two `complaint` fields), the customers, orders and answers of complaints by id, and the
+    // touchpoints of those answers.
+    assert_eq!(large, 3 + 2 * 2 + 2 + 3 + 1, "statements for one nested page of complaints");
+}
+
 #[tokio::test]
 async fn nested_pages_hold_exactly_each_parents_children_in_order() {
     let app = spawn_seeded_app(25).await;

@@ -59,6 +59,7 @@ async fn a_good_import_writes_everything_and_repeating_it_changes_nothing() {
             orders: 2,
             touchpoints: 2,
             feedback: 2,
+            complaints: 0,
             dry_run: false,
             kept_erased: 0,
             skipped_files: vec![],
@@ -195,7 +196,10 @@ async fn ndjson_lines_may_come_in_any_order() {
     let errors = import_error(&app, &path).await;
     assert_eq!(
         errors,
-        vec!["data.ndjson:5: `type` must be customer, order, touchpoint or feedback, not 'invoice'".to_owned()]
+        vec![
+            "data.ndjson:5: `type` must be customer, order, touchpoint, feedback or complaint, not 'invoice'"
+                .to_owned()
+        ]
     );
 }
 

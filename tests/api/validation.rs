@@ -31,6 +31,7 @@ fn case(table: Table, changes: Value) -> Case {
             "survey_sent_at": "2026-02-05T11:00:00Z" }),
         Table::Feedback => json!({ "external_id": "F-9", "customer_external_id": "C-2", "touchpoint_external_id": null,
             "metric": "NPS", "score": 9, "comment": null, "submitted_at": "2026-02-05T12:00:00Z" }),
+        Table::Complaints => unreachable!("{NO_COMPLAINT_RECORD_MUTATION}"),
     };
     let (Value::Object(mut record), Value::Object(changes)) = (base, changes) else { panic!("objects") };
     record.extend(changes);
@@ -183,8 +184,14 @@ fn mutation(table: Table) -> &'static str {
         Table::Orders => ORDER,
         Table::Touchpoints => TOUCHPOINT,
         Table::Feedback => FEEDBACK,
+        Table::Complaints => unreachable!("{NO_COMPLAINT_RECORD_MUTATION}"),
     }
 }
+
+/// Complaints are written field by field of their handling (opened, answered, closed), not as one
+/// record: their rules are compared between the mutations and the import in `complaint_writes` and
+/// `complaint_transfer`.
+const NO_COMPLAINT_RECORD_MUTATION: &str = "no mutation writes a whole complaint record";
 
 /// The schema's name of a field: `customer_external_id` -> `customerExternalId`.
 fn input_name(column: &str) -> String {

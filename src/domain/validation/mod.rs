@@ -10,13 +10,13 @@ mod rules;
 
 use std::fmt;
 
-use entity::SurveyMetric;
+use entity::{ComplaintStatus, SurveyMetric};
 use sea_orm::ActiveEnum;
 
-pub use records::{CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
+pub use records::{ComplaintWrite, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite};
 pub use rules::{
-    amount, batch_size, bounded, currency, email, existing, foreign_reference, one_of, optional_text, score,
-    survey_sent_at, text, timestamp, whole_number,
+    amount, batch_size, bounded, closing_status, complaint_handling, currency, email, existing, foreign_reference,
+    one_of, optional_text, score, survey_sent_at, text, timestamp, whole_number,
 };
 
 /// Longest external id.
@@ -56,6 +56,12 @@ pub enum Field {
     Score,
     Comment,
     SubmittedAt,
+    FeedbackExternalId,
+    Category,
+    OpenedAt,
+    FirstResponseAt,
+    ResolvedAt,
+    Outcome,
 }
 
 impl Field {
@@ -82,6 +88,12 @@ impl Field {
             Field::Score => "score",
             Field::Comment => "comment",
             Field::SubmittedAt => "submitted_at",
+            Field::FeedbackExternalId => "feedback_external_id",
+            Field::Category => "category",
+            Field::OpenedAt => "opened_at",
+            Field::FirstResponseAt => "first_response_at",
+            Field::ResolvedAt => "resolved_at",
+            Field::Outcome => "outcome",
         }
     }
 }
@@ -93,6 +105,7 @@ pub enum RecordKind {
     Order,
     Touchpoint,
     Feedback,
+    Complaint,
 }
 
 impl RecordKind {
@@ -103,6 +116,7 @@ impl RecordKind {
             RecordKind::Order => "order",
             RecordKind::Touchpoint => "touchpoint",
             RecordKind::Feedback => "answer",
+            RecordKind::Complaint => "complaint",
         }
     }
 }
@@ -171,6 +185,39 @@ pub enum Rule {
     HasAnswers {
         count: u64,
     },
+    /// Giving an order or an answer that complaints refer to to another customer: the complaints would
+    /// refer to another customer's order or answer.
+    MovesComplaints {
+        parent: RecordKind,
+    },
+    /// A complaint's handling time before it was opened.
+    BeforeOpening,
+    /// A complaint closed before its first response.
+    BeforeFirstResponse,
+    /// A complaint opened after it was answered.
+    AfterFirstResponse,
+    /// A complaint opened before the answer that raised it.
+    BeforeAnswer,
+    /// A value a complaint of this status must have.
+    NeededByStatus {
+        status: ComplaintStatus,
+    },
+    /// A value a complaint of this status cannot have yet.
+    ExcludedByStatus {
+        status: ComplaintStatus,
+    },
+    /// A closing status that is not one.
+    NotClosing,
+    /// A second first response.
+    AlreadyAnswered {
+        at: String,
+    },
+    /// Closing a closed complaint again.
+    AlreadyClosed,
+    /// An answer that already raised another complaint.
+    RaisedAnother {
+        complaint: String,
+    },
 }
 
 impl fmt::Display for Rule {
@@ -202,6 +249,20 @@ impl fmt::Display for Rule {
                 write!(f, "'{external_id}' is also record {first} of the batch: each answer once per batch")
             }
             Rule::HasAnswers { count } => write!(f, "the touchpoint has {count} answers: delete them with it"),
+            Rule::MovesComplaints { parent: RecordKind::Feedback } => {
+                write!(f, "the answer raised a complaint of another customer")
+            }
+            Rule::MovesComplaints { parent } => write!(f, "the {} has complaints of another customer", parent.noun()),
+            Rule::BeforeOpening => write!(f, "must not be before the complaint was opened"),
+            Rule::BeforeFirstResponse => write!(f, "must not be before the complaint's first response"),
+            Rule::AfterFirstResponse => write!(f, "must not be after the complaint's first response"),
+            Rule::BeforeAnswer => write!(f, "must not be before the answer that raised the complaint"),
+            Rule::NeededByStatus { status } => write!(f, "required when the status is {}", status.to_value()),
+            Rule::ExcludedByStatus { status } => write!(f, "must be empty while the status is {}", status.to_value()),
+            Rule::NotClosing => write!(f, "must be RESOLVED or UNRESOLVED_CLOSED"),
+            Rule::AlreadyAnswered { at } => write!(f, "the complaint was already answered, at {at}"),
+            Rule::AlreadyClosed => write!(f, "the complaint is closed: reopen it first"),
+            Rule::RaisedAnother { complaint } => write!(f, "the answer already raised complaint '{complaint}'"),
         }
     }
 }

@@ -2,9 +2,13 @@
 //! are checked against the data by the writes).
 
 use chrono::{DateTime, Utc};
-use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind};
+use entity::{
+    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
+};
 
-use crate::domain::validation::rules::{currency, email, optional_text, score, survey_sent_at, text};
+use crate::domain::validation::rules::{
+    complaint_handling, currency, email, optional_text, score, survey_sent_at, text,
+};
 use crate::domain::validation::{Field, Invalid, MAX_COMMENT, MAX_EXTERNAL_ID, MAX_LABEL, MAX_TEXT};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +53,23 @@ pub struct FeedbackWrite {
     pub score: i32,
     pub comment: Option<String>,
     pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComplaintWrite {
+    pub external_id: String,
+    pub customer_external_id: String,
+    pub order_external_id: Option<String>,
+    /// The answer that raised the complaint.
+    pub feedback_external_id: Option<String>,
+    pub category: ComplaintCategory,
+    pub channel: Channel,
+    pub opened_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    /// When the complaint was closed, resolved or not.
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub status: ComplaintStatus,
+    pub outcome: Option<ComplaintOutcome>,
 }
 
 /// An external id: required, at most [`MAX_EXTERNAL_ID`] characters.
@@ -111,6 +132,29 @@ impl FeedbackWrite {
             )?,
             score: score(self.metric, self.score)?,
             comment: optional_text(Field::Comment, self.comment.as_deref(), MAX_COMMENT)?,
+            ..self
+        })
+    }
+}
+
+impl ComplaintWrite {
+    /// The record with its texts trimmed, or the first rule it breaks (its handling: `complaint_handling`).
+    pub fn validated(self) -> Result<ComplaintWrite, Invalid> {
+        complaint_handling(
+            self.opened_at,
+            self.first_response_at,
+            self.resolved_at,
+            self.status,
+            self.outcome.is_some(),
+        )?;
+        Ok(ComplaintWrite {
+            external_id: external_id(Field::ExternalId, &self.external_id)?,
+            customer_external_id: external_id(Field::CustomerExternalId, &self.customer_external_id)?,
+            order_external_id: optional_external_id(Field::OrderExternalId, self.order_external_id.as_deref())?,
+            feedback_external_id: optional_external_id(
+                Field::FeedbackExternalId,
+                self.feedback_external_id.as_deref(),
+            )?,
             ..self
         })
     }

@@ -2,6 +2,7 @@
 //! too, so a parse error reads the same whatever file format it came in.
 
 use chrono::{DateTime, Utc};
+use entity::ComplaintStatus;
 use sea_orm::ActiveEnum;
 
 use crate::domain::currency::Currency;
@@ -76,6 +77,48 @@ pub fn survey_sent_at(
         Some(sent) if sent < occurred_at => Err(Invalid::new(Field::SurveySentAt, Rule::SurveyBeforeTouchpoint)),
         _ => Ok(sent),
     }
+}
+
+/// A complaint's handling, in order and as its status says (the CHECK constraints of the complaints
+/// table hold the database to the same): nothing happens before the complaint is opened, nothing closes
+/// it before its first response; an OPEN complaint has no response, an IN_PROGRESS one has one but is
+/// not closed, a closed one (RESOLVED or UNRESOLVED_CLOSED) has a response, a closing time and an outcome.
+pub fn complaint_handling(
+    opened_at: DateTime<Utc>,
+    first_response_at: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
+    status: ComplaintStatus,
+    has_outcome: bool,
+) -> Result<(), Invalid> {
+    for (field, at) in [(Field::FirstResponseAt, first_response_at), (Field::ResolvedAt, resolved_at)] {
+        if at.is_some_and(|at| at < opened_at) {
+            return Err(Invalid::new(field, Rule::BeforeOpening));
+        }
+    }
+    if let (Some(responded), Some(closed)) = (first_response_at, resolved_at)
+        && closed < responded
+    {
+        return Err(Invalid::new(Field::ResolvedAt, Rule::BeforeFirstResponse));
+    }
+    let closed = status.is_closed();
+    let expected = [
+        (Field::FirstResponseAt, first_response_at.is_some(), status != ComplaintStatus::Open),
+        (Field::ResolvedAt, resolved_at.is_some(), closed),
+        (Field::Outcome, has_outcome, closed),
+    ];
+    for (field, present, needed) in expected {
+        match (present, needed) {
+            (false, true) => return Err(Invalid::new(field, Rule::NeededByStatus { status })),
+            (true, false) => return Err(Invalid::new(field, Rule::ExcludedByStatus { status })),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The status a complaint is closed with: RESOLVED or UNRESOLVED_CLOSED.
+pub fn closing_status(status: ComplaintStatus) -> Result<ComplaintStatus, Invalid> {
+    if status.is_closed() { Ok(status) } else { Err(Invalid::new(Field::Status, Rule::NotClosing)) }
 }
 
 /// An amount in major units (`12.50`) as minor units, exactly: no more decimals than `currency` has.
@@ -171,6 +214,40 @@ mod tests {
         assert_eq!(text(Field::Name, "Ada!", 3), Err(Invalid::new(Field::Name, Rule::TooLong { max: 3 })));
         assert_eq!(text(Field::Name, "A\0", 3), Err(Invalid::new(Field::Name, Rule::Nul)));
         assert_eq!(optional_text(Field::Comment, Some("  "), 3), Ok(None));
+    }
+
+    #[test]
+    fn a_complaint_s_handling_is_in_order_and_matches_its_status() {
+        use ComplaintStatus::{InProgress, Open, Resolved, UnresolvedClosed};
+        let t = |hours: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::hours(hours);
+        assert_eq!(complaint_handling(t(1), None, None, Open, false), Ok(()));
+        assert_eq!(complaint_handling(t(1), Some(t(1)), None, InProgress, false), Ok(()));
+        assert_eq!(complaint_handling(t(1), Some(t(2)), Some(t(2)), Resolved, true), Ok(()));
+        assert_eq!(complaint_handling(t(1), Some(t(2)), Some(t(9)), UnresolvedClosed, true), Ok(()));
+        let refused = |first, closed, status, outcome| complaint_handling(t(5), first, closed, status, outcome);
+        assert_eq!(
+            refused(Some(t(4)), None, InProgress, false),
+            Err(Invalid::new(Field::FirstResponseAt, Rule::BeforeOpening))
+        );
+        assert_eq!(
+            refused(Some(t(6)), Some(t(4)), Resolved, true),
+            Err(Invalid::new(Field::ResolvedAt, Rule::BeforeOpening))
+        );
+        assert_eq!(
+            refused(Some(t(7)), Some(t(6)), Resolved, true),
+            Err(Invalid::new(Field::ResolvedAt, Rule::BeforeFirstResponse))
+        );
+        assert_eq!(
+            refused(Some(t(6)), None, Open, false),
+            Err(Invalid::new(Field::FirstResponseAt, Rule::ExcludedByStatus { status: Open }))
+        );
+        assert_eq!(
+            refused(Some(t(6)), None, Resolved, true),
+            Err(Invalid::new(Field::ResolvedAt, Rule::NeededByStatus { status: Resolved }))
+        );
+        let refusal = refused(Some(t(6)), Some(t(7)), InProgress, false).unwrap_err();
+        assert_eq!(refusal.to_string(), "resolved_at: must be empty while the status is IN_PROGRESS");
+        assert_eq!(closing_status(Open), Err(Invalid::new(Field::Status, Rule::NotClosing)));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use async_graphql::{Value, Variables};
 use chrono::{DateTime, Utc};
 
 use crate::domain::buckets::{Granularity, bucket_count_bound};
-use crate::graphql::enums::{Channel, TouchpointKind};
+use crate::graphql::enums::{Channel, ComplaintCategory, TouchpointKind};
 use crate::graphql::gate::schema_map::SchemaMap;
 use crate::services::pagination::DEFAULT_PAGE_SIZE;
 use crate::stats::clv::tracking;
@@ -79,6 +79,7 @@ enum Rule {
     Loyalty,
     CohortRetention,
     TouchpointImpact,
+    ComplaintHandling,
     /// A CLV model's tracking plot: at most `tracking::MAX_PERIODS` rows.
     ClvTracking,
     /// A customer's CLV value over `periods`.
@@ -95,6 +96,7 @@ fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
         ("Insights", "loyalty") => Rule::Loyalty,
         ("Insights", "cohortRetention") => Rule::CohortRetention,
         ("Insights", "touchpointImpact") => Rule::TouchpointImpact,
+        ("Insights", "complaintHandling") => Rule::ComplaintHandling,
         ("ClvModel", "tracking") => Rule::ClvTracking,
         ("CustomerClv", "value") => Rule::ClvValue,
         ("Mutation", "fitClvModel") => Rule::ClvFit,
@@ -181,6 +183,21 @@ impl<'a> Pricing<'a> {
                 let periods = self.argument(field, &["periods"]).as_ref().and_then(int).unwrap_or(1);
                 rows_of(cohorts.saturating_mul(periods.max(1))).saturating_add(work(1))
             }
+            // Groups × periods, over the complaints of every customer.
+            Rule::ComplaintHandling => {
+                let periods = self.series_buckets(field, &["period"]);
+                let mut groups: u64 = 1;
+                for dimension in self.distinct_enums(field, "groupBy") {
+                    groups = groups.saturating_mul(match dimension.as_str() {
+                        "CATEGORY" => ComplaintCategory::items().len() as u64,
+                        "CHANNEL" => Channel::items().len() as u64,
+                        "SEGMENT" => self.data.segments.max(1),
+                        "REGION" => self.data.regions.max(1),
+                        _ => 1,
+                    });
+                }
+                rows_of(periods.saturating_mul(groups)).saturating_add(work(1))
+            }
             // One row per answer category (at most three per metric), over every customer's orders.
             Rule::TouchpointImpact => rows_of(3).saturating_add(work(1)),
             // The stored rows, read back: their number is only known once read.
@@ -210,10 +227,7 @@ impl<'a> Pricing<'a> {
     /// Satisfaction groups: the product of each grouped dimension's number of values (a touchpoint kind
     /// or channel may also be absent, for relationship surveys).
     fn satisfaction_groups(&self, field: &Field) -> u64 {
-        let mut dimensions = self.enum_list(field, "groupBy");
-        dimensions.sort();
-        dimensions.dedup();
-        dimensions
+        self.distinct_enums(field, "groupBy")
             .iter()
             .map(|dimension| match dimension.as_str() {
                 "TOUCHPOINT_KIND" => TouchpointKind::items().len() as u64 + 1,
@@ -253,6 +267,14 @@ impl<'a> Pricing<'a> {
             (Some(from), Some(to)) => bucket_count_bound(from, to, granularity),
             _ => 1,
         }
+    }
+
+    /// The distinct values of an enum list argument.
+    fn distinct_enums(&self, field: &Field, name: &str) -> Vec<String> {
+        let mut values = self.enum_list(field, name);
+        values.sort();
+        values.dedup();
+        values
     }
 
     fn enum_list(&self, field: &Field, name: &str) -> Vec<String> {
@@ -372,6 +394,16 @@ mod tests {
         assert_eq!(price(cohorts, json!({}), data), 1 + (weeks * 60 + 1 + 20));
         let bigger = DataShape { customers: 200_000, ..data };
         assert!(price(loyalty, json!({}), bigger) > price(loyalty, json!({}), data), "more data, more work");
+    }
+
+    #[test]
+    fn complaint_handling_costs_its_groups_times_its_periods_and_one_pass_of_work() {
+        let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
+        let handling = r#"{ insights { complaintHandling(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+            groupBy: [CATEGORY, REGION, CATEGORY], series: { granularity: MONTH }) { __typename } } }"#;
+        let categories = ComplaintCategory::items().len() as u64;
+        // At most 15 months; categories × 4 regions; 20 points of work for the pass over the complaints.
+        assert_eq!(price_and_work(handling, json!({}), data), (1 + (15 * categories * 4 + 1 + 20), 20));
     }
 
     #[test]

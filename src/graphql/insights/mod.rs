@@ -1,12 +1,14 @@
 //! The `insights` entry point: aggregated statistics, computed by the services (counts in SQL, the
 //! statistics on top by `stats`). The resolvers read their arguments and map the services' rows.
 
+mod complaints;
 mod inputs;
 mod loyalty;
 mod satisfaction;
 
 use async_graphql::{Context, Object, Result};
 
+use complaints::{ComplaintDimension, ComplaintHandlingFilterInput, ComplaintHandlingRow};
 use inputs::{
     BaselineInput, CohortGranularity, LoyaltyDimension, SatisfactionDimension, SatisfactionFilterInput, TimeSeriesInput,
 };
@@ -24,6 +26,7 @@ use crate::graphql::scalars::{CurrencyCode, DateTime};
 use crate::rollups::CountSource;
 use crate::services::clv;
 use crate::services::cohorts::{self, CohortCalendar, MAX_PERIODS};
+use crate::services::complaint_handling::{self, HandlingQuery};
 use crate::services::impact::{ImpactQuery, touchpoint_impact};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyQuery};
 use crate::services::satisfaction_insights as service;
@@ -114,6 +117,33 @@ impl Insights {
         let rows = loyalty_service::report(database(ctx)?, &query).await?;
         take_rows(ctx, rows.len())?;
         Ok(rows.into_iter().map(|row| LoyaltyRow::new(row, inactive_window_days)).collect())
+    }
+
+    /// How complaints were handled over a period (or each bucket of a series over it), optionally
+    /// grouped by category, channel, segment and region: complaints opened, resolved and closed
+    /// unresolved, the open backlog at the period's end, hours to the first response and to resolution
+    /// (median, 90th percentile) of the complaints opened in the period, and the share of them resolved
+    /// within `slaHours`. One row per group and period; without grouping, exactly one per period.
+    async fn complaint_handling(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)`; both ends are required.")] period: TimeRangeInput,
+        #[graphql(desc = "Which complaints count.")] filter: Option<ComplaintHandlingFilterInput>,
+        #[graphql(desc = "Dimensions to group by, in any combination.")] group_by: Option<Vec<ComplaintDimension>>,
+        #[graphql(desc = "Split the period into calendar buckets.")] series: Option<TimeSeriesInput>,
+        #[graphql(desc = "The resolution time the SLA allows, in hours (1 to 8760).", default = 48)] sla_hours: i32,
+    ) -> Result<Vec<ComplaintHandlingRow>> {
+        let period = bounded_range(period, "period")?;
+        let filter = filter.unwrap_or_default().into_domain("filter")?;
+        if !(1..=8760).contains(&sla_hours) {
+            return Err(AppError::bad_input("slaHours", "must be between 1 and 8760").into());
+        }
+        let sla = chrono::Duration::hours(sla_hours.into());
+        let series = inputs::series(series, "series")?;
+        let query = HandlingQuery::new(period, series, inputs::dimensions(group_by), filter, sla)?;
+        let rows = complaint_handling::report(database(ctx)?, &query).await?;
+        take_rows(ctx, rows.len())?;
+        Ok(rows.into_iter().map(ComplaintHandlingRow::from).collect())
     }
 
     /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and

@@ -1,6 +1,6 @@
 //! Customer upserts and erasure.
 
-use entity::{customer, feedback};
+use entity::{complaint, customer, feedback};
 use sea_orm::sea_query::Expr;
 use std::collections::HashSet;
 
@@ -82,14 +82,26 @@ pub async fn erased_among(db: &impl ConnectionTrait, external_ids: Vec<String>) 
     Ok(erased)
 }
 
-/// A privacy erasure: removes the customer's name, e-mail and every comment they wrote, for good; keeps
-/// their anonymous orders, touchpoints and scores, so aggregates stay right. Returns the customer and
-/// the number of comments removed; erasing twice changes nothing the second time.
-pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppResult<(customer::Model, u64)> {
+/// What an erasure did.
+#[derive(Clone, Debug)]
+pub struct Erased {
+    /// The customer as stored now.
+    pub customer: customer::Model,
+    /// Comments removed.
+    pub comments: u64,
+    /// Complaints deleted.
+    pub complaints: u64,
+}
+
+/// A privacy erasure: removes the customer's name, e-mail and every comment they wrote, for good, and
+/// deletes their complaints (what they complained about is theirs, not an aggregate's); keeps their
+/// anonymous orders, touchpoints and scores, so satisfaction and loyalty aggregates stay right. Erasing
+/// twice changes nothing the second time.
+pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppResult<Erased> {
     maintenance::with_retries(|| erase_once(db, external_id)).await
 }
 
-async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<(customer::Model, u64)> {
+async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<Erased> {
     let txn = maintenance::begin_write(db).await?;
     let not_found = || AppError::NotFound(format!("no customer with external id '{external_id}'"));
     let model = store::find::<customer::Entity>(&txn, external_id).await?.ok_or_else(not_found)?;
@@ -105,6 +117,12 @@ async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<(cu
         .map_err(AppError::from_db)?
         .rows_affected;
     maintenance::restore(&txn, Scope::Customers(&[model.id])).await?;
+    let complaints = complaint::Entity::delete_many()
+        .filter(complaint::Column::CustomerId.eq(model.id))
+        .exec(&txn)
+        .await
+        .map_err(AppError::from_db)?
+        .rows_affected;
     let model = if is_erased(&model) {
         model
     } else {
@@ -114,5 +132,5 @@ async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<(cu
         active.update(&txn).await.map_err(AppError::from_db)?
     };
     crate::rollups::maintenance::commit(db, txn).await?;
-    Ok((model, comments))
+    Ok(Erased { customer: model, comments, complaints })
 }

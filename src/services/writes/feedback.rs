@@ -58,6 +58,11 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
     };
     let touchpoint_id = answered(&write, &customer, touchpoint.as_ref().map(|t| (t.id, t.customer_id)))?;
     let existing = store::find::<feedback::Entity>(&txn, &write.external_id).await?;
+    if let Some(model) = &existing
+        && model.customer_id != customer.id
+    {
+        store::refuse_moving_with_children(&txn, RecordKind::Feedback, model.id).await?;
+    }
     let row = authored_row(write, &customer, touchpoint_id);
     if let Some(model) = existing.as_ref().filter(|m| store::holds::<feedback::Entity>(m, &row)) {
         return store::unchanged(txn, model.clone()).await;
@@ -192,6 +197,18 @@ async fn upsert_many_once(
         let old = before.get(&write.external_id).cloned();
         let unchanged = old.as_ref().is_some_and(|m| store::holds::<feedback::Entity>(m, &row));
         planned.push(Planned { row, old, unchanged });
+    }
+    let moving: Vec<i64> = planned
+        .iter()
+        .filter_map(|p| p.old.as_ref().filter(|old| old.customer_id != *p.row.customer_id.as_ref()).map(|old| old.id))
+        .collect();
+    if !moving.is_empty() {
+        let mut kept = store::kept_from_moving(&txn, RecordKind::Feedback, moving).await?;
+        for (i, plan) in planned.iter().enumerate() {
+            if let Some(refusal) = plan.old.as_ref().and_then(|old| kept.remove(&old.id)) {
+                return Err(refusal.at(i).into());
+            }
+        }
     }
     let changed: Vec<&Planned> = planned.iter().filter(|p| !p.unchanged).collect();
     if !changed.is_empty() {

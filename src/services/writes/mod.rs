@@ -5,15 +5,19 @@
 //! the caller names in its own terms.
 
 mod answer_queue;
+pub(crate) mod complaints;
 pub(crate) mod customers;
 mod feedback;
 mod orders;
 pub mod store;
 mod touchpoints;
 
-pub use crate::domain::validation::{CustomerWrite, FeedbackWrite, MAX_BATCH, OrderWrite, TouchpointWrite};
+pub use crate::domain::validation::{
+    ComplaintWrite, CustomerWrite, FeedbackWrite, MAX_BATCH, OrderWrite, TouchpointWrite,
+};
 pub use answer_queue::AnswerQueue;
-pub use customers::{ERASED, customer_row, erase_customer, erased_among, upsert_customer};
+pub use complaints::{complaint_row, open_complaint, reopen_complaint, resolve_complaint, respond_to_complaint};
+pub use customers::{ERASED, Erased, customer_row, erase_customer, erased_among, upsert_customer};
 pub use feedback::{answer_row, delete_feedback, upsert_feedback, upsert_feedbacks};
 pub use orders::{order_row, set_order_status, upsert_order};
 pub use touchpoints::{delete_touchpoint, touchpoint_row, upsert_touchpoint};

@@ -2,9 +2,9 @@
 //! of references, the rule that a row with children keeps its customer, the compare-then-write tail of
 //! an upsert and the multi-row upsert of a batch.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use entity::{customer, feedback, order, touchpoint};
+use entity::{complaint, customer, feedback, order, touchpoint};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -59,6 +59,7 @@ keyed!(customer, Customer, Id);
 keyed!(order, Order, CustomerId);
 keyed!(touchpoint, Touchpoint, CustomerId);
 keyed!(feedback, Feedback, CustomerId);
+keyed!(complaint, Complaint, CustomerId);
 
 /// The row with this external id.
 pub async fn find<E: Keyed>(db: &impl ConnectionTrait, external_id: &str) -> AppResult<Option<E::Model>> {
@@ -118,27 +119,39 @@ pub async fn by_external_id<E: Keyed>(
 }
 
 /// A row that has children (an order's touchpoints, a touchpoint's answers) keeps its customer: given to
-/// another one, its children would stay with the old one, split from it. Of `moving`, the ids of `kind`
-/// rows given to another customer, returns those that have children, which may not move.
-pub async fn kept_by_children(
+/// another one, its children would stay with the old one, split from it. So does a row a complaint
+/// refers to (an order complained about, an answer that raised a complaint): the complaint would refer
+/// to another customer's row. Of `moving`, the ids of `kind` rows given to another customer, returns
+/// those that may not move, each with its refusal.
+pub async fn kept_from_moving(
     db: &impl ConnectionTrait,
     kind: RecordKind,
     mut moving: Vec<i64>,
-) -> AppResult<HashSet<i64>> {
+) -> AppResult<HashMap<i64, Invalid>> {
     moving.sort_unstable();
     moving.dedup();
-    let mut kept = HashSet::new();
+    let mut kept = HashMap::new();
     for chunk in moving.chunks(CHUNK) {
-        let parents: Vec<Option<i64>> = match kind {
-            RecordKind::Order => {
-                parents_with_children::<touchpoint::Entity>(db, touchpoint::Column::OrderId, chunk).await?
-            }
+        let (with_children, with_complaints): (Vec<Option<i64>>, Vec<Option<i64>>) = match kind {
+            RecordKind::Order => (
+                parents_with_children::<touchpoint::Entity>(db, touchpoint::Column::OrderId, chunk).await?,
+                parents_with_children::<complaint::Entity>(db, complaint::Column::OrderId, chunk).await?,
+            ),
             RecordKind::Touchpoint => {
-                parents_with_children::<feedback::Entity>(db, feedback::Column::TouchpointId, chunk).await?
+                (parents_with_children::<feedback::Entity>(db, feedback::Column::TouchpointId, chunk).await?, vec![])
             }
-            RecordKind::Customer | RecordKind::Feedback => Vec::new(),
+            RecordKind::Feedback => {
+                (vec![], parents_with_children::<complaint::Entity>(db, complaint::Column::FeedbackId, chunk).await?)
+            }
+            RecordKind::Customer | RecordKind::Complaint => (vec![], vec![]),
         };
-        kept.extend(parents.into_iter().flatten());
+        let refusal = |rule| Invalid::new(Field::CustomerExternalId, rule);
+        for id in with_complaints.into_iter().flatten() {
+            kept.insert(id, refusal(Rule::MovesComplaints { parent: kind }));
+        }
+        for id in with_children.into_iter().flatten() {
+            kept.insert(id, refusal(Rule::MovesChildren { parent: kind }));
+        }
     }
     Ok(kept)
 }
@@ -160,17 +173,12 @@ async fn parents_with_children<E: EntityTrait>(
         .map_err(AppError::from_db)
 }
 
-/// The refusal of giving a row with children to another customer (see [`kept_by_children`]).
-pub fn moving_with_children(kind: RecordKind) -> Invalid {
-    Invalid::new(Field::CustomerExternalId, Rule::MovesChildren { parent: kind })
-}
-
-/// Refuses giving the `kind` row `id` to another customer when it has children.
+/// Refuses giving the `kind` row `id` to another customer when it may not move (see [`kept_from_moving`]).
 pub async fn refuse_moving_with_children(db: &impl ConnectionTrait, kind: RecordKind, id: i64) -> AppResult<()> {
-    if kept_by_children(db, kind, vec![id]).await?.contains(&id) {
-        return Err(moving_with_children(kind).into());
+    match kept_from_moving(db, kind, vec![id]).await?.remove(&id) {
+        Some(refusal) => Err(refusal.into()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Whether the stored row already holds every value `row` sets: the upsert is a repetition.
@@ -193,13 +201,16 @@ pub enum Upkeep {
     Customers(Vec<i64>),
     /// Answers and touchpoints; the written row, an answer or a touchpoint, joins them once written.
     Rows { answers: Vec<i64>, touchpoints: Vec<i64> },
+    /// None: the row counts in no rollup (a complaint).
+    Nothing,
 }
 
 impl Upkeep {
-    fn scope(&self) -> Scope<'_> {
+    fn scope(&self) -> Option<Scope<'_>> {
         match self {
-            Upkeep::Customers(customers) => Scope::Customers(customers),
-            Upkeep::Rows { answers, touchpoints } => Scope::Rows { answers, touchpoints },
+            Upkeep::Customers(customers) => Some(Scope::Customers(customers)),
+            Upkeep::Rows { answers, touchpoints } => Some(Scope::Rows { answers, touchpoints }),
+            Upkeep::Nothing => None,
         }
     }
 
@@ -209,7 +220,7 @@ impl Upkeep {
             let written = match kind {
                 RecordKind::Feedback => answers,
                 RecordKind::Touchpoint => touchpoints,
-                RecordKind::Customer | RecordKind::Order => return self,
+                RecordKind::Customer | RecordKind::Order | RecordKind::Complaint => return self,
             };
             if !written.contains(&id) {
                 written.push(id);
@@ -229,7 +240,9 @@ pub async fn store<E: Keyed>(
     row: E::ActiveModel,
     upkeep: Upkeep,
 ) -> AppResult<Upserted<E::Model>> {
-    maintenance::retract(&txn, upkeep.scope()).await?;
+    if let Some(scope) = upkeep.scope() {
+        maintenance::retract(&txn, scope).await?;
+    }
     let created = existing.is_none();
     let model = match existing {
         None => row.insert(&txn).await.map_err(AppError::from_db)?,
@@ -244,7 +257,9 @@ pub async fn store<E: Keyed>(
         }
     };
     let upkeep = upkeep.with_written(E::KIND, E::id(&model));
-    maintenance::restore(&txn, upkeep.scope()).await?;
+    if let Some(scope) = upkeep.scope() {
+        maintenance::restore(&txn, scope).await?;
+    }
     maintenance::commit(db, txn).await?;
     Ok(Upserted { model, created, changed: true })
 }
