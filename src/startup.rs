@@ -13,7 +13,7 @@ use crate::auth::failures::AuthFailures;
 use crate::auth::rate_limit::{DEFAULT_RATE_LIMIT, RateLimit, RateLimiter};
 use crate::auth::{AuthMode, Authenticator};
 use crate::db::Databases;
-use crate::events::FeedbackEvents;
+use crate::events::Events;
 use crate::graphql::gate::limits::Limits;
 use crate::graphql::gate::persisted::PersistedQueries;
 use crate::graphql::gate::{DataShapeCell, Gate, GateConfig};
@@ -85,7 +85,7 @@ impl Application {
             introspection: config.introspection,
             satisfaction_source: config.satisfaction_source,
         };
-        let schema = build_schema(primary.clone(), FeedbackEvents::start(&primary), metrics.clone(), &options);
+        let schema = build_schema(primary.clone(), Events::start(&primary), metrics.clone(), &options);
         let gate_config = GateConfig {
             limits: config.limits.clone(),
             rate_limiter: RateLimiter::new(config.rate_limit),

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use async_graphql::Schema;
 use sea_orm::DatabaseConnection;
 
-use crate::events::FeedbackEvents;
+use crate::events::Events;
 use crate::graphql::gate::limits::Limits;
 use crate::graphql::mutations::MutationRoot;
 use crate::graphql::query::QueryRoot;
@@ -57,7 +57,7 @@ impl Default for SchemaOptions {
 /// the event bus, the metrics and the options. No I/O happens here.
 pub fn build_schema(
     db: DatabaseConnection,
-    events: FeedbackEvents,
+    events: Events,
     metrics: Arc<Metrics>,
     options: &SchemaOptions,
 ) -> AppSchema {

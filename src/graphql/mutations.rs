@@ -7,7 +7,7 @@ use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use crate::domain::currency::Currency;
 use crate::domain::validation::{self, Invalid, Rule};
 use crate::error::AppError;
-use crate::events::FeedbackEvents;
+use crate::events::{Events, Topic};
 use crate::graphql::clv::{ClvModel, ClvTimeUnit};
 use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::database;
@@ -385,10 +385,7 @@ impl MutationRoot {
         let write = input.into_write().map_err(at("input"))?;
         let result = queue.upsert(write).await.map_err(at("input"))?;
         if result.changed {
-            let events = ctx
-                .data::<FeedbackEvents>()
-                .map_err(|_| AppError::Internal("no event bus in the schema data".into()))?;
-            events.committed(&[result.model.id]);
+            announce(ctx, Topic::Feedback, &[result.model.id])?;
         }
         Ok(FeedbackUpsert { feedback: Feedback(result.model), created: result.created, changed: result.changed })
     }
@@ -411,10 +408,7 @@ impl MutationRoot {
         let results = writes::upsert_feedbacks(database(ctx)?, writes_in).await.map_err(at("inputs"))?;
         let changed: Vec<i64> = results.iter().filter(|r| r.changed).map(|r| r.model.id).collect();
         if !changed.is_empty() {
-            let events = ctx
-                .data::<FeedbackEvents>()
-                .map_err(|_| AppError::Internal("no event bus in the schema data".into()))?;
-            events.committed(&changed);
+            announce(ctx, Topic::Feedback, &changed)?;
         }
         Ok(FeedbackBatchUpsert {
             created: results.iter().filter(|r| r.created).count() as u64,
@@ -434,6 +428,9 @@ impl MutationRoot {
     ) -> Result<ComplaintChange> {
         let write = input.into_write().map_err(at("input"))?;
         let result = writes::open_complaint(database(ctx)?, write).await.map_err(at("input"))?;
+        if result.created {
+            announce(ctx, Topic::Complaints, &[result.model.id])?;
+        }
         Ok(ComplaintChange { complaint: Complaint(result.model), created: result.created, changed: result.changed })
     }
 
@@ -474,6 +471,9 @@ impl MutationRoot {
         #[graphql(desc = "The complaint's external id.")] external_id: String,
     ) -> Result<ComplaintChange> {
         let result = writes::reopen_complaint(database(ctx)?, &external_id).await?;
+        if result.changed {
+            announce(ctx, Topic::Complaints, &[result.model.id])?;
+        }
         Ok(ComplaintChange { complaint: Complaint(result.model), created: false, changed: result.changed })
     }
 
@@ -541,4 +541,11 @@ impl MutationRoot {
             deleted_complaints: erased.complaints,
         })
     }
+}
+
+/// Hands committed rows to this instance's subscribers where the database does not notify (SQLite).
+fn announce(ctx: &Context<'_>, topic: Topic, ids: &[i64]) -> Result<()> {
+    let events = ctx.data::<Events>().map_err(|_| AppError::Internal("no event bus in the schema data".into()))?;
+    events.committed(topic, ids);
+    Ok(())
 }

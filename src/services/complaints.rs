@@ -1,10 +1,12 @@
 //! Complaints: filters, sort orders and the customer, order or answer they hang off.
 
+use chrono::{DateTime, Duration, Utc};
 use entity::complaint::{Column, Entity, Model};
 use entity::{Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
+use crate::error::{AppError, AppResult};
 use crate::services::filters::{TimeRange, any_of};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
@@ -101,4 +103,32 @@ impl Listing for Entity {
         };
         (select, ParentColumn::of(column))
     }
+}
+
+/// The resolution time an SLA allows, from whole hours (1 to 8760, a year), or the refusal of `field`.
+pub fn sla(field: &str, hours: i32) -> AppResult<Duration> {
+    if !(1..=8760).contains(&hours) {
+        return Err(AppError::bad_input(field, "must be between 1 and 8760"));
+    }
+    Ok(Duration::hours(hours.into()))
+}
+
+/// Complaints still open (OPEN or IN_PROGRESS) whose `sla` ran out in `(after, until]`, i.e. opened in
+/// `(after - sla, until - sla]`: oldest first, at most `limit`.
+pub async fn past_sla(
+    db: &impl ConnectionTrait,
+    sla: Duration,
+    (after, until): (DateTime<Utc>, DateTime<Utc>),
+    limit: u64,
+) -> AppResult<Vec<Model>> {
+    Entity::find()
+        .filter(Column::Status.is_in([ComplaintStatus::Open, ComplaintStatus::InProgress]))
+        .filter(Column::OpenedAt.gt(after - sla))
+        .filter(Column::OpenedAt.lte(until - sla))
+        .order_by_asc(Column::OpenedAt)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(AppError::from_db)
 }

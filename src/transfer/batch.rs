@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Qu
 
 use crate::domain::validation::{Field, Invalid, RecordKind, existing, foreign_reference};
 use crate::error::{AppError, AppResult};
+use crate::events::Topic;
 use crate::rollups::maintenance::{self, Locked, Rows, Scope};
 use crate::services::writes::complaints::{opened_after_answer, raised_another};
 use crate::services::writes::store::{self, Keyed, kept_from_moving, lookup, upsert_many};
@@ -366,9 +367,10 @@ async fn write_rows(
                 _ => Ok(None),
             })?;
             upsert_many::<feedback::Entity>(txn, rows).await?;
-            announce_feedback(txn, external_ids).await?;
+            announce::<feedback::Entity>(txn, Topic::Feedback, external_ids).await?;
         }
         Table::Complaints => {
+            let external_ids: Vec<String> = batch.iter().map(|(_, row)| row.external_id().to_owned()).collect();
             // Each answer raises one complaint: two records of the batch may not name the same one.
             let mut raised_in_batch: HashMap<String, String> = HashMap::new();
             let rows = stored_as(batch, |row| match row {
@@ -389,6 +391,7 @@ async fn write_rows(
                 _ => Ok(None),
             })?;
             upsert_many::<complaint::Entity>(txn, rows).await?;
+            announce::<complaint::Entity>(txn, Topic::Complaints, external_ids).await?;
         }
     }
     Ok(())
@@ -407,14 +410,18 @@ fn stored_as<A>(
     Ok(rows)
 }
 
-/// Tells subscribers of every server instance about the imported answers (PostgreSQL NOTIFY, delivered
-/// on commit; a separate import process cannot reach a SQLite server's subscribers).
-async fn announce_feedback(txn: &DatabaseTransaction, external_ids: Vec<String>) -> Result<(), ImportError> {
+/// Tells subscribers of every server instance about the imported rows (PostgreSQL NOTIFY, delivered on
+/// commit; a separate import process cannot reach a SQLite server's subscribers).
+async fn announce<E: Keyed>(
+    txn: &DatabaseTransaction,
+    topic: Topic,
+    external_ids: Vec<String>,
+) -> Result<(), ImportError> {
     if txn.get_database_backend() != sea_orm::DbBackend::Postgres {
         return Ok(());
     }
-    let ids = store::lookup::<feedback::Entity>(txn, external_ids).await?;
+    let ids = store::lookup::<E>(txn, external_ids).await?;
     let ids: Vec<i64> = ids.values().map(|(id, _)| *id).collect();
-    crate::events::notify(txn, &ids).await?;
+    crate::events::notify(txn, topic, &ids).await?;
     Ok(())
 }

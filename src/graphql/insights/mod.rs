@@ -27,6 +27,7 @@ use crate::rollups::CountSource;
 use crate::services::clv;
 use crate::services::cohorts::{self, CohortCalendar, MAX_PERIODS};
 use crate::services::complaint_handling::{self, HandlingQuery};
+use crate::services::complaints as complaint_service;
 use crate::services::impact::{ImpactQuery, touchpoint_impact};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyQuery};
 use crate::services::satisfaction_insights as service;
@@ -135,10 +136,7 @@ impl Insights {
     ) -> Result<Vec<ComplaintHandlingRow>> {
         let period = bounded_range(period, "period")?;
         let filter = filter.unwrap_or_default().into_domain("filter")?;
-        if !(1..=8760).contains(&sla_hours) {
-            return Err(AppError::bad_input("slaHours", "must be between 1 and 8760").into());
-        }
-        let sla = chrono::Duration::hours(sla_hours.into());
+        let sla = complaint_service::sla("slaHours", sla_hours)?;
         let series = inputs::series(series, "series")?;
         let query = HandlingQuery::new(period, series, inputs::dimensions(group_by), filter, sla)?;
         let rows = complaint_handling::report(database(ctx)?, &query).await?;

@@ -14,6 +14,7 @@ use crate::domain::validation::{
     ComplaintWrite, Field, Invalid, RecordKind, Rule, closing_status, complaint_handling, foreign_reference,
 };
 use crate::error::{AppError, AppResult};
+use crate::events::Topic;
 use crate::rollups::maintenance::{self, Locked};
 use crate::services::writes::Upserted;
 use crate::services::writes::store::{self, Upkeep};
@@ -55,7 +56,11 @@ pub fn raised_another(other: &str) -> Invalid {
 /// Opens a complaint (`write`, OPEN and not handled yet), or corrects what an existing one was opened
 /// with: its customer, order, answer, category, channel and opening time; its handling stays.
 pub async fn open_complaint(db: &DatabaseConnection, write: ComplaintWrite) -> AppResult<Upserted<complaint::Model>> {
-    maintenance::with_retries(|| open_once(db, write.clone())).await
+    let result = maintenance::with_retries(|| open_once(db, write.clone())).await?;
+    if result.created {
+        crate::events::notify_committed(db, Topic::Complaints, &[result.model.id]).await;
+    }
+    Ok(result)
 }
 
 async fn open_once(db: &DatabaseConnection, write: ComplaintWrite) -> AppResult<Upserted<complaint::Model>> {
@@ -228,7 +233,7 @@ pub async fn resolve_complaint(
 /// Reopens a closed complaint: IN_PROGRESS again, without closing time or outcome (its first response
 /// stays). Reopening one that is not closed changes nothing.
 pub async fn reopen_complaint(db: &DatabaseConnection, external_id: &str) -> AppResult<Upserted<complaint::Model>> {
-    maintenance::with_retries(|| async {
+    let result = maintenance::with_retries(|| async {
         let txn = maintenance::begin_write(db).await?;
         let model = handled(&txn, external_id).await?;
         let change = model.status.is_closed().then(|| complaint::ActiveModel {
@@ -239,5 +244,9 @@ pub async fn reopen_complaint(db: &DatabaseConnection, external_id: &str) -> App
         });
         handle(db, txn, model, change).await
     })
-    .await
+    .await?;
+    if result.changed {
+        crate::events::notify_committed(db, Topic::Complaints, &[result.model.id]).await;
+    }
+    Ok(result)
 }

@@ -87,7 +87,7 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
     };
     let upkeep = Upkeep::Rows { answers: touched.answers, touchpoints: touched.touchpoints };
     let result = store::store::<feedback::Entity>(db, txn, existing, row, upkeep).await?;
-    crate::events::notify_committed(db, &[result.model.id]).await;
+    crate::events::notify_committed(db, crate::events::Topic::Feedback, &[result.model.id]).await;
     Ok(result)
 }
 
@@ -274,7 +274,7 @@ async fn upsert_many_once(
         maintenance::restore(&txn, Scope::Rows { answers: &changed_ids, touchpoints: &touchpoint_ids }).await?;
     }
     crate::rollups::maintenance::commit(db, txn).await?;
-    crate::events::notify_committed(db, &changed_ids).await;
+    crate::events::notify_committed(db, crate::events::Topic::Feedback, &changed_ids).await;
     Ok(results)
 }
 
