@@ -178,3 +178,19 @@ async fn an_old_export_brings_no_complaint_of_an_erased_customer_back() {
     assert_eq!(left.unwrap(), 0);
     assert_eq!(complaint_count(&app).await, made.len() as u64 - own);
 }
+
+/// A batch of complaints binds more parameters than one statement may carry (11 columns × 4,000 rows
+/// against SQLite's 32,766): it is written in several statements, all of it.
+#[tokio::test]
+async fn a_full_batch_of_complaints_is_imported() {
+    let app = spawn_app().await;
+    let dir = good_dir();
+    let mut csv = COMPLAINTS.lines().next().unwrap().to_owned() + "\n";
+    for i in 0..4_000 {
+        csv += &format!("CMP-{i},C-1,,,OTHER,WEB,2026-02-07T00:00:00Z,,,OPEN,\n");
+    }
+    write(dir.path(), "complaints.csv", &csv);
+    let report = import(&app.db, dir.path(), ImportOptions::default(), &Silent).await.unwrap();
+    assert_eq!(report.complaints, 4_000);
+    assert_eq!(complaint_count(&app).await, 4_000);
+}

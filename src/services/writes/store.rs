@@ -272,6 +272,19 @@ pub async fn upsert_many<E: Keyed>(txn: &DatabaseTransaction, rows: Vec<E::Activ
     }
     let columns = E::Column::iter().filter(|c| ![E::ID.as_str(), E::EXTERNAL_ID.as_str()].contains(&c.as_str()));
     let update = OnConflict::column(E::EXTERNAL_ID).update_columns(columns).to_owned();
-    E::insert_many(rows).on_conflict(update).exec_without_returning(txn).await.map_err(AppError::from_db)?;
+    // One parameter per column and row: a wide table's batch takes several statements.
+    let per_statement = (MAX_PARAMETERS / E::Column::iter().count()).max(1);
+    let mut rows = rows;
+    while !rows.is_empty() {
+        let statement: Vec<E::ActiveModel> = rows.drain(..rows.len().min(per_statement)).collect();
+        E::insert_many(statement)
+            .on_conflict(update.clone())
+            .exec_without_returning(txn)
+            .await
+            .map_err(AppError::from_db)?;
+    }
     Ok(())
 }
+
+/// Bind parameters one statement may carry: SQLite's limit (PostgreSQL's is 65,535).
+const MAX_PARAMETERS: usize = 32_766;
