@@ -164,17 +164,20 @@ pub async fn after_bulk_write(db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return checkpoint(db).await;
     }
-    let tables = [
+    let tables = data_tables().into_iter().chain([ANSWER_ROLLUPS, SURVEY_ROLLUPS]).collect::<Vec<_>>();
+    db.execute_unprepared(&format!("ANALYZE {}", tables.join(", "))).await?;
+    Ok(())
+}
+
+/// The tables of the data set (what a seed fills), parents first.
+pub fn data_tables() -> [&'static str; 5] {
+    [
         customer::Entity.table_name(),
         order::Entity.table_name(),
         touchpoint::Entity.table_name(),
         feedback::Entity.table_name(),
         complaint::Entity.table_name(),
-        ANSWER_ROLLUPS,
-        SURVEY_ROLLUPS,
-    ];
-    db.execute_unprepared(&format!("ANALYZE {}", tables.join(", "))).await?;
-    Ok(())
+    ]
 }
 
 /// The SQLite part of [`after_bulk_write`] (the log folded back), for a bulk write that refreshed its

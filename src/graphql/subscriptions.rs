@@ -6,6 +6,7 @@ use async_graphql::{Context, Enum, InputObject, Result, SimpleObject, Subscripti
 use chrono::Utc;
 use futures_util::{Stream, StreamExt};
 use sea_orm::DatabaseConnection;
+use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppError;
@@ -88,6 +89,18 @@ const SLA_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// Complaints past their SLA announced per check; the rest follow at the next checks.
 const PAST_SLA_PER_CHECK: u64 = 100;
 
+/// The next announced id of `topic`; `None` once the server stops announcing. A subscriber too slow to
+/// keep up skips ahead rather than block the others.
+async fn next_id(receiver: &mut Receiver<i64>, topic: Topic) -> Option<i64> {
+    loop {
+        match receiver.recv().await {
+            Ok(id) => return Some(id),
+            Err(RecvError::Lagged(skipped)) => tracing::warn!(skipped, ?topic, "a subscriber fell behind"),
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
 pub struct SubscriptionRoot;
 
 /// Live events.
@@ -109,15 +122,7 @@ impl SubscriptionRoot {
         let state = (receiver, db, filter, active);
         Ok(futures_util::stream::unfold(state, |(mut receiver, db, filter, active)| async move {
             loop {
-                let id = match receiver.recv().await {
-                    Ok(id) => id,
-                    // A subscriber too slow to keep up skips ahead rather than block the others.
-                    Err(RecvError::Lagged(skipped)) => {
-                        tracing::warn!(skipped, "a feedback subscriber fell behind");
-                        continue;
-                    }
-                    Err(RecvError::Closed) => return None,
-                };
+                let id = next_id(&mut receiver, Topic::Feedback).await?;
                 let answer = match by_id::<entity::feedback::Entity>(&db, id).await {
                     Ok(Some(answer)) => answer,
                     Ok(None) => continue,
@@ -153,14 +158,7 @@ impl SubscriptionRoot {
             (events.subscribe(Topic::Complaints), db.clone(), filter.clone()),
             |(mut receiver, db, filter)| async move {
                 loop {
-                    let id = match receiver.recv().await {
-                        Ok(id) => id,
-                        Err(RecvError::Lagged(skipped)) => {
-                            tracing::warn!(skipped, "a complaint subscriber fell behind");
-                            continue;
-                        }
-                        Err(RecvError::Closed) => return None,
-                    };
+                    let id = next_id(&mut receiver, Topic::Complaints).await?;
                     match by_id::<entity::complaint::Entity>(&db, id).await {
                         Ok(Some(complaint)) if !complaint.status.is_closed() && filter.matches(&complaint) => {
                             let alert = ComplaintAlert {

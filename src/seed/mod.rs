@@ -6,8 +6,8 @@ pub(crate) mod rng;
 mod tests;
 mod writer;
 
-use entity::{complaint, customer, feedback, order, touchpoint};
-use sea_orm::{DatabaseConnection, EntityName, EntityTrait, PaginatorTrait};
+use entity::customer;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use generator::Generator;
 pub use generator::span;
@@ -15,17 +15,6 @@ use writer::{Writer, advance_id_sequences};
 
 use crate::db::set_aside::{self, ForeignKeys};
 use crate::error::{AppError, AppResult};
-
-/// The tables a seed fills.
-fn tables() -> [&'static str; 5] {
-    [
-        customer::Entity.table_name(),
-        order::Entity.table_name(),
-        touchpoint::Entity.table_name(),
-        feedback::Entity.table_name(),
-        complaint::Entity.table_name(),
-    ]
-}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SeedOptions {
@@ -54,7 +43,7 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     let txn = crate::rollups::maintenance::begin_rebuild(db).await?;
     // Every table is empty: indexes and keys are built once from the rows (see `db::set_aside`).
     let mut set_aside = Vec::new();
-    for table in tables() {
+    for table in crate::db::data_tables() {
         set_aside.push(set_aside::set_aside(&txn, table, ForeignKeys::SetAside).await.map_err(AppError::from_db)?);
     }
     let mut generator = Generator::new(options.seed).with_pulse_surveys(options.pulse_surveys_per_year);
