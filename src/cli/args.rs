@@ -252,8 +252,8 @@ pub struct DatabaseArgs {
     /// How long a query may wait for a pooled connection before it fails with SERVICE_UNAVAILABLE.
     #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
     pub acquire_timeout_ms: u64,
-    /// SQLite page cache of the process, in MiB, shared by its connections: the pages of large
-    /// aggregations and imports stay in memory, and the server's memory stays bounded.
+    /// SQLite memory of the process, in MiB, shared by its connections' page caches and sorts: the
+    /// pages of large aggregations and imports stay in memory, and the server's memory stays bounded.
     #[arg(long, global = true, env = "CUSTOMER_INSIGHTS_SQLITE_CACHE_MIB", default_value_t = DEFAULT_SQLITE_CACHE_MIB)]
     pub sqlite_cache_mib: u32,
 }

@@ -18,6 +18,10 @@ impl Sql {
         Sql { backend, text: String::new(), values: Vec::new() }
     }
 
+    pub fn backend(&self) -> DbBackend {
+        self.backend
+    }
+
     /// Appends SQL text. Only ever called with literals and identifiers of our own, never with input.
     pub fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);

@@ -31,7 +31,7 @@ use crate::rollups::sql::{self as rollup_sql, Direction};
 
 pub use crate::rollups::sql::Scope;
 
-/// Ids per statement: keeps the statement text small.
+/// Ids per statement: bounds the rows one upkeep statement groups and sorts.
 const CHUNK: usize = 500;
 
 /// How often a write that lost a deadlock or a serialization conflict is tried again.

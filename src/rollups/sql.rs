@@ -6,8 +6,7 @@
 //! day number since 1970-01-01 (UTC). Every answer and every surveyed touchpoint is counted once per
 //! grain, so a period made of whole years, months and days reads a handful of rows per group.
 //!
-//! Only our own identifiers and integers are spliced into this SQL: customer ids are `i64` from the
-//! database, never input text.
+//! Only our own identifiers are spliced into this SQL; the ids a statement counts are bound.
 
 use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use sea_orm::DbBackend;
@@ -77,8 +76,10 @@ impl Purpose {
     }
 }
 
-/// A contribution statement, and on PostgreSQL the ids it takes as its one parameter (`$1`, an array
-/// literal as text), so that its text, prepared once per connection, does not depend on them.
+/// A contribution statement, and the ids it takes as its one parameter when it has one: on
+/// PostgreSQL an array literal as text (`$1`), on SQLite a JSON array (`?`, read by `json_each`). Its
+/// text then does not depend on the ids, so each connection prepares it once and keeps it cached, instead
+/// of compiling (and caching) a new statement for every batch of ids.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Contribution {
     pub sql: String,
@@ -97,12 +98,10 @@ fn scope_condition(backend: DbBackend, scope: Scope<'_>, table: char) -> Option<
     if ids.is_empty() {
         return None;
     }
-    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     Some(match backend {
-        DbBackend::Postgres => {
-            (format!("{column} = ANY(CAST($1 AS TEXT)::bigint[])"), Some(format!("{{{}}}", list.join(","))))
-        }
-        _ => (format!("{column} IN ({})", list.join(", ")), None),
+        DbBackend::Postgres => (format!("{column} = ANY(CAST($1 AS TEXT)::bigint[])"), Some(format!("{{{list}}}"))),
+        _ => (format!("{column} IN (SELECT value FROM json_each(?))"), Some(format!("[{list}]"))),
     })
 }
 

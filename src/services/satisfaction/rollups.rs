@@ -4,7 +4,7 @@
 
 use entity::SurveyMetric;
 use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use super::keys::{dimension_alias, read_key};
 use super::tally::Tally;
@@ -22,17 +22,32 @@ fn column(dimension: Dimension) -> &'static str {
     }
 }
 
-/// `FROM (VALUES slices) v JOIN <table> r ON grain and slice range WHERE <filter>`; the caller adds
-/// the metric condition after it.
-fn from_slices(sql: &mut Sql, table: &str, slices: &[SlicePiece], query: &SatisfactionQuery) {
+/// `FROM (VALUES slices) v JOIN <table> r ON grain, metric and slice range WHERE <filter>`: each slice
+/// range is one range of the rollup key (grain, metric, slice, ...). PostgreSQL joins it as a `LATERAL`
+/// subquery kept apart by `OFFSET 0`, so it reads each range through the key's index: joined plainly,
+/// it hashes the slices and scans the whole table (150 ms instead of 30 at a million answers, whatever
+/// the period). SQLite reads each range through the index either way.
+fn from_slices(
+    sql: &mut Sql,
+    table: &str,
+    metric: Option<SurveyMetric>,
+    slices: &[SlicePiece],
+    query: &SatisfactionQuery,
+) {
     let rows: Vec<Vec<Value>> = slices
         .iter()
         .map(|s| vec![(s.slot as i64).into(), s.grain.code().into(), s.from.into(), s.to.into(), s.sign.into()])
         .collect();
+    let lateral = sql.backend() == DbBackend::Postgres;
     sql.push(" FROM ").values_table(&rows, "v");
-    sql.push(" JOIN ")
-        .push(table)
-        .push(" r ON r.grain = v.column2 AND r.slice >= v.column3 AND r.slice < v.column4 WHERE 1 = 1");
+    sql.push(if lateral { " CROSS JOIN LATERAL (SELECT * FROM " } else { " JOIN " }).push(table);
+    sql.push(if lateral { " r WHERE " } else { " r ON " });
+    sql.push("r.grain = v.column2");
+    if let Some(metric) = metric {
+        sql.push(" AND r.metric = ").bind(metric);
+    }
+    sql.push(" AND r.slice >= v.column3 AND r.slice < v.column4");
+    sql.push(if lateral { " OFFSET 0) r WHERE 1 = 1" } else { " WHERE 1 = 1" });
     let filter = &query.filter;
     if let Some(kinds) = &filter.touchpoint_kinds {
         sql.push(" AND ").in_list("r.touchpoint_kind", kinds.iter().copied());
@@ -76,8 +91,7 @@ async fn answers(
     select_groups(&mut sql, query);
     sql.push(", r.score AS score, CAST(SUM(r.answers * v.column5) AS BIGINT) AS answers, ")
         .push("CAST(SUM(r.commented * v.column5) AS BIGINT) AS commented");
-    from_slices(&mut sql, ANSWER_ROLLUPS, slices, query);
-    sql.push(" AND r.metric = ").bind(query.metric);
+    from_slices(&mut sql, ANSWER_ROLLUPS, Some(query.metric), slices, query);
     group_by(&mut sql, query, ", r.score HAVING SUM(r.answers * v.column5) <> 0");
     let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
     rows.iter()
@@ -105,7 +119,7 @@ async fn surveys(
     sql.push(", CAST(SUM(r.surveyed * v.column5) AS BIGINT) AS surveyed, CAST(SUM(r.")
         .push(answered)
         .push(" * v.column5) AS BIGINT) AS answered");
-    from_slices(&mut sql, SURVEY_ROLLUPS, slices, query);
+    from_slices(&mut sql, SURVEY_ROLLUPS, None, slices, query);
     group_by(&mut sql, query, " HAVING SUM(r.surveyed * v.column5) <> 0");
     let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
     rows.iter()

@@ -105,31 +105,46 @@ fn period_conditions(period: &TimeRange, time: &Expr, slots: Option<&[Slot]>) ->
     cond
 }
 
-/// Starts the statement: from the slots (joined on `time`) or straight from `table`.
-fn from_slots_or_table(select: &mut SelectStatement, slots: Option<&[Slot]>, table: TableRef, time: Expr) {
-    match slots {
-        Some(slots) if !slots.is_empty() => {
-            let rows: Vec<ValueTuple> = slots
-                .iter()
-                .map(|(i, start, end, sign)| {
-                    ValueTuple::Many(vec![(*i as i64).into(), (*start).into(), (*end).into(), (*sign).into()])
-                })
-                .collect();
-            let start = col(B, Alias::new("column2"));
-            let end = col(B, Alias::new("column3"));
-            select.from_values(rows, Alias::new(B)).join(
-                JoinType::InnerJoin,
-                table,
-                Cond::all().add(time.clone().gte(start)).add(time.lt(end)),
-            );
-            select
-                .expr_as(col(B, Alias::new("column1")), Alias::new("g_bucket"))
-                .add_group_by([col(B, Alias::new("column1"))]);
-        }
-        _ => {
-            select.from(table);
-        }
+/// Starts the statement: from the slots (joined on `time`) or straight from `table` (its rows `alias`).
+/// On PostgreSQL the slots join `table` as a `LATERAL` subquery kept apart by `OFFSET 0`, with `within`
+/// (the conditions an index on `time` can serve with it, e.g. the metric): each slot is then one range
+/// of that index. Joined plainly, PostgreSQL estimates a join on a list of time ranges generically and
+/// reads every answer of the metric, testing each against each slot (140 ms instead of 1 for the edges
+/// of a quarter at a million answers). SQLite reads each slot's range through the index either way.
+fn from_slots_or_table(
+    select: &mut SelectStatement,
+    slots: Option<&[Slot]>,
+    (table, alias): (TableRef, &str),
+    time: Expr,
+    within: Cond,
+    backend: DbBackend,
+) {
+    let Some(slots) = slots.filter(|slots| !slots.is_empty()) else {
+        select.from(table.alias(Alias::new(alias)));
+        return;
+    };
+    let rows: Vec<ValueTuple> = slots
+        .iter()
+        .map(|(i, start, end, sign)| {
+            ValueTuple::Many(vec![(*i as i64).into(), (*start).into(), (*end).into(), (*sign).into()])
+        })
+        .collect();
+    let in_slot =
+        Cond::all().add(time.clone().gte(col(B, Alias::new("column2")))).add(time.lt(col(B, Alias::new("column3"))));
+    select.from_values(rows, Alias::new(B));
+    if backend == DbBackend::Postgres {
+        let mut rows_in_slot = Query::select();
+        rows_in_slot
+            .column(Asterisk)
+            .from(table.alias(Alias::new(alias)))
+            .cond_where(in_slot)
+            .cond_where(within)
+            .offset(0);
+        select.join_lateral(JoinType::InnerJoin, rows_in_slot.to_owned(), Alias::new(alias), Cond::all());
+    } else {
+        select.join(JoinType::InnerJoin, table.alias(Alias::new(alias)), in_slot);
     }
+    select.expr_as(col(B, Alias::new("column1")), Alias::new("g_bucket")).add_group_by([col(B, Alias::new("column1"))]);
 }
 
 fn group_columns(select: &mut SelectStatement, group_by: &[Dimension]) {
@@ -170,8 +185,10 @@ fn bigint(expr: Expr) -> Expr {
 fn answers_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>, backend: DbBackend) -> SelectStatement {
     let submitted = col(F, feedback::Column::SubmittedAt);
     let mut select = Query::select();
-    let feedback_table = feedback::Entity.into_table_ref().alias(Alias::new(F));
-    from_slots_or_table(&mut select, slots, feedback_table, submitted.clone());
+    let slotted = slots.is_some_and(|slots| !slots.is_empty());
+    let metric = metric_is(F, query.metric, slotted.then_some(backend));
+    let within = Cond::all().add(col(F, feedback::Column::Metric).eq(query.metric));
+    from_slots_or_table(&mut select, slots, (feedback::Entity.into_table_ref(), F), submitted.clone(), within, backend);
     if query.needs_answer_touchpoint() {
         let touchpoint_join = if query.filter.needs_touchpoint() { JoinType::InnerJoin } else { JoinType::LeftJoin };
         select.join_as(
@@ -191,8 +208,6 @@ fn answers_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>, backend:
     }
     group_columns(&mut select, &query.group_by);
     let comment = col(F, feedback::Column::Comment);
-    let slotted = slots.is_some_and(|slots| !slots.is_empty());
-    let metric = metric_is(F, query.metric, slotted.then_some(backend));
     select
         .expr_as(col(F, feedback::Column::Score), Alias::new("score"))
         .expr_as(row_count(slots), Alias::new("answers"))
@@ -260,8 +275,8 @@ fn answered(metric: SurveyMetric, rows: RowsRead) -> Expr {
 fn surveys_statement(query: &SatisfactionQuery, slots: Option<&[Slot]>, rows: RowsRead) -> SelectStatement {
     let sent = col(T, touchpoint::Column::SurveySentAt);
     let mut select = Query::select();
-    let touchpoint_table = touchpoint::Entity.into_table_ref().alias(Alias::new(T));
-    from_slots_or_table(&mut select, slots, touchpoint_table, sent.clone());
+    let table = (touchpoint::Entity.into_table_ref(), T);
+    from_slots_or_table(&mut select, slots, table, sent.clone(), Cond::all(), rows.backend);
     if query.needs_customer() {
         select.join_as(
             JoinType::InnerJoin,
