@@ -11,12 +11,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// SQLite allocates with the C allocator, from the thread of each pooled connection. glibc gives each
 /// such thread an arena of its own, and each arena keeps the peak of the aggregations its connection
 /// ran; one arena keeps the process within SQLite's page cache limit plus what is in use. SQLite
-/// serialises its allocations itself, so the arena's lock costs nothing more.
+/// serialises its allocations itself, so the arena's lock costs nothing more. A fixed mapping threshold
+/// keeps SQLite's large buffers (a sort's memory, megabytes each) in mappings of their own, returned to
+/// the system when freed: glibc otherwise raises the threshold after the first such free and serves the
+/// next ones from the heap, where they stay (a million-answer aggregation from the rows: 170 MiB peak
+/// instead of 150).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn one_c_heap() {
-    // SAFETY: `mallopt` only changes a tuning parameter of glibc's allocator.
+    // SAFETY: `mallopt` only changes tuning parameters of glibc's allocator.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
     }
 }
 

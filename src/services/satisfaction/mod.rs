@@ -29,6 +29,7 @@ use crate::domain::buckets::Bucket;
 use crate::error::AppResult;
 use crate::rollups::CountSource;
 use crate::services::filters::TimeRange;
+use tally::Counts;
 
 pub use periods::{bounded_period, previous_period};
 pub use report::{ComparisonRow, ReportRow, compare_sets, report, score, score_histogram};
@@ -100,17 +101,21 @@ pub async fn satisfaction_counts(
         return Ok(tally.into_groups());
     }
     if source == CountSource::Rollups {
+        // The rows at the edges and the rollups at once, on separate connections.
         let plan = periods::plan_for(query);
-        if !plan.raw.is_empty() {
-            let slots: Vec<periods::Slot> = plan.raw.iter().map(|p| (p.slot, p.start, p.end, p.sign)).collect();
-            rows::add_rows(&mut tally, db, query, Some(&slots), true).await?;
-        }
-        if !plan.slices.is_empty() {
-            rollups::add_rollups(&mut tally, db, query, &plan.slices).await?;
-        }
+        let slots: Vec<periods::Slot> = plan.raw.iter().map(|p| (p.slot, p.start, p.end, p.sign)).collect();
+        let from_rows = async {
+            if slots.is_empty() { Ok(Counts::default()) } else { rows::counts(db, query, Some(&slots), true).await }
+        };
+        let from_rollups = async {
+            if plan.slices.is_empty() { Ok(Counts::default()) } else { rollups::counts(db, query, &plan.slices).await }
+        };
+        let (from_rows, from_rollups) = futures_util::try_join!(from_rows, from_rollups)?;
+        tally.add(from_rows);
+        tally.add(from_rollups);
     } else {
         let slots = periods::bucket_slots(query);
-        rows::add_rows(&mut tally, db, query, slots.as_deref(), false).await?;
+        tally.add(rows::counts(db, query, slots.as_deref(), false).await?);
     }
     Ok(tally.into_groups())
 }

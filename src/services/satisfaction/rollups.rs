@@ -7,7 +7,7 @@ use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 
 use super::keys::{dimension_alias, read_key};
-use super::tally::Tally;
+use super::tally::Counts;
 use super::{Dimension, GroupKey, SatisfactionQuery};
 use crate::db::sql::{Sql, signed_column};
 use crate::error::{AppError, AppResult};
@@ -127,18 +127,13 @@ async fn surveys(
         .collect()
 }
 
-/// Reads the planned slices from the rollups into `tally`.
-pub(super) async fn add_rollups(
-    tally: &mut Tally,
+/// Reads the planned slices from the rollups: the answers and the surveys statements at once, on two
+/// connections.
+pub(super) async fn counts(
     db: &impl ConnectionTrait,
     query: &SatisfactionQuery,
     slices: &[SlicePiece],
-) -> AppResult<()> {
-    for (key, score, answers, commented) in answers(db, query, slices).await? {
-        tally.add_answers(key, score, answers, commented);
-    }
-    for (key, surveyed, answered) in surveys(db, query, slices).await? {
-        tally.add_surveys(key, surveyed, answered);
-    }
-    Ok(())
+) -> AppResult<Counts> {
+    let (answers, surveys) = futures_util::try_join!(answers(db, query, slices), surveys(db, query, slices))?;
+    Ok(Counts { answers, surveys })
 }

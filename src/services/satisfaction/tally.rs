@@ -18,8 +18,25 @@ struct SignedCounts {
     commented: i64,
 }
 
+/// What one statement pair read: answers per group and score `(key, score, answers, commented)`, and
+/// surveys per group `(key, surveyed, answered)`, each signed.
+#[derive(Default)]
+pub(super) struct Counts {
+    pub answers: Vec<(GroupKey, i32, i64, i64)>,
+    pub surveys: Vec<(GroupKey, i64, i64)>,
+}
+
 impl Tally {
-    pub(super) fn add_answers(&mut self, key: GroupKey, score: i32, answers: i64, commented: i64) {
+    pub(super) fn add(&mut self, counts: Counts) {
+        for (key, score, answers, commented) in counts.answers {
+            self.add_answers(key, score, answers, commented);
+        }
+        for (key, surveyed, answered) in counts.surveys {
+            self.add_surveys(key, surveyed, answered);
+        }
+    }
+
+    fn add_answers(&mut self, key: GroupKey, score: i32, answers: i64, commented: i64) {
         let counts = self.answers.entry(key).or_default();
         match counts.histogram.iter_mut().find(|(s, _)| *s == score) {
             Some((_, n)) => *n += answers,
@@ -28,7 +45,7 @@ impl Tally {
         counts.commented += commented;
     }
 
-    pub(super) fn add_surveys(&mut self, key: GroupKey, surveyed: i64, answered: i64) {
+    fn add_surveys(&mut self, key: GroupKey, surveyed: i64, answered: i64) {
         let counts = self.surveys.entry(key).or_default();
         counts.0 += surveyed;
         counts.1 += answered;
