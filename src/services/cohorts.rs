@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, StreamTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::domain::buckets::{Bucket, Granularity, buckets, consecutive};
 use crate::error::AppResult;
-use crate::services::purchases;
+use crate::services::purchases::{self, Buyer, Purchase};
 use crate::stats::percent;
 
 /// The most periods a cohort is followed for, its own included.
@@ -66,20 +66,16 @@ impl CohortCell {
 /// One pass over the purchases up to the calendar's end, customer by customer: a customer's first
 /// purchase puts them in a cohort (one that starts later belongs to no cohort shown), and each period
 /// they bought in counts them as retained there.
-pub async fn retention(
-    db: &(impl ConnectionTrait + StreamTrait),
-    calendar: &CohortCalendar,
-) -> AppResult<Vec<CohortCell>> {
+pub async fn retention(db: &DatabaseConnection, calendar: &CohortCalendar) -> AppResult<Vec<CohortCell>> {
     let &CohortCalendar { ref buckets, cohorts, periods } = calendar;
     let (Some(last), true) = (buckets.last(), cohorts > 0 && periods > 0) else { return Ok(Vec::new()) };
-    let starts: Vec<_> = buckets.iter().map(|b| b.start).collect();
-    // The bucket holding an instant, if any.
-    let bucket_of = |at| match starts.partition_point(|start| *start <= at) {
-        0 => None,
-        after => Some(after - 1).filter(|i| at < buckets[*i].end),
-    };
-    let mut counts: HashMap<(usize, usize), u64> = HashMap::new();
-    purchases::for_each_customer(db, last.end, false, |_, purchases| {
+    let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = buckets.iter().map(|b| (b.start, b.end)).collect();
+    let count = move |counts: &mut HashMap<(usize, usize), u64>, _: &Buyer, purchases: &[Purchase]| {
+        // The bucket holding an instant, if any.
+        let bucket_of = |at| match spans.partition_point(|(start, _)| *start <= at) {
+            0 => None,
+            after => Some(after - 1).filter(|i| at < spans[*i].1),
+        };
         let Some(cohort) = purchases.first().and_then(|first| bucket_of(first.placed_at)).filter(|c| *c < cohorts)
         else {
             return;
@@ -89,8 +85,13 @@ pub async fn retention(
         for bucket in seen {
             *counts.entry((cohort, bucket)).or_default() += 1;
         }
-    })
-    .await?;
+    };
+    let mut counts: HashMap<(usize, usize), u64> = HashMap::new();
+    for fold in purchases::fold_customers(db, last.end, false, HashMap::new(), count).await? {
+        for (cell, retained) in fold {
+            *counts.entry(cell).or_default() += retained;
+        }
+    }
     let mut cells = Vec::with_capacity(cohorts * periods);
     for (cohort, bucket) in buckets[..cohorts].iter().enumerate() {
         // Every customer of a cohort bought in the cohort's own period: that cell is the cohort's size.

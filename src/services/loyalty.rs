@@ -6,12 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ConnectionTrait, StreamTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::domain::buckets::Series;
 use crate::domain::currency::Currency;
 use crate::error::AppResult;
-use crate::services::purchases::{self, Purchase};
+use crate::services::purchases::{self, Buyer, Purchase};
 use crate::stats::loyalty;
 
 /// A dimension loyalty can be grouped by.
@@ -96,6 +96,27 @@ pub struct LoyaltyCounts {
     pub currencies: BTreeMap<String, CurrencyCounts>,
 }
 
+impl LoyaltyCounts {
+    /// Adds the counts of other customers of the same group and period (customers are counted once, in
+    /// one of the two; lifetime revenues keep their order, `more`'s after these).
+    fn add(&mut self, more: LoyaltyCounts) {
+        self.active_customers += more.active_customers;
+        self.repeat_customers += more.repeat_customers;
+        self.orders += more.orders;
+        self.previously_active += more.previously_active;
+        self.churned += more.churned;
+        self.lifetime_customers += more.lifetime_customers;
+        self.lifetime_repeat_customers += more.lifetime_repeat_customers;
+        self.inactive_customers += more.inactive_customers;
+        for (currency, more) in more.currencies {
+            let counts = self.currencies.entry(currency).or_default();
+            counts.orders += more.orders;
+            counts.revenue_minor += more.revenue_minor;
+            counts.lifetime_revenue_per_customer.extend(more.lifetime_revenue_per_customer);
+        }
+    }
+}
+
 /// One customer's orders in one currency, summed for one period.
 #[derive(Clone, Copy, Default)]
 struct CustomerCurrency {
@@ -112,23 +133,35 @@ struct CustomerCurrency {
 /// the as-of date, in the inactivity window) and the customer is counted in its group. The work grows
 /// with the orders and the periods, not with their product.
 pub async fn loyalty_counts(
-    db: &(impl ConnectionTrait + StreamTrait),
+    db: &DatabaseConnection,
     query: &LoyaltyQuery,
 ) -> AppResult<BTreeMap<(usize, LoyaltyKey), LoyaltyCounts>> {
     let Some(horizon) = query.periods.iter().map(|p| p.end.max(p.as_of)).max() else { return Ok(BTreeMap::new()) };
     let bounds: Vec<PeriodBounds> = query.periods.iter().map(|p| PeriodBounds::of(p, query.inactive_window)).collect();
     // Each group's counts per period, found once per customer rather than once per customer and period.
-    let mut groups: HashMap<LoyaltyKey, Vec<LoyaltyCounts>> = HashMap::new();
     let grouped = !query.group_by.is_empty();
-    purchases::for_each_customer(db, horizon, grouped, |buyer, purchases| {
+    let (by_segment, by_region) =
+        (query.group_by.contains(&LoyaltyDimension::Segment), query.group_by.contains(&LoyaltyDimension::Region));
+    let count = move |groups: &mut HashMap<LoyaltyKey, Vec<LoyaltyCounts>>, buyer: &Buyer, purchases: &[Purchase]| {
         let key = LoyaltyKey {
-            segment: buyer.segment.clone().filter(|_| query.group_by.contains(&LoyaltyDimension::Segment)),
-            region: buyer.region.clone().filter(|_| query.group_by.contains(&LoyaltyDimension::Region)),
+            segment: buyer.segment.clone().filter(|_| by_segment),
+            region: buyer.region.clone().filter(|_| by_region),
         };
         let periods = groups.entry(key).or_insert_with(|| vec![LoyaltyCounts::default(); bounds.len()]);
         count_customer(periods, &bounds, purchases);
-    })
-    .await?;
+    };
+    let folds = purchases::fold_customers(db, horizon, grouped, HashMap::new(), count).await?;
+    let mut groups: HashMap<LoyaltyKey, Vec<LoyaltyCounts>> = HashMap::new();
+    for fold in folds {
+        for (key, periods) in fold {
+            match groups.get_mut(&key) {
+                Some(known) => known.iter_mut().zip(periods).for_each(|(known, more)| known.add(more)),
+                None => {
+                    groups.insert(key, periods);
+                }
+            }
+        }
+    }
     // A group exists in a period when it had any customer there.
     let mut counts = BTreeMap::new();
     for (key, periods) in groups {
@@ -142,6 +175,7 @@ pub async fn loyalty_counts(
 }
 
 /// The instants a period's figures compare purchase times with, computed once per query.
+#[derive(Clone)]
 struct PeriodBounds {
     previous_start: DateTime<Utc>,
     start: DateTime<Utc>,
@@ -311,7 +345,7 @@ fn figures(period: &LoyaltyPeriod, key: LoyaltyKey, counts: LoyaltyCounts) -> Lo
 }
 
 /// Runs a loyalty query: one row per group and period, zero-filled.
-pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &LoyaltyQuery) -> AppResult<Vec<LoyaltyRow>> {
+pub async fn report(db: &DatabaseConnection, query: &LoyaltyQuery) -> AppResult<Vec<LoyaltyRow>> {
     let mut counts = loyalty_counts(db, query).await?;
     let groups = report_groups(query, &counts);
     let mut rows = Vec::with_capacity(groups.len() * query.periods.len());
