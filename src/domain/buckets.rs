@@ -77,6 +77,20 @@ impl Series {
     }
 }
 
+/// The periods of a report over `[from, to)`: that one period or, with a series, its buckets.
+pub fn periods(from: DateTime<Utc>, to: DateTime<Utc>, series: Option<Series>) -> Result<Vec<Bucket>, AppError> {
+    match series {
+        None => Ok(vec![Bucket { start: from, end: to }]),
+        Some(series) => series.buckets(from, to),
+    }
+}
+
+/// The index of the period of `periods` (consecutive, in time order) that holds `at`, if any.
+pub fn period_of(periods: &[Bucket], at: DateTime<Utc>) -> Option<usize> {
+    let index = periods.partition_point(|p| p.end <= at);
+    periods.get(index).filter(|p| p.start <= at).map(|_| index)
+}
+
 /// Consecutive buckets, from the one containing a given instant on.
 struct Run {
     day: NaiveDate,

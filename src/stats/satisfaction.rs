@@ -34,6 +34,16 @@ impl SatisfactionCategory {
         }
     }
 
+    /// The dissatisfied answers of a metric: its worst category (NPS detractors, CSAT not satisfied, CES
+    /// not easy), the answers a company follows up on to close the loop.
+    pub fn dissatisfied(metric: SurveyMetric) -> Self {
+        match metric {
+            SurveyMetric::Nps => Self::Detractor,
+            SurveyMetric::Csat => Self::NotSatisfied,
+            SurveyMetric::Ces => Self::NotEasy,
+        }
+    }
+
     /// The metric whose answers fall in this category.
     pub const fn metric(self) -> SurveyMetric {
         match self {
@@ -205,6 +215,14 @@ mod tests {
         assert_eq!(SatisfactionCategory::Passive.score_range(), (7, 8));
         for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
             assert!(SatisfactionCategory::of_metric(metric).iter().all(|c| c.metric() == metric), "{metric:?}");
+        }
+    }
+
+    #[test]
+    fn the_dissatisfied_category_is_each_metric_s_worst() {
+        for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
+            let worst = SatisfactionCategory::of_metric(metric).last().copied();
+            assert_eq!(Some(SatisfactionCategory::dissatisfied(metric)), worst, "{metric:?}");
         }
     }
 

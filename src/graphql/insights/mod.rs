@@ -1,6 +1,7 @@
 //! The `insights` entry point: aggregated statistics, computed by the services (counts in SQL, the
 //! statistics on top by `stats`). The resolvers read their arguments and map the services' rows.
 
+mod complaint_loop;
 mod complaints;
 mod inputs;
 mod loyalty;
@@ -8,6 +9,7 @@ mod satisfaction;
 
 use async_graphql::{Context, Object, Result};
 
+use complaint_loop::{ComplaintLoopDimension, ComplaintLoopFilterInput, ComplaintLoopRow};
 use complaints::{ComplaintDimension, ComplaintHandlingFilterInput, ComplaintHandlingRow};
 use inputs::{
     BaselineInput, CohortGranularity, LoyaltyDimension, SatisfactionDimension, SatisfactionFilterInput, TimeSeriesInput,
@@ -27,6 +29,7 @@ use crate::rollups::CountSource;
 use crate::services::clv;
 use crate::services::cohorts::{self, CohortCalendar, MAX_PERIODS};
 use crate::services::complaint_handling::{self, HandlingQuery};
+use crate::services::complaint_loop::{self as loop_service, LoopQuery};
 use crate::services::complaints as complaint_service;
 use crate::services::impact::{ImpactQuery, touchpoint_impact};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyQuery};
@@ -142,6 +145,33 @@ impl Insights {
         let rows = complaint_handling::report(database(ctx)?, &query).await?;
         take_rows(ctx, rows.len())?;
         Ok(rows.into_iter().map(ComplaintHandlingRow::from).collect())
+    }
+
+    /// Closing the loop over a period (or each bucket of a series over it): of the dissatisfied answers
+    /// submitted in it (NPS detractors, CSAT not satisfied, CES not easy; answers at touchpoints), the share
+    /// followed within `followUpHours` by a complaint or a FOLLOW_UP touchpoint of the same customer, with a
+    /// Wilson interval, and the hours to that first follow-up (median, 90th percentile). Answers whose
+    /// window has not ended by `asOf` are counted as pending and left out of the share. Optionally grouped
+    /// by metric, touchpoint kind, channel, segment and region; without grouping, one row per period.
+    async fn complaint_loop(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)` of the answers; both ends are required.")] period: TimeRangeInput,
+        #[graphql(desc = "Which dissatisfied answers count.")] filter: Option<ComplaintLoopFilterInput>,
+        #[graphql(desc = "Dimensions to group by, in any combination.")] group_by: Option<Vec<ComplaintLoopDimension>>,
+        #[graphql(desc = "Split the period into calendar buckets.")] series: Option<TimeSeriesInput>,
+        #[graphql(desc = "The window after an answer, in hours (1 to 8760).", default = 72)] follow_up_hours: i32,
+        #[graphql(desc = "The date windows must have ended by; default: now.")] as_of: Option<DateTime>,
+    ) -> Result<Vec<ComplaintLoopRow>> {
+        let period = bounded_range(period, "period")?;
+        let filter = filter.unwrap_or_default().into_domain("filter")?;
+        let follow_up = complaint_service::window_hours("followUpHours", follow_up_hours)?;
+        let series = inputs::series(series, "series")?;
+        let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
+        let query = LoopQuery::new(period, series, inputs::dimensions(group_by), filter, (follow_up, as_of))?;
+        let rows = loop_service::report(database(ctx)?, &query).await?;
+        take_rows(ctx, rows.len())?;
+        Ok(rows.into_iter().map(ComplaintLoopRow::from).collect())
     }
 
     /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and
