@@ -5,6 +5,7 @@ pub mod clv;
 pub mod cohorts;
 pub mod complaint_handling;
 pub mod complaint_loop;
+pub mod complaint_recovery;
 pub mod complaints;
 pub mod customers;
 pub mod data_shape;

@@ -40,7 +40,7 @@ async fn stored(app: &TestApp) -> Rows {
 }
 
 /// The score bands of the dissatisfied answers, written out again.
-fn dissatisfied(f: &feedback::Model) -> bool {
+pub fn dissatisfied(f: &feedback::Model) -> bool {
     match f.metric {
         SurveyMetric::Nps => f.score <= 6,
         SurveyMetric::Csat => f.score <= 3,
@@ -70,7 +70,7 @@ fn first_follow_up(rows: &Rows, f: &feedback::Model, window: Duration) -> (bool,
 }
 
 /// The 95% Wilson interval in percent, written out again.
-fn wilson(x: usize, n: usize) -> Value {
+pub fn wilson(x: usize, n: usize) -> Value {
     if n == 0 {
         return Value::Null;
     }
@@ -80,7 +80,7 @@ fn wilson(x: usize, n: usize) -> Value {
     json!({ "lower": 100.0 * (center - half).max(0.0), "upper": 100.0 * (center + half).min(1.0) })
 }
 
-fn time(t: DateTime<Utc>) -> String {
+pub fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 

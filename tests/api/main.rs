@@ -8,6 +8,7 @@ mod clv;
 mod commands;
 mod complaint_insights;
 mod complaint_loop;
+mod complaint_recovery;
 mod complaint_transfer;
 mod complaint_writes;
 mod complaints;
