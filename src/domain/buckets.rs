@@ -186,6 +186,18 @@ mod tests {
     }
 
     #[test]
+    fn a_report_s_periods_and_the_period_of_an_instant() {
+        let (from, to) = (utc("2025-01-15T00:00:00Z"), utc("2025-03-10T00:00:00Z"));
+        assert_eq!(periods(from, to, None).unwrap(), [Bucket { start: from, end: to }]);
+        let months = periods(from, to, Some(Series { granularity: Granularity::Month, time_zone: tz("UTC") })).unwrap();
+        assert_eq!(months.len(), 3);
+        assert_eq!(period_of(&months, utc("2025-01-01T00:00:00Z")), Some(0), "a bucket's start is in it");
+        assert_eq!(period_of(&months, utc("2025-02-01T00:00:00Z")), Some(1), "its end is not");
+        assert_eq!(period_of(&months, utc("2025-04-01T00:00:00Z")), None);
+        assert_eq!(period_of(&months, utc("2024-12-31T23:59:59Z")), None);
+    }
+
+    #[test]
     fn days_across_a_dst_change_are_23_and_25_hours_long() {
         let berlin = tz("Europe/Berlin");
         let spring =

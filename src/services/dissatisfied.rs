@@ -13,8 +13,9 @@ use crate::stats::satisfaction::SatisfactionCategory;
 pub const ALL_METRICS: [SurveyMetric; 3] = [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces];
 
 /// Appends the condition that the answer aliased `f` is a dissatisfied answer of one of `metrics`,
-/// submitted in `[from, to)`. The period is repeated in each metric's branch, so every branch is one
-/// range of the `(metric, submitted_at)` index on both databases. No metrics match nothing.
+/// submitted in `[from, to)` at a touchpoint. The period and the touchpoint are repeated in each metric's
+/// branch, so every branch is one range of the partial index of answers at touchpoints by
+/// `(metric, submitted_at)` on both databases. No metrics match nothing.
 pub fn push_dissatisfied(sql: &mut Sql, f: &str, metrics: &[SurveyMetric], (from, to): (DateTime<Utc>, DateTime<Utc>)) {
     if metrics.is_empty() {
         sql.push("1 = 0");
@@ -26,6 +27,7 @@ pub fn push_dissatisfied(sql: &mut Sql, f: &str, metrics: &[SurveyMetric], (from
         sql.push(if index == 0 { "(" } else { " OR (" }).push(f).push(".metric = ").bind(metric.to_value());
         sql.push(" AND ").push(f).push(".submitted_at >= ").bind(time(from));
         sql.push(" AND ").push(f).push(".submitted_at < ").bind(time(to));
+        sql.push(" AND ").push(f).push(".touchpoint_id IS NOT NULL");
         sql.push(" AND ").push(f).push(".score BETWEEN ").bind(low).push(" AND ").bind(high).push(")");
     }
     sql.push(")");
@@ -44,8 +46,9 @@ mod tests {
         let statement = sql.build();
         assert_eq!(
             statement.sql,
-            "((f.metric = $1 AND f.submitted_at >= $2 AND f.submitted_at < $3 AND f.score BETWEEN $4 AND $5) \
-             OR (f.metric = $6 AND f.submitted_at >= $7 AND f.submitted_at < $8 AND f.score BETWEEN $9 AND $10))"
+            "((f.metric = $1 AND f.submitted_at >= $2 AND f.submitted_at < $3 AND f.touchpoint_id IS NOT NULL \
+             AND f.score BETWEEN $4 AND $5) OR (f.metric = $6 AND f.submitted_at >= $7 AND f.submitted_at < $8 \
+             AND f.touchpoint_id IS NOT NULL AND f.score BETWEEN $9 AND $10))"
         );
         let mut none = Sql::new(DbBackend::Sqlite);
         push_dissatisfied(&mut none, "f", &[], period);

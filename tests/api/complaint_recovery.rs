@@ -152,14 +152,20 @@ fn test(x: usize, n: usize, base_x: usize, base_n: usize) -> (Value, Value, Valu
     (json!(100.0 * (a - b)), json!(p), json!(p < 0.05))
 }
 
+/// A group: (category, segment, region).
+type Group = (Option<String>, Option<String>, Option<String>);
+/// Per outcome: customers, repurchasers and the next NPS scores.
+type Outcomes = BTreeMap<&'static str, Counts>;
+type Counts = (usize, usize, Vec<i32>);
+
 /// The expected rows of one period: `group` names each subject's group (category, segment, region).
 fn expected_period(
     rows: &Rows,
     period: (DateTime<Utc>, DateTime<Utc>),
     params: &Params,
-    group: &dyn Fn(&Subject) -> (Option<String>, Option<String>, Option<String>),
-) -> BTreeMap<(Option<String>, Option<String>, Option<String>), BTreeMap<&'static str, (usize, usize, Vec<i32>)>> {
-    let mut groups: BTreeMap<_, BTreeMap<&'static str, (usize, usize, Vec<i32>)>> = BTreeMap::new();
+    group: &dyn Fn(&Subject) -> Group,
+) -> BTreeMap<Group, Outcomes> {
+    let mut groups: BTreeMap<Group, Outcomes> = BTreeMap::new();
     for s in subjects(rows, period, params) {
         let slot = groups.entry(group(&s)).or_default().entry(s.outcome).or_default();
         slot.0 += 1;
@@ -170,11 +176,11 @@ fn expected_period(
 }
 
 fn row(
-    key: &(Option<String>, Option<String>, Option<String>),
+    key: &Group,
     period: (DateTime<Utc>, DateTime<Utc>),
     outcome: &str,
-    counts: &(usize, usize, Vec<i32>),
-    baseline: Option<&(usize, usize, Vec<i32>)>,
+    counts: &Counts,
+    baseline: Option<&Counts>,
 ) -> Value {
     let (customers, repurchased, scores) = counts;
     let (difference, p, significant) = match baseline {

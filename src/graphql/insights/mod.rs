@@ -156,6 +156,8 @@ impl Insights {
     /// Wilson interval, and the hours to that first follow-up (median, 90th percentile). Answers whose
     /// window has not ended by `asOf` are counted as pending and left out of the share. Optionally grouped
     /// by metric, touchpoint kind, channel, segment and region; without grouping, one row per period.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn complaint_loop(
         &self,
         ctx: &Context<'_>,
@@ -185,6 +187,8 @@ impl Insights {
     /// NO_COMPLAINT), with a Wilson interval and a two-proportion test against NO_COMPLAINT, and the NPS of
     /// their next NPS answer in that window. Customers whose window has not ended by `asOf` are left out.
     /// Optionally grouped by category, segment and region.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn complaint_recovery(
         &self,
         ctx: &Context<'_>,

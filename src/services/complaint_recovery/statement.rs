@@ -5,7 +5,7 @@
 //! and the end of their window. Each subject's window `(t, t + H days]` must have ended by `as_of`.
 
 use chrono::Duration;
-use entity::{ComplaintCategory, ComplaintStatus, SurveyMetric, complaint, customer, feedback, order, touchpoint};
+use entity::{ComplaintCategory, ComplaintStatus, SurveyMetric, complaint, customer, feedback, order};
 use futures_util::StreamExt;
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, EntityName, Statement, StreamTrait, Value};
 
@@ -56,9 +56,7 @@ fn push_not_complained(sql: &mut Sql, query: &RecoveryQuery) {
     let range = query.periods.first().zip(query.periods.last()).map(|(first, last)| (first.start, last.end));
     sql.push("dissatisfied AS (SELECT p.i AS period, f.customer_id, MIN(f.submitted_at) AS at FROM periods p JOIN ")
         .push(feedback::Entity.table_name())
-        .push(" f ON f.submitted_at >= p.s AND f.submitted_at < p.e JOIN ")
-        .push(touchpoint::Entity.table_name())
-        .push(" t ON t.id = f.touchpoint_id WHERE ");
+        .push(" f ON f.submitted_at >= p.s AND f.submitted_at < p.e WHERE ");
     match range {
         Some(range) => push_dissatisfied(sql, "f", &ALL_METRICS, range),
         None => {
@@ -85,8 +83,8 @@ fn push_counts(sql: &mut Sql, query: &RecoveryQuery) {
         || query.filter.regions.is_some();
     let column = |dimension, name: &'static str| if grouped(dimension) { name } else { "NULL" };
     let horizon = query.horizon_days;
-    sql.push(" SELECT y.period, y.outcome, y.segment, y.region, y.category, y.next_nps, COUNT(*) AS customers, ")
-        .push("SUM(y.repurchased) AS repurchased FROM (SELECT s.period, CAST(s.outcome AS BIGINT) AS outcome, ")
+    // Materialized: merged into the grouping, the next answer's sub-query would run twice per subject.
+    sql.push(", measured AS MATERIALIZED (SELECT s.period, CAST(s.outcome AS BIGINT) AS outcome, ")
         .push(column(RecoveryDimension::Segment, "c.segment"))
         .push(" AS segment, ")
         .push(column(RecoveryDimension::Region, "c.region"))
@@ -115,7 +113,9 @@ fn push_counts(sql: &mut Sql, query: &RecoveryQuery) {
     if let Some(regions) = &query.filter.regions {
         sql.push(" AND ").in_list("c.region", regions.iter().cloned());
     }
-    sql.push(") y GROUP BY y.period, y.outcome, y.segment, y.region, y.category, y.next_nps");
+    sql.push(") SELECT y.period, y.outcome, y.segment, y.region, y.category, y.next_nps, COUNT(*) AS customers, ")
+        .push("SUM(y.repurchased) AS repurchased FROM measured y ")
+        .push("GROUP BY y.period, y.outcome, y.segment, y.region, y.category, y.next_nps");
 }
 
 fn statement(backend: DbBackend, query: &RecoveryQuery) -> Statement {
