@@ -200,46 +200,31 @@ pub fn rows(query: &LoopQuery, answers: &[DissatisfiedAnswer]) -> Vec<LoopRow> {
     rows
 }
 
-/// The answer's touchpoint's or customer's `column`, looked up by primary key. Sub-queries rather than
-/// joins: PostgreSQL would hash-join a few thousand answers against every touchpoint (a sequential scan
-/// of all of them) where a lookup per answer is ten times faster.
-fn looked_up(column: LookedUp) -> String {
-    let (table, key) = match column {
-        LookedUp::Kind | LookedUp::Channel => (touchpoint::Entity.table_name(), "f.touchpoint_id"),
-        LookedUp::Segment | LookedUp::Region => (customer::Entity.table_name(), "f.customer_id"),
-    };
-    let name = match column {
-        LookedUp::Kind => "kind",
-        LookedUp::Channel => "channel",
-        LookedUp::Segment => "segment",
-        LookedUp::Region => "region",
-    };
-    format!("(SELECT l.{name} FROM {table} l WHERE l.id = {key})")
-}
-
-#[derive(Copy, Clone)]
-enum LookedUp {
-    Kind,
-    Channel,
-    Segment,
-    Region,
-}
-
 /// The statement: every dissatisfied answer of the query's range matching its filter, with its group
 /// values (NULL where not grouped), its first complaint and its first follow-up touchpoint within the
-/// window.
+/// window. Touchpoints and customers are joined only for a dimension or a filter of theirs: the answers'
+/// partial index already says they were given at a touchpoint.
 fn statement(backend: sea_orm::DbBackend, query: &LoopQuery) -> Option<sea_orm::Statement> {
     let (first, last) = (query.periods.first()?, query.periods.last()?);
     let hours = query.follow_up.num_hours();
+    let filter = &query.filter;
+    let needs_touchpoint = filter.touchpoint_kinds.is_some()
+        || filter.channels.is_some()
+        || query.grouped(LoopDimension::TouchpointKind)
+        || query.grouped(LoopDimension::Channel);
+    let needs_customer = filter.segments.is_some()
+        || filter.regions.is_some()
+        || query.grouped(LoopDimension::Segment)
+        || query.grouped(LoopDimension::Region);
     let mut sql = Sql::new(backend);
     sql.push("SELECT f.metric");
     for (dimension, column) in [
-        (LoopDimension::TouchpointKind, LookedUp::Kind),
-        (LoopDimension::Channel, LookedUp::Channel),
-        (LoopDimension::Segment, LookedUp::Segment),
-        (LoopDimension::Region, LookedUp::Region),
+        (LoopDimension::TouchpointKind, "t.kind"),
+        (LoopDimension::Channel, "t.channel"),
+        (LoopDimension::Segment, "c.segment"),
+        (LoopDimension::Region, "c.region"),
     ] {
-        sql.push(", ").push(&if query.grouped(dimension) { looked_up(column) } else { "NULL".to_owned() });
+        sql.push(", ").push(if query.grouped(dimension) { column } else { "NULL" });
     }
     // A complaint raised by the answer may be opened at the answer's very instant.
     sql.push(", f.submitted_at, (SELECT MIN(m.opened_at) FROM ")
@@ -255,20 +240,26 @@ fn statement(backend: sea_orm::DbBackend, query: &LoopQuery) -> Option<sea_orm::
         .at_most_hours_after("x.occurred_at", "f.submitted_at", hours)
         .push(") FROM ")
         .push(feedback::Entity.table_name())
-        .push(" f WHERE ");
-    let filter = &query.filter;
+        .push(" f");
+    if needs_touchpoint {
+        sql.push(" JOIN ").push(touchpoint::Entity.table_name()).push(" t ON t.id = f.touchpoint_id");
+    }
+    if needs_customer {
+        sql.push(" JOIN ").push(customer::Entity.table_name()).push(" c ON c.id = f.customer_id");
+    }
+    sql.push(" WHERE ");
     push_dissatisfied(&mut sql, "f", filter.metrics.as_deref().unwrap_or(&ALL_METRICS), (first.start, last.end));
     if let Some(kinds) = &filter.touchpoint_kinds {
-        sql.push(" AND ").in_list(&looked_up(LookedUp::Kind), kinds.iter().map(|k| k.to_value()));
+        sql.push(" AND ").in_list("t.kind", kinds.iter().map(|k| k.to_value()));
     }
     if let Some(channels) = &filter.channels {
-        sql.push(" AND ").in_list(&looked_up(LookedUp::Channel), channels.iter().map(|c| c.to_value()));
+        sql.push(" AND ").in_list("t.channel", channels.iter().map(|c| c.to_value()));
     }
     if let Some(segments) = &filter.segments {
-        sql.push(" AND ").in_list(&looked_up(LookedUp::Segment), segments.iter().cloned());
+        sql.push(" AND ").in_list("c.segment", segments.iter().cloned());
     }
     if let Some(regions) = &filter.regions {
-        sql.push(" AND ").in_list(&looked_up(LookedUp::Region), regions.iter().cloned());
+        sql.push(" AND ").in_list("c.region", regions.iter().cloned());
     }
     Some(sql.build())
 }

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, EntityName, Statement, StreamTrait, Value};
 
 use super::{RecoveryCell, RecoveryDimension, RecoveryKey, RecoveryOutcome, RecoveryQuery};
-use crate::db::sql::{Sql, time};
+use crate::db::sql::{Sql, count_column, time};
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
 use crate::services::dissatisfied::{ALL_METRICS, push_dissatisfied};
@@ -147,8 +147,8 @@ pub async fn cells(db: &(impl ConnectionTrait + StreamTrait), query: &RecoveryQu
             period: usize::try_from(get_i64(0)?).map_err(|_| AppError::Internal("a negative period".into()))?,
             outcome: outcome.ok_or_else(|| AppError::Internal("an unknown recovery outcome".into()))?,
             next_nps: row.try_get_by_index(5).map_err(AppError::from_db)?,
-            customers: u64::try_from(get_i64(6)?).unwrap_or(0),
-            repurchased: row.try_get_by_index::<Option<i64>>(7).map_err(AppError::from_db)?.unwrap_or(0).max(0) as u64,
+            customers: count_column(&row, "customers")?,
+            repurchased: count_column(&row, "repurchased")?,
         });
     }
     Ok(cells)
