@@ -91,6 +91,34 @@ pub fn period_of(periods: &[Bucket], at: DateTime<Utc>) -> Option<usize> {
     periods.get(index).filter(|p| p.start <= at).map(|_| index)
 }
 
+/// The rows of a report grouped over periods: each group's value per period (as many as `periods`),
+/// groups ordered by `sort_key`, one row per group and period; without grouping (`grouped` false) and
+/// without any group, one default group of default values, so that every period has its row.
+pub fn rows_per_group_and_period<K, C, R, S: Ord>(
+    groups: impl IntoIterator<Item = (K, Vec<C>)>,
+    periods: &[Bucket],
+    grouped: bool,
+    sort_key: impl Fn(&K) -> S,
+    row: impl Fn(K, Bucket, C) -> R,
+) -> Vec<R>
+where
+    K: Default + Clone,
+    C: Default + Clone,
+{
+    let mut groups: Vec<(K, Vec<C>)> = groups.into_iter().collect();
+    if !grouped && groups.is_empty() {
+        groups.push((K::default(), vec![C::default(); periods.len()]));
+    }
+    groups.sort_by_key(|(key, _)| sort_key(key));
+    let mut rows = Vec::with_capacity(groups.len() * periods.len());
+    for (key, values) in groups {
+        for (period, value) in periods.iter().zip(values) {
+            rows.push(row(key.clone(), *period, value));
+        }
+    }
+    rows
+}
+
 /// Consecutive buckets, from the one containing a given instant on.
 struct Run {
     day: NaiveDate,

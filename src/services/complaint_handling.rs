@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use sea_orm::{ActiveEnum, ConnectionTrait, EntityName, StreamTrait};
 
 use crate::db::sql::{Sql, time};
-use crate::domain::buckets::{Bucket, Series, period_of, periods};
+use crate::domain::buckets::{Bucket, Series, period_of, periods, rows_per_group_and_period};
 use crate::error::{AppError, AppResult};
 use crate::stats::durations::{DurationSummary, hours_between};
 use crate::stats::percent;
@@ -183,18 +183,8 @@ fn row(key: HandlingKey, period: Bucket, counts: HandlingCounts) -> HandlingRow 
 /// The rows of a report from its complaints: one per group and period, zero-filled; without grouping,
 /// exactly one per period.
 pub fn rows(query: &HandlingQuery, complaints: &[HandledComplaint]) -> Vec<HandlingRow> {
-    let mut groups: Vec<(HandlingKey, Vec<HandlingCounts>)> = tally(query, complaints).into_iter().collect();
-    if query.group_by.is_empty() && groups.is_empty() {
-        groups.push((HandlingKey::default(), vec![HandlingCounts::default(); query.periods.len()]));
-    }
-    groups.sort_by_key(|(key, _)| key.sort_key());
-    let mut rows = Vec::with_capacity(groups.len() * query.periods.len());
-    for (key, periods) in groups {
-        for (period, counts) in query.periods.iter().zip(periods) {
-            rows.push(row(key.clone(), *period, counts));
-        }
-    }
-    rows
+    let groups = tally(query, complaints);
+    rows_per_group_and_period(groups, &query.periods, !query.group_by.is_empty(), HandlingKey::sort_key, row)
 }
 
 /// The complaints a query's periods need, matching its filter, with their group.

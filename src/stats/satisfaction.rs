@@ -4,7 +4,7 @@
 use entity::SurveyMetric;
 
 use crate::stats::histogram::ScoreHistogram;
-use crate::stats::intervals::{mean_interval, wilson};
+use crate::stats::intervals::{mean_interval, wilson_percent};
 use crate::stats::{Z_95, percent};
 
 /// The sample size below which a score is flagged as low, unless a query sets its own (`docs/metrics.md`,
@@ -160,7 +160,7 @@ fn csat(satisfied: u64, n: u64) -> Estimate {
         return (None, None, None);
     }
     let share = satisfied as f64 / n as f64;
-    let interval = wilson(satisfied, n).map(|(low, high)| (100.0 * low, 100.0 * high));
+    let interval = wilson_percent(satisfied, n);
     (Some(100.0 * share), interval, Some(100.0 * (share * (1.0 - share) / n as f64).sqrt()))
 }
 

@@ -12,7 +12,7 @@ use crate::domain::buckets::Bucket;
 use crate::error::{AppError, AppResult};
 use crate::stats::comparison::{Comparison, proportions};
 use crate::stats::histogram::ScoreHistogram;
-use crate::stats::intervals::wilson;
+use crate::stats::intervals::wilson_percent;
 use crate::stats::percent;
 use crate::stats::satisfaction::{DEFAULT_MIN_SAMPLE, Satisfaction};
 
@@ -89,7 +89,7 @@ fn row(
         customers: counts.customers,
         repurchased: counts.repurchased,
         repurchase_rate: percent(counts.repurchased, counts.customers),
-        interval: wilson(counts.repurchased, counts.customers).map(|(low, high)| (100.0 * low, 100.0 * high)),
+        interval: wilson_percent(counts.repurchased, counts.customers),
         versus_no_complaint: baseline
             .and_then(|b| proportions(counts.repurchased, counts.customers, b.repurchased, b.customers)),
         next_nps: Satisfaction::of(&counts.next_nps, DEFAULT_MIN_SAMPLE),
