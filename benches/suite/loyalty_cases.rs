@@ -664,7 +664,7 @@ fn check_impact<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> R
 }
 
 /// The 95% Wilson interval of x / n, in percent; what SQLite cannot finish without `sqrt`.
-fn wilson(x: i64, n: i64) -> Option<(f64, f64)> {
+pub(crate) fn wilson(x: i64, n: i64) -> Option<(f64, f64)> {
     if n <= 0 {
         return None;
     }
@@ -677,7 +677,7 @@ fn wilson(x: i64, n: i64) -> Option<(f64, f64)> {
 }
 
 /// The pooled two-proportion z statistic of x_a / n_a against x_b / n_b; what SQLite cannot finish.
-fn pooled_z(x_a: i64, n_a: i64, x_b: i64, n_b: i64) -> Option<f64> {
+pub(crate) fn pooled_z(x_a: i64, n_a: i64, x_b: i64, n_b: i64) -> Option<f64> {
     if n_a <= 0 || n_b <= 0 {
         return None;
     }
@@ -688,7 +688,7 @@ fn pooled_z(x_a: i64, n_a: i64, x_b: i64, n_b: i64) -> Option<f64> {
 }
 
 /// The complementary error function for x >= 0: its Taylor series near 0, a continued fraction beyond.
-fn erfc(x: f64) -> f64 {
+pub(crate) fn erfc(x: f64) -> f64 {
     if x < 2.5 {
         // erf(x) = 2 / sqrt(pi) * sum (-1)^k x^(2k+1) / (k! (2k+1))
         let (mut term, mut sum, mut k) = (x, x, 0.0);
@@ -711,7 +711,7 @@ fn erfc(x: f64) -> f64 {
 // ---------------------------------------------------------------------------------------------------------
 // Comparing
 
-fn array<'a>(data: &'a Value, path: &[&str]) -> Result<&'a Vec<Value>, String> {
+pub(crate) fn array<'a>(data: &'a Value, path: &[&str]) -> Result<&'a Vec<Value>, String> {
     let mut value = data;
     for key in path {
         value = value.get(key).ok_or_else(|| format!("no {} in the response", path.join(".")))?;
@@ -719,16 +719,16 @@ fn array<'a>(data: &'a Value, path: &[&str]) -> Result<&'a Vec<Value>, String> {
     value.as_array().ok_or_else(|| format!("{} is not a list", path.join(".")))
 }
 
-fn string<'a>(value: &'a Value, field: &str) -> Result<&'a str, String> {
+pub(crate) fn string<'a>(value: &'a Value, field: &str) -> Result<&'a str, String> {
     value.get(field).and_then(Value::as_str).ok_or_else(|| format!("{field} is not a string"))
 }
 
-fn integer(value: &Value, field: &str) -> Result<i64, String> {
+pub(crate) fn integer(value: &Value, field: &str) -> Result<i64, String> {
     value.get(field).and_then(Value::as_i64).ok_or_else(|| format!("{field} is not an integer"))
 }
 
 /// A nullable number of the response.
-fn number(value: &Value, field: &str) -> Result<Option<f64>, String> {
+pub(crate) fn number(value: &Value, field: &str) -> Result<Option<f64>, String> {
     match value.get(field) {
         None => Err(format!("{field} is missing")),
         Some(Value::Null) => Ok(None),
@@ -736,11 +736,11 @@ fn number(value: &Value, field: &str) -> Result<Option<f64>, String> {
     }
 }
 
-fn same_int(at: &str, field: &str, server: i64, sql: i64) -> Result<(), String> {
+pub(crate) fn same_int(at: &str, field: &str, server: i64, sql: i64) -> Result<(), String> {
     if server == sql { Ok(()) } else { Err(format!("{at} {field}: server {server}, SQL {sql}")) }
 }
 
-fn same_float(at: &str, field: &str, server: Option<f64>, sql: Option<f64>) -> Result<(), String> {
+pub(crate) fn same_float(at: &str, field: &str, server: Option<f64>, sql: Option<f64>) -> Result<(), String> {
     match (server, sql) {
         (None, None) => Ok(()),
         (Some(a), Some(b)) if close(a, b) => Ok(()),

@@ -29,6 +29,7 @@
 
 mod cache;
 mod cases;
+mod complaint_cases;
 mod cpu;
 mod load;
 mod loyalty_cases;
@@ -203,6 +204,7 @@ async fn insights(settings: &Settings, dir: &Path, out: &mut String, memory: &mu
     let db = Database::connect(database.url.as_str()).await.expect("connect");
     let mut cases: Vec<Case> = satisfaction_cases::satisfaction_cases(settings.backend);
     cases.extend(loyalty_cases::loyalty_cases(settings.backend));
+    cases.extend(complaint_cases::complaint_cases(settings.backend));
     let mut rows = Vec::new();
     for case in &cases {
         let (_, data) = server.graphql(&case.graphql).await;

@@ -73,11 +73,26 @@ impl Sql {
 
     /// `left <= base + days` for timestamps: SQLite keeps them as RFC 3339 text, so it compares Julian days.
     pub fn at_most_days_after(&mut self, left: &str, base: &str, days: i64) -> &mut Self {
+        self.at_most_after(left, base, days, ("1 day", ""))
+    }
+
+    /// `left <= base + hours` for timestamps, as `at_most_days_after`.
+    pub fn at_most_hours_after(&mut self, left: &str, base: &str, hours: i64) -> &mut Self {
+        self.at_most_after(left, base, hours, ("1 hour", " / 24.0"))
+    }
+
+    /// `left <= base + amount units`; `unit`: the PostgreSQL interval of one unit and, for SQLite, what
+    /// turns an amount of units into days.
+    fn at_most_after(&mut self, left: &str, base: &str, amount: i64, (interval, in_days): (&str, &str)) -> &mut Self {
         match self.backend {
             DbBackend::Postgres => {
-                self.push(left).push(" <= ").push(base).push(" + ").bind(days).push(" * INTERVAL '1 day'")
+                self.push(left).push(" <= ").push(base).push(" + ").bind(amount);
+                self.push(" * INTERVAL '").push(interval).push("'")
             }
-            _ => self.push("julianday(").push(left).push(") <= julianday(").push(base).push(") + ").bind(days),
+            _ => {
+                self.push("julianday(").push(left).push(") <= julianday(").push(base).push(") + ").bind(amount);
+                self.push(in_days)
+            }
         }
     }
 

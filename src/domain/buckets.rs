@@ -77,6 +77,48 @@ impl Series {
     }
 }
 
+/// The periods of a report over `[from, to)`: that one period or, with a series, its buckets.
+pub fn periods(from: DateTime<Utc>, to: DateTime<Utc>, series: Option<Series>) -> Result<Vec<Bucket>, AppError> {
+    match series {
+        None => Ok(vec![Bucket { start: from, end: to }]),
+        Some(series) => series.buckets(from, to),
+    }
+}
+
+/// The index of the period of `periods` (consecutive, in time order) that holds `at`, if any.
+pub fn period_of(periods: &[Bucket], at: DateTime<Utc>) -> Option<usize> {
+    let index = periods.partition_point(|p| p.end <= at);
+    periods.get(index).filter(|p| p.start <= at).map(|_| index)
+}
+
+/// The rows of a report grouped over periods: each group's value per period (as many as `periods`),
+/// groups ordered by `sort_key`, one row per group and period; without grouping (`grouped` false) and
+/// without any group, one default group of default values, so that every period has its row.
+pub fn rows_per_group_and_period<K, C, R, S: Ord>(
+    groups: impl IntoIterator<Item = (K, Vec<C>)>,
+    periods: &[Bucket],
+    grouped: bool,
+    sort_key: impl Fn(&K) -> S,
+    row: impl Fn(K, Bucket, C) -> R,
+) -> Vec<R>
+where
+    K: Default + Clone,
+    C: Default + Clone,
+{
+    let mut groups: Vec<(K, Vec<C>)> = groups.into_iter().collect();
+    if !grouped && groups.is_empty() {
+        groups.push((K::default(), vec![C::default(); periods.len()]));
+    }
+    groups.sort_by_key(|(key, _)| sort_key(key));
+    let mut rows = Vec::with_capacity(groups.len() * periods.len());
+    for (key, values) in groups {
+        for (period, value) in periods.iter().zip(values) {
+            rows.push(row(key.clone(), *period, value));
+        }
+    }
+    rows
+}
+
 /// Consecutive buckets, from the one containing a given instant on.
 struct Run {
     day: NaiveDate,
@@ -169,6 +211,18 @@ mod tests {
 
     fn tz(name: &str) -> Tz {
         parse_time_zone("tz", name).unwrap()
+    }
+
+    #[test]
+    fn a_report_s_periods_and_the_period_of_an_instant() {
+        let (from, to) = (utc("2025-01-15T00:00:00Z"), utc("2025-03-10T00:00:00Z"));
+        assert_eq!(periods(from, to, None).unwrap(), [Bucket { start: from, end: to }]);
+        let months = periods(from, to, Some(Series { granularity: Granularity::Month, time_zone: tz("UTC") })).unwrap();
+        assert_eq!(months.len(), 3);
+        assert_eq!(period_of(&months, utc("2025-01-01T00:00:00Z")), Some(0), "a bucket's start is in it");
+        assert_eq!(period_of(&months, utc("2025-02-01T00:00:00Z")), Some(1), "its end is not");
+        assert_eq!(period_of(&months, utc("2025-04-01T00:00:00Z")), None);
+        assert_eq!(period_of(&months, utc("2024-12-31T23:59:59Z")), None);
     }
 
     #[test]

@@ -12,9 +12,9 @@ use futures_util::StreamExt;
 use sea_orm::{ActiveEnum, ConnectionTrait, EntityName, StreamTrait};
 
 use crate::db::sql::{Sql, time};
-use crate::domain::buckets::{Bucket, Series};
+use crate::domain::buckets::{Bucket, Series, period_of, periods, rows_per_group_and_period};
 use crate::error::{AppError, AppResult};
-use crate::stats::durations::DurationSummary;
+use crate::stats::durations::{DurationSummary, hours_between};
 use crate::stats::percent;
 
 /// A dimension complaint handling can be grouped by.
@@ -54,10 +54,7 @@ impl HandlingQuery {
         filter: HandlingFilter,
         sla: Duration,
     ) -> AppResult<Self> {
-        let periods = match series {
-            None => vec![Bucket { start: from, end: to }],
-            Some(series) => series.buckets(from, to)?,
-        };
+        let periods = periods(from, to, series)?;
         group_by.sort();
         group_by.dedup();
         Ok(HandlingQuery { periods, group_by, filter, sla })
@@ -111,26 +108,16 @@ impl HandlingCounts {
     }
 }
 
-fn hours(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    (to - from).num_milliseconds() as f64 / 3_600_000.0
-}
-
-/// The period of `periods` (consecutive, in time order) that holds `at`, if any.
-fn period_of(periods: &[Bucket], at: DateTime<Utc>) -> Option<usize> {
-    let index = periods.partition_point(|p| p.end <= at);
-    periods.get(index).filter(|p| p.start <= at).map(|_| index)
-}
-
 /// Counts one complaint in every period of its group.
 fn count(periods: &mut [HandlingCounts], bounds: &[Bucket], sla: Duration, c: &HandledComplaint) {
     if let Some(index) = period_of(bounds, c.opened_at) {
         let counts = &mut periods[index];
         counts.opened += 1;
         if let Some(responded) = c.first_response_at {
-            counts.first_response_hours.push(hours(c.opened_at, responded));
+            counts.first_response_hours.push(hours_between(c.opened_at, responded));
         }
         if let (ComplaintStatus::Resolved, Some(resolved)) = (c.status, c.resolved_at) {
-            counts.resolution_hours.push(hours(c.opened_at, resolved));
+            counts.resolution_hours.push(hours_between(c.opened_at, resolved));
             counts.resolved_within_sla += u64::from(resolved - c.opened_at <= sla);
         }
     }
@@ -196,18 +183,8 @@ fn row(key: HandlingKey, period: Bucket, counts: HandlingCounts) -> HandlingRow 
 /// The rows of a report from its complaints: one per group and period, zero-filled; without grouping,
 /// exactly one per period.
 pub fn rows(query: &HandlingQuery, complaints: &[HandledComplaint]) -> Vec<HandlingRow> {
-    let mut groups: Vec<(HandlingKey, Vec<HandlingCounts>)> = tally(query, complaints).into_iter().collect();
-    if query.group_by.is_empty() && groups.is_empty() {
-        groups.push((HandlingKey::default(), vec![HandlingCounts::default(); query.periods.len()]));
-    }
-    groups.sort_by_key(|(key, _)| key.sort_key());
-    let mut rows = Vec::with_capacity(groups.len() * query.periods.len());
-    for (key, periods) in groups {
-        for (period, counts) in query.periods.iter().zip(periods) {
-            rows.push(row(key.clone(), *period, counts));
-        }
-    }
-    rows
+    let groups = tally(query, complaints);
+    rows_per_group_and_period(groups, &query.periods, !query.group_by.is_empty(), HandlingKey::sort_key, row)
 }
 
 /// The complaints a query's periods need, matching its filter, with their group.

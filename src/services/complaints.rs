@@ -107,6 +107,11 @@ impl Listing for Entity {
 
 /// The resolution time an SLA allows, from whole hours (1 to 8760, a year), or the refusal of `field`.
 pub fn sla(field: &str, hours: i32) -> AppResult<Duration> {
+    window_hours(field, hours)
+}
+
+/// A window after an event in whole hours (1 to 8760, a year), or the refusal of `field`.
+pub fn window_hours(field: &str, hours: i32) -> AppResult<Duration> {
     if !(1..=8760).contains(&hours) {
         return Err(AppError::bad_input(field, "must be between 1 and 8760"));
     }

@@ -10,7 +10,7 @@ use crate::db::sql::{Sql, time};
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
 use crate::stats::comparison::{Comparison, proportions};
-use crate::stats::intervals::wilson;
+use crate::stats::intervals::wilson_percent;
 use crate::stats::percent;
 use crate::stats::satisfaction::SatisfactionCategory;
 
@@ -107,7 +107,7 @@ fn impact_rows(counts: Vec<ImpactCounts>) -> Vec<ImpactRow> {
             let best = best.as_ref().filter(|_| index > 0);
             ImpactRow {
                 repurchase_rate: percent(c.repurchased, c.customers),
-                interval: wilson(c.repurchased, c.customers).map(|(low, high)| (100.0 * low, 100.0 * high)),
+                interval: wilson_percent(c.repurchased, c.customers),
                 versus_best: best.and_then(|b| proportions(c.repurchased, c.customers, b.repurchased, b.customers)),
                 counts: c,
             }

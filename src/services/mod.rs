@@ -4,9 +4,12 @@
 pub mod clv;
 pub mod cohorts;
 pub mod complaint_handling;
+pub mod complaint_loop;
+pub mod complaint_recovery;
 pub mod complaints;
 pub mod customers;
 pub mod data_shape;
+pub mod dissatisfied;
 pub mod feedback;
 pub mod filters;
 pub mod impact;

@@ -1,6 +1,13 @@
 //! Summaries of durations (hours to a complaint's first response or resolution), `docs/metrics.md`,
 //! "Complaint handling".
 
+use chrono::{DateTime, Utc};
+
+/// The hours from `from` to `to`, to the millisecond.
+pub fn hours_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_milliseconds() as f64 / 3_600_000.0
+}
+
 /// The `p`-quantile (0 ≤ p ≤ 1) of `sorted` (ascending), interpolated linearly between the closest ranks:
 /// position `(n − 1) × p` (the sample quantile of type 7, as spreadsheets' PERCENTILE.INC). Its median is
 /// the usual one, the mean of the two middle values for an even count. None when empty.

@@ -18,6 +18,11 @@ pub fn wilson(successes: u64, n: u64) -> Option<(f64, f64)> {
     Some(((center - half).max(0.0), (center + half).min(1.0)))
 }
 
+/// `wilson` in percent, for shares reported in percent.
+pub fn wilson_percent(successes: u64, n: u64) -> Option<(f64, f64)> {
+    wilson(successes, n).map(|(low, high)| (100.0 * low, 100.0 * high))
+}
+
 /// The 95% interval `mean +/- z x sd / sqrt(n)`; None when n < 2 (no sample standard deviation).
 pub fn mean_interval(mean: f64, sample_sd: f64, n: u64) -> Option<(f64, f64)> {
     if n < 2 {
@@ -36,6 +41,8 @@ mod tests {
         let (low, high) = wilson(7, 10).unwrap();
         assert!((100.0 * low - 39.677_815).abs() < 1e-6);
         assert!((100.0 * high - 89.220_873).abs() < 1e-6);
+        let (low_percent, high_percent) = wilson_percent(7, 10).unwrap();
+        assert_eq!((low_percent, high_percent), (100.0 * low, 100.0 * high));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use entity::SurveyMetric;
 
 use crate::stats::histogram::ScoreHistogram;
-use crate::stats::intervals::{mean_interval, wilson};
+use crate::stats::intervals::{mean_interval, wilson_percent};
 use crate::stats::{Z_95, percent};
 
 /// The sample size below which a score is flagged as low, unless a query sets its own (`docs/metrics.md`,
@@ -31,6 +31,16 @@ impl SatisfactionCategory {
             SurveyMetric::Nps => &[Self::Promoter, Self::Passive, Self::Detractor],
             SurveyMetric::Csat => &[Self::Satisfied, Self::NotSatisfied],
             SurveyMetric::Ces => &[Self::Easy, Self::NotEasy],
+        }
+    }
+
+    /// The dissatisfied answers of a metric: its worst category (NPS detractors, CSAT not satisfied, CES
+    /// not easy), the answers a company follows up on to close the loop.
+    pub fn dissatisfied(metric: SurveyMetric) -> Self {
+        match metric {
+            SurveyMetric::Nps => Self::Detractor,
+            SurveyMetric::Csat => Self::NotSatisfied,
+            SurveyMetric::Ces => Self::NotEasy,
         }
     }
 
@@ -150,7 +160,7 @@ fn csat(satisfied: u64, n: u64) -> Estimate {
         return (None, None, None);
     }
     let share = satisfied as f64 / n as f64;
-    let interval = wilson(satisfied, n).map(|(low, high)| (100.0 * low, 100.0 * high));
+    let interval = wilson_percent(satisfied, n);
     (Some(100.0 * share), interval, Some(100.0 * (share * (1.0 - share) / n as f64).sqrt()))
 }
 
@@ -205,6 +215,14 @@ mod tests {
         assert_eq!(SatisfactionCategory::Passive.score_range(), (7, 8));
         for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
             assert!(SatisfactionCategory::of_metric(metric).iter().all(|c| c.metric() == metric), "{metric:?}");
+        }
+    }
+
+    #[test]
+    fn the_dissatisfied_category_is_each_metric_s_worst() {
+        for metric in [SurveyMetric::Nps, SurveyMetric::Csat, SurveyMetric::Ces] {
+            let worst = SatisfactionCategory::of_metric(metric).last().copied();
+            assert_eq!(Some(SatisfactionCategory::dissatisfied(metric)), worst, "{metric:?}");
         }
     }
 

@@ -30,11 +30,11 @@ fn quantile(values: &mut [f64], p: f64) -> Value {
     json!(values[low] + (values[high] - values[low]) * (position - low as f64))
 }
 
-fn summary(mut hours: Vec<f64>) -> Value {
+pub fn summary(mut hours: Vec<f64>) -> Value {
     json!({ "n": hours.len(), "median": quantile(&mut hours, 0.5), "p90": quantile(&mut hours, 0.9) })
 }
 
-fn hours(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+pub fn hours(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
     (to - from).num_milliseconds() as f64 / 3_600_000.0
 }
 
@@ -74,7 +74,7 @@ fn expected_row(
 }
 
 /// Compares two answers, numbers to 1e-9.
-fn assert_same(got: &Value, expected: &Value, path: &str) {
+pub fn assert_same(got: &Value, expected: &Value, path: &str) {
     match (got, expected) {
         (Value::Number(a), Value::Number(b)) => {
             let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());

@@ -7,6 +7,8 @@ mod cli;
 mod clv;
 mod commands;
 mod complaint_insights;
+mod complaint_loop;
+mod complaint_recovery;
 mod complaint_transfer;
 mod complaint_writes;
 mod complaints;

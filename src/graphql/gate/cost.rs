@@ -4,7 +4,7 @@
 //! given) times what each row selects, plus 1; `nodes(ids)` likewise per ID. An insight costs the rows
 //! it answers times what each row selects, plus the work behind them: rows are groups × buckets for
 //! satisfaction series, periods × segment and region groups for loyalty, cohorts × periods for cohort
-//! retention; the work is one point per `CUSTOMERS_PER_POINT` customers for every period that loyalty
+//! retention, groups × periods (× outcomes for recovery) for the complaint insights; the work is one point per `CUSTOMERS_PER_POINT` customers for every period that loyalty
 //! and cohorts compute over the whole customer base. A CLV model's tracking plot is priced at its most
 //! rows; a customer's CLV `value` a point more per `CLV_PERIODS_PER_POINT` periods it sums over; a CLV
 //! fit, ten periods of work over the whole customer base. The number of customers, segments and regions is
@@ -23,10 +23,13 @@ use async_graphql::{Value, Variables};
 use chrono::{DateTime, Utc};
 
 use crate::domain::buckets::{Granularity, bucket_count_bound};
-use crate::graphql::enums::{Channel, ComplaintCategory, TouchpointKind};
+use crate::graphql::enums::{Channel, ComplaintCategory, SurveyMetric, TouchpointKind};
 use crate::graphql::gate::schema_map::SchemaMap;
 use crate::services::pagination::DEFAULT_PAGE_SIZE;
 use crate::stats::clv::tracking;
+
+/// The rows of service recovery per group and period: one per outcome.
+const RECOVERY_OUTCOMES: u64 = 4;
 
 /// Loyalty and cohort work: one cost point per this many customers per period computed.
 pub const CUSTOMERS_PER_POINT: u64 = 100;
@@ -79,7 +82,10 @@ enum Rule {
     Loyalty,
     CohortRetention,
     TouchpointImpact,
-    ComplaintHandling,
+    /// Complaint handling and the loop: groups × periods.
+    ComplaintGroups,
+    /// Service recovery: groups × periods × its four outcomes.
+    ComplaintRecovery,
     /// A CLV model's tracking plot: at most `tracking::MAX_PERIODS` rows.
     ClvTracking,
     /// A customer's CLV value over `periods`.
@@ -96,7 +102,8 @@ fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
         ("Insights", "loyalty") => Rule::Loyalty,
         ("Insights", "cohortRetention") => Rule::CohortRetention,
         ("Insights", "touchpointImpact") => Rule::TouchpointImpact,
-        ("Insights", "complaintHandling") => Rule::ComplaintHandling,
+        ("Insights", "complaintHandling" | "complaintLoop") => Rule::ComplaintGroups,
+        ("Insights", "complaintRecovery") => Rule::ComplaintRecovery,
         ("ClvModel", "tracking") => Rule::ClvTracking,
         ("CustomerClv", "value") => Rule::ClvValue,
         ("Mutation", "fitClvModel") => Rule::ClvFit,
@@ -183,20 +190,12 @@ impl<'a> Pricing<'a> {
                 let periods = self.argument(field, &["periods"]).as_ref().and_then(int).unwrap_or(1);
                 rows_of(cohorts.saturating_mul(periods.max(1))).saturating_add(work(1))
             }
-            // Groups × periods, over the complaints of every customer.
-            Rule::ComplaintHandling => {
-                let periods = self.series_buckets(field, &["period"]);
-                let mut groups: u64 = 1;
-                for dimension in self.distinct_enums(field, "groupBy") {
-                    groups = groups.saturating_mul(match dimension.as_str() {
-                        "CATEGORY" => ComplaintCategory::items().len() as u64,
-                        "CHANNEL" => Channel::items().len() as u64,
-                        "SEGMENT" => self.data.segments.max(1),
-                        "REGION" => self.data.regions.max(1),
-                        _ => 1,
-                    });
-                }
-                rows_of(periods.saturating_mul(groups)).saturating_add(work(1))
+            // Groups × periods, over the complaints (or dissatisfied answers) of every customer.
+            Rule::ComplaintGroups => rows_of(self.complaint_rows(field, 0)).saturating_add(work(1)),
+            // The same with a row per outcome, over every customer's complaints, answers and orders.
+            Rule::ComplaintRecovery => {
+                // Grouped by category, the customers who did not complain have none.
+                rows_of(self.complaint_rows(field, 1).saturating_mul(RECOVERY_OUTCOMES)).saturating_add(work(1))
             }
             // One row per answer category (at most three per metric), over every customer's orders.
             Rule::TouchpointImpact => rows_of(3).saturating_add(work(1)),
@@ -210,6 +209,26 @@ impl<'a> Pricing<'a> {
             }
             Rule::ClvFit => child.saturating_add(1).saturating_add(work(CLV_FIT_PERIODS)),
         }
+    }
+
+    /// Groups × periods of the complaint insights: the product of each grouped dimension's number of
+    /// values (categories and `extra_categories` more) times the periods of the series.
+    fn complaint_rows(&self, field: &Field, extra_categories: u64) -> u64 {
+        let periods = self.series_buckets(field, &["period"]);
+        let groups = self
+            .distinct_enums(field, "groupBy")
+            .iter()
+            .map(|dimension| match dimension.as_str() {
+                "CATEGORY" => ComplaintCategory::items().len() as u64 + extra_categories,
+                "CHANNEL" => Channel::items().len() as u64,
+                "METRIC" => SurveyMetric::items().len() as u64,
+                "TOUCHPOINT_KIND" => TouchpointKind::items().len() as u64,
+                "SEGMENT" => self.data.segments.max(1),
+                "REGION" => self.data.regions.max(1),
+                _ => 1,
+            })
+            .fold(1u64, u64::saturating_mul);
+        periods.saturating_mul(groups)
     }
 
     /// `first` or `last`, else the default page size.
@@ -397,13 +416,23 @@ mod tests {
     }
 
     #[test]
-    fn complaint_handling_costs_its_groups_times_its_periods_and_one_pass_of_work() {
+    fn closed_loop_insights_cost_their_groups_times_their_periods_and_one_pass_of_work() {
         let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
         let handling = r#"{ insights { complaintHandling(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
             groupBy: [CATEGORY, REGION, CATEGORY], series: { granularity: MONTH }) { __typename } } }"#;
         let categories = ComplaintCategory::items().len() as u64;
         // At most 15 months; categories × 4 regions; 20 points of work for the pass over the complaints.
         assert_eq!(price_and_work(handling, json!({}), data), (1 + (15 * categories * 4 + 1 + 20), 20));
+        let the_loop = r#"{ insights { complaintLoop(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+            groupBy: [METRIC, SEGMENT], series: { granularity: QUARTER }) { __typename } } }"#;
+        // At most 6 quarters; 3 metrics × 3 segments.
+        assert_eq!(price_and_work(the_loop, json!({}), data), (1 + (6 * 3 * 3 + 1 + 20), 20));
+        let recovery = r#"{ insights { complaintRecovery(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+            groupBy: [REGION]) { __typename } } }"#;
+        // 4 regions × 4 outcomes; by category, its values and none.
+        assert_eq!(price_and_work(recovery, json!({}), data), (1 + (4 * 4 + 1 + 20), 20));
+        let by_category = recovery.replace("[REGION]", "[CATEGORY]");
+        assert_eq!(price_and_work(&by_category, json!({}), data).0, 1 + ((categories + 1) * 4 + 1 + 20));
     }
 
     #[test]

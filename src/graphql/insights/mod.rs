@@ -1,6 +1,8 @@
 //! The `insights` entry point: aggregated statistics, computed by the services (counts in SQL, the
 //! statistics on top by `stats`). The resolvers read their arguments and map the services' rows.
 
+mod complaint_loop;
+mod complaint_recovery;
 mod complaints;
 mod inputs;
 mod loyalty;
@@ -8,6 +10,8 @@ mod satisfaction;
 
 use async_graphql::{Context, Object, Result};
 
+use complaint_loop::{ComplaintLoopDimension, ComplaintLoopFilterInput, ComplaintLoopRow};
+use complaint_recovery::{ComplaintRecoveryDimension, ComplaintRecoveryFilterInput, ComplaintRecoveryRow};
 use complaints::{ComplaintDimension, ComplaintHandlingFilterInput, ComplaintHandlingRow};
 use inputs::{
     BaselineInput, CohortGranularity, LoyaltyDimension, SatisfactionDimension, SatisfactionFilterInput, TimeSeriesInput,
@@ -27,6 +31,8 @@ use crate::rollups::CountSource;
 use crate::services::clv;
 use crate::services::cohorts::{self, CohortCalendar, MAX_PERIODS};
 use crate::services::complaint_handling::{self, HandlingQuery};
+use crate::services::complaint_loop::{self as loop_service, LoopQuery};
+use crate::services::complaint_recovery::{self as recovery_service, RecoveryQuery};
 use crate::services::complaints as complaint_service;
 use crate::services::impact::{ImpactQuery, touchpoint_impact};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyQuery};
@@ -142,6 +148,71 @@ impl Insights {
         let rows = complaint_handling::report(database(ctx)?, &query).await?;
         take_rows(ctx, rows.len())?;
         Ok(rows.into_iter().map(ComplaintHandlingRow::from).collect())
+    }
+
+    /// Closing the loop over a period (or each bucket of a series over it): of the dissatisfied answers
+    /// submitted in it (NPS detractors, CSAT not satisfied, CES not easy; answers at touchpoints), the share
+    /// followed within `followUpHours` by a complaint or a FOLLOW_UP touchpoint of the same customer, with a
+    /// Wilson interval, and the hours to that first follow-up (median, 90th percentile). Answers whose
+    /// window has not ended by `asOf` are counted as pending and left out of the share. Optionally grouped
+    /// by metric, touchpoint kind, channel, segment and region; without grouping, one row per period.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
+    async fn complaint_loop(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)` of the answers; both ends are required.")] period: TimeRangeInput,
+        #[graphql(desc = "Which dissatisfied answers count.")] filter: Option<ComplaintLoopFilterInput>,
+        #[graphql(desc = "Dimensions to group by, in any combination.")] group_by: Option<Vec<ComplaintLoopDimension>>,
+        #[graphql(desc = "Split the period into calendar buckets.")] series: Option<TimeSeriesInput>,
+        #[graphql(desc = "The window after an answer, in hours (1 to 8760).", default = 72)] follow_up_hours: i32,
+        #[graphql(desc = "The date windows must have ended by; default: now.")] as_of: Option<DateTime>,
+    ) -> Result<Vec<ComplaintLoopRow>> {
+        let period = bounded_range(period, "period")?;
+        let filter = filter.unwrap_or_default().into_domain("filter")?;
+        let follow_up = complaint_service::window_hours("followUpHours", follow_up_hours)?;
+        let series = inputs::series(series, "series")?;
+        let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
+        let query = LoopQuery::new(period, series, inputs::dimensions(group_by), filter, (follow_up, as_of))?;
+        let rows = loop_service::report(database(ctx)?, &query).await?;
+        take_rows(ctx, rows.len())?;
+        Ok(rows.into_iter().map(ComplaintLoopRow::from).collect())
+    }
+
+    /// Service recovery over a period (or each bucket of a series over it): the customers with a complaint
+    /// opened in it, by how their first one there went (resolved within `slaHours`, resolved late,
+    /// unresolved), against the customers dissatisfied in it who did not complain (NO_COMPLAINT: none opened
+    /// from the period's start until the later of its end and the end of their window). Per outcome: the
+    /// share who ordered again within `horizonDays` after the complaint's opening (the answer, for
+    /// NO_COMPLAINT), with a Wilson interval and a two-proportion test against NO_COMPLAINT, and the NPS of
+    /// their next NPS answer in that window. Customers whose window has not ended by `asOf` are left out.
+    /// Optionally grouped by category, segment and region.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
+    async fn complaint_recovery(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The period `[from, to)`; both ends are required.")] period: TimeRangeInput,
+        #[graphql(desc = "Which customers count.")] filter: Option<ComplaintRecoveryFilterInput>,
+        #[graphql(desc = "Dimensions to group by, in any combination.")] group_by: Option<
+            Vec<ComplaintRecoveryDimension>,
+        >,
+        #[graphql(desc = "Split the period into calendar buckets.")] series: Option<TimeSeriesInput>,
+        #[graphql(desc = "The resolution time the SLA allows, in hours (1 to 8760).", default = 48)] sla_hours: i32,
+        #[graphql(desc = "The window in days after the complaint or answer (1 to 3650).", default = 90)]
+        horizon_days: i32,
+        #[graphql(desc = "The date windows must have ended by; default: now.")] as_of: Option<DateTime>,
+    ) -> Result<Vec<ComplaintRecoveryRow>> {
+        let period = bounded_range(period, "period")?;
+        let filter = filter.unwrap_or_default().into_domain("filter")?;
+        let sla = complaint_service::sla("slaHours", sla_hours)?;
+        let horizon = days("horizonDays", horizon_days)?.num_days();
+        let series = inputs::series(series, "series")?;
+        let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
+        let query = RecoveryQuery::new(period, series, inputs::dimensions(group_by), filter, (sla, horizon, as_of))?;
+        let rows = recovery_service::report(database(ctx)?, &query).await?;
+        take_rows(ctx, rows.len())?;
+        Ok(rows.into_iter().map(ComplaintRecoveryRow::from).collect())
     }
 
     /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and
