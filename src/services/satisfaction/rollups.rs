@@ -6,10 +6,10 @@ use entity::SurveyMetric;
 use entity::rollups::{ANSWER_ROLLUPS, SURVEY_ROLLUPS};
 use sea_orm::{ConnectionTrait, DbBackend, Value};
 
-use super::keys::{dimension_alias, read_key};
+use super::keys::dimension_alias;
 use super::tally::Counts;
 use super::{Dimension, GroupKey, SatisfactionQuery};
-use crate::db::sql::{Sql, signed_column};
+use crate::db::sql::Sql;
 use crate::error::{AppError, AppResult};
 use crate::rollups::plan::SlicePiece;
 
@@ -94,12 +94,7 @@ async fn answers(
     from_slices(&mut sql, ANSWER_ROLLUPS, Some(query.metric), slices, query);
     group_by(&mut sql, query, ", r.score HAVING SUM(r.answers * v.column5) <> 0");
     let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
-    rows.iter()
-        .map(|row| {
-            let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
-            Ok((read_key(row, query)?, score, signed_column(row, "answers")?, signed_column(row, "commented")?))
-        })
-        .collect()
+    rows.iter().map(|row| Counts::answers_row(row, query)).collect()
 }
 
 /// Surveyed touchpoints per group, and how many got an answer of the query's metric, each slice counted
@@ -122,9 +117,7 @@ async fn surveys(
     from_slices(&mut sql, SURVEY_ROLLUPS, None, slices, query);
     group_by(&mut sql, query, " HAVING SUM(r.surveyed * v.column5) <> 0");
     let rows = db.query_all_raw(sql.build()).await.map_err(AppError::from_db)?;
-    rows.iter()
-        .map(|row| Ok((read_key(row, query)?, signed_column(row, "surveyed")?, signed_column(row, "answered")?)))
-        .collect()
+    rows.iter().map(|row| Counts::surveys_row(row, query)).collect()
 }
 
 /// Reads the planned slices from the rollups: the answers and the surveys statements at once, on two

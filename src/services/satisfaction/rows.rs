@@ -9,11 +9,10 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ConnectionTrait, DbBackend, TransactionSession, TransactionTrait};
 
-use super::keys::{dimension_alias, read_key};
+use super::keys::dimension_alias;
 use super::periods::Slot;
 use super::tally::Counts;
 use super::{Dimension, GroupKey, SatisfactionFilter, SatisfactionQuery};
-use crate::db::sql::signed_column;
 use crate::error::{AppError, AppResult};
 use crate::services::filters::TimeRange;
 
@@ -329,12 +328,7 @@ async fn answers(
 ) -> AppResult<Vec<(GroupKey, i32, i64, i64)>> {
     let statement = answers_statement(query, slots, rows.backend);
     let read = db.query_all(&statement).await.map_err(AppError::from_db)?;
-    read.iter()
-        .map(|row| {
-            let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
-            Ok((read_key(row, query)?, score, signed_column(row, "answers")?, signed_column(row, "commented")?))
-        })
-        .collect()
+    read.iter().map(|row| Counts::answers_row(row, query)).collect()
 }
 
 async fn surveys(
@@ -344,7 +338,5 @@ async fn surveys(
     rows: RowsRead,
 ) -> AppResult<Vec<(GroupKey, i64, i64)>> {
     let read = db.query_all(&surveys_statement(query, slots, rows)).await.map_err(AppError::from_db)?;
-    read.iter()
-        .map(|row| Ok((read_key(row, query)?, signed_column(row, "surveyed")?, signed_column(row, "answered")?)))
-        .collect()
+    read.iter().map(|row| Counts::surveys_row(row, query)).collect()
 }

@@ -2,7 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{GroupCounts, GroupKey};
+use sea_orm::QueryResult;
+
+use super::keys::read_key;
+use super::{GroupCounts, GroupKey, SatisfactionQuery};
+use crate::db::sql::signed_column;
+use crate::error::{AppError, AppResult};
 
 /// Answer and survey counts per group, before groups are matched up. Signed while they are added up:
 /// a plan may count a range once too often in one piece and take it out in another.
@@ -24,6 +29,19 @@ struct SignedCounts {
 pub(super) struct Counts {
     pub answers: Vec<(GroupKey, i32, i64, i64)>,
     pub surveys: Vec<(GroupKey, i64, i64)>,
+}
+
+impl Counts {
+    /// One row of an answers statement (columns `score`, `answers`, `commented` and the group's).
+    pub(super) fn answers_row(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<(GroupKey, i32, i64, i64)> {
+        let score: i32 = row.try_get("", "score").map_err(AppError::from_db)?;
+        Ok((read_key(row, query)?, score, signed_column(row, "answers")?, signed_column(row, "commented")?))
+    }
+
+    /// One row of a surveys statement (columns `surveyed`, `answered` and the group's).
+    pub(super) fn surveys_row(row: &QueryResult, query: &SatisfactionQuery) -> AppResult<(GroupKey, i64, i64)> {
+        Ok((read_key(row, query)?, signed_column(row, "surveyed")?, signed_column(row, "answered")?))
+    }
 }
 
 impl Tally {
