@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{SurveyMetric, TouchpointKind, feedback, order, touchpoint};
-use sea_orm::{ActiveEnum, ConnectionTrait, EntityName};
+use sea_orm::{
+    ActiveEnum, ConnectionTrait, DbBackend, EntityName, QueryResult, Statement, TransactionSession, TransactionTrait,
+};
 
 use crate::db::sql::{Sql, time};
 use crate::domain::orders_that_count;
@@ -32,9 +34,28 @@ pub struct ImpactCounts {
     pub repurchased: u64,
 }
 
+/// Runs the impact statement. PostgreSQL would otherwise read every answer at a touchpoint from the
+/// partial covering index of such answers (an index-only scan, cheap per row) and look up each answer's
+/// touchpoint to keep the few of the asked kinds; without index-only scans it starts from the
+/// touchpoints of those kinds and merges their answers in (the statement alone: 304 → 166 ms at a
+/// million answers).
+async fn read(db: &(impl ConnectionTrait + TransactionTrait), statement: Statement) -> AppResult<Vec<QueryResult>> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return db.query_all_raw(statement).await.map_err(AppError::from_db);
+    }
+    let txn = db.begin().await.map_err(AppError::from_db)?;
+    txn.execute_unprepared("SET LOCAL enable_indexonlyscan = off").await.map_err(AppError::from_db)?;
+    let rows = txn.query_all_raw(statement).await.map_err(AppError::from_db)?;
+    txn.commit().await.map_err(AppError::from_db)?;
+    Ok(rows)
+}
+
 /// Per category (best first), the customers who gave such an answer and how many of them ordered again
 /// within the horizon. A customer counts once per category, from their first such answer.
-pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> AppResult<Vec<ImpactCounts>> {
+pub async fn impact_counts(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    query: &ImpactQuery,
+) -> AppResult<Vec<ImpactCounts>> {
     let categories = SatisfactionCategory::of_metric(query.metric);
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT x.category AS category, COUNT(*) AS customers, CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM ")
@@ -67,7 +88,7 @@ pub async fn impact_counts(db: &impl ConnectionTrait, query: &ImpactQuery) -> Ap
         .push(" GROUP BY x.category");
     let mut counts: Vec<ImpactCounts> =
         categories.iter().map(|category| ImpactCounts { category: *category, customers: 0, repurchased: 0 }).collect();
-    for row in db.query_all_raw(sql.build()).await.map_err(AppError::from_db)? {
+    for row in read(db, sql.build()).await? {
         let index: i64 = row.try_get("", "category").map_err(AppError::from_db)?;
         let customers: i64 = row.try_get("", "customers").map_err(AppError::from_db)?;
         let repurchased: Option<i64> = row.try_get("", "repurchased").map_err(AppError::from_db)?;
@@ -94,7 +115,10 @@ pub struct ImpactRow {
 
 /// Per category (best first), the repurchase rate of the customers who gave such an answer, compared
 /// with the best category's.
-pub async fn touchpoint_impact(db: &impl ConnectionTrait, query: &ImpactQuery) -> AppResult<Vec<ImpactRow>> {
+pub async fn touchpoint_impact(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    query: &ImpactQuery,
+) -> AppResult<Vec<ImpactRow>> {
     Ok(impact_rows(impact_counts(db, query).await?))
 }
 
