@@ -16,8 +16,12 @@ use entity::{complaint, customer, feedback, order, touchpoint};
 use migration::{Migrator, MigratorTrait};
 
 use self::health::DatabaseHealth;
+use crate::error::{AppError, AppResult};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityName};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, EntityName, TransactionSession,
+    TransactionTrait,
+};
 
 /// The embedded default: a SQLite file next to where the server runs, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://customer-insights.db";
@@ -160,6 +164,21 @@ pub fn sqlite_options(opts: SqliteConnectOptions, cache_mib: u32) -> SqliteConne
         .pragma("temp_store", "file")
         // Erased personal data must not linger in free pages of the file.
         .pragma("secure_delete", "on")
+}
+
+/// Runs `read` in a transaction of its own whose statements PostgreSQL plans with `setting` (`SET LOCAL`,
+/// e.g. `enable_hashjoin = off`): for a statement whose best plan PostgreSQL's estimates miss. The setting
+/// ends with the transaction, so the pooled connection goes back as it was.
+pub async fn with_planner_setting<D: TransactionTrait, T>(
+    db: &D,
+    setting: &str,
+    read: impl AsyncFnOnce(&D::Transaction) -> AppResult<T>,
+) -> AppResult<T> {
+    let txn = db.begin().await.map_err(AppError::from_db)?;
+    txn.execute_unprepared(&format!("SET LOCAL {setting}")).await.map_err(AppError::from_db)?;
+    let result = read(&txn).await?;
+    txn.commit().await.map_err(AppError::from_db)?;
+    Ok(result)
 }
 
 /// After a bulk write (seed, import, a migration that refills tables, a rollups rebuild), leaves the

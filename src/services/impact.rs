@@ -4,11 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{SurveyMetric, TouchpointKind, feedback, order, touchpoint};
-use sea_orm::{
-    ActiveEnum, ConnectionTrait, DbBackend, EntityName, QueryResult, Statement, TransactionSession, TransactionTrait,
-};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, EntityName, QueryResult, Statement, TransactionTrait};
 
 use crate::db::sql::{Sql, time};
+use crate::db::with_planner_setting;
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
 use crate::stats::comparison::{Comparison, proportions};
@@ -43,11 +42,10 @@ async fn read(db: &(impl ConnectionTrait + TransactionTrait), statement: Stateme
     if db.get_database_backend() != DbBackend::Postgres {
         return db.query_all_raw(statement).await.map_err(AppError::from_db);
     }
-    let txn = db.begin().await.map_err(AppError::from_db)?;
-    txn.execute_unprepared("SET LOCAL enable_indexonlyscan = off").await.map_err(AppError::from_db)?;
-    let rows = txn.query_all_raw(statement).await.map_err(AppError::from_db)?;
-    txn.commit().await.map_err(AppError::from_db)?;
-    Ok(rows)
+    with_planner_setting(db, "enable_indexonlyscan = off", async |txn| {
+        txn.query_all_raw(statement).await.map_err(AppError::from_db)
+    })
+    .await
 }
 
 /// Per category (best first), the customers who gave such an answer and how many of them ordered again

@@ -87,9 +87,14 @@ where
     Ok(folds.into_iter().map(|(_, folded)| folded).collect())
 }
 
-/// `[first, last]` customer ids, cut into `ranges` of about as many ids (one statement on the
-/// primary key's ends); none without customers.
-async fn id_ranges(db: &DatabaseConnection) -> AppResult<Vec<(i64, i64)>> {
+/// The customer id ranges `[first, last]` of a pass: one per `ranges`, of about as many ids each (one
+/// statement on the primary key's ends); `None`, every customer, when there is one range; none without
+/// customers.
+async fn id_ranges(db: &DatabaseConnection) -> AppResult<Vec<Option<(i64, i64)>>> {
+    let parts = ranges(db.get_database_backend());
+    if parts == 1 {
+        return Ok(vec![None]);
+    }
     let mut sql = Sql::new(db.get_database_backend());
     sql.push("SELECT MIN(id) AS first, MAX(id) AS last FROM ").push(customer::Entity.table_name());
     let row = db.query_one_raw(sql.build()).await.map_err(AppError::from_db)?;
@@ -101,21 +106,21 @@ async fn id_ranges(db: &DatabaseConnection) -> AppResult<Vec<(i64, i64)>> {
         None => (None, None),
     };
     let (Some(first), Some(last)) = bounds else { return Ok(Vec::new()) };
-    let parts = ranges(db.get_database_backend());
     let width = (last - first) / parts + 1;
     Ok((0..parts)
         .map(|i| (first + i * width, (first + (i + 1) * width - 1).min(last)))
         .filter(|(from, to)| from <= to)
+        .map(Some)
         .collect())
 }
 
-/// Calls `each` with every customer of ids `[first, last]` that has purchases before `horizon`, and
-/// those purchases in time order.
+/// Calls `each` with every customer of ids `[first, last]` (all without a range) that has purchases
+/// before `horizon`, and those purchases in time order.
 async fn for_each_customer(
     db: &DatabaseConnection,
     horizon: DateTime<Utc>,
     with_labels: bool,
-    (first, last): (i64, i64),
+    range: Option<(i64, i64)>,
     mut each: impl FnMut(&Buyer, &[Purchase]),
 ) -> AppResult<()> {
     let mut sql = Sql::new(ConnectionTrait::get_database_backend(db));
@@ -132,7 +137,9 @@ async fn for_each_customer(
         sql.push(" JOIN ").push(customer::Entity.table_name()).push(" c ON c.id = o.customer_id");
     }
     sql.push(" WHERE ").push(&orders_that_count::counts_sql("o")).push(" AND o.placed_at < ").bind(time(horizon));
-    sql.push(" AND o.customer_id BETWEEN ").bind(first).push(" AND ").bind(last);
+    if let Some((first, last)) = range {
+        sql.push(" AND o.customer_id BETWEEN ").bind(first).push(" AND ").bind(last);
+    }
     sql.push(" ORDER BY o.customer_id, o.placed_at");
     let rows = db.stream_raw(sql.build()).await.map_err(AppError::from_db)?;
     let mut rows = std::pin::pin!(rows);

@@ -7,12 +7,13 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Cond, Expr, ExprTrait, Func, IntoTableRef, JoinType, Query, QueryStatementBuilder,
     SelectStatement, TableRef, ValueTuple,
 };
-use sea_orm::{ConnectionTrait, DbBackend, TransactionSession, TransactionTrait};
+use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 
 use super::keys::dimension_alias;
 use super::periods::Slot;
 use super::tally::Counts;
 use super::{Dimension, GroupKey, SatisfactionFilter, SatisfactionQuery};
+use crate::db::with_planner_setting;
 use crate::error::{AppError, AppResult};
 use crate::services::filters::TimeRange;
 
@@ -312,12 +313,13 @@ pub(super) async fn counts(
     // PostgreSQL estimates a join on a list of time ranges generically (a tenth of the table per
     // range) and, for the few answers of edges, would hash every touchpoint to join them: nested
     // loops over the indexes are the plan (70 ms instead of 580 at a million answers).
-    let txn = db.begin().await.map_err(AppError::from_db)?;
-    txn.execute_unprepared("SET LOCAL enable_hashjoin = off").await.map_err(AppError::from_db)?;
-    let counts =
-        Counts { answers: answers(&txn, query, slots, rows).await?, surveys: surveys(&txn, query, slots, rows).await? };
-    txn.commit().await.map_err(AppError::from_db)?;
-    Ok(counts)
+    with_planner_setting(db, "enable_hashjoin = off", async |txn| {
+        Ok(Counts {
+            answers: answers(txn, query, slots, rows).await?,
+            surveys: surveys(txn, query, slots, rows).await?,
+        })
+    })
+    .await
 }
 
 async fn answers(
