@@ -7,6 +7,7 @@ pub mod complaint_handling;
 pub mod complaint_loop;
 pub mod complaint_recovery;
 pub mod complaints;
+pub mod customer_ranges;
 pub mod customers;
 pub mod data_shape;
 pub mod dissatisfied;

@@ -3,17 +3,21 @@
 //! against the customers who were dissatisfied in it and did not complain: repurchase within H days,
 //! with Wilson intervals and two-proportion tests against those who did not complain, and their next NPS
 //! answer (`docs/metrics.md`, "Service recovery"). One statement counts per period, group, outcome and
-//! next NPS score (`statement`); the figures are computed from those counts (`rows`).
+//! next NPS score (`statement`, per range of customers); the figures are computed from those counts
+//! (`rows`).
 
 mod rows;
 mod statement;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::ComplaintCategory;
-use sea_orm::{ConnectionTrait, StreamTrait};
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
 
 use crate::domain::buckets::{Bucket, Series, periods};
 use crate::error::AppResult;
+use crate::services::customer_ranges;
 
 pub use rows::{RecoveryRow, rows};
 
@@ -109,7 +113,14 @@ pub struct RecoveryCell {
     pub repurchased: u64,
 }
 
-/// Runs a recovery query.
-pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &RecoveryQuery) -> AppResult<Vec<RecoveryRow>> {
-    rows(query, &statement::cells(db, query).await?)
+/// Runs a recovery query. Customers are counted one by one, so the statement runs over ranges of
+/// customers at once (`customer_ranges`) and their counts add up.
+pub async fn report(db: &DatabaseConnection, query: &RecoveryQuery) -> AppResult<Vec<RecoveryRow>> {
+    let query = Arc::new(query.clone());
+    let found = customer_ranges::run_each(db, |db, range| {
+        let query = Arc::clone(&query);
+        async move { statement::cells(&db, &query, range).await }
+    })
+    .await?;
+    rows(&query, &found.concat())
 }

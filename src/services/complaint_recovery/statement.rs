@@ -13,6 +13,7 @@ use super::{RecoveryCell, RecoveryDimension, RecoveryKey, RecoveryOutcome, Recov
 use crate::db::sql::{Sql, count_column, time};
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
+use crate::services::customer_ranges::{self, CustomerRange};
 use crate::services::dissatisfied::{ALL_METRICS, push_dissatisfied};
 
 /// The statement's number of an outcome: its place in `RecoveryOutcome::ALL`.
@@ -21,50 +22,64 @@ fn number(outcome: RecoveryOutcome) -> i64 {
 }
 
 /// `WITH periods (i, s, e) AS (VALUES ...)`, then the complaints: each customer's first complaint of each
-/// period, with its outcome.
-fn push_complained(sql: &mut Sql, query: &RecoveryQuery) {
+/// period, with its outcome. PostgreSQL keeps the first by `DISTINCT ON` (a sort and a scan, about half
+/// the time of numbering the rows); SQLite numbers them, and `subjects` keeps the first.
+fn push_complained(sql: &mut Sql, query: &RecoveryQuery, customers: CustomerRange) {
     let rows: Vec<Vec<Value>> =
         (query.periods.iter().enumerate()).map(|(i, p)| vec![(i as i64).into(), time(p.start), time(p.end)]).collect();
     sql.push("WITH periods (i, s, e) AS (SELECT * FROM ").values_table(&rows, "v").push("), ");
+    let postgres = sql.backend() == DbBackend::Postgres;
+    sql.push(if postgres {
+        "complained AS (SELECT DISTINCT ON (p.i, m.customer_id) "
+    } else {
+        "complained AS (SELECT "
+    });
     let resolved = ComplaintStatus::Resolved.to_value();
-    sql.push(
-        "complained AS (SELECT p.i AS period, m.customer_id, m.opened_at AS at, m.category, CASE WHEN m.status = ",
-    )
-    .bind(resolved.clone())
-    .push(" AND ")
-    .at_most_hours_after("m.resolved_at", "m.opened_at", query.sla.num_hours())
-    .push(" THEN ")
-    .bind(number(RecoveryOutcome::ResolvedWithinSla))
-    .push(" WHEN m.status = ")
-    .bind(resolved)
-    .push(" THEN ")
-    .bind(number(RecoveryOutcome::ResolvedLate))
-    .push(" ELSE ")
-    .bind(number(RecoveryOutcome::Unresolved))
-    .push(" END AS outcome, ROW_NUMBER() OVER (PARTITION BY p.i, m.customer_id ORDER BY m.opened_at, m.id) AS nth ")
-    .push("FROM periods p JOIN ")
-    .push(complaint::Entity.table_name())
-    .push(" m ON m.opened_at >= p.s AND m.opened_at < p.e");
+    sql.push("p.i AS period, m.customer_id, m.opened_at AS at, m.category, CASE WHEN m.status = ")
+        .bind(resolved.clone())
+        .push(" AND ")
+        .at_most_hours_after("m.resolved_at", "m.opened_at", query.sla.num_hours())
+        .push(" THEN ")
+        .bind(number(RecoveryOutcome::ResolvedWithinSla))
+        .push(" WHEN m.status = ")
+        .bind(resolved)
+        .push(" THEN ")
+        .bind(number(RecoveryOutcome::ResolvedLate))
+        .push(" ELSE ")
+        .bind(number(RecoveryOutcome::Unresolved))
+        .push(" END AS outcome");
+    if !postgres {
+        sql.push(", ROW_NUMBER() OVER (PARTITION BY p.i, m.customer_id ORDER BY m.opened_at, m.id) AS nth");
+    }
+    sql.push(" FROM periods p JOIN ")
+        .push(complaint::Entity.table_name())
+        .push(" m ON m.opened_at >= p.s AND m.opened_at < p.e");
+    customer_ranges::push_within(sql, "m.customer_id", customers);
     if let Some(categories) = &query.filter.categories {
         sql.push(" WHERE ").in_list("m.category", categories.iter().map(|c| c.to_value()));
     }
-    sql.push("), ");
+    sql.push(if postgres { " ORDER BY p.i, m.customer_id, m.opened_at, m.id), " } else { "), " });
 }
 
 /// The customers dissatisfied in each period (their first such answer there) without a complaint.
-fn push_not_complained(sql: &mut Sql, query: &RecoveryQuery) {
+fn push_not_complained(sql: &mut Sql, query: &RecoveryQuery, customers: CustomerRange) {
     let range = query.periods.first().zip(query.periods.last()).map(|(first, last)| (first.start, last.end));
     sql.push("dissatisfied AS (SELECT p.i AS period, f.customer_id, MIN(f.submitted_at) AS at FROM periods p JOIN ")
         .push(feedback::Entity.table_name())
-        .push(" f ON f.submitted_at >= p.s AND f.submitted_at < p.e WHERE ");
+        .push(" f ON f.submitted_at >= p.s AND f.submitted_at < p.e");
+    customer_ranges::push_within(sql, "f.customer_id", customers);
+    sql.push(" WHERE ");
     match range {
         Some(range) => push_dissatisfied(sql, "f", &ALL_METRICS, range),
         None => {
             sql.push("1 = 0");
         }
     }
+    let first_complaints =
+        if sql.backend() == DbBackend::Postgres { "FROM complained" } else { "FROM complained WHERE nth = 1" };
     sql.push(" GROUP BY p.i, f.customer_id), subjects AS (SELECT period, customer_id, at, category, outcome ")
-        .push("FROM complained WHERE nth = 1 UNION ALL SELECT d.period, d.customer_id, d.at, NULL, ")
+        .push(first_complaints)
+        .push(" UNION ALL SELECT d.period, d.customer_id, d.at, NULL, ")
         .bind(number(RecoveryOutcome::NoComplaint))
         .push(" FROM dissatisfied d JOIN periods p ON p.i = d.period WHERE NOT EXISTS (SELECT 1 FROM ")
         .push(complaint::Entity.table_name())
@@ -118,20 +133,24 @@ fn push_counts(sql: &mut Sql, query: &RecoveryQuery) {
         .push("GROUP BY y.period, y.outcome, y.segment, y.region, y.category, y.next_nps");
 }
 
-fn statement(backend: DbBackend, query: &RecoveryQuery) -> Statement {
+fn statement(backend: DbBackend, query: &RecoveryQuery, customers: CustomerRange) -> Statement {
     let mut sql = Sql::new(backend);
-    push_complained(&mut sql, query);
-    push_not_complained(&mut sql, query);
+    push_complained(&mut sql, query, customers);
+    push_not_complained(&mut sql, query, customers);
     push_counts(&mut sql, query);
     sql.build()
 }
 
-/// Runs the statement.
-pub async fn cells(db: &(impl ConnectionTrait + StreamTrait), query: &RecoveryQuery) -> AppResult<Vec<RecoveryCell>> {
+/// Runs the statement over the customers of a range.
+pub async fn cells(
+    db: &(impl ConnectionTrait + StreamTrait),
+    query: &RecoveryQuery,
+    customers: CustomerRange,
+) -> AppResult<Vec<RecoveryCell>> {
     if query.periods.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = db.stream_raw(statement(ConnectionTrait::get_database_backend(db), query)).await;
+    let rows = db.stream_raw(statement(ConnectionTrait::get_database_backend(db), query, customers)).await;
     let mut rows = std::pin::pin!(rows.map_err(AppError::from_db)?);
     let mut cells = Vec::new();
     while let Some(row) = rows.next().await {
