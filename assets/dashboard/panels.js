@@ -69,6 +69,12 @@
 
   function lowSampleNote(lowSample) { return lowSample ? LOW_N : ''; }
 
+  /** A test's verdict: yes, no, or a dash when there is no test (null is not "not significant"). */
+  function verdict(significant) {
+    if (significant === null || significant === undefined) return DASH;
+    return significant ? 'yes' : 'no';
+  }
+
   /** The change of a comparison row as words and an arrow: "▲ +5.5, significant". */
   function change(row, decimals) {
     if (row.delta === null || row.delta === undefined) return DASH;
@@ -106,7 +112,7 @@
             number(interval.lower, spec.decimals), number(interval.upper, spec.decimals),
             number(r.current.responseRate, 1), r.row ? number(r.row.baseline.value, spec.decimals) : DASH,
             r.row ? change(r.row, spec.decimals) : DASH, r.row ? number(r.row.pValue, 3) : DASH,
-            r.row ? (r.row.significant ? 'yes' : 'no') : DASH, lowSampleNote(r.current.lowSample)]
+            r.row ? verdict(r.row.significant) : DASH, lowSampleNote(r.current.lowSample)]
         };
       }));
     return { chart: chart, numbers: [numbers] };
@@ -235,7 +241,7 @@
         var interval = bounds(row.interval);
         return [humanize(row.category), String(row.customers), String(row.repurchasedCustomers),
           number(row.repurchaseRate, 1), number(interval.lower, 1), number(interval.upper, 1),
-          signed(row.differenceToBest, 1), row.significant ? 'yes' : 'no'];
+          signed(row.differenceToBest, 1), verdict(row.significant)];
       }));
     return { chart: chart, numbers: [numbers] };
   }

@@ -656,7 +656,7 @@ fn check_impact<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> R
             (a, b) => return Err(format!("{category} pValue: server {a:?}, SQL {b:?}")),
         }
         let significant = row.get("significant").and_then(Value::as_bool);
-        if significant != Some(p_value.is_some_and(|p| p < 0.05)) {
+        if significant != p_value.map(|p| p < 0.05) {
             return Err(format!("{category} significant: server {significant:?}, SQL p-value {p_value:?}"));
         }
     }

@@ -12,6 +12,7 @@ mod m20261201_000001_create_clv_models;
 mod m20261202_000001_create_complaints;
 mod m20261202_000002_feedback_by_metric_and_time;
 mod m20261203_000001_feedback_at_touchpoints_by_metric_and_time;
+mod m20261204_000001_orders_by_currency;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_create_complaints::Migration),
             Box::new(m20261202_000002_feedback_by_metric_and_time::Migration),
             Box::new(m20261203_000001_feedback_at_touchpoints_by_metric_and_time::Migration),
+            Box::new(m20261204_000001_orders_by_currency::Migration),
         ]
     }
 }

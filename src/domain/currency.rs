@@ -18,6 +18,12 @@ impl Currency {
             .map(|i| Currency { code: ISO_4217[i].0, minor_digits: ISO_4217[i].1 })
     }
 
+    /// Looks up a stored code. Currencies are checked on write, so an unknown code means the row was
+    /// written around the API: it reads as XXX ("no currency") with 2 decimals rather than being lost.
+    pub fn stored(code: &str) -> Currency {
+        Currency::find(code).unwrap_or(Currency { code: "XXX", minor_digits: 2 })
+    }
+
     pub fn parse(field: &str, code: &str) -> Result<Currency, AppError> {
         Currency::find(code)
             .ok_or_else(|| AppError::bad_input(field, format!("'{code}' is not an ISO 4217 currency code")))

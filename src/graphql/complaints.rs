@@ -5,7 +5,7 @@ use entity::complaint::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::error::AppResult;
-use crate::graphql::connection::{ConnectionNode, ListArgs, child_rows, load_by_id};
+use crate::graphql::connection::{ConnectionNode, ListArgs, child_rows, load_by_id, load_required};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus};
 use crate::graphql::feedback::Feedback;
@@ -73,8 +73,8 @@ impl Complaint {
     }
 
     /// The customer who complained.
-    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(load_by_id::<entity::customer::Entity>(ctx, self.0.customer_id).await?.map(Customer))
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
+        Ok(Customer(load_required::<entity::customer::Entity>(ctx, self.0.customer_id).await?))
     }
 
     /// The order complained about; null for complaints not about one order.

@@ -337,6 +337,19 @@ where
     loaders(ctx)?.of().by_id.load_one(id).await.map_err(unshare)
 }
 
+/// A row another row refers to through a required foreign key (an order's customer): the database keeps
+/// it, so its absence is an internal error rather than a null.
+pub async fn load_required<E>(ctx: &Context<'_>, id: i64) -> AppResult<E::Model>
+where
+    E: Listing,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+    Loaders: LoadersOf<E>,
+{
+    load_by_id::<E>(ctx, id).await?.ok_or_else(|| {
+        AppError::Internal(format!("{} {id}, required by a stored row, is missing", E::default().table_name()))
+    })
+}
+
 /// Picks one entity's loaders out of the request's loaders.
 pub trait LoadersOf<E> {
     fn of(&self) -> &EntityLoaders<E>;

@@ -8,9 +8,9 @@ use entity::SurveyMetric as DbSurveyMetric;
 use entity::feedback::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::graphql::complaints::{Complaint, complaint_of};
-use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id};
+use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id, load_required};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
 use crate::graphql::gate::access::personal_data;
@@ -88,8 +88,8 @@ impl Feedback {
     }
 
     /// The customer who answered.
-    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(load_by_id::<entity::customer::Entity>(ctx, self.0.customer_id).await?.map(Customer))
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
+        Ok(Customer(load_required::<entity::customer::Entity>(ctx, self.0.customer_id).await?))
     }
 
     /// The touchpoint whose survey this answers; null for relationship surveys.
@@ -123,8 +123,11 @@ impl Feedback {
 
     /// The answer's category: promoter / passive / detractor (NPS 9-10 / 7-8 / 0-6), satisfied or not
     /// (CSAT 4-5 / 1-3), easy or not (CES 5-7 / 1-4).
-    async fn category(&self) -> Option<SatisfactionCategory> {
-        answer_category(&self.0)
+    async fn category(&self) -> Result<SatisfactionCategory> {
+        // The database keeps every score within its metric's scale, so every answer has a category.
+        Ok(answer_category(&self.0).ok_or_else(|| {
+            AppError::Internal(format!("answer {} has a score outside its metric's scale", self.0.id))
+        })?)
     }
 
     /// The free-text comment, if any. Personal data.

@@ -23,7 +23,7 @@ pub mod touchpoints;
 
 use std::sync::Arc;
 
-use async_graphql::Schema;
+use async_graphql::{SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::events::Events;
@@ -87,7 +87,7 @@ pub fn schema_without_data() -> AppSchema {
     schema_builder().finish()
 }
 
-/// The schema in SDL, as committed in `schema.graphql`.
+/// The schema in SDL, as committed in `schema.graphql`, with each custom scalar's `@specifiedBy`.
 pub fn sdl() -> String {
-    schema_without_data().sdl()
+    schema_without_data().sdl_with_options(SDLExportOptions::new().include_specified_by())
 }

@@ -7,7 +7,7 @@ use entity::order::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::graphql::complaints::Complaint;
-use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id};
+use crate::graphql::connection::{ConnectionNode, ListArgs, load_required};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{OrderStatus, SatisfactionCategory};
@@ -65,8 +65,8 @@ impl Order {
     }
 
     /// The customer who placed the order.
-    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(load_by_id::<entity::customer::Entity>(ctx, self.0.customer_id).await?.map(Customer))
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
+        Ok(Customer(load_required::<entity::customer::Entity>(ctx, self.0.customer_id).await?))
     }
 
     /// When the order was placed.

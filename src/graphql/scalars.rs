@@ -28,11 +28,12 @@ impl ScalarType for DateTime {
     }
 }
 
-/// An exact decimal number as a string, e.g. `"12.50"`: never a float, so no cent is ever lost.
+/// An exact decimal number as a string, e.g. `"12.50"`: never a float, so no cent is ever lost. The form
+/// is XML Schema's decimal without a leading `+`: an optional `-`, digits, optionally `.` and digits.
 #[derive(Clone, Debug, PartialEq, Eq, Description)]
 pub struct Decimal(pub String);
 
-#[Scalar(name = "Decimal", use_type_description)]
+#[Scalar(name = "Decimal", specified_by_url = "https://www.w3.org/TR/xmlschema11-2/#decimal", use_type_description)]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -94,10 +95,9 @@ pub struct Money {
 }
 
 impl Money {
-    /// Builds a money value from stored minor units. Currencies are checked on write, so an unknown
-    /// code here means the row was written around the API; it is shown with 2 decimals rather than lost.
+    /// Builds a money value from stored minor units (`Currency::stored`).
     pub fn from_minor(minor: i64, currency_code: &str) -> Self {
-        let currency = Currency::find(currency_code).unwrap_or(Currency { code: "XXX", minor_digits: 2 });
+        let currency = Currency::stored(currency_code);
         Money { amount: Decimal(format_minor_units(minor, currency)), currency: CurrencyCode(currency) }
     }
 }

@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::touchpoint::Model;
 
 use crate::domain::ids::{GlobalId, NodeType};
-use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id};
+use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id, load_required};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, SatisfactionCategory, TouchpointKind};
@@ -63,8 +63,8 @@ impl Touchpoint {
     }
 
     /// The customer met at this touchpoint.
-    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        Ok(load_by_id::<entity::customer::Entity>(ctx, self.0.customer_id).await?.map(Customer))
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Customer> {
+        Ok(Customer(load_required::<entity::customer::Entity>(ctx, self.0.customer_id).await?))
     }
 
     /// The order this touchpoint belongs to; null for touchpoints not tied to one order.

@@ -11,6 +11,7 @@ pub mod customer_ranges;
 pub mod customers;
 pub mod data_shape;
 pub mod dissatisfied;
+pub mod facets;
 pub mod feedback;
 pub mod filters;
 pub mod impact;

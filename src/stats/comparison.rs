@@ -15,13 +15,14 @@ pub struct Comparison {
     /// None when the test is undefined (no variance on either side).
     pub z: Option<f64>,
     pub p_value: Option<f64>,
-    pub significant: bool,
+    /// p < 0.05; None when the test is undefined (an unknown is not "not significant").
+    pub significant: Option<bool>,
 }
 
 impl Comparison {
     fn new(delta: f64, z: Option<f64>) -> Self {
         let p_value = z.map(two_sided_p);
-        Comparison { delta, z, p_value, significant: p_value.is_some_and(|p| p < ALPHA) }
+        Comparison { delta, z, p_value, significant: p_value.map(|p| p < ALPHA) }
     }
 }
 
@@ -72,7 +73,7 @@ mod tests {
         let se = (27.568_098f64.powi(2) + (100.0 * (0.64f64 / 10.0).sqrt()).powi(2)).sqrt();
         assert_close(c.z.unwrap(), 60.0 / se);
         assert_close(c.p_value.unwrap(), two_sided_p(60.0 / se));
-        assert!(!c.significant, "n = 10 is too small for this difference");
+        assert_eq!(c.significant, Some(false), "n = 10 is too small for this difference");
     }
 
     #[test]
@@ -81,7 +82,7 @@ mod tests {
         // pooled 0.7, se = sqrt(0.21 x 0.02) = 0.0648074; z = 0.2 / se = 3.086067.
         assert_close(c.delta, 20.0);
         assert_close(c.z.unwrap(), 3.086_067);
-        assert!(c.significant);
+        assert_eq!(c.significant, Some(true));
         let a = of(SurveyMetric::Csat, &[5, 5, 4, 1]);
         let b = of(SurveyMetric::Csat, &[5, 1, 1, 1]);
         assert_eq!(compare(&a, &b), proportions(3, 4, 1, 4));
@@ -97,6 +98,6 @@ mod tests {
         let all_ten = of(SurveyMetric::Nps, &[10, 10]);
         let all_zero = of(SurveyMetric::Nps, &[0, 0]);
         let c = compare(&all_ten, &all_zero).unwrap();
-        assert_eq!((c.delta, c.z, c.p_value, c.significant), (200.0, None, None, false));
+        assert_eq!((c.delta, c.z, c.p_value, c.significant), (200.0, None, None, None));
     }
 }

@@ -241,6 +241,8 @@ async fn touchpoint_impact_compares_repurchase_after_each_answer_category() {
     let p = rows[2]["pValue"].as_f64().unwrap();
     assert!((p - 0.386_476_230_8).abs() < 1e-6, "p {p}");
     assert_eq!(rows[2]["significant"], false);
+    // The best category is not tested against itself: no verdict rather than "not significant".
+    assert_eq!((rows[0]["pValue"].clone(), rows[0]["significant"].clone()), (Value::Null, Value::Null));
 
     // 85 days: C's next order (87 days later) falls outside.
     let rows =

@@ -18,6 +18,7 @@ mod connections;
 mod cors;
 mod dashboard;
 mod docs;
+mod facets;
 mod filters;
 mod fixtures;
 mod graphiql;

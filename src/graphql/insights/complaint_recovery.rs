@@ -130,7 +130,7 @@ impl From<RecoveryRow> for ComplaintRecoveryRow {
             interval: row.interval.map(ConfidenceInterval::from),
             difference_to_no_complaint: test.map(|t| t.delta),
             p_value: test.and_then(|t| t.p_value),
-            significant: test.and_then(|t| t.p_value.map(|_| t.significant)),
+            significant: test.and_then(|t| t.significant),
             next_nps: row.next_nps.into(),
         }
     }

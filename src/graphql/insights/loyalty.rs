@@ -113,8 +113,9 @@ pub struct TouchpointImpactRow {
     pub difference_to_best: Option<f64>,
     /// Two-sided p-value of the pooled two-proportion z test against the best category.
     pub p_value: Option<f64>,
-    /// Whether the difference is significant (p < 0.05).
-    pub significant: bool,
+    /// Whether the difference is significant (p < 0.05); null when there is no test (the best category
+    /// itself, or either side empty or without variance).
+    pub significant: Option<bool>,
 }
 
 impl LoyaltyRow {
@@ -185,7 +186,7 @@ impl From<ImpactRow> for TouchpointImpactRow {
             interval: row.interval.map(ConfidenceInterval::from),
             difference_to_best: versus_best.map(|v| v.delta),
             p_value: versus_best.and_then(|v| v.p_value),
-            significant: versus_best.is_some_and(|v| v.significant),
+            significant: versus_best.and_then(|v| v.significant),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod complaint_loop;
 mod complaint_recovery;
 mod complaints;
+mod facets;
 mod inputs;
 mod loyalty;
 mod satisfaction;
@@ -13,6 +14,7 @@ use async_graphql::{Context, Object, Result};
 use complaint_loop::{ComplaintLoopDimension, ComplaintLoopFilterInput, ComplaintLoopRow};
 use complaint_recovery::{ComplaintRecoveryDimension, ComplaintRecoveryFilterInput, ComplaintRecoveryRow};
 use complaints::{ComplaintDimension, ComplaintHandlingFilterInput, ComplaintHandlingRow};
+use facets::Facets;
 use inputs::{
     BaselineInput, CohortGranularity, LoyaltyDimension, SatisfactionDimension, SatisfactionFilterInput, TimeSeriesInput,
 };
@@ -34,6 +36,7 @@ use crate::services::complaint_handling::{self, HandlingQuery};
 use crate::services::complaint_loop::{self as loop_service, LoopQuery};
 use crate::services::complaint_recovery::{self as recovery_service, RecoveryQuery};
 use crate::services::complaints as complaint_service;
+use crate::services::facets as facet_service;
 use crate::services::impact::{ImpactQuery, touchpoint_impact};
 use crate::services::loyalty::{self as loyalty_service, LoyaltyQuery};
 use crate::services::satisfaction_insights as service;
@@ -53,6 +56,14 @@ fn min_sample(value: i32) -> AppResult<u64> {
 /// as documented on each field; values over empty sets are null, never 0. Full precision: clients round.
 #[Object]
 impl Insights {
+    /// What there is to filter by (segments, regions, currencies) and the time the orders and answers
+    /// span: a few index lookups, whatever the size of the data.
+    async fn facets(&self, ctx: &Context<'_>) -> Result<Facets> {
+        let facets = Facets::from(facet_service::facets(database(ctx)?).await?);
+        take_rows(ctx, facets.items())?;
+        Ok(facets)
+    }
+
     /// Satisfaction (NPS, CSAT or CES) over the answers matching `filter`, optionally grouped by touchpoint
     /// kind, channel, segment and region, and split into a zero-filled time series. One row per group (and
     /// bucket); without grouping, exactly one row (per bucket).

@@ -114,8 +114,8 @@ pub struct SatisfactionComparisonRow {
     pub z: Option<f64>,
     /// Two-sided p-value of z under the normal distribution.
     pub p_value: Option<f64>,
-    /// Whether p < 0.05.
-    pub significant: bool,
+    /// Whether p < 0.05; null when there is no test (no comparison, or no variance on either side).
+    pub significant: Option<bool>,
 }
 
 impl From<Score> for SatisfactionScore {
@@ -198,7 +198,7 @@ impl From<service::ComparisonRow> for SatisfactionComparisonRow {
             delta: comparison.map(|c| c.delta),
             z: comparison.and_then(|c| c.z),
             p_value: comparison.and_then(|c| c.p_value),
-            significant: comparison.is_some_and(|c| c.significant),
+            significant: comparison.and_then(|c| c.significant),
         }
     }
 }

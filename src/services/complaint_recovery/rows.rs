@@ -169,7 +169,7 @@ mod tests {
         let test = within.versus_no_complaint.as_ref().unwrap();
         assert_eq!(Some(test.clone()), proportions(56, 80, 40, 100));
         assert_close(test.delta, 30.0);
-        assert!(test.significant);
+        assert_eq!(test.significant, Some(true));
         // Next NPS: 30 promoters, 10 detractors of 40 answers.
         assert_eq!((within.next_nps.n, within.next_nps.value), (40, Some(50.0)));
         assert_close(within.next_nps.mean.unwrap(), (300.0 + 30.0) / 40.0);

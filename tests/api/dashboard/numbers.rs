@@ -61,8 +61,13 @@ fn sample(low_sample: &Value) -> &'static str {
     if low_sample == true { "\u{25c7} low n" } else { "" }
 }
 
+/// The verdict of a test as the dashboard shows it; a dash when there is no test.
 fn yes_no(value: &Value) -> &'static str {
-    if value == true { "yes" } else { "no" }
+    match value.as_bool() {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "—",
+    }
 }
 
 fn score_decimals(metric: &str) -> i32 {
