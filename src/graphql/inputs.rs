@@ -221,6 +221,15 @@ pub struct FeedbackFilterInput {
     pub submitted_at: Option<TimeRangeInput>,
     /// Answers given at a touchpoint of any of these kinds; relationship surveys never match.
     pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
+    /// Answers given at touchpoints on any of these channels; relationship surveys never match.
+    pub channels: Option<Vec<Channel>>,
+    /// Answers given at touchpoints of orders in any of these states; answers without an order never
+    /// match.
+    pub order_statuses: Option<Vec<OrderStatus>>,
+    /// Answers of customers in any of these segments.
+    pub segments: Option<Vec<String>>,
+    /// Answers of customers in any of these regions.
+    pub regions: Option<Vec<String>>,
     /// Only answers with a non-empty comment (true) or without one (false).
     pub has_comment: Option<bool>,
 }
@@ -233,6 +242,10 @@ impl FeedbackFilterInput {
             categories: list_filter(self.categories, &format!("{path}.categories"))?,
             submitted_at: time_range(self.submitted_at, &format!("{path}.submittedAt"))?,
             touchpoint_kinds: list_filter(self.touchpoint_kinds, &format!("{path}.touchpointKinds"))?,
+            channels: list_filter(self.channels, &format!("{path}.channels"))?,
+            order_statuses: list_filter(self.order_statuses, &format!("{path}.orderStatuses"))?,
+            segments: string_filter(self.segments, &format!("{path}.segments"))?,
+            regions: string_filter(self.regions, &format!("{path}.regions"))?,
             has_comment: self.has_comment,
         })
     }

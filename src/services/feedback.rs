@@ -2,11 +2,13 @@
 //! touchpoint or order it hangs off.
 
 use entity::feedback::{Column, Entity, Model, Relation};
-use entity::{SurveyMetric, TouchpointKind, touchpoint};
+use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, touchpoint};
 use sea_orm::sea_query::Expr;
-use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
 
+use crate::services::answer_dimensions::{
+    customer_condition, customers_where, touchpoint_condition, touchpoints_where,
+};
 use crate::services::filters::{IntRange, TimeRange, any_of};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
@@ -21,6 +23,14 @@ pub struct FeedbackFilter {
     pub submitted_at: TimeRange,
     /// The kind of the touchpoint answered; relationship surveys (no touchpoint) never match.
     pub touchpoint_kinds: Option<Vec<TouchpointKind>>,
+    /// The channel of the touchpoint answered; relationship surveys never match.
+    pub channels: Option<Vec<Channel>>,
+    /// The status of the answered touchpoint's order; answers without one never match.
+    pub order_statuses: Option<Vec<OrderStatus>>,
+    /// The answering customer's segment.
+    pub segments: Option<Vec<String>>,
+    /// The answering customer's region.
+    pub regions: Option<Vec<String>>,
     pub has_comment: Option<bool>,
 }
 
@@ -40,13 +50,13 @@ impl FeedbackFilter {
             }
             cond = cond.add(any);
         }
-        if let Some(kinds) = &self.touchpoint_kinds {
-            let touchpoints_of_kind = Query::select()
-                .column(touchpoint::Column::Id)
-                .from(touchpoint::Entity)
-                .and_where(touchpoint::Column::Kind.is_in(kinds.iter().copied()))
-                .to_owned();
-            cond = cond.add(Column::TouchpointId.in_subquery(touchpoints_of_kind));
+        // The insights' dimensions, by the same conditions (`answer_dimensions`).
+        let (kinds, channels) = (self.touchpoint_kinds.as_deref(), self.channels.as_deref());
+        if let Some(touchpoint) = touchpoint_condition(kinds, channels, self.order_statuses.as_deref()) {
+            cond = cond.add(Column::TouchpointId.in_subquery(touchpoints_where(touchpoint)));
+        }
+        if let Some(customer) = customer_condition(self.segments.as_deref(), self.regions.as_deref()) {
+            cond = cond.add(Column::CustomerId.in_subquery(customers_where(customer)));
         }
         match self.has_comment {
             None => cond,

@@ -1,6 +1,7 @@
 //! The data layer: filters, sort orders and pages of each domain, aggregated in SQL. Functions take
 //! `&impl ConnectionTrait`, so they work on the pool and inside a transaction alike.
 
+pub mod answer_dimensions;
 pub mod clv;
 pub mod cohorts;
 pub mod complaint_handling;

@@ -18,6 +18,7 @@ mod connections;
 mod cors;
 mod dashboard;
 mod docs;
+mod drill_through;
 mod facets;
 mod filters;
 mod fixtures;

@@ -2,7 +2,7 @@
 //! for whole periods, for the buckets of a time series, or for the partial days at the ends of rollup
 //! slices (`edges`).
 
-use entity::{SurveyMetric, customer, feedback, order, touchpoint};
+use entity::{SurveyMetric, customer, feedback, touchpoint};
 use sea_orm::sea_query::{
     Alias, Asterisk, Cond, Expr, ExprTrait, Func, IntoTableRef, JoinType, Query, QueryStatementBuilder,
     SelectStatement, TableRef, ValueTuple,
@@ -15,6 +15,7 @@ use super::tally::Counts;
 use super::{Dimension, GroupKey, SatisfactionFilter, SatisfactionQuery};
 use crate::db::with_planner_setting;
 use crate::error::{AppError, AppResult};
+use crate::services::answer_dimensions::{CUSTOMER, TOUCHPOINT, customer_condition, touchpoint_condition};
 use crate::services::filters::TimeRange;
 
 impl SatisfactionQuery {
@@ -42,9 +43,8 @@ impl SatisfactionFilter {
 }
 
 const F: &str = "f";
-const T: &str = "t";
-const C: &str = "c";
-const O: &str = "o";
+const T: &str = TOUCHPOINT;
+const C: &str = CUSTOMER;
 const B: &str = "b";
 
 fn col(table: &str, column: impl sea_orm::sea_query::IntoIden) -> Expr {
@@ -60,31 +60,15 @@ fn dimension_column(dimension: Dimension) -> Expr {
     }
 }
 
-/// The conditions shared by both statements, except the time column.
+/// The conditions shared by both statements, except the time column (`answer_dimensions`).
 fn set_conditions(filter: &SatisfactionFilter) -> Cond {
     let mut cond = Cond::all();
-    if let Some(kinds) = &filter.touchpoint_kinds {
-        cond = cond.add(col(T, touchpoint::Column::Kind).is_in(kinds.iter().map(|k| sea_orm::Value::from(*k))));
+    let (kinds, channels) = (filter.touchpoint_kinds.as_deref(), filter.channels.as_deref());
+    if let Some(touchpoint) = touchpoint_condition(kinds, channels, filter.order_statuses.as_deref()) {
+        cond = cond.add(touchpoint);
     }
-    if let Some(channels) = &filter.channels {
-        cond = cond.add(col(T, touchpoint::Column::Channel).is_in(channels.iter().map(|c| sea_orm::Value::from(*c))));
-    }
-    if let Some(segments) = &filter.segments {
-        cond = cond.add(col(C, customer::Column::Segment).is_in(segments.iter().cloned()));
-    }
-    if let Some(regions) = &filter.regions {
-        cond = cond.add(col(C, customer::Column::Region).is_in(regions.iter().cloned()));
-    }
-    if let Some(statuses) = &filter.order_statuses {
-        // A semi-join: the planner keeps driving from the answers (or touchpoints) in the period
-        // instead of from every order with the status.
-        let of_status = Query::select()
-            .expr(Expr::val(1))
-            .from_as(order::Entity, Alias::new(O))
-            .and_where(col(O, order::Column::Id).equals((Alias::new(T), touchpoint::Column::OrderId)))
-            .and_where(col(O, order::Column::Status).is_in(statuses.iter().map(|s| sea_orm::Value::from(*s))))
-            .to_owned();
-        cond = cond.add(Expr::exists(of_status));
+    if let Some(customer) = customer_condition(filter.segments.as_deref(), filter.regions.as_deref()) {
+        cond = cond.add(customer);
     }
     cond
 }
