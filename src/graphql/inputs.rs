@@ -170,6 +170,10 @@ pub struct OrderFilterInput {
     pub currencies: Option<Vec<CurrencyCode>>,
     /// Orders placed in this range.
     pub placed_at: Option<TimeRangeInput>,
+    /// Orders of customers in any of these segments.
+    pub segments: Option<Vec<String>>,
+    /// Orders of customers in any of these regions.
+    pub regions: Option<Vec<String>>,
 }
 
 impl OrderFilterInput {
@@ -179,6 +183,8 @@ impl OrderFilterInput {
             statuses: list_filter(self.statuses, &format!("{path}.statuses"))?,
             currencies: list_filter(currencies, &format!("{path}.currencies"))?,
             placed_at: time_range(self.placed_at, &format!("{path}.placedAt"))?,
+            segments: string_filter(self.segments, &format!("{path}.segments"))?,
+            regions: string_filter(self.regions, &format!("{path}.regions"))?,
         })
     }
 }
@@ -194,6 +200,12 @@ pub struct TouchpointFilterInput {
     pub occurred_at: Option<TimeRangeInput>,
     /// Only touchpoints that sent a survey (true) or that did not (false).
     pub survey_sent: Option<bool>,
+    /// Touchpoints of orders in any of these states; touchpoints without an order never match.
+    pub order_statuses: Option<Vec<OrderStatus>>,
+    /// Touchpoints of customers in any of these segments.
+    pub segments: Option<Vec<String>>,
+    /// Touchpoints of customers in any of these regions.
+    pub regions: Option<Vec<String>>,
 }
 
 impl TouchpointFilterInput {
@@ -203,6 +215,9 @@ impl TouchpointFilterInput {
             channels: list_filter(self.channels, &format!("{path}.channels"))?,
             occurred_at: time_range(self.occurred_at, &format!("{path}.occurredAt"))?,
             survey_sent: self.survey_sent,
+            order_statuses: list_filter(self.order_statuses, &format!("{path}.orderStatuses"))?,
+            segments: string_filter(self.segments, &format!("{path}.segments"))?,
+            regions: string_filter(self.regions, &format!("{path}.regions"))?,
         })
     }
 }

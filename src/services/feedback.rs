@@ -6,10 +6,8 @@ use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, touchpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
 
-use crate::services::answer_dimensions::{
-    customer_condition, customers_where, touchpoint_condition, touchpoints_where,
-};
 use crate::services::filters::{IntRange, TimeRange, any_of};
+use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
 use crate::stats::satisfaction::SatisfactionCategory;
@@ -50,13 +48,13 @@ impl FeedbackFilter {
             }
             cond = cond.add(any);
         }
-        // The insights' dimensions, by the same conditions (`answer_dimensions`).
+        // The insights' dimensions, by the same conditions (`insight_dimensions`).
         let (kinds, channels) = (self.touchpoint_kinds.as_deref(), self.channels.as_deref());
         if let Some(touchpoint) = touchpoint_condition(kinds, channels, self.order_statuses.as_deref()) {
             cond = cond.add(Column::TouchpointId.in_subquery(touchpoints_where(touchpoint)));
         }
-        if let Some(customer) = customer_condition(self.segments.as_deref(), self.regions.as_deref()) {
-            cond = cond.add(Column::CustomerId.in_subquery(customers_where(customer)));
+        if let Some(customers) = customers_matching(self.segments.as_deref(), self.regions.as_deref()) {
+            cond = cond.add(Column::CustomerId.in_subquery(customers));
         }
         match self.has_comment {
             None => cond,

@@ -1,7 +1,6 @@
 //! The data layer: filters, sort orders and pages of each domain, aggregated in SQL. Functions take
 //! `&impl ConnectionTrait`, so they work on the pool and inside a transaction alike.
 
-pub mod answer_dimensions;
 pub mod clv;
 pub mod cohorts;
 pub mod complaint_handling;
@@ -16,6 +15,7 @@ pub mod facets;
 pub mod feedback;
 pub mod filters;
 pub mod impact;
+pub mod insight_dimensions;
 pub mod listing;
 pub mod lookups;
 pub mod loyalty;

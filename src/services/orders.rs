@@ -6,6 +6,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::services::filters::{TimeRange, any_of};
+use crate::services::insight_dimensions::customers_matching;
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
 
@@ -14,14 +15,23 @@ pub struct OrderFilter {
     pub statuses: Option<Vec<OrderStatus>>,
     pub currencies: Option<Vec<String>>,
     pub placed_at: TimeRange,
+    /// The customer's segment.
+    pub segments: Option<Vec<String>>,
+    /// The customer's region.
+    pub regions: Option<Vec<String>>,
 }
 
 impl OrderFilter {
     pub fn condition(&self) -> Condition {
-        Condition::all()
+        let cond = Condition::all()
             .add(any_of(Column::Status, &self.statuses))
             .add(any_of(Column::Currency, &self.currencies))
-            .add(self.placed_at.condition(Column::PlacedAt))
+            .add(self.placed_at.condition(Column::PlacedAt));
+        // The insights' dimensions, by the same conditions (`insight_dimensions`).
+        match customers_matching(self.segments.as_deref(), self.regions.as_deref()) {
+            Some(customers) => cond.add(Column::CustomerId.in_subquery(customers)),
+            None => cond,
+        }
     }
 }
 

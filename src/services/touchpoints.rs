@@ -1,11 +1,12 @@
 //! Touchpoints: filters, sort orders and the customer or order they hang off.
 
 use entity::touchpoint::{Column, Entity, Model};
-use entity::{Channel, TouchpointKind};
+use entity::{Channel, OrderStatus, TouchpointKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::services::filters::{TimeRange, any_of};
+use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
 
@@ -15,6 +16,12 @@ pub struct TouchpointFilter {
     pub channels: Option<Vec<Channel>>,
     pub occurred_at: TimeRange,
     pub survey_sent: Option<bool>,
+    /// The status of the touchpoint's order; touchpoints without one never match.
+    pub order_statuses: Option<Vec<OrderStatus>>,
+    /// The customer's segment.
+    pub segments: Option<Vec<String>>,
+    /// The customer's region.
+    pub regions: Option<Vec<String>>,
 }
 
 impl TouchpointFilter {
@@ -24,11 +31,19 @@ impl TouchpointFilter {
             Some(true) => Condition::all().add(Column::SurveySentAt.is_not_null()),
             Some(false) => Condition::all().add(Column::SurveySentAt.is_null()),
         };
-        Condition::all()
+        let mut cond = Condition::all()
             .add(any_of(Column::Kind, &self.kinds))
             .add(any_of(Column::Channel, &self.channels))
             .add(self.occurred_at.condition(Column::OccurredAt))
-            .add(survey)
+            .add(survey);
+        // The insights' dimensions, by the same conditions (`insight_dimensions`).
+        if let Some(of_orders) = touchpoint_condition(None, None, self.order_statuses.as_deref()) {
+            cond = cond.add(Column::Id.in_subquery(touchpoints_where(of_orders)));
+        }
+        if let Some(customers) = customers_matching(self.segments.as_deref(), self.regions.as_deref()) {
+            cond = cond.add(Column::CustomerId.in_subquery(customers));
+        }
+        cond
     }
 }
 

@@ -15,8 +15,8 @@ use super::tally::Counts;
 use super::{Dimension, GroupKey, SatisfactionFilter, SatisfactionQuery};
 use crate::db::with_planner_setting;
 use crate::error::{AppError, AppResult};
-use crate::services::answer_dimensions::{CUSTOMER, TOUCHPOINT, customer_condition, touchpoint_condition};
 use crate::services::filters::TimeRange;
+use crate::services::insight_dimensions::{CUSTOMER, TOUCHPOINT, customer_condition, touchpoint_condition};
 
 impl SatisfactionQuery {
     /// Whether the statements must join customers: only for their segment or region (every answer and
@@ -60,7 +60,7 @@ fn dimension_column(dimension: Dimension) -> Expr {
     }
 }
 
-/// The conditions shared by both statements, except the time column (`answer_dimensions`).
+/// The conditions shared by both statements, except the time column (`insight_dimensions`).
 fn set_conditions(filter: &SatisfactionFilter) -> Cond {
     let mut cond = Cond::all();
     let (kinds, channels) = (filter.touchpoint_kinds.as_deref(), filter.channels.as_deref());

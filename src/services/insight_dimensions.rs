@@ -1,8 +1,9 @@
-//! The dimensions an answer is filtered by in every place that selects answers: the kind and channel of
-//! the touchpoint answered, the status of that touchpoint's order, and the customer's segment and
-//! region. Satisfaction insights join touchpoints (`t`) and customers (`c`) and apply these conditions
-//! there; the feedback list applies the same conditions in sub-queries with the same aliases, so a row of
-//! an insight opens into exactly the answers it counted (drill-through).
+//! The dimensions insights filter and group by, as conditions every place that selects rows applies: the
+//! kind and channel of the touchpoint (answered), the status of that touchpoint's order, and the
+//! customer's segment and region. Satisfaction insights join touchpoints (`t`) and customers (`c`) and
+//! apply these conditions there; the feedback, touchpoint and order lists apply the same conditions in
+//! sub-queries with the same aliases, so a row of an insight opens into exactly the rows it counted
+//! (drill-through).
 
 use entity::{Channel, OrderStatus, TouchpointKind, customer, order, touchpoint};
 use sea_orm::sea_query::{Alias, Cond, Expr, ExprTrait, IntoIden, Query, SelectStatement};
@@ -65,7 +66,7 @@ pub fn customer_condition(segments: Option<&[String]>, regions: Option<&[String]
     Some(cond)
 }
 
-/// `SELECT t.id FROM touchpoints t WHERE <condition>`: the touchpoints whose answers match.
+/// `SELECT t.id FROM touchpoints t WHERE <condition>`: the touchpoints (and so the answers) that match.
 pub fn touchpoints_where(condition: Cond) -> SelectStatement {
     Query::select()
         .column((Alias::new(TOUCHPOINT), touchpoint::Column::Id))
@@ -74,11 +75,15 @@ pub fn touchpoints_where(condition: Cond) -> SelectStatement {
         .to_owned()
 }
 
-/// `SELECT c.id FROM customers c WHERE <condition>`: the customers whose answers match.
-pub fn customers_where(condition: Cond) -> SelectStatement {
-    Query::select()
-        .column((Alias::new(CUSTOMER), customer::Column::Id))
-        .from_as(customer::Entity, Alias::new(CUSTOMER))
-        .cond_where(condition)
-        .to_owned()
+/// `SELECT c.id FROM customers c WHERE <segment and region>`: the customers whose rows match; None when
+/// neither is set.
+pub fn customers_matching(segments: Option<&[String]>, regions: Option<&[String]>) -> Option<SelectStatement> {
+    let condition = customer_condition(segments, regions)?;
+    Some(
+        Query::select()
+            .column((Alias::new(CUSTOMER), customer::Column::Id))
+            .from_as(customer::Entity, Alias::new(CUSTOMER))
+            .cond_where(condition)
+            .to_owned(),
+    )
 }
