@@ -71,6 +71,23 @@ pub struct Series {
 }
 
 impl Series {
+    /// The label of the bucket starting at `start`, in this calendar: `2025-03-14` (DAY), `2025-W10`
+    /// (WEEK: the ISO week and its year, which can differ from the calendar year at its ends), `2025-03`
+    /// (MONTH), `2025-Q1` (QUARTER), `2025` (YEAR).
+    pub fn label(&self, start: DateTime<Utc>) -> String {
+        let local = start.with_timezone(&self.time_zone).date_naive();
+        match self.granularity {
+            Granularity::Day => local.format("%Y-%m-%d").to_string(),
+            Granularity::Week => {
+                let week = local.iso_week();
+                format!("{}-W{:02}", week.year(), week.week())
+            }
+            Granularity::Month => local.format("%Y-%m").to_string(),
+            Granularity::Quarter => format!("{}-Q{}", local.year(), local.month0() / 3 + 1),
+            Granularity::Year => local.year().to_string(),
+        }
+    }
+
     /// The buckets covering `[from, to)`.
     pub fn buckets(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Bucket>, AppError> {
         buckets(from, to, self.granularity, self.time_zone)
@@ -203,6 +220,23 @@ pub fn bucket_count_bound(from: DateTime<Utc>, to: DateTime<Utc>, granularity: G
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn labels_name_buckets_in_their_own_calendar() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let label = |granularity, start: &str| {
+            let start = DateTime::parse_from_rfc3339(start).unwrap().with_timezone(&Utc);
+            Series { granularity, time_zone: berlin }.label(start)
+        };
+        // Local midnight of 1 March 2025 in Berlin is 23:00 UTC the day before.
+        assert_eq!(label(Granularity::Day, "2025-02-28T23:00:00Z"), "2025-03-01");
+        assert_eq!(label(Granularity::Month, "2025-02-28T23:00:00Z"), "2025-03");
+        assert_eq!(label(Granularity::Quarter, "2025-06-30T22:00:00Z"), "2025-Q3");
+        assert_eq!(label(Granularity::Year, "2024-12-31T23:00:00Z"), "2025");
+        // Monday 3 March 2025 starts ISO week 10; Monday 30 December 2024 starts week 1 of 2025.
+        assert_eq!(label(Granularity::Week, "2025-03-02T23:00:00Z"), "2025-W10");
+        assert_eq!(label(Granularity::Week, "2024-12-29T23:00:00Z"), "2025-W01");
+    }
+
     use super::*;
 
     fn utc(s: &str) -> DateTime<Utc> {

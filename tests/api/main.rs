@@ -40,6 +40,7 @@ mod replica;
 mod rollups;
 mod satisfaction;
 mod schema;
+mod series_labels;
 mod subscriptions;
 mod transfer;
 mod validation;

@@ -1,5 +1,6 @@
 //! Closing the loop: its inputs and result type.
 
+use super::series::SeriesPosition;
 use async_graphql::{Enum, InputObject, SimpleObject};
 
 use crate::error::AppResult;
@@ -73,6 +74,9 @@ pub struct ComplaintLoopRow {
     pub period_start: DateTime,
     /// End of the period (exclusive).
     pub period_end: DateTime,
+    /// Where the row sits in its series (null without one).
+    #[graphql(flatten)]
+    pub series: SeriesPosition,
     /// Dissatisfied answers submitted in the period whose window ended by `asOf`: the base of the share.
     pub answers: u64,
     /// Dissatisfied answers submitted in the period whose window ends after `asOf`: left out of every
@@ -102,6 +106,7 @@ impl From<LoopRow> for ComplaintLoopRow {
             region: row.key.region,
             period_start: DateTime(row.period.start),
             period_end: DateTime(row.period.end),
+            series: SeriesPosition::default(),
             answers: row.answers,
             pending: row.pending,
             followed_by_complaint: row.by_complaint,

@@ -1,5 +1,6 @@
 //! Service recovery: its inputs and result type.
 
+use super::series::SeriesPosition;
 use async_graphql::{Enum, InputObject, SimpleObject};
 
 use crate::error::AppResult;
@@ -93,6 +94,9 @@ pub struct ComplaintRecoveryRow {
     pub period_start: DateTime,
     /// End of the period (exclusive).
     pub period_end: DateTime,
+    /// Where the row sits in its series (null without one).
+    #[graphql(flatten)]
+    pub series: SeriesPosition,
     /// How the customers' first complaint of the period went, or NO_COMPLAINT.
     pub outcome: ComplaintRecoveryOutcome,
     /// Customers with this outcome whose window ended by `asOf`.
@@ -123,6 +127,7 @@ impl From<RecoveryRow> for ComplaintRecoveryRow {
             region: row.key.region,
             period_start: DateTime(row.period.start),
             period_end: DateTime(row.period.end),
+            series: SeriesPosition::default(),
             outcome: row.outcome.into(),
             customers: row.customers,
             repurchased_customers: row.repurchased,

@@ -1,5 +1,6 @@
 //! Complaint handling: its inputs and result types.
 
+use super::series::SeriesPosition;
 use async_graphql::{Enum, InputObject, SimpleObject};
 
 use crate::error::AppResult;
@@ -81,6 +82,9 @@ pub struct ComplaintHandlingRow {
     pub period_start: DateTime,
     /// End of the period (exclusive).
     pub period_end: DateTime,
+    /// Where the row sits in its series (null without one).
+    #[graphql(flatten)]
+    pub series: SeriesPosition,
     /// Complaints opened in the period.
     pub opened: u64,
     /// Complaints closed RESOLVED in the period (by `resolvedAt`).
@@ -108,6 +112,7 @@ impl From<HandlingRow> for ComplaintHandlingRow {
             region: row.key.region,
             period_start: DateTime(row.period.start),
             period_end: DateTime(row.period.end),
+            series: SeriesPosition::default(),
             opened: row.opened,
             resolved: row.resolved,
             closed_unresolved: row.closed_unresolved,

@@ -1,5 +1,6 @@
 //! Loyalty, cohort retention and touchpoint impact result types.
 
+use super::series::SeriesPosition;
 use async_graphql::SimpleObject;
 
 use crate::graphql::enums::SatisfactionCategory;
@@ -42,6 +43,9 @@ pub struct LoyaltyRow {
     pub period_start: DateTime,
     /// End of the period (exclusive).
     pub period_end: DateTime,
+    /// Where the row sits in its series (null without one).
+    #[graphql(flatten)]
+    pub series: SeriesPosition,
     /// The date lifetime figures are computed as of (the period end unless `asOf` was given).
     pub as_of: DateTime,
     /// Customers with at least one order placed in the period.
@@ -84,6 +88,9 @@ pub struct CohortRetentionCell {
     pub cohort_start: DateTime,
     /// End of the cohort's period (exclusive).
     pub cohort_end: DateTime,
+    /// Where the row sits in its series (null without one).
+    #[graphql(flatten)]
+    pub series: SeriesPosition,
     /// k: the k-th period after the cohort's own (0 is the cohort's period).
     pub period_index: i32,
     /// Customers in the cohort.
@@ -127,6 +134,7 @@ impl LoyaltyRow {
             region: row.key.region,
             period_start: DateTime(row.period.start),
             period_end: DateTime(row.period.end),
+            series: SeriesPosition::default(),
             as_of: DateTime(row.period.as_of),
             active_customers: counts.active_customers,
             orders: counts.orders,
@@ -167,6 +175,7 @@ impl From<CohortCell> for CohortRetentionCell {
         CohortRetentionCell {
             cohort_start: DateTime(cell.cohort.start),
             cohort_end: DateTime(cell.cohort.end),
+            series: SeriesPosition::default(),
             period_index: cell.period_index as i32,
             share: cell.share(),
             cohort_size: cell.cohort_size,

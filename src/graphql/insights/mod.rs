@@ -8,6 +8,7 @@ mod facets;
 mod inputs;
 mod loyalty;
 mod satisfaction;
+mod series;
 
 use async_graphql::{Context, Object, Result};
 
@@ -20,8 +21,9 @@ use inputs::{
 };
 use loyalty::{CohortRetentionCell, LoyaltyRow, TouchpointImpactRow};
 use satisfaction::{SatisfactionComparisonRow, SatisfactionRow, SatisfactionScore};
+use series::InSeries;
 
-use crate::domain::buckets::parse_time_zone;
+use crate::domain::buckets::{Series, parse_time_zone};
 use crate::error::{AppError, AppResult};
 use crate::graphql::clv::ClvModel;
 use crate::graphql::connection::database;
@@ -82,7 +84,7 @@ impl Insights {
         let query = service::query(metric.into(), filter, &inputs::dimensions(group_by), series)?;
         let rows = service::report(database(ctx)?, &query, self::min_sample(min_sample)?, count_source(ctx)).await?;
         take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(SatisfactionRow::from).collect())
+        Ok(rows.into_iter().map(|row| SatisfactionRow::from(row).placed(series.as_ref())).collect())
     }
 
     /// The same metric over two sets, per group: the current set (`filter`) and a baseline (by default
@@ -134,7 +136,7 @@ impl Insights {
         let query = LoyaltyQuery::new(period, series, as_of, inputs::dimensions(group_by), inactive_window)?;
         let rows = loyalty_service::report(database(ctx)?, &query).await?;
         take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(|row| LoyaltyRow::new(row, inactive_window_days)).collect())
+        Ok(rows.into_iter().map(|row| LoyaltyRow::new(row, inactive_window_days).placed(series.as_ref())).collect())
     }
 
     /// How complaints were handled over a period (or each bucket of a series over it), optionally
@@ -158,7 +160,7 @@ impl Insights {
         let query = HandlingQuery::new(period, series, inputs::dimensions(group_by), filter, sla)?;
         let rows = complaint_handling::report(database(ctx)?, &query).await?;
         take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(ComplaintHandlingRow::from).collect())
+        Ok(rows.into_iter().map(|row| ComplaintHandlingRow::from(row).placed(series.as_ref())).collect())
     }
 
     /// Closing the loop over a period (or each bucket of a series over it): of the dissatisfied answers
@@ -187,7 +189,7 @@ impl Insights {
         let query = LoopQuery::new(period, series, inputs::dimensions(group_by), filter, (follow_up, as_of))?;
         let rows = loop_service::report(database(ctx)?, &query).await?;
         take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(ComplaintLoopRow::from).collect())
+        Ok(rows.into_iter().map(|row| ComplaintLoopRow::from(row).placed(series.as_ref())).collect())
     }
 
     /// Service recovery over a period (or each bucket of a series over it): the customers with a complaint
@@ -223,7 +225,7 @@ impl Insights {
         let query = RecoveryQuery::new(period, series, inputs::dimensions(group_by), filter, (sla, horizon, as_of))?;
         let rows = recovery_service::report(database(ctx)?, &query).await?;
         take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(ComplaintRecoveryRow::from).collect())
+        Ok(rows.into_iter().map(|row| ComplaintRecoveryRow::from(row).placed(series.as_ref())).collect())
     }
 
     /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and
@@ -247,7 +249,8 @@ impl Insights {
         let calendar = CohortCalendar::new(range, granularity.into(), tz, periods)?;
         take_rows(ctx, calendar.cells())?;
         let cells = cohorts::retention(database(ctx)?, &calendar).await?;
-        Ok(cells.into_iter().map(CohortRetentionCell::from).collect())
+        let series = Series { granularity: granularity.into(), time_zone: tz };
+        Ok(cells.into_iter().map(|cell| CohortRetentionCell::from(cell).placed(Some(&series))).collect())
     }
 
     /// What customers do after answering at a touchpoint: per answer category (NPS promoter / passive /

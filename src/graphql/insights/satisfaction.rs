@@ -1,5 +1,6 @@
 //! Satisfaction result types: flat, typed rows (group keys + a score object) a BI tool can read as a table.
 
+use super::series::SeriesPosition;
 use async_graphql::SimpleObject;
 
 use crate::graphql::enums::{Channel, SatisfactionCategory, SurveyMetric, TouchpointKind};
@@ -89,6 +90,9 @@ pub struct SatisfactionRow {
     pub bucket_start: Option<DateTime>,
     /// The bucket end (exclusive), for time series.
     pub bucket_end: Option<DateTime>,
+    /// Where the row sits in its series (null without one).
+    #[graphql(flatten)]
+    pub series: SeriesPosition,
     /// The score of the row's answers.
     pub score: SatisfactionScore,
 }
@@ -179,6 +183,7 @@ impl From<service::SatisfactionRow> for SatisfactionRow {
             region: keys.region,
             bucket_start: row.bucket.map(|b| DateTime(b.start)),
             bucket_end: row.bucket.map(|b| DateTime(b.end)),
+            series: SeriesPosition::default(),
             score: row.score.into(),
         }
     }

@@ -1,0 +1,41 @@
+//! Series rows carry their bucket's label in the requested calendar and echo that calendar; rows of a
+//! whole period carry none.
+
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_seeded_app;
+
+#[tokio::test]
+async fn series_rows_are_labelled_in_their_own_calendar() {
+    let app = spawn_seeded_app(60).await;
+    let query = r#"{ insights {
+        monthly: satisfaction(metric: NPS, filter: { period: { from: "2025-01-01T00:00:00+01:00", to: "2025-04-01T00:00:00+02:00" } },
+            series: { granularity: MONTH, timeZone: "Europe/Berlin" }) { bucketStart bucketLabel timeZone granularity }
+        weekly: loyalty(period: { from: "2024-12-30T00:00:00Z", to: "2025-01-13T00:00:00Z" },
+            series: { granularity: WEEK }) { periodStart bucketLabel timeZone granularity }
+        whole: loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }) { bucketLabel timeZone granularity }
+        quarterly: complaintHandling(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+            series: { granularity: QUARTER }) { periodStart bucketLabel }
+        cohorts: cohortRetention(granularity: MONTH, cohorts: { from: "2025-01-01T00:00:00-05:00", to: "2025-03-01T00:00:00-05:00" },
+            periods: 1, timeZone: "America/New_York") { cohortStart bucketLabel timeZone granularity }
+    } }"#;
+    let data = app.query(query, json!({})).await["insights"].clone();
+    let field = |list: &str, name: &str| -> Vec<Value> {
+        data[list].as_array().unwrap().iter().map(|row| row[name].clone()).collect()
+    };
+    assert_eq!(field("monthly", "bucketLabel"), [json!("2025-01"), json!("2025-02"), json!("2025-03")]);
+    assert_eq!(field("monthly", "bucketStart")[1], "2025-01-31T23:00:00Z");
+    assert!(field("monthly", "timeZone").iter().all(|z| z == "Europe/Berlin"));
+    assert!(field("monthly", "granularity").iter().all(|g| g == "MONTH"));
+    // Monday 30 December 2024 starts ISO week 1 of 2025.
+    assert_eq!(field("weekly", "bucketLabel"), [json!("2025-W01"), json!("2025-W02")]);
+    assert_eq!(field("weekly", "timeZone")[0], "UTC");
+    assert_eq!(data["whole"][0], json!({ "bucketLabel": null, "timeZone": null, "granularity": null }));
+    assert_eq!(
+        field("quarterly", "bucketLabel"),
+        [json!("2025-Q1"), json!("2025-Q2"), json!("2025-Q3"), json!("2025-Q4")]
+    );
+    assert_eq!(field("cohorts", "bucketLabel"), [json!("2025-01"), json!("2025-02")]);
+    assert_eq!(field("cohorts", "granularity"), [json!("MONTH"), json!("MONTH")]);
+    assert_eq!(field("cohorts", "timeZone")[0], "America/New_York");
+}
