@@ -69,6 +69,11 @@
 
   function lowSampleNote(lowSample) { return lowSample ? LOW_N : ''; }
 
+  /** An amount of money as the API gives it (exact, in the currency's decimals), or a dash. */
+  function money(value) {
+    return value === null || value === undefined ? DASH : value.amount;
+  }
+
   /** A test's verdict: yes, no, or a dash when there is no test (null is not "not significant"). */
   function verdict(significant) {
     if (significant === null || significant === undefined) return DASH;
@@ -194,8 +199,8 @@
       table('Revenue, average order value and CLV per currency (never summed across currencies)',
         ['Currency', 'Orders', 'Revenue', 'Average order value', 'Historic CLV (mean)', 'Predicted CLV (heuristic)'],
         currencies.map(function (c) {
-          return [c.currency, String(c.orders), c.revenue.amount, number(c.averageOrderValue, 2),
-            number(c.historicClvMean, 2), number(c.predictedClvHeuristic, 2)];
+          return [c.currency, String(c.orders), c.revenue.amount, money(c.averageOrderAmount),
+            money(c.historicClvMeanAmount), money(c.predictedClvHeuristicAmount)];
         }))
     ];
     return { chart: tiles, numbers: numbers };

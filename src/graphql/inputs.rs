@@ -403,7 +403,8 @@ order_by_input! {
     OrderOrderBy, OrderSortField => OrderSort, default PlacedAt {
         /// Time the order was placed.
         PlacedAt,
-        /// Total amount in minor units (meaningful within one currency).
+        /// Total amount; amounts compare within one currency only, so this needs a filter on exactly one
+        /// currency (`filter.currencies`).
         TotalAmount,
         /// Insertion order.
         Id,

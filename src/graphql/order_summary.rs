@@ -3,18 +3,23 @@
 use async_graphql::SimpleObject;
 use chrono::{DateTime as ChronoDateTime, Duration, Utc};
 
-use crate::graphql::scalars::{DateTime, Money};
+use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
 use crate::services::order_summary::OrderSummary;
 use crate::stats::loyalty::average_order_value;
 
 /// Spend in one currency.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct CurrencySpend {
+    /// The currency.
+    pub currency: CurrencyCode,
     /// Orders in this currency (CANCELLED excluded).
     pub orders: u64,
     /// Total spent: the revenue of those orders (RETURNED orders count 0).
     pub total_spent: Money,
-    /// Average order value: total spent / orders, in major units (full precision).
+    /// Average order value: total spent / orders, rounded half to even to the currency's minor unit.
+    pub average_order_amount: Option<Money>,
+    /// Average order value in major units, unrounded.
+    #[graphql(deprecation = "Use `averageOrderAmount`: money as `Money`, like `totalSpent`.")]
     pub average_order_value: Option<f64>,
 }
 
@@ -48,10 +53,12 @@ impl CustomerOrderSummary {
                 .map(|s| {
                     let total_spent = Money::from_minor(s.revenue_minor, &s.currency);
                     let digits = total_spent.currency.0.minor_digits as i32;
+                    let average = average_order_value(s.revenue_minor, s.orders).map(|v| v / 10f64.powi(digits));
                     CurrencySpend {
+                        currency: total_spent.currency,
                         orders: s.orders,
-                        average_order_value: average_order_value(s.revenue_minor, s.orders)
-                            .map(|v| v / 10f64.powi(digits)),
+                        average_order_amount: average.map(|v| Money::from_major_rounded(v, &s.currency)),
+                        average_order_value: average,
                         total_spent,
                     }
                 })

@@ -16,6 +16,7 @@ use crate::graphql::scalars::{DateTime, Money};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::complaints::ComplaintParent;
 use crate::services::feedback::FeedbackParent;
+use crate::services::orders;
 use crate::services::pagination::PageArgs;
 use crate::services::touchpoints::TouchpointParent;
 
@@ -43,11 +44,10 @@ impl ConnectionNode for Order {
         filter: Option<OrderFilterInput>,
         order_by: Option<OrderOrderBy>,
     ) -> AppResult<ListArgs<Self::Entity>> {
-        Ok(ListArgs {
-            page,
-            filter: filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default(),
-            sort: OrderOrderBy::into_domain(order_by),
-        })
+        let filter = filter.map(|f| f.into_domain("filter")).transpose()?.unwrap_or_default();
+        let sort = OrderOrderBy::into_domain(order_by);
+        orders::check_sort(&filter, &sort)?;
+        Ok(ListArgs { page, filter, sort })
     }
 }
 

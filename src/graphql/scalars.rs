@@ -100,4 +100,26 @@ impl Money {
         let currency = Currency::stored(currency_code);
         Money { amount: Decimal(format_minor_units(minor, currency)), currency: CurrencyCode(currency) }
     }
+
+    /// A money value from a computed amount in major units (an average, a CLV), rounded half to even to
+    /// the currency's minor unit, as an amount of money is shown.
+    pub fn from_major_rounded(major: f64, currency_code: &str) -> Self {
+        let digits = Currency::stored(currency_code).minor_digits as i32;
+        Money::from_minor((major * 10f64.powi(digits)).round_ties_even() as i64, currency_code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computed_money_is_rounded_half_to_even_to_the_minor_unit() {
+        let amount = |major: f64, code: &str| Money::from_major_rounded(major, code).amount.0;
+        assert_eq!(amount(63.713_114, "EUR"), "63.71");
+        assert_eq!(amount(0.125, "EUR"), "0.12");
+        assert_eq!(amount(0.375, "EUR"), "0.38");
+        assert_eq!(amount(1204.5, "JPY"), "1204");
+        assert_eq!(amount(-2.5, "JPY"), "-2");
+    }
 }

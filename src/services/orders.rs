@@ -5,10 +5,11 @@ use entity::order::{Column, Entity, Model};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
+use crate::error::{AppError, AppResult};
 use crate::services::filters::{TimeRange, any_of};
 use crate::services::insight_dimensions::customers_matching;
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+use crate::services::pagination::{CursorValue, Pageable, ParentColumn, Sort, SortField};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OrderFilter {
@@ -33,6 +34,19 @@ impl OrderFilter {
             None => cond,
         }
     }
+}
+
+/// Amounts compare only within one currency: ordering by the total amount needs a filter on exactly
+/// one currency (otherwise 100 JPY would come before 2 EUR).
+pub fn check_sort(filter: &OrderFilter, sort: &Sort<OrderSort>) -> AppResult<()> {
+    let one_currency = filter.currencies.as_ref().is_some_and(|c| c.len() == 1);
+    if sort.field == OrderSort::TotalAmount && !one_currency {
+        return Err(AppError::bad_input(
+            "orderBy.field",
+            "TOTAL_AMOUNT compares amounts within one currency: give filter.currencies exactly one currency",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

@@ -57,11 +57,40 @@ async fn walking_forwards_and_backwards_visits_every_row_once_in_order() {
 async fn ties_in_the_sort_column_are_broken_by_id() {
     let app = spawn_seeded_app(30).await;
     let mut orders = order::Entity::find().all(&app.db).await.unwrap();
+    orders.retain(|o| o.currency == "USD");
+    assert!(orders.len() > 7, "more than a page of USD orders: {}", orders.len());
     // Amounts repeat across orders, so this order relies on the id tie-breaker.
     orders.sort_by_key(|o| std::cmp::Reverse((o.total_amount_minor, o.id)));
     let expected: Vec<Value> = orders.iter().map(|o| json!({ "externalId": o.external_id })).collect();
-    let walked = walk(&app, "orders", "{ field: TOTAL_AMOUNT, direction: DESC }", "externalId", false).await;
+    let by_amount = "{ field: TOTAL_AMOUNT, direction: DESC }, filter: { currencies: [\"USD\"] }";
+    let walked = walk(&app, "orders", by_amount, "externalId", false).await;
     assert_eq!(walked, expected);
+}
+
+#[tokio::test]
+async fn amounts_are_ordered_within_one_currency_only() {
+    let app = spawn_seeded_app(10).await;
+    for filter in ["", ", filter: { currencies: [\"USD\", \"EUR\"] }"] {
+        let query = format!("{{ orders(orderBy: {{ field: TOTAL_AMOUNT }}{filter}) {{ nodes {{ id }} }} }}");
+        let error = app.query_error(&query, json!({})).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+        assert!(error.to_string().contains("orderBy.field"), "{error}");
+    }
+    // Per-currency spend names its currency, as its total does.
+    let data = app
+        .query(
+            "{ customers(first: 10) { nodes { orderSummary { spend { currency totalSpent { currency } } } } } }",
+            json!({}),
+        )
+        .await;
+    let spends: Vec<&Value> = data["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["orderSummary"]["spend"].as_array().unwrap())
+        .collect();
+    assert!(!spends.is_empty());
+    assert!(spends.iter().all(|s| s["currency"] == s["totalSpent"]["currency"]), "{spends:?}");
 }
 
 #[tokio::test]

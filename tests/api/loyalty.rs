@@ -61,7 +61,9 @@ async fn shop(app: &TestApp) {
 const LOYALTY_FIELDS: &str = "segment region periodStart periodEnd asOf activeCustomers orders purchaseFrequency repeatCustomers
     repeatPurchaseRate lifetimeCustomers lifetimeRepeatCustomers lifetimeRepeatPurchaseRate previouslyActiveCustomers
     churnedCustomers churnRate retentionRate inactiveCustomers inactiveWindowDays
-    currencies { currency orders revenue { amount currency } averageOrderValue historicClvMean historicClvMedian predictedClvHeuristic }";
+    currencies { currency orders revenue { amount currency } averageOrderValue historicClvMean historicClvMedian predictedClvHeuristic
+        averageOrderAmount { amount currency } historicClvMeanAmount { amount } historicClvMedianAmount { amount }
+        predictedClvHeuristicAmount { amount } }";
 
 fn currency<'a>(row: &'a Value, code: &str) -> &'a Value {
     row["currencies"]
@@ -112,13 +114,26 @@ async fn loyalty_of_a_period_matches_hand_computed_answers() {
     close(&eur["historicClvMedian"], 80.0);
     let periods_per_year = 365.2425 / 91.0;
     let yearly_churn = 1.0 - (2.0f64 / 3.0).powf(periods_per_year);
-    close(&eur["predictedClvHeuristic"], 20.0 * (5.0 / 3.0) * periods_per_year / yearly_churn);
+    let predicted = 20.0 * (5.0 / 3.0) * periods_per_year / yearly_churn;
+    close(&eur["predictedClvHeuristic"], predicted);
+    // The same figures as money, rounded to cents.
+    assert_eq!(eur["averageOrderAmount"], json!({ "amount": "20.00", "currency": "EUR" }));
+    assert_eq!(
+        (&eur["historicClvMeanAmount"]["amount"], &eur["historicClvMedianAmount"]["amount"]),
+        (&json!("80.00"), &json!("80.00"))
+    );
+    assert_eq!(
+        eur["predictedClvHeuristicAmount"]["amount"],
+        format!("{:.2}", (predicted * 100.0).round_ties_even() / 100.0)
+    );
     assert_eq!(currency(row, "GBP")["revenue"]["amount"], "200.00");
     close(&currency(row, "USD")["historicClvMedian"], 90.0);
     // JPY has no order in the period, but F's lifetime revenue is there (0 minor digits).
     let jpy = currency(row, "JPY");
     assert_eq!((jpy["orders"].as_u64(), jpy["averageOrderValue"].clone()), (Some(0), Value::Null));
+    assert_eq!(jpy["averageOrderAmount"], Value::Null);
     close(&jpy["historicClvMean"], 5000.0);
+    assert_eq!(jpy["historicClvMeanAmount"]["amount"], "5000");
 }
 
 #[tokio::test]
@@ -263,7 +278,7 @@ async fn order_summaries_on_the_graph() {
     let data = app
         .query(
             r#"{ customers(first: 10, orderBy: { field: EXTERNAL_ID }) { nodes { externalId orderSummary(asOf: "2026-07-01T10:00:00Z") {
-                orderCount spend { orders totalSpent { amount currency } averageOrderValue } firstOrderAt lastOrderAt
+                orderCount spend { currency orders totalSpent { amount currency } averageOrderValue averageOrderAmount { amount } } firstOrderAt lastOrderAt
                 daysSinceLastOrder repeatBuyer inactive } } } }"#,
             json!({}),
         )
@@ -274,7 +289,8 @@ async fn order_summaries_on_the_graph() {
     assert_eq!(a["orderCount"], 3);
     assert_eq!(
         a["spend"],
-        json!([{ "orders": 3, "totalSpent": { "amount": "150.00", "currency": "EUR" }, "averageOrderValue": 50.0 }])
+        json!([{ "currency": "EUR", "orders": 3, "totalSpent": { "amount": "150.00", "currency": "EUR" }, "averageOrderValue": 50.0,
+            "averageOrderAmount": { "amount": "50.00" } }])
     );
     assert_eq!(
         (a["firstOrderAt"].as_str(), a["lastOrderAt"].as_str()),

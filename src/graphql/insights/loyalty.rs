@@ -19,16 +19,29 @@ pub struct CurrencyLoyalty {
     pub orders: u64,
     /// Revenue of those orders (RETURNED orders count 0).
     pub revenue: Money,
-    /// Average order value: revenue / orders, in major units (full precision).
-    pub average_order_value: Option<f64>,
+    /// Average order value: revenue / orders, rounded half to even to the currency's minor unit.
+    pub average_order_amount: Option<Money>,
     /// Historic CLV, mean over customers with orders in this currency: each customer's revenue to date
-    /// (as of `asOf`), in major units.
-    pub historic_clv_mean: Option<f64>,
-    /// Historic CLV, median over the same customers (mean of the two middle values for an even count).
-    pub historic_clv_median: Option<f64>,
+    /// (as of `asOf`), rounded to the minor unit.
+    pub historic_clv_mean_amount: Option<Money>,
+    /// Historic CLV, median over the same customers (mean of the two middle values for an even count),
+    /// rounded to the minor unit.
+    pub historic_clv_median_amount: Option<Money>,
     /// HEURISTIC predicted CLV, not a forecast model: AOV x yearly purchase frequency x expected lifetime in
     /// years (1 / yearly churn rate). The period's frequency is scaled linearly to a year and its churn rate
-    /// compounded to a year; null when churn is 0 or unknown.
+    /// compounded to a year; null when churn is 0 or unknown. Rounded to the minor unit.
+    pub predicted_clv_heuristic_amount: Option<Money>,
+    /// Average order value in major units, unrounded.
+    #[graphql(deprecation = "Use `averageOrderAmount`: money as `Money`, like `revenue`.")]
+    pub average_order_value: Option<f64>,
+    /// Historic CLV mean in major units, unrounded.
+    #[graphql(deprecation = "Use `historicClvMeanAmount`: money as `Money`, like `revenue`.")]
+    pub historic_clv_mean: Option<f64>,
+    /// Historic CLV median in major units, unrounded.
+    #[graphql(deprecation = "Use `historicClvMedianAmount`: money as `Money`, like `revenue`.")]
+    pub historic_clv_median: Option<f64>,
+    /// Heuristic predicted CLV in major units, unrounded.
+    #[graphql(deprecation = "Use `predictedClvHeuristicAmount`: money as `Money`, like `revenue`.")]
     pub predicted_clv_heuristic: Option<f64>,
 }
 
@@ -158,9 +171,14 @@ impl LoyaltyRow {
 impl From<CurrencyFigures> for CurrencyLoyalty {
     fn from(figures: CurrencyFigures) -> Self {
         let revenue = Money::from_minor(figures.revenue_minor, &figures.currency);
+        let money = |major: Option<f64>| major.map(|v| Money::from_major_rounded(v, &figures.currency));
         CurrencyLoyalty {
             currency: revenue.currency,
             orders: figures.orders,
+            average_order_amount: money(figures.average_order_value),
+            historic_clv_mean_amount: money(figures.historic_clv_mean),
+            historic_clv_median_amount: money(figures.historic_clv_median),
+            predicted_clv_heuristic_amount: money(figures.predicted_clv),
             revenue,
             average_order_value: figures.average_order_value,
             historic_clv_mean: figures.historic_clv_mean,
