@@ -1,8 +1,9 @@
 //! Filter and ordering inputs, and their validation into the data layer's filters. Every error names
 //! the input path (e.g. `filter.placedAt`) so a client can point at the field.
 
-use async_graphql::InputObject;
+use async_graphql::{ID, InputObject};
 
+use crate::domain::ids::{GlobalId, NodeType};
 use crate::domain::validation::{MAX_TEXT, bounded};
 use crate::error::{AppError, AppResult};
 use crate::graphql::enums::{
@@ -102,6 +103,25 @@ pub fn string_filter(values: Option<Vec<String>>, path: &str) -> AppResult<Optio
         check_text(&format!("{path}[{i}]"), value)?;
     }
     list_filter(values, path)
+}
+
+/// A row named by global `id` or by `externalId`, exactly one of the two: how lookups and mutation
+/// targets name rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowKey {
+    Id(i64),
+    ExternalId(String),
+}
+
+pub fn row_key(id: Option<ID>, external_id: Option<String>, node_type: NodeType) -> AppResult<RowKey> {
+    match (id, external_id) {
+        (Some(id), None) => Ok(RowKey::Id(GlobalId::decode_as("id", &id, node_type)?)),
+        (None, Some(external_id)) => {
+            check_text("externalId", &external_id)?;
+            Ok(RowKey::ExternalId(external_id))
+        }
+        _ => Err(AppError::bad_input("id", "give exactly one of id and externalId")),
+    }
 }
 
 /// A string a client sends to be matched: bounded as the texts a write stores, and without NUL, which

@@ -2,9 +2,12 @@
 //! handling, deletes and privacy erasure. Every mutation is one transaction; an invalid input is BAD_USER_INPUT naming the field
 //! and changes nothing; repeating a mutation changes nothing the second time.
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use entity::{complaint, customer, feedback, order, touchpoint};
+use sea_orm::PrimaryKeyTrait;
 
 use crate::domain::currency::Currency;
+use crate::domain::ids::{GlobalId, NodeType};
 use crate::domain::validation::{self, Invalid, Rule};
 use crate::error::AppError;
 use crate::events::{Events, Topic};
@@ -16,11 +19,13 @@ use crate::graphql::enums::{
     Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
 };
 use crate::graphql::feedback::Feedback;
+use crate::graphql::inputs::{RowKey, row_key};
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::clv;
 use crate::services::clv::fit::FitRequest;
+use crate::services::lookups::{self, ExternalKey};
 use crate::services::writes::{
     self, AnswerQueue, ComplaintWrite, CustomerWrite, FeedbackWrite, OrderWrite, TouchpointWrite,
 };
@@ -320,6 +325,50 @@ pub struct Deletion {
     pub deleted: bool,
     /// Answers deleted with a touchpoint.
     pub deleted_feedback: u64,
+    /// The global ids of every row deleted (the touchpoint and its answers), for evicting them from a
+    /// client's cache; empty when nothing was deleted.
+    pub deleted_ids: Vec<ID>,
+}
+
+/// The external id of a mutation's target, named by global `id` or by `externalId` (exactly one, as in
+/// the lookups); None for a global id that names no row.
+async fn target<E>(
+    ctx: &Context<'_>,
+    node_type: NodeType,
+    id: Option<ID>,
+    external_id: Option<String>,
+) -> Result<Option<String>>
+where
+    E: ExternalKey,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    Ok(match row_key(id, external_id, node_type)? {
+        RowKey::ExternalId(external_id) => Some(external_id),
+        RowKey::Id(id) => lookups::external_id_of::<E>(database(ctx)?, id).await?,
+    })
+}
+
+/// The target of a change that needs one: NOT_FOUND when a global id names no row (the writes say the
+/// same of an unknown external id).
+async fn required_target<E>(
+    ctx: &Context<'_>,
+    node_type: NodeType,
+    id: Option<ID>,
+    external_id: Option<String>,
+) -> Result<String>
+where
+    E: ExternalKey,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    let named = id.clone();
+    let found = target::<E>(ctx, node_type, id, external_id).await?;
+    Ok(found.ok_or_else(|| {
+        AppError::NotFound(format!("no {} with id '{}'", node_type.name(), named.map(|i| i.0).unwrap_or_default()))
+    })?)
+}
+
+fn global_id(node_type: NodeType, id: i64) -> ID {
+    GlobalId::new(node_type, id).encode().into()
 }
 
 /// The result of `eraseCustomer`.
@@ -468,8 +517,10 @@ impl MutationRoot {
     async fn reopen_complaint(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The complaint's external id.")] external_id: String,
+        #[graphql(desc = "The complaint's global ID (or give `externalId`).")] id: Option<ID>,
+        #[graphql(desc = "The complaint's external id (or give `id`).")] external_id: Option<String>,
     ) -> Result<ComplaintChange> {
+        let external_id = required_target::<complaint::Entity>(ctx, NodeType::Complaint, id, external_id).await?;
         let result = writes::reopen_complaint(database(ctx)?, &external_id).await?;
         if result.changed {
             announce(ctx, Topic::Complaints, &[result.model.id])?;
@@ -481,9 +532,11 @@ impl MutationRoot {
     async fn set_order_status(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The order's external id.")] external_id: String,
+        #[graphql(desc = "The order's global ID (or give `externalId`).")] id: Option<ID>,
+        #[graphql(desc = "The order's external id (or give `id`).")] external_id: Option<String>,
         #[graphql(desc = "The new status.")] status: OrderStatus,
     ) -> Result<Order> {
+        let external_id = required_target::<order::Entity>(ctx, NodeType::Order, id, external_id).await?;
         Ok(Order(writes::set_order_status(database(ctx)?, &external_id, status.into()).await?))
     }
 
@@ -492,22 +545,41 @@ impl MutationRoot {
     async fn delete_touchpoint(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The touchpoint's external id.")] external_id: String,
+        #[graphql(desc = "The touchpoint's global ID (or give `externalId`).")] id: Option<ID>,
+        #[graphql(desc = "The touchpoint's external id (or give `id`).")] external_id: Option<String>,
         #[graphql(desc = "Also delete the touchpoint's answers.", default = false)] with_feedback: bool,
     ) -> Result<Deletion> {
+        let Some(external_id) = target::<touchpoint::Entity>(ctx, NodeType::Touchpoint, id, external_id).await? else {
+            return Ok(Deletion { deleted: false, deleted_feedback: 0, deleted_ids: Vec::new() });
+        };
         // Its one refusal: a touchpoint with answers, without withFeedback.
-        let (deleted, deleted_feedback) =
+        let removed =
             writes::delete_touchpoint(database(ctx)?, &external_id, with_feedback).await.map_err(at("withFeedback"))?;
-        Ok(Deletion { deleted, deleted_feedback })
+        Ok(match removed {
+            None => Deletion { deleted: false, deleted_feedback: 0, deleted_ids: Vec::new() },
+            Some(removed) => Deletion {
+                deleted: true,
+                deleted_feedback: removed.answers.len() as u64,
+                deleted_ids: std::iter::once(global_id(NodeType::Touchpoint, removed.touchpoint))
+                    .chain(removed.answers.iter().map(|id| global_id(NodeType::Feedback, *id)))
+                    .collect(),
+            },
+        })
     }
 
     /// Deletes a survey answer.
     async fn delete_feedback(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The answer's external id.")] external_id: String,
+        #[graphql(desc = "The answer's global ID (or give `externalId`).")] id: Option<ID>,
+        #[graphql(desc = "The answer's external id (or give `id`).")] external_id: Option<String>,
     ) -> Result<Deletion> {
-        Ok(Deletion { deleted: writes::delete_feedback(database(ctx)?, &external_id).await?, deleted_feedback: 0 })
+        let deleted = match target::<feedback::Entity>(ctx, NodeType::Feedback, id, external_id).await? {
+            Some(external_id) => writes::delete_feedback(database(ctx)?, &external_id).await?,
+            None => None,
+        };
+        let deleted_ids = deleted.iter().map(|id| global_id(NodeType::Feedback, *id)).collect();
+        Ok(Deletion { deleted: deleted.is_some(), deleted_feedback: 0, deleted_ids })
     }
 
     /// Fits the predictive CLV models (BG/NBD and Gamma-Gamma) on the orders that count in `currency`
@@ -532,8 +604,10 @@ impl MutationRoot {
     async fn erase_customer(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The customer's external id.")] external_id: String,
+        #[graphql(desc = "The customer's global ID (or give `externalId`).")] id: Option<ID>,
+        #[graphql(desc = "The customer's external id (or give `id`).")] external_id: Option<String>,
     ) -> Result<Erasure> {
+        let external_id = required_target::<customer::Entity>(ctx, NodeType::Customer, id, external_id).await?;
         let erased = writes::erase_customer(database(ctx)?, &external_id).await?;
         Ok(Erasure {
             customer: Customer(erased.customer),

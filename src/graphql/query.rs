@@ -4,13 +4,14 @@ use async_graphql::{Context, ID, Object, Result};
 use futures_util::future::try_join_all;
 use sea_orm::FromQueryResult;
 
-use crate::domain::ids::{GlobalId, NodeType};
+use crate::domain::ids::NodeType;
 use crate::error::{AppError, AppResult};
 use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::{LoadersOf, database, load_by_id, max_page_size};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
+use crate::graphql::inputs::{RowKey, row_key};
 use crate::graphql::insights::Insights;
 use crate::graphql::node::{Node, load_node};
 use crate::graphql::orders::Order;
@@ -33,13 +34,9 @@ where
     E::Model: FromQueryResult + Clone + Send + Sync,
     Loaders: LoadersOf<E>,
 {
-    match (id, external_id) {
-        (Some(id), None) => load_by_id::<E>(ctx, GlobalId::decode_as("id", &id, node_type)?).await,
-        (None, Some(external_id)) => {
-            crate::graphql::inputs::check_text("externalId", &external_id)?;
-            by_external_id::<E>(database(ctx)?, &external_id).await
-        }
-        _ => Err(AppError::bad_input("id", "give exactly one of id and externalId")),
+    match row_key(id, external_id, node_type)? {
+        RowKey::Id(id) => load_by_id::<E>(ctx, id).await,
+        RowKey::ExternalId(external_id) => by_external_id::<E>(database(ctx)?, &external_id).await,
     }
 }
 

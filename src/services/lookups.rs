@@ -2,7 +2,7 @@
 //! beside its lists.
 
 use entity::{complaint, customer, feedback, order, touchpoint};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait, QueryFilter, QuerySelect};
 
 use crate::error::{AppError, AppResult};
 
@@ -29,6 +29,21 @@ pub async fn by_external_id<E: ExternalKey>(
     external_id: &str,
 ) -> AppResult<Option<E::Model>> {
     E::find().filter(E::external_id_column().eq(external_id)).one(db).await.map_err(AppError::from_db)
+}
+
+/// The external id of the row with this id, if any.
+pub async fn external_id_of<E>(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<String>>
+where
+    E: ExternalKey,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    E::find_by_id(id)
+        .select_only()
+        .column(E::external_id_column())
+        .into_tuple::<String>()
+        .one(db)
+        .await
+        .map_err(AppError::from_db)
 }
 
 /// The row with this id, if any.

@@ -206,3 +206,51 @@ async fn a_batch_of_answers_is_written_whole_or_not_at_all() {
     assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
     assert_eq!(row_counts(&app.db).await, before, "nothing written");
 }
+
+#[tokio::test]
+async fn targets_are_named_by_global_id_or_external_id_and_deletions_return_the_deleted_ids() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    let ids = app
+        .query(r#"{ order(externalId: "O-1") { id } touchpoint(externalId: "T-1") { id } feedback(externalId: "F-1") { id } customer(externalId: "C-2") { id } }"#, json!({}))
+        .await;
+    let id = |node: &str| ids[node]["id"].clone();
+
+    let by_id = "mutation($id: ID!) { setOrderStatus(id: $id, status: RETURNED) { externalId status } }";
+    let changed = app.query(by_id, json!({ "id": id("order") })).await;
+    assert_eq!(changed["setOrderStatus"], json!({ "externalId": "O-1", "status": "RETURNED" }));
+    let both = r#"mutation($id: ID!) { setOrderStatus(id: $id, externalId: "O-1", status: PLACED) { status } }"#;
+    let refused = app.query_error(both, json!({ "id": id("order") })).await;
+    assert_eq!((code(&refused), refused["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("id")));
+    // A global id of another type names no order; a well-formed order id without a row is NOT_FOUND.
+    let wrong_type = app.query_error(by_id, json!({ "id": id("touchpoint") })).await;
+    assert_eq!(code(&wrong_type), "BAD_USER_INPUT");
+    app.query(r#"mutation { upsertOrder(input: { externalId: "O-2", customerExternalId: "C-2", placedAt: "2026-02-01T10:00:00Z", status: PLACED, totalAmount: "1", currency: "EUR" }) { created } }"#, json!({})).await;
+    let gone = app.query(r#"{ order(externalId: "O-2") { id } }"#, json!({})).await["order"]["id"].clone();
+    app.query(r#"mutation { eraseCustomer(externalId: "C-2") { erasedComments } }"#, json!({})).await;
+    assert_eq!(
+        app.query(by_id, json!({ "id": gone })).await["setOrderStatus"]["status"],
+        "RETURNED",
+        "erasure keeps orders"
+    );
+
+    // Deleting the touchpoint by id returns its id and its answer's, for cache eviction; again: nothing.
+    let delete =
+        "mutation($id: ID!) { deleteTouchpoint(id: $id, withFeedback: true) { deleted deletedFeedback deletedIds } }";
+    let deleted = app.query(delete, json!({ "id": id("touchpoint") })).await["deleteTouchpoint"].clone();
+    assert_eq!(
+        deleted,
+        json!({ "deleted": true, "deletedFeedback": 1, "deletedIds": [id("touchpoint"), id("feedback")] })
+    );
+    let again = app.query(delete, json!({ "id": id("touchpoint") })).await["deleteTouchpoint"].clone();
+    assert_eq!(again, json!({ "deleted": false, "deletedFeedback": 0, "deletedIds": [] }));
+    let by_external = r#"mutation { deleteFeedback(externalId: "F-1") { deleted deletedIds } }"#;
+    assert_eq!(
+        app.query(by_external, json!({})).await["deleteFeedback"],
+        json!({ "deleted": false, "deletedIds": [] })
+    );
+
+    let erase = "mutation($id: ID!) { eraseCustomer(id: $id) { customer { externalId name } } }";
+    let erased = app.query(erase, json!({ "id": id("customer") })).await["eraseCustomer"].clone();
+    assert_eq!(erased["customer"], json!({ "externalId": "C-2", "name": "[erased]" }));
+}

@@ -92,19 +92,20 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
 }
 
 /// Deletes an answer; returns whether there was one.
-pub async fn delete_feedback(db: &DatabaseConnection, external_id: &str) -> AppResult<bool> {
+pub async fn delete_feedback(db: &DatabaseConnection, external_id: &str) -> AppResult<Option<i64>> {
     maintenance::with_retries(|| delete_once(db, external_id)).await
 }
 
-async fn delete_once(db: &DatabaseConnection, external_id: &str) -> AppResult<bool> {
+/// The id of the deleted answer; None when there was none.
+async fn delete_once(db: &DatabaseConnection, external_id: &str) -> AppResult<Option<i64>> {
     let txn = maintenance::begin_write(db).await?;
-    let Some(existing) = store::find::<feedback::Entity>(&txn, external_id).await? else { return Ok(false) };
+    let Some(existing) = store::find::<feedback::Entity>(&txn, external_id).await? else { return Ok(None) };
     let touched = Touched::of(&txn, Some(&existing), None, existing.customer_id).await?;
     maintenance::retract(&txn, touched.scope()).await?;
     let result = feedback::Entity::delete_by_id(existing.id).exec(&txn).await.map_err(AppError::from_db)?;
     maintenance::restore(&txn, Scope::Rows { answers: &[], touchpoints: &touched.touchpoints }).await?;
     crate::rollups::maintenance::commit(db, txn).await?;
-    Ok(result.rows_affected > 0)
+    Ok((result.rows_affected > 0).then_some(existing.id))
 }
 
 /// The rows a write of one answer changes the contribution of, locked for the rest of the transaction:

@@ -111,14 +111,25 @@ pub async fn delete_touchpoint(
     db: &DatabaseConnection,
     external_id: &str,
     with_feedback: bool,
-) -> AppResult<(bool, u64)> {
+) -> AppResult<Option<RemovedTouchpoint>> {
     maintenance::with_retries(|| delete_once(db, external_id, with_feedback)).await
 }
 
-async fn delete_once(db: &DatabaseConnection, external_id: &str, with_feedback: bool) -> AppResult<(bool, u64)> {
+/// What deleting a touchpoint removed: its id and its answers' ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemovedTouchpoint {
+    pub touchpoint: i64,
+    pub answers: Vec<i64>,
+}
+
+async fn delete_once(
+    db: &DatabaseConnection,
+    external_id: &str,
+    with_feedback: bool,
+) -> AppResult<Option<RemovedTouchpoint>> {
     let txn = maintenance::begin_write(db).await?;
     let Some(model) = store::find::<touchpoint::Entity>(&txn, external_id).await? else {
-        return Ok((false, 0));
+        return Ok(None);
     };
     let answers = feedback::Entity::delete_many().filter(feedback::Column::TouchpointId.eq(model.id));
     let answer_count = feedback::Entity::find()
@@ -132,8 +143,9 @@ async fn delete_once(db: &DatabaseConnection, external_id: &str, with_feedback: 
     let orders: Vec<i64> = model.order_id.into_iter().collect();
     let answer_ids = lock_with_answers(&txn, &model, model.customer_id, &orders).await?;
     maintenance::retract(&txn, Scope::Rows { answers: &answer_ids, touchpoints: &[model.id] }).await?;
-    let deleted_answers = answers.exec(&txn).await.map_err(AppError::from_db)?.rows_affected;
+    // The answers were locked above, so these are the ones deleted.
+    answers.exec(&txn).await.map_err(AppError::from_db)?;
     touchpoint::Entity::delete_by_id(model.id).exec(&txn).await.map_err(AppError::from_db)?;
     crate::rollups::maintenance::commit(db, txn).await?;
-    Ok((true, deleted_answers))
+    Ok(Some(RemovedTouchpoint { touchpoint: model.id, answers: answer_ids }))
 }
