@@ -135,7 +135,8 @@ impl OrderInput {
     }
 }
 
-/// A touchpoint, created or updated by `externalId`.
+/// A touchpoint, created or updated by `externalId`. An update replaces the stored row: an optional
+/// field left out (or null) clears its stored value.
 #[derive(InputObject)]
 pub struct TouchpointInput {
     /// The touchpoint's id in the source system.
@@ -170,7 +171,8 @@ impl TouchpointInput {
     }
 }
 
-/// A survey answer, created or updated by `externalId`.
+/// A survey answer, created or updated by `externalId`. An update replaces the stored row: an optional
+/// field left out (or null) clears its stored value (the answer leaves its touchpoint, the comment goes).
 #[derive(InputObject)]
 pub struct FeedbackInput {
     /// The answer's id in the source system.
@@ -206,7 +208,8 @@ impl FeedbackInput {
 }
 
 /// A complaint opened, or what an existing one was opened with, corrected by `externalId`; its
-/// handling (response, closing) stays as it is.
+/// handling (response, closing) stays as it is. A correction replaces what it was opened with: an
+/// optional field left out (or null) clears its stored value.
 #[derive(InputObject)]
 pub struct ComplaintOpeningInput {
     /// The complaint's id in the source system.

@@ -254,3 +254,28 @@ async fn targets_are_named_by_global_id_or_external_id_and_deletions_return_the_
     let erased = app.query(erase, json!({ "id": id("customer") })).await["eraseCustomer"].clone();
     assert_eq!(erased["customer"], json!({ "externalId": "C-2", "name": "[erased]" }));
 }
+
+#[tokio::test]
+async fn an_upsert_replaces_the_row_so_an_omitted_optional_field_clears_the_stored_value() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    // T-1 has an order and a sent survey, F-1 a touchpoint and a comment: upserted again without them.
+    let touchpoint = json!({ "externalId": "T-1", "customerExternalId": "C-1", "kind": "DELIVERY", "channel": "SMS",
+        "occurredAt": "2026-02-03T10:00:00Z" });
+    let changed = app.query(TOUCHPOINT, json!({ "input": touchpoint })).await["upsertTouchpoint"].clone();
+    assert_eq!((&changed["changed"], &changed["touchpoint"]["order"]), (&json!(true), &Value::Null));
+    let answer = json!({ "externalId": "F-1", "customerExternalId": "C-1", "metric": "NPS", "score": 4,
+        "submittedAt": "2026-02-03T12:00:00Z" });
+    let changed = app.query(FEEDBACK, json!({ "input": answer })).await["upsertFeedback"].clone();
+    assert_eq!((&changed["changed"], &changed["feedback"]["comment"]), (&json!(true), &Value::Null));
+    let stored = app.query(r#"{ touchpoint(externalId: "T-1") { surveySentAt order { id } } feedback(externalId: "F-1") { touchpoint { id } comment } }"#, json!({})).await;
+    assert_eq!(
+        stored,
+        json!({ "touchpoint": { "surveySentAt": null, "order": null }, "feedback": { "touchpoint": null, "comment": null } })
+    );
+    // An explicit null means the same.
+    let mut with_null = answer.clone();
+    with_null["comment"] = Value::Null;
+    assert_eq!(app.query(FEEDBACK, json!({ "input": with_null })).await["upsertFeedback"]["changed"], false);
+    assert_rollups_exact(&app.db, "answers moved off their touchpoint").await;
+}
