@@ -128,7 +128,7 @@
     var points = data.insights.satisfaction.map(function (row) {
       var interval = bounds(row.score.interval);
       return {
-        label: bucketLabel(row.bucketStart), value: row.score.value, lower: interval.lower, upper: interval.upper,
+        label: bucketLabel(row.periodStart), value: row.score.value, lower: interval.lower, upper: interval.upper,
         n: row.score.n, lowSample: row.score.lowSample
       };
     });
@@ -186,7 +186,7 @@
     var row = loyaltyRow(data.insights.loyalty, segment, region);
     var figures = [
       ['Active customers', row ? String(row.activeCustomers) : DASH],
-      ['Orders', row ? String(row.orders) : DASH],
+      ['Orders', row ? String(row.orderCount) : DASH],
       ['Repeat purchase rate (%)', row ? number(row.repeatPurchaseRate, 1) : DASH],
       ['Churn rate (%)', row ? number(row.churnRate, 1) : DASH]
     ];
@@ -199,7 +199,7 @@
       table('Revenue, average order value and CLV per currency (never summed across currencies)',
         ['Currency', 'Orders', 'Revenue', 'Average order value', 'Historic CLV (mean)', 'Predicted CLV (heuristic)'],
         currencies.map(function (c) {
-          return [c.currency, String(c.orders), c.revenue.amount, money(c.averageOrderAmount),
+          return [c.currency, String(c.orderCount), c.revenue.amount, money(c.averageOrderAmount),
             money(c.historicClvMeanAmount), money(c.predictedClvHeuristicAmount)];
         }))
     ];

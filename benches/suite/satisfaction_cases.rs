@@ -163,7 +163,7 @@ fn by_kind_channel_month(data: &Value, results: &[Vec<QueryResult>]) -> Result<(
         .iter()
         .map(|row| {
             let mut row = row.clone();
-            row["month"] = Value::from(json_text(&row["bucketStart"]).chars().take(7).collect::<String>());
+            row["month"] = Value::from(json_text(&row["periodStart"]).chars().take(7).collect::<String>());
             row
         })
         .collect();
@@ -283,7 +283,7 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
             graphql: format!(
                 "{{ insights {{ satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL], \
                  filter: {{ period: {{ from: \"2025-01-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\" }} }}, \
-                 series: {{ granularity: MONTH }}) {{ touchpointKind channel bucketStart {SCORE} }} }} }}"
+                 series: {{ granularity: MONTH }}) {{ touchpointKind channel periodStart {SCORE} }} }} }}"
             ),
             sql: nps_by_kind_channel_month(backend, &month_of(backend, "f.submitted_at"), &in_2025("f.submitted_at")),
             check: by_kind_channel_month,
@@ -295,7 +295,7 @@ pub fn satisfaction_cases(backend: DbBackend) -> Vec<Case> {
                 "{{ insights {{ satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL], \
                  filter: {{ period: {{ from: \"2024-11-01T04:00:00Z\", to: \"2026-11-01T04:00:00Z\" }} }}, \
                  series: {{ granularity: MONTH, timeZone: \"America/New_York\" }}) \
-                 {{ touchpointKind channel bucketStart {SCORE} }} }} }}"
+                 {{ touchpointKind channel periodStart {SCORE} }} }} }}"
             ),
             sql: nps_by_kind_channel_month(
                 backend,

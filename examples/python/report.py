@@ -33,7 +33,7 @@ QUIET_DETRACTORS = gql(
     """
     query QuietDetractors($asOf: DateTime!, $first: Int!, $after: String) {
       customers(first: $first, after: $after,
-                filter: { latestNpsCategories: [DETRACTOR], inactiveForDays: 180, activityAsOf: $asOf },
+                filter: { latestNpsCategories: [DETRACTOR], inactiveWindowDays: 180, asOf: $asOf },
                 orderBy: { field: ORDER_COUNT, direction: DESC }) {
         totalCount
         pageInfo { hasNextPage endCursor }

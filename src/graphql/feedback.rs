@@ -117,6 +117,7 @@ impl Feedback {
     }
 
     /// For NPS answers, the category: promoter (9-10), passive (7-8) or detractor (0-6); null otherwise.
+    #[graphql(deprecation = "Use `category`, which every answer has (NPS answers the same values).")]
     async fn nps_category(&self) -> Option<SatisfactionCategory> {
         answer_category(&self.0).filter(|_| self.0.metric == DbSurveyMetric::Nps)
     }

@@ -124,6 +124,17 @@ pub fn row_key(id: Option<ID>, external_id: Option<String>, node_type: NodeType)
     }
 }
 
+/// An input field given under its name or under its deprecated former name: either, or both when equal.
+pub fn renamed<T: PartialEq>(value: Option<T>, former: Option<T>, path: &str, name: &str) -> AppResult<Option<T>> {
+    match (value, former) {
+        (Some(value), Some(former)) if value != former => Err(AppError::bad_input(
+            format!("{path}.{name}"),
+            "differs from the value under its deprecated former name",
+        )),
+        (value, former) => Ok(value.or(former)),
+    }
+}
+
 /// A string a client sends to be matched: bounded as the texts a write stores, and without NUL, which
 /// PostgreSQL cannot hold (it would fail as a database error instead of a clear one).
 pub fn check_text(path: &str, value: &str) -> AppResult<()> {
@@ -144,10 +155,16 @@ pub struct CustomerFilterInput {
     pub created_at: Option<TimeRangeInput>,
     /// Customers whose number of orders (CANCELLED excluded) lies in this inclusive range.
     pub order_count: Option<IntRangeInput>,
-    /// Customers with at least one order but none in the last this many days before `activityAsOf`
-    /// ("inactive", "at risk").
+    /// Customers with at least one order but none in the last this many days before `asOf`
+    /// ("inactive", "at risk"), as `orderSummary` and loyalty count them.
+    pub inactive_window_days: Option<i32>,
+    /// The date `inactiveWindowDays` counts back from; default: now.
+    pub as_of: Option<DateTime>,
+    /// The former name of `inactiveWindowDays`.
+    #[graphql(deprecation = "Use `inactiveWindowDays`, the name `orderSummary` and loyalty use.")]
     pub inactive_for_days: Option<i32>,
-    /// The date `inactiveForDays` counts back from; default: now.
+    /// The former name of `asOf`.
+    #[graphql(deprecation = "Use `asOf`, the name `orderSummary` and loyalty use.")]
     pub activity_as_of: Option<DateTime>,
     /// Customers whose latest NPS answer is in one of these categories (PROMOTER, PASSIVE, DETRACTOR;
     /// the categories of other metrics match no NPS answer).
@@ -166,14 +183,16 @@ impl CustomerFilterInput {
                 .map(|r| r.into_domain(&format!("{path}.orderCount")))
                 .transpose()?
                 .unwrap_or_default(),
-            inactive: match self.inactive_for_days {
+            inactive: match renamed(self.inactive_window_days, self.inactive_for_days, path, "inactiveWindowDays")? {
                 None => None,
                 Some(days) if (1..=3650).contains(&days) => {
-                    let as_of = self.activity_as_of.map_or_else(chrono::Utc::now, |t| t.0);
+                    let as_of = renamed(self.as_of, self.activity_as_of, path, "asOf")?;
+                    let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
                     Some(Inactivity { since: as_of - chrono::Duration::days(days.into()), as_of })
                 }
                 Some(_) => {
-                    return Err(AppError::bad_input(format!("{path}.inactiveForDays"), "must be between 1 and 3650"));
+                    let field = format!("{path}.inactiveWindowDays");
+                    return Err(AppError::bad_input(field, "must be between 1 and 3650"));
                 }
             },
             latest_nps_categories: list_filter(self.latest_nps_categories, &format!("{path}.latestNpsCategories"))?,

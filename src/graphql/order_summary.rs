@@ -1,6 +1,6 @@
 //! `CustomerOrderSummary`: a customer's orders at a glance.
 
-use async_graphql::SimpleObject;
+use async_graphql::{ComplexObject, SimpleObject};
 use chrono::{DateTime as ChronoDateTime, Duration, Utc};
 
 use crate::graphql::scalars::{CurrencyCode, DateTime, Money};
@@ -9,11 +9,12 @@ use crate::stats::loyalty::average_order_value;
 
 /// Spend in one currency.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct CurrencySpend {
     /// The currency.
     pub currency: CurrencyCode,
     /// Orders in this currency (CANCELLED excluded).
-    pub orders: u64,
+    pub order_count: u64,
     /// Total spent: the revenue of those orders (RETURNED orders count 0).
     pub total_spent: Money,
     /// Average order value: total spent / orders, rounded half to even to the currency's minor unit.
@@ -56,7 +57,7 @@ impl CustomerOrderSummary {
                     let average = average_order_value(s.revenue_minor, s.orders).map(|v| v / 10f64.powi(digits));
                     CurrencySpend {
                         currency: total_spent.currency,
-                        orders: s.orders,
+                        order_count: s.orders,
                         average_order_amount: average.map(|v| Money::from_major_rounded(v, &s.currency)),
                         average_order_value: average,
                         total_spent,
@@ -69,5 +70,14 @@ impl CustomerOrderSummary {
             repeat_buyer: summary.repeat_buyer(),
             inactive: summary.inactive(as_of, window),
         }
+    }
+}
+
+#[ComplexObject]
+impl CurrencySpend {
+    /// The former name of `orderCount`.
+    #[graphql(deprecation = "Use `orderCount`: a count, where `orders` elsewhere is a list.")]
+    async fn orders(&self) -> u64 {
+        self.order_count
     }
 }

@@ -59,7 +59,7 @@ const NESTED_100: &str = "{ customers(first: 100) { nodes { orders(first: 100) {
 /// The request that cost a 2,000-customer server 13 s and 1.1 GB: three heavy insights at once.
 const HEAVY_INSIGHTS: &str = r#"{ insights {
   satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL, SEGMENT, REGION], series: { granularity: DAY },
-    filter: { period: { from: "2023-06-01T00:00:00Z", to: "2026-02-25T00:00:00Z" } }) { bucketStart score { value n } }
+    filter: { period: { from: "2023-06-01T00:00:00Z", to: "2026-02-25T00:00:00Z" } }) { periodStart score { value n } }
   loyalty(period: { from: "2023-06-01T00:00:00Z", to: "2026-02-25T00:00:00Z" }, groupBy: [SEGMENT, REGION],
     series: { granularity: DAY }) { periodStart activeCustomers }
   cohortRetention(granularity: WEEK, periods: 60, cohorts: { from: "2007-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }) { share }
@@ -142,7 +142,7 @@ async fn insights_are_priced_by_their_rows_and_work_and_a_heavy_request_is_refus
     assert!(elapsed < QUICK, "refused in {elapsed:?}");
     // An everyday dashboard query costs what it answers.
     let monthly = r#"{ insights { satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND], series: { granularity: MONTH },
-        filter: { period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" } }) { bucketStart score { value } } } }"#;
+        filter: { period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" } }) { periodStart score { value } } } }"#;
     let answer = app.send(Some(&viewer), json!({ "query": monthly })).await.body;
     assert!(answer.get("errors").is_none(), "{answer}");
     let requested = answer["extensions"]["cost"]["requestedQueryCost"].as_u64().unwrap();

@@ -358,9 +358,17 @@ async fn customers_are_filtered_and_ordered_by_their_aggregates() {
     // A spent 150.00 EUR, B 10.00 EUR, C nothing in EUR.
     assert_eq!(external_ids(&repeat_by_eur_spent), vec!["A", "B", "C"]);
     let inactive = app
-        .query(r#"{ customers(filter: { inactiveForDays: 100, activityAsOf: "2026-07-01T00:00:00Z" }) { nodes { externalId } } }"#, json!({}))
+        .query(r#"{ customers(filter: { inactiveWindowDays: 100, asOf: "2026-07-01T00:00:00Z" }) { nodes { externalId } } }"#, json!({}))
         .await;
     assert_eq!(external_ids(&inactive), vec!["D", "F"]);
+    // The deprecated former names still work, alone or beside equal values; a different one is refused.
+    let former = r#"{ customers(filter: { inactiveForDays: 100, activityAsOf: "2026-07-01T00:00:00Z" }) { nodes { externalId } } }"#;
+    assert_eq!(external_ids(&app.query(former, json!({})).await), vec!["D", "F"]);
+    let both = r#"{ customers(filter: { inactiveWindowDays: 100, inactiveForDays: 100, asOf: "2026-07-01T00:00:00Z" }) { nodes { externalId } } }"#;
+    assert_eq!(external_ids(&app.query(both, json!({})).await), vec!["D", "F"]);
+    let clash = r#"{ customers(filter: { inactiveWindowDays: 100, inactiveForDays: 90 }) { nodes { externalId } } }"#;
+    let refused = app.query_error(clash, json!({})).await;
+    assert_eq!(refused["extensions"]["field"], "filter.inactiveWindowDays", "{refused}");
     let detractors = app
         .query(r#"{ customers(filter: { latestNpsCategories: [DETRACTOR] }) { nodes { externalId } } }"#, json!({}))
         .await;

@@ -83,7 +83,7 @@ async fn grouped_and_filtered_nps_matches_an_independent_computation() {
     let query = format!(
         r#"{{ insights {{ satisfaction(metric: NPS, groupBy: [SEGMENT, TOUCHPOINT_KIND],
             filter: {{ period: {{ from: "{}", to: "{}" }}, channels: [EMAIL, SMS, MOBILE_APP], orderStatuses: [DELIVERED, RETURNED] }})
-            {{ touchpointKind channel segment region bucketStart {SCORE} }} }} }}"#,
+            {{ touchpointKind channel segment region periodStart {SCORE} }} }} }}"#,
         from.to_rfc3339(),
         to.to_rfc3339()
     );
@@ -161,7 +161,7 @@ async fn monthly_series_in_a_time_zone_is_zero_filled_and_matches_local_months()
     }
     let query = format!(
         r#"{{ insights {{ satisfaction(metric: CES, filter: {{ period: {{ from: "{}", to: "{}" }} }},
-            series: {{ granularity: MONTH, timeZone: "Europe/Berlin" }}) {{ bucketStart bucketEnd score {{ n value }} }} }} }}"#,
+            series: {{ granularity: MONTH, timeZone: "Europe/Berlin" }}) {{ periodStart periodEnd score {{ n value }} }} }} }}"#,
         from.to_rfc3339(),
         to.to_rfc3339()
     );
@@ -169,7 +169,7 @@ async fn monthly_series_in_a_time_zone_is_zero_filled_and_matches_local_months()
     assert_eq!(rows.len(), 12);
     for (month, row) in rows.iter().enumerate() {
         let start = berlin.with_ymd_and_hms(2025, month as u32 + 1, 1, 0, 0, 0).unwrap().with_timezone(&Utc);
-        assert_eq!(row["bucketStart"].as_str().unwrap(), start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        assert_eq!(row["periodStart"].as_str().unwrap(), start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
         assert_eq!(row["score"]["n"], per_month[month], "month {}", month + 1);
         assert_eq!(row["score"]["value"].is_null(), per_month[month] == 0);
     }
@@ -186,7 +186,7 @@ fn counts(rows: &Value) -> Vec<(String, u64)> {
     rows.as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["bucketStart"].as_str().unwrap().to_owned(), r["score"]["n"].as_u64().unwrap()))
+        .map(|r| (r["periodStart"].as_str().unwrap().to_owned(), r["score"]["n"].as_u64().unwrap()))
         .collect()
 }
 
@@ -208,7 +208,7 @@ async fn day_buckets_follow_local_midnight_across_a_dst_change() {
     let data = app
         .query(
             r#"{ insights { satisfaction(metric: NPS, filter: { period: { from: "2026-03-27T23:00:00Z", to: "2026-03-30T22:00:00Z" } },
-                series: { granularity: DAY, timeZone: "Europe/Berlin" }) { bucketStart bucketEnd score { n value } } } }"#,
+                series: { granularity: DAY, timeZone: "Europe/Berlin" }) { periodStart periodEnd score { n value } } } }"#,
             json!({}),
         )
         .await;
@@ -221,7 +221,7 @@ async fn day_buckets_follow_local_midnight_across_a_dst_change() {
             ("2026-03-29T22:00:00Z".to_owned(), 1),
         ]
     );
-    assert_eq!(rows[1]["bucketEnd"], "2026-03-29T22:00:00Z");
+    assert_eq!(rows[1]["periodEnd"], "2026-03-29T22:00:00Z");
     assert_eq!(rows[1]["score"]["value"], 0.0, "one promoter and one detractor");
 }
 
@@ -242,7 +242,7 @@ async fn iso_weeks_run_monday_to_sunday_across_a_year_end() {
     let data = app
         .query(
             r#"{ insights { satisfaction(metric: CSAT, filter: { period: { from: "2025-12-22T00:00:00Z", to: "2026-01-12T00:00:00Z" } },
-                series: { granularity: WEEK }) { bucketStart score { n value } } } }"#,
+                series: { granularity: WEEK }) { periodStart score { n value } } } }"#,
             json!({}),
         )
         .await;
@@ -407,8 +407,8 @@ async fn sqlite_and_postgres_give_identical_insights() {
     let sqlite = crate::helpers::spawn_seeded_app_on_sqlite(150).await;
     let queries = [
         format!("{{ insights {{ satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL, SEGMENT, REGION]) {{ touchpointKind channel segment region {SCORE} }} }} }}"),
-        format!(r#"{{ insights {{ satisfaction(metric: CSAT, filter: {{ period: {{ from: "2024-01-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }}, orderStatuses: [DELIVERED] }}, series: {{ granularity: QUARTER, timeZone: "America/New_York" }}) {{ bucketStart {SCORE} }} }} }}"#),
-        format!(r#"{{ insights {{ satisfaction(metric: CES, groupBy: [SEGMENT], filter: {{ period: {{ from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }} }}, series: {{ granularity: WEEK, timeZone: "Asia/Kolkata" }}) {{ segment bucketStart {SCORE} }} }} }}"#),
+        format!(r#"{{ insights {{ satisfaction(metric: CSAT, filter: {{ period: {{ from: "2024-01-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }}, orderStatuses: [DELIVERED] }}, series: {{ granularity: QUARTER, timeZone: "America/New_York" }}) {{ periodStart {SCORE} }} }} }}"#),
+        format!(r#"{{ insights {{ satisfaction(metric: CES, groupBy: [SEGMENT], filter: {{ period: {{ from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }} }}, series: {{ granularity: WEEK, timeZone: "Asia/Kolkata" }}) {{ segment periodStart {SCORE} }} }} }}"#),
         r#"{ insights { satisfactionComparison(metric: NPS, groupBy: [REGION], filter: { period: { from: "2025-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } }) { region delta z pValue significant current { n value } baseline { n value } } } }"#.to_owned(),
         r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, groupBy: [SEGMENT, REGION], series: { granularity: QUARTER }) {
             segment region periodStart activeCustomers orders purchaseFrequency repeatPurchaseRate lifetimeRepeatPurchaseRate churnRate inactiveCustomers

@@ -39,3 +39,37 @@ async fn series_rows_are_labelled_in_their_own_calendar() {
     assert_eq!(field("cohorts", "granularity"), [json!("MONTH"), json!("MONTH")]);
     assert_eq!(field("cohorts", "timeZone")[0], "America/New_York");
 }
+
+#[tokio::test]
+async fn renamed_fields_keep_answering_under_their_deprecated_names() {
+    let app = spawn_seeded_app(40).await;
+    let query = r#"{ insights {
+        satisfaction(metric: NPS, filter: { period: { from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" } },
+            series: { granularity: MONTH }) { periodStart bucketStart periodEnd bucketEnd }
+        loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }) { orderCount orders
+            currencies { orderCount orders } } }
+        customers(first: 20) { nodes { orderSummary { spend { orderCount orders } } } }
+        feedbacks(first: 20, filter: { metrics: [NPS] }) { nodes { category npsCategory } } }"#;
+    let data = app.query(query, json!({})).await;
+    let satisfaction = data["insights"]["satisfaction"].as_array().unwrap();
+    assert_eq!(satisfaction.len(), 2);
+    for row in satisfaction {
+        assert_eq!((&row["periodStart"], &row["periodEnd"]), (&row["bucketStart"], &row["bucketEnd"]));
+    }
+    let loyalty = &data["insights"]["loyalty"][0];
+    assert!(loyalty["orderCount"].as_u64().unwrap() > 0);
+    assert_eq!(loyalty["orderCount"], loyalty["orders"]);
+    let counts: Vec<&Value> = loyalty["currencies"].as_array().unwrap().iter().collect();
+    let spends: Vec<Value> = data["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["orderSummary"]["spend"].as_array().unwrap().clone())
+        .collect();
+    assert!(!counts.is_empty() && !spends.is_empty());
+    assert!(
+        counts.iter().all(|c| c["orderCount"] == c["orders"]) && spends.iter().all(|s| s["orderCount"] == s["orders"])
+    );
+    let answers = data["feedbacks"]["nodes"].as_array().unwrap();
+    assert!(!answers.is_empty() && answers.iter().all(|a| a["category"] == a["npsCategory"]));
+}

@@ -1,7 +1,7 @@
 //! Loyalty, cohort retention and touchpoint impact result types.
 
 use super::series::SeriesPosition;
-use async_graphql::SimpleObject;
+use async_graphql::{ComplexObject, SimpleObject};
 
 use crate::graphql::enums::SatisfactionCategory;
 use crate::graphql::insights::satisfaction::ConfidenceInterval;
@@ -12,11 +12,12 @@ use crate::services::loyalty::{self as service, CurrencyFigures};
 
 /// Loyalty in one currency. Revenue is never summed across currencies.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct CurrencyLoyalty {
     /// The currency.
     pub currency: CurrencyCode,
     /// Orders in this currency placed in the period (CANCELLED excluded, RETURNED included).
-    pub orders: u64,
+    pub order_count: u64,
     /// Revenue of those orders (RETURNED orders count 0).
     pub revenue: Money,
     /// Average order value: revenue / orders, rounded half to even to the currency's minor unit.
@@ -47,6 +48,7 @@ pub struct CurrencyLoyalty {
 
 /// Loyalty of one group over one period `[periodStart, periodEnd)`. Rates are percentages (0..100).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct LoyaltyRow {
     /// The customer segment, when grouped by SEGMENT.
     pub segment: Option<String>,
@@ -64,7 +66,7 @@ pub struct LoyaltyRow {
     /// Customers with at least one order placed in the period.
     pub active_customers: u64,
     /// Orders placed in the period (CANCELLED excluded).
-    pub orders: u64,
+    pub order_count: u64,
     /// Purchase frequency: orders / active customers.
     pub purchase_frequency: Option<f64>,
     /// Active customers with at least two orders in the period.
@@ -150,7 +152,7 @@ impl LoyaltyRow {
             series: SeriesPosition::default(),
             as_of: DateTime(row.period.as_of),
             active_customers: counts.active_customers,
-            orders: counts.orders,
+            order_count: counts.orders,
             purchase_frequency: row.purchase_frequency,
             repeat_customers: counts.repeat_customers,
             repeat_purchase_rate: row.repeat_purchase_rate,
@@ -174,7 +176,7 @@ impl From<CurrencyFigures> for CurrencyLoyalty {
         let money = |major: Option<f64>| major.map(|v| Money::from_major_rounded(v, &figures.currency));
         CurrencyLoyalty {
             currency: revenue.currency,
-            orders: figures.orders,
+            order_count: figures.orders,
             average_order_amount: money(figures.average_order_value),
             historic_clv_mean_amount: money(figures.historic_clv_mean),
             historic_clv_median_amount: money(figures.historic_clv_median),
@@ -215,5 +217,23 @@ impl From<ImpactRow> for TouchpointImpactRow {
             p_value: versus_best.and_then(|v| v.p_value),
             significant: versus_best.and_then(|v| v.significant),
         }
+    }
+}
+
+#[ComplexObject]
+impl CurrencyLoyalty {
+    /// The former name of `orderCount`.
+    #[graphql(deprecation = "Use `orderCount`: a count, where `orders` elsewhere is a list.")]
+    async fn orders(&self) -> u64 {
+        self.order_count
+    }
+}
+
+#[ComplexObject]
+impl LoyaltyRow {
+    /// The former name of `orderCount`.
+    #[graphql(deprecation = "Use `orderCount`: a count, where `orders` elsewhere is a list.")]
+    async fn orders(&self) -> u64 {
+        self.order_count
     }
 }

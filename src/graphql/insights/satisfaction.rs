@@ -1,7 +1,7 @@
 //! Satisfaction result types: flat, typed rows (group keys + a score object) a BI tool can read as a table.
 
 use super::series::SeriesPosition;
-use async_graphql::SimpleObject;
+use async_graphql::{ComplexObject, SimpleObject};
 
 use crate::graphql::enums::{Channel, SatisfactionCategory, SurveyMetric, TouchpointKind};
 use crate::graphql::scalars::DateTime;
@@ -77,6 +77,7 @@ pub struct SatisfactionScore {
 
 /// One row of a satisfaction result: its group keys (null where not grouped) and its score.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct SatisfactionRow {
     /// The touchpoint kind, when grouped by TOUCHPOINT_KIND (null there for relationship surveys).
     pub touchpoint_kind: Option<TouchpointKind>,
@@ -86,10 +87,10 @@ pub struct SatisfactionRow {
     pub segment: Option<String>,
     /// The customer region, when grouped by REGION.
     pub region: Option<String>,
-    /// The bucket start, for time series.
-    pub bucket_start: Option<DateTime>,
-    /// The bucket end (exclusive), for time series.
-    pub bucket_end: Option<DateTime>,
+    /// The start of the row's bucket, for time series (null for a whole period).
+    pub period_start: Option<DateTime>,
+    /// The end (exclusive) of the row's bucket, for time series.
+    pub period_end: Option<DateTime>,
     /// Where the row sits in its series (null without one).
     #[graphql(flatten)]
     pub series: SeriesPosition,
@@ -181,8 +182,8 @@ impl From<service::SatisfactionRow> for SatisfactionRow {
             channel: keys.channel,
             segment: keys.segment,
             region: keys.region,
-            bucket_start: row.bucket.map(|b| DateTime(b.start)),
-            bucket_end: row.bucket.map(|b| DateTime(b.end)),
+            period_start: row.bucket.map(|b| DateTime(b.start)),
+            period_end: row.bucket.map(|b| DateTime(b.end)),
             series: SeriesPosition::default(),
             score: row.score.into(),
         }
@@ -205,5 +206,20 @@ impl From<service::ComparisonRow> for SatisfactionComparisonRow {
             p_value: comparison.and_then(|c| c.p_value),
             significant: comparison.and_then(|c| c.significant),
         }
+    }
+}
+
+#[ComplexObject]
+impl SatisfactionRow {
+    /// The former name of `periodStart`.
+    #[graphql(deprecation = "Use `periodStart`, the name every other insight row uses.")]
+    async fn bucket_start(&self) -> Option<DateTime> {
+        self.period_start
+    }
+
+    /// The former name of `periodEnd`.
+    #[graphql(deprecation = "Use `periodEnd`, the name every other insight row uses.")]
+    async fn bucket_end(&self) -> Option<DateTime> {
+        self.period_end
     }
 }

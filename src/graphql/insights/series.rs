@@ -64,7 +64,7 @@ macro_rules! in_series {
 }
 
 in_series! {
-    super::satisfaction::SatisfactionRow => |r| r.bucket_start.map(|t| t.0),
+    super::satisfaction::SatisfactionRow => |r| r.period_start.map(|t| t.0),
     super::loyalty::LoyaltyRow => |r| Some(r.period_start.0),
     super::loyalty::CohortRetentionCell => |r| Some(r.cohort_start.0),
     super::complaints::ComplaintHandlingRow => |r| Some(r.period_start.0),

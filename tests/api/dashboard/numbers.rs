@@ -160,7 +160,7 @@ pub fn assert_loyalty(tables: &[Table], data: &Value, segment: &str) {
     let answer = groups.iter().find(|group| group["segment"] == segment).expect("the segment's row");
     let figures = rows(tables, "Customers and orders");
     shows(row(figures, "Figure", "Active customers"), "Value", &answer["activeCustomers"], 0);
-    shows(row(figures, "Figure", "Orders"), "Value", &answer["orders"], 0);
+    shows(row(figures, "Figure", "Orders"), "Value", &answer["orderCount"], 0);
     shows(row(figures, "Figure", "Repeat purchase rate (%)"), "Value", &answer["repeatPurchaseRate"], 1);
     shows(row(figures, "Figure", "Churn rate (%)"), "Value", &answer["churnRate"], 1);
     let currencies = rows(tables, "per currency");
@@ -168,7 +168,7 @@ pub fn assert_loyalty(tables: &[Table], data: &Value, segment: &str) {
     assert_eq!(currencies.len(), answered.len());
     for currency in answered {
         let shown = row(currencies, "Currency", currency["currency"].as_str().expect("a code"));
-        assert_eq!(cell(shown, "Orders"), currency["orders"].to_string());
+        assert_eq!(cell(shown, "Orders"), currency["orderCount"].to_string());
         assert_eq!(Some(cell(shown, "Revenue")), currency["revenue"]["amount"].as_str(), "revenue as exact decimals");
         // Money as the API gives it: the amount's exact decimals, or a dash for null.
         for (column, field) in [
