@@ -104,21 +104,30 @@ pub struct SatisfactionRow {
     /// The bucket, for a time series.
     pub bucket: Option<Bucket>,
     pub score: Score,
+    /// The row of every group together.
+    pub total: bool,
 }
 
 /// Runs a satisfaction query: one row per group (exactly one without grouping) and, for a time series,
-/// per bucket, empty buckets zero-filled.
+/// per bucket, empty buckets zero-filled; in the order of the group values (touchpoint kind, channel,
+/// segment, region; none first, then ascending), each group's buckets in time order. `with_total`
+/// appends, for a grouped query, the total of every group per bucket.
 pub async fn report(
     db: &(impl ConnectionTrait + TransactionTrait),
     query: &SatisfactionQuery,
     min_sample: u64,
     source: CountSource,
+    with_total: bool,
 ) -> AppResult<Vec<SatisfactionRow>> {
-    let rows = satisfaction::report(db, query, min_sample, source).await?;
+    let mut rows = satisfaction::report(db, query, min_sample, source).await?;
+    if with_total {
+        rows.extend(satisfaction::totals(db, query, min_sample, source).await?);
+    }
     rows.into_iter()
         .map(|row| {
             let group = SatisfactionGroup::of(&row.key)?;
-            Ok(SatisfactionRow { group, bucket: row.bucket, score: Score::of(&row.counts, row.satisfaction) })
+            let score = Score::of(&row.counts, row.satisfaction);
+            Ok(SatisfactionRow { group, bucket: row.bucket, score, total: row.total })
         })
         .collect()
 }
@@ -133,7 +142,7 @@ pub async fn touchpoint_kind_score(
     source: CountSource,
 ) -> AppResult<Score> {
     let filter = SatisfactionFilter { period, touchpoint_kinds: Some(vec![touchpoint_kind]), ..Default::default() };
-    let rows = report(db, &query(metric, filter, &[], None)?, min_sample, source).await?;
+    let rows = report(db, &query(metric, filter, &[], None)?, min_sample, source, false).await?;
     let row = rows.into_iter().next().ok_or_else(|| AppError::Internal("an ungrouped report has one row".into()))?;
     Ok(row.score)
 }

@@ -73,3 +73,45 @@ async fn renamed_fields_keep_answering_under_their_deprecated_names() {
     let answers = data["feedbacks"]["nodes"].as_array().unwrap();
     assert!(!answers.is_empty() && answers.iter().all(|a| a["category"] == a["npsCategory"]));
 }
+
+#[tokio::test]
+async fn a_total_row_per_bucket_is_every_group_together() {
+    let app = spawn_seeded_app(120).await;
+    let query = r#"query($withTotal: Boolean!, $groupBy: [SatisfactionDimension!]) { insights {
+        satisfaction(metric: NPS, groupBy: $groupBy, withTotal: $withTotal,
+            filter: { period: { from: "2025-01-01T00:00:00Z", to: "2025-07-01T00:00:00Z" } },
+            series: { granularity: QUARTER }) { segment channel periodStart isTotal score { n value responseRate histogram { score count } } } } }"#;
+    let grouped = app.query(query, json!({ "withTotal": true, "groupBy": ["SEGMENT", "CHANNEL"] })).await;
+    let rows = grouped["insights"]["satisfaction"].as_array().unwrap();
+    let whole = app.query(query, json!({ "withTotal": true, "groupBy": null })).await;
+    let whole = whole["insights"]["satisfaction"].as_array().unwrap();
+    assert_eq!(whole.len(), 2, "an ungrouped report is its own total: {whole:?}");
+    assert!(whole.iter().all(|row| row["isTotal"] == false));
+    let (groups, totals): (Vec<&Value>, Vec<&Value>) = rows.iter().partition(|row| row["isTotal"] == false);
+    assert!(groups.len() > 4 && !rows[..groups.len()].iter().any(|row| row["isTotal"] == true), "totals come last");
+    assert_eq!(totals.len(), 2);
+    for (total, alone) in totals.iter().zip(whole) {
+        assert_eq!((&total["segment"], &total["channel"]), (&Value::Null, &Value::Null));
+        assert_eq!(total["periodStart"], alone["periodStart"]);
+        // The total is the ungrouped score, to the histogram and the response rate.
+        assert_eq!(total["score"], alone["score"]);
+        let n: u64 = groups
+            .iter()
+            .filter(|g| g["periodStart"] == total["periodStart"])
+            .map(|g| g["score"]["n"].as_u64().unwrap())
+            .sum();
+        assert_eq!(total["score"]["n"].as_u64(), Some(n));
+    }
+    let answered: u64 = totals.iter().map(|t| t["score"]["n"].as_u64().unwrap()).sum();
+    assert!(answered > 5, "{answered}");
+    // Stable order: by the group values in the order touchpoint kind, channel, segment, region (null
+    // first), each group's quarters in time order.
+    let value = |v: &Value| (!v.is_null(), v.as_str().unwrap_or_default().to_owned());
+    let keys: Vec<_> = groups
+        .iter()
+        .map(|g| (value(&g["channel"]), value(&g["segment"]), g["periodStart"].as_str().unwrap().to_owned()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}

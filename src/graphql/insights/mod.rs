@@ -68,7 +68,11 @@ impl Insights {
 
     /// Satisfaction (NPS, CSAT or CES) over the answers matching `filter`, optionally grouped by touchpoint
     /// kind, channel, segment and region, and split into a zero-filled time series. One row per group (and
-    /// bucket); without grouping, exactly one row (per bucket).
+    /// bucket); without grouping, exactly one row (per bucket). Rows come in a stable order: by the group
+    /// values (touchpoint kind, channel, segment, region; null first, then ascending), each group's
+    /// buckets in time order, then the total rows asked for with `withTotal`.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn satisfaction(
         &self,
         ctx: &Context<'_>,
@@ -78,11 +82,17 @@ impl Insights {
         #[graphql(desc = "Split into calendar buckets of the filter's period (which then needs both ends).")]
         series: Option<TimeSeriesInput>,
         #[graphql(desc = "Rows with fewer answers are flagged `lowSample`.", default = 30)] min_sample: i32,
+        #[graphql(
+            desc = "Also answer, after the groups' rows, a total row per bucket (`isTotal`, every group value null): the same query without grouping, every group together. Nothing is added without grouping.",
+            default = false
+        )]
+        with_total: bool,
     ) -> Result<Vec<SatisfactionRow>> {
         let filter = filter.unwrap_or_default().into_domain("filter")?;
         let series = inputs::series(series, "series")?;
         let query = service::query(metric.into(), filter, &inputs::dimensions(group_by), series)?;
-        let rows = service::report(database(ctx)?, &query, self::min_sample(min_sample)?, count_source(ctx)).await?;
+        let (db, min_sample, source) = (database(ctx)?, self::min_sample(min_sample)?, count_source(ctx));
+        let rows = service::report(db, &query, min_sample, source, with_total).await?;
         take_rows(ctx, rows.len())?;
         Ok(rows.into_iter().map(|row| SatisfactionRow::from(row).placed(series.as_ref())).collect())
     }

@@ -91,6 +91,8 @@ pub struct SatisfactionRow {
     pub period_start: Option<DateTime>,
     /// The end (exclusive) of the row's bucket, for time series.
     pub period_end: Option<DateTime>,
+    /// Whether this is the total row of every group (asked for with `withTotal`).
+    pub is_total: bool,
     /// Where the row sits in its series (null without one).
     #[graphql(flatten)]
     pub series: SeriesPosition,
@@ -184,6 +186,7 @@ impl From<service::SatisfactionRow> for SatisfactionRow {
             region: keys.region,
             period_start: row.bucket.map(|b| DateTime(b.start)),
             period_end: row.bucket.map(|b| DateTime(b.end)),
+            is_total: row.total,
             series: SeriesPosition::default(),
             score: row.score.into(),
         }

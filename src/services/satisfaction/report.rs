@@ -18,6 +18,8 @@ pub struct ReportRow {
     pub bucket: Option<Bucket>,
     pub counts: GroupCounts,
     pub satisfaction: Satisfaction,
+    /// The row of every group together (its group values are all null).
+    pub total: bool,
 }
 
 /// The statistics of one group's counts.
@@ -51,10 +53,33 @@ pub async fn report(
             let key = GroupKey { bucket: slot.map(|(i, _)| i), ..group.clone() };
             let group_counts = counts.get(&key).cloned().unwrap_or_default();
             let satisfaction = score(query.metric, &group_counts, min_sample)?;
-            rows.push(ReportRow { key, bucket: slot.map(|(_, b)| b), counts: group_counts, satisfaction });
+            rows.push(ReportRow {
+                key,
+                bucket: slot.map(|(_, b)| b),
+                counts: group_counts,
+                satisfaction,
+                total: false,
+            });
         }
     }
     Ok(rows)
+}
+
+/// The total rows of a grouped query, one per bucket: the same query without grouping, so each is
+/// exactly what that query answers (summing the groups would miss the surveys of groups without
+/// answers, which a grouped query leaves out). None for an ungrouped query, its own total.
+pub async fn totals(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    query: &SatisfactionQuery,
+    min_sample: u64,
+    source: CountSource,
+) -> AppResult<Vec<ReportRow>> {
+    if query.group_by.is_empty() {
+        return Ok(Vec::new());
+    }
+    let whole = SatisfactionQuery { group_by: Vec::new(), ..query.clone() };
+    let rows = report(db, &whole, min_sample, source).await?;
+    Ok(rows.into_iter().map(|row| ReportRow { total: true, ..row }).collect())
 }
 
 /// One group of a comparison between a current and a baseline set.
