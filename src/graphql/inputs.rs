@@ -113,14 +113,16 @@ pub enum RowKey {
     ExternalId(String),
 }
 
-pub fn row_key(id: Option<ID>, external_id: Option<String>, node_type: NodeType) -> AppResult<RowKey> {
+/// `at` is the path of the object holding them: empty for a field's own arguments, `input` for an input.
+pub fn row_key(id: Option<ID>, external_id: Option<String>, node_type: NodeType, at: &str) -> AppResult<RowKey> {
+    let path = |name: &str| if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") };
     match (id, external_id) {
-        (Some(id), None) => Ok(RowKey::Id(GlobalId::decode_as("id", &id, node_type)?)),
+        (Some(id), None) => Ok(RowKey::Id(GlobalId::decode_as(&path("id"), &id, node_type)?)),
         (None, Some(external_id)) => {
-            check_text("externalId", &external_id)?;
+            check_text(&path("externalId"), &external_id)?;
             Ok(RowKey::ExternalId(external_id))
         }
-        _ => Err(AppError::bad_input("id", "give exactly one of id and externalId")),
+        _ => Err(AppError::bad_input(path("id"), "give exactly one of id and externalId")),
     }
 }
 

@@ -9,7 +9,7 @@ use sea_orm::PrimaryKeyTrait;
 use crate::domain::currency::Currency;
 use crate::domain::ids::{GlobalId, NodeType};
 use crate::domain::validation::{self, Invalid, Rule};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::events::{Events, Topic};
 use crate::graphql::clv::{ClvModel, ClvTimeUnit};
 use crate::graphql::complaints::Complaint;
@@ -252,8 +252,10 @@ impl ComplaintOpeningInput {
 /// The first response to a complaint.
 #[derive(InputObject)]
 pub struct ComplaintResponseInput {
-    /// The complaint's external id.
-    pub external_id: String,
+    /// The complaint's global ID (or give `externalId`).
+    pub id: Option<ID>,
+    /// The complaint's external id (or give `id`).
+    pub external_id: Option<String>,
     /// When the customer first got an answer: not before the complaint was opened.
     pub first_response_at: DateTime,
 }
@@ -261,8 +263,10 @@ pub struct ComplaintResponseInput {
 /// The closing of a complaint.
 #[derive(InputObject)]
 pub struct ComplaintResolutionInput {
-    /// The complaint's external id.
-    pub external_id: String,
+    /// The complaint's global ID (or give `externalId`).
+    pub id: Option<ID>,
+    /// The complaint's external id (or give `id`).
+    pub external_id: Option<String>,
     /// When it was closed: not before it was opened, nor before its first response.
     pub resolved_at: DateTime,
     /// What it gave the customer.
@@ -338,14 +342,14 @@ pub struct Deletion {
 async fn target<E>(
     ctx: &Context<'_>,
     node_type: NodeType,
-    id: Option<ID>,
-    external_id: Option<String>,
-) -> Result<Option<String>>
+    (id, external_id): (Option<ID>, Option<String>),
+    at: &str,
+) -> AppResult<Option<String>>
 where
     E: ExternalKey,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
 {
-    Ok(match row_key(id, external_id, node_type)? {
+    Ok(match row_key(id, external_id, node_type, at)? {
         RowKey::ExternalId(external_id) => Some(external_id),
         RowKey::Id(id) => lookups::external_id_of::<E>(database(ctx)?, id).await?,
     })
@@ -356,18 +360,18 @@ where
 async fn required_target<E>(
     ctx: &Context<'_>,
     node_type: NodeType,
-    id: Option<ID>,
-    external_id: Option<String>,
-) -> Result<String>
+    (id, external_id): (Option<ID>, Option<String>),
+    at: &str,
+) -> AppResult<String>
 where
     E: ExternalKey,
     <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
 {
     let named = id.clone();
-    let found = target::<E>(ctx, node_type, id, external_id).await?;
-    Ok(found.ok_or_else(|| {
+    let found = target::<E>(ctx, node_type, (id, external_id), at).await?;
+    found.ok_or_else(|| {
         AppError::NotFound(format!("no {} with id '{}'", node_type.name(), named.map(|i| i.0).unwrap_or_default()))
-    })?)
+    })
 }
 
 fn global_id(node_type: NodeType, id: i64) -> ID {
@@ -494,9 +498,11 @@ impl MutationRoot {
         #[graphql(desc = "The response.")] input: ComplaintResponseInput,
     ) -> Result<ComplaintChange> {
         let db = database(ctx)?;
-        let result = writes::respond_to_complaint(db, &input.external_id, input.first_response_at.0)
-            .await
-            .map_err(at("input"))?;
+        let external_id =
+            required_target::<complaint::Entity>(ctx, NodeType::Complaint, (input.id, input.external_id), "input")
+                .await?;
+        let result =
+            writes::respond_to_complaint(db, &external_id, input.first_response_at.0).await.map_err(at("input"))?;
         Ok(ComplaintChange { complaint: Complaint(result.model), created: false, changed: result.changed })
     }
 
@@ -509,7 +515,10 @@ impl MutationRoot {
         #[graphql(desc = "The closing.")] input: ComplaintResolutionInput,
     ) -> Result<ComplaintChange> {
         let (db, status, outcome) = (database(ctx)?, input.status.into(), input.outcome.into());
-        let result = writes::resolve_complaint(db, &input.external_id, input.resolved_at.0, status, outcome)
+        let external_id =
+            required_target::<complaint::Entity>(ctx, NodeType::Complaint, (input.id, input.external_id), "input")
+                .await?;
+        let result = writes::resolve_complaint(db, &external_id, input.resolved_at.0, status, outcome)
             .await
             .map_err(at("input"))?;
         Ok(ComplaintChange { complaint: Complaint(result.model), created: false, changed: result.changed })
@@ -523,7 +532,7 @@ impl MutationRoot {
         #[graphql(desc = "The complaint's global ID (or give `externalId`).")] id: Option<ID>,
         #[graphql(desc = "The complaint's external id (or give `id`).")] external_id: Option<String>,
     ) -> Result<ComplaintChange> {
-        let external_id = required_target::<complaint::Entity>(ctx, NodeType::Complaint, id, external_id).await?;
+        let external_id = required_target::<complaint::Entity>(ctx, NodeType::Complaint, (id, external_id), "").await?;
         let result = writes::reopen_complaint(database(ctx)?, &external_id).await?;
         if result.changed {
             announce(ctx, Topic::Complaints, &[result.model.id])?;
@@ -539,7 +548,7 @@ impl MutationRoot {
         #[graphql(desc = "The order's external id (or give `id`).")] external_id: Option<String>,
         #[graphql(desc = "The new status.")] status: OrderStatus,
     ) -> Result<Order> {
-        let external_id = required_target::<order::Entity>(ctx, NodeType::Order, id, external_id).await?;
+        let external_id = required_target::<order::Entity>(ctx, NodeType::Order, (id, external_id), "").await?;
         Ok(Order(writes::set_order_status(database(ctx)?, &external_id, status.into()).await?))
     }
 
@@ -552,7 +561,8 @@ impl MutationRoot {
         #[graphql(desc = "The touchpoint's external id (or give `id`).")] external_id: Option<String>,
         #[graphql(desc = "Also delete the touchpoint's answers.", default = false)] with_feedback: bool,
     ) -> Result<Deletion> {
-        let Some(external_id) = target::<touchpoint::Entity>(ctx, NodeType::Touchpoint, id, external_id).await? else {
+        let Some(external_id) = target::<touchpoint::Entity>(ctx, NodeType::Touchpoint, (id, external_id), "").await?
+        else {
             return Ok(Deletion { deleted: false, deleted_feedback: 0, deleted_ids: Vec::new() });
         };
         // Its one refusal: a touchpoint with answers, without withFeedback.
@@ -577,7 +587,7 @@ impl MutationRoot {
         #[graphql(desc = "The answer's global ID (or give `externalId`).")] id: Option<ID>,
         #[graphql(desc = "The answer's external id (or give `id`).")] external_id: Option<String>,
     ) -> Result<Deletion> {
-        let deleted = match target::<feedback::Entity>(ctx, NodeType::Feedback, id, external_id).await? {
+        let deleted = match target::<feedback::Entity>(ctx, NodeType::Feedback, (id, external_id), "").await? {
             Some(external_id) => writes::delete_feedback(database(ctx)?, &external_id).await?,
             None => None,
         };
@@ -610,7 +620,7 @@ impl MutationRoot {
         #[graphql(desc = "The customer's global ID (or give `externalId`).")] id: Option<ID>,
         #[graphql(desc = "The customer's external id (or give `id`).")] external_id: Option<String>,
     ) -> Result<Erasure> {
-        let external_id = required_target::<customer::Entity>(ctx, NodeType::Customer, id, external_id).await?;
+        let external_id = required_target::<customer::Entity>(ctx, NodeType::Customer, (id, external_id), "").await?;
         let erased = writes::erase_customer(database(ctx)?, &external_id).await?;
         Ok(Erasure {
             customer: Customer(erased.customer),

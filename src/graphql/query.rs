@@ -34,7 +34,7 @@ where
     E::Model: FromQueryResult + Clone + Send + Sync,
     Loaders: LoadersOf<E>,
 {
-    match row_key(id, external_id, node_type)? {
+    match row_key(id, external_id, node_type, "")? {
         RowKey::Id(id) => load_by_id::<E>(ctx, id).await,
         RowKey::ExternalId(external_id) => by_external_id::<E>(database(ctx)?, &external_id).await,
     }

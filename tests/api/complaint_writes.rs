@@ -275,3 +275,31 @@ async fn every_complaint_write_makes_the_next_read_fresh() {
     app.query(r#"mutation { eraseCustomer(externalId: "C-1") { deletedComplaints } }"#, json!({})).await;
     assert_eq!(statuses(app.query(read, json!({})).await), (json!(0), json!([])));
 }
+
+#[tokio::test]
+async fn complaint_handling_names_its_complaint_by_global_id_or_external_id() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    app.query(&open_mutation(), opening(json!({}))).await;
+    let id = app.query(r#"{ complaint(externalId: "CMP-1") { id } }"#, json!({})).await["complaint"]["id"].clone();
+    let responded = app
+        .query(&respond_mutation(), json!({ "input": { "id": id, "firstResponseAt": "2026-02-03T15:00:00Z" } }))
+        .await["respondToComplaint"]
+        .clone();
+    assert_eq!((&responded["changed"], &responded["complaint"]["status"]), (&json!(true), &json!("IN_PROGRESS")));
+    let closing = json!({ "id": id, "resolvedAt": "2026-02-04T09:00:00Z", "outcome": "REFUND" });
+    let resolved = app.query(&resolve_mutation(), json!({ "input": closing })).await["resolveComplaint"].clone();
+    assert_eq!(resolved["complaint"]["status"], "RESOLVED");
+    let reopen = format!("mutation($id: ID!) {{ reopenComplaint(id: $id) {{ {FIELDS} }} }}");
+    assert_eq!(app.query(&reopen, json!({ "id": id })).await["reopenComplaint"]["complaint"]["status"], "IN_PROGRESS");
+    // Both names, or neither: refused at the input, nothing changes.
+    let before = complaint_rows(&app).await;
+    for input in [
+        json!({ "id": id, "externalId": "CMP-1", "firstResponseAt": "2026-02-03T16:00:00Z" }),
+        json!({ "firstResponseAt": "2026-02-03T16:00:00Z" }),
+    ] {
+        let refused = app.query_error(&respond_mutation(), json!({ "input": input })).await;
+        assert_eq!((code(&refused), refused["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("input.id")));
+    }
+    assert_eq!(complaint_rows(&app).await, before);
+}
