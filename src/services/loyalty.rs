@@ -345,6 +345,16 @@ fn figures(period: &LoyaltyPeriod, key: LoyaltyKey, counts: LoyaltyCounts) -> Lo
 }
 
 /// Runs a loyalty query: one row per group and period, zero-filled.
+/// The total rows of a grouped query, one per period: the same query without grouping, so a customer is
+/// counted once and medians are over every customer, never summed or combined from the groups. None for
+/// an ungrouped query, its own total.
+pub async fn totals(db: &DatabaseConnection, query: &LoyaltyQuery) -> AppResult<Vec<LoyaltyRow>> {
+    if query.group_by.is_empty() {
+        return Ok(Vec::new());
+    }
+    report(db, &LoyaltyQuery { group_by: Vec::new(), ..query.clone() }).await
+}
+
 pub async fn report(db: &DatabaseConnection, query: &LoyaltyQuery) -> AppResult<Vec<LoyaltyRow>> {
     let mut counts = loyalty_counts(db, query).await?;
     let groups = report_groups(query, &counts);

@@ -40,7 +40,7 @@ mod replica;
 mod rollups;
 mod satisfaction;
 mod schema;
-mod series_labels;
 mod subscriptions;
+mod tabular;
 mod transfer;
 mod validation;

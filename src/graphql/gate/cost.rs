@@ -166,7 +166,8 @@ impl<'a> Pricing<'a> {
             Rule::PerItem(argument) => rows_of(self.list_len(field, argument).max(1)),
             Rule::Satisfaction => {
                 let buckets = self.series_buckets(field, &["filter", "period"]);
-                rows_of(self.satisfaction_groups(field).saturating_mul(buckets))
+                let groups = self.satisfaction_groups(field).saturating_add(self.total_rows(field));
+                rows_of(groups.saturating_mul(buckets))
             }
             Rule::SatisfactionComparison => rows_of(self.satisfaction_groups(field)),
             Rule::Loyalty => {
@@ -179,7 +180,9 @@ impl<'a> Pricing<'a> {
                         _ => 1,
                     };
                 }
-                rows_of(periods.saturating_mul(groups)).saturating_add(work(periods))
+                // A total is the same pass again, without grouping.
+                let (total, passes) = (self.total_rows(field), 1 + self.total_rows(field));
+                rows_of(periods.saturating_mul(groups.saturating_add(total))).saturating_add(work(periods * passes))
             }
             Rule::CohortRetention => {
                 let granularity = match self.argument(field, &["granularity"]).as_ref().and_then(enum_name) {
@@ -314,6 +317,13 @@ impl<'a> Pricing<'a> {
 
     /// The value at `path` inside the field's arguments (an argument, then input object members), with
     /// variables substituted. `None` when absent or not given a value.
+    /// 1 when a grouped insight is asked for its total rows (`withTotal: true`), else 0.
+    fn total_rows(&self, field: &Field) -> u64 {
+        let grouped = !self.enum_list(field, "groupBy").is_empty();
+        let asked = matches!(self.argument(field, &["withTotal"]), Some(Value::Boolean(true)));
+        u64::from(grouped && asked)
+    }
+
     fn argument(&self, field: &Field, path: &[&str]) -> Option<Value> {
         let (first, rest) = path.split_first()?;
         let (_, value) = field.arguments.iter().find(|(name, _)| name.node.as_str() == *first)?;
@@ -433,6 +443,24 @@ mod tests {
         assert_eq!(price_and_work(recovery, json!({}), data), (1 + (4 * 4 + 1 + 20), 20));
         let by_category = recovery.replace("[REGION]", "[CATEGORY]");
         assert_eq!(price_and_work(&by_category, json!({}), data).0, 1 + ((categories + 1) * 4 + 1 + 20));
+    }
+
+    #[test]
+    fn total_rows_cost_a_row_per_period_and_for_loyalty_a_second_pass() {
+        let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
+        let loyalty = r#"query($total: Boolean!) { insights { loyalty(period: { from: "2025-01-01T00:00:00Z",
+            to: "2026-01-01T00:00:00Z" }, groupBy: [SEGMENT], withTotal: $total, series: { granularity: QUARTER }) { __typename } } }"#;
+        // At most 6 quarters: 3 segments (and a total) per quarter, 20 points of work per quarter and pass.
+        assert_eq!(price_and_work(loyalty, json!({ "total": false }), data), (1 + (6 * 3 + 1 + 6 * 20), 6 * 20));
+        assert_eq!(price_and_work(loyalty, json!({ "total": true }), data), (1 + (6 * 4 + 1 + 12 * 20), 12 * 20));
+        let satisfaction = r#"query($total: Boolean!) { insights { satisfaction(metric: NPS, groupBy: [REGION],
+            withTotal: $total) { __typename } } }"#;
+        let (without, with) =
+            (price(satisfaction, json!({ "total": false }), data), price(satisfaction, json!({ "total": true }), data));
+        assert_eq!(with, without + 1, "one more row, read from the rollups");
+        let ungrouped = r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+            withTotal: true) { __typename } } }"#;
+        assert_eq!(price_and_work(ungrouped, json!({}), data).1, 20, "an ungrouped report is its own total");
     }
 
     #[test]

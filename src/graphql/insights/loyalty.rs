@@ -58,6 +58,8 @@ pub struct LoyaltyRow {
     pub period_start: DateTime,
     /// End of the period (exclusive).
     pub period_end: DateTime,
+    /// Whether this is the total row of every group (asked for with `withTotal`).
+    pub is_total: bool,
     /// Where the row sits in its series (null without one).
     #[graphql(flatten)]
     pub series: SeriesPosition,
@@ -142,13 +144,14 @@ pub struct TouchpointImpactRow {
 
 impl LoyaltyRow {
     /// The row of a group and period; `inactive_window_days` as the request gave it.
-    pub fn new(row: service::LoyaltyRow, inactive_window_days: i32) -> Self {
+    pub fn new(row: service::LoyaltyRow, inactive_window_days: i32, is_total: bool) -> Self {
         let counts = row.counts;
         LoyaltyRow {
             segment: row.key.segment,
             region: row.key.region,
             period_start: DateTime(row.period.start),
             period_end: DateTime(row.period.end),
+            is_total,
             series: SeriesPosition::default(),
             as_of: DateTime(row.period.as_of),
             active_customers: counts.active_customers,

@@ -138,15 +138,23 @@ impl Insights {
         as_of: Option<DateTime>,
         #[graphql(desc = "Days without an order after which a customer counts as inactive.", default = 180)]
         inactive_window_days: i32,
+        #[graphql(
+            desc = "Also answer, after the groups' rows, a total row per period (`isTotal`, every group value null): the same query without grouping, so customers are counted once. Nothing is added without grouping.",
+            default = false
+        )]
+        with_total: bool,
     ) -> Result<Vec<LoyaltyRow>> {
         let period = bounded_range(period, "period")?;
         let inactive_window = days("inactiveWindowDays", inactive_window_days)?;
         let series = inputs::series(series, "series")?;
         let as_of = as_of.map(|t| t.0);
         let query = LoyaltyQuery::new(period, series, as_of, inputs::dimensions(group_by), inactive_window)?;
-        let rows = loyalty_service::report(database(ctx)?, &query).await?;
-        take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(|row| LoyaltyRow::new(row, inactive_window_days).placed(series.as_ref())).collect())
+        let db = database(ctx)?;
+        let rows = loyalty_service::report(db, &query).await?;
+        let totals = if with_total { loyalty_service::totals(db, &query).await? } else { Vec::new() };
+        take_rows(ctx, rows.len() + totals.len())?;
+        let row = |row, total| LoyaltyRow::new(row, inactive_window_days, total).placed(series.as_ref());
+        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
     }
 
     /// How complaints were handled over a period (or each bucket of a series over it), optionally

@@ -1,5 +1,6 @@
-//! Series rows carry their bucket's label in the requested calendar and echo that calendar; rows of a
-//! whole period carry none.
+//! Insight rows as tables: series rows carry their bucket's label in the requested calendar and echo
+//! that calendar (rows of a whole period carry none), rows come in a stable order, grouped insights add
+//! total rows on request, and renamed fields keep answering under their deprecated names.
 
 use serde_json::{Value, json};
 
@@ -114,4 +115,35 @@ async fn a_total_row_per_bucket_is_every_group_together() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
+}
+
+#[tokio::test]
+async fn a_loyalty_total_counts_every_customer_once() {
+    let app = spawn_seeded_app(150).await;
+    let query = r#"query($groupBy: [LoyaltyDimension!], $withTotal: Boolean!) { insights {
+        loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, groupBy: $groupBy,
+            withTotal: $withTotal, series: { granularity: QUARTER }) {
+            segment region periodStart isTotal activeCustomers orderCount repeatPurchaseRate churnRate
+            currencies { currency orderCount historicClvMedianAmount { amount } } } } }"#;
+    let grouped = app.query(query, json!({ "groupBy": ["SEGMENT", "REGION"], "withTotal": true })).await;
+    let rows = grouped["insights"]["loyalty"].as_array().unwrap();
+    let whole = app.query(query, json!({ "groupBy": null, "withTotal": true })).await;
+    let whole = whole["insights"]["loyalty"].as_array().unwrap();
+    assert_eq!(whole.len(), 4, "an ungrouped report is its own total");
+    let (groups, totals): (Vec<&Value>, Vec<&Value>) = rows.iter().partition(|row| row["isTotal"] == false);
+    assert_eq!(totals.len(), 4);
+    assert!(rows[rows.len() - 4..].iter().all(|row| row["isTotal"] == true), "totals come last");
+    for (total, alone) in totals.iter().zip(whole) {
+        let mut total = (*total).clone();
+        total["isTotal"] = json!(false);
+        assert_eq!(&total, alone, "the total is the ungrouped row");
+        // Customers belong to one segment and region: the active customers of the groups add up to it.
+        let active: u64 = groups
+            .iter()
+            .filter(|g| g["periodStart"] == alone["periodStart"])
+            .map(|g| g["activeCustomers"].as_u64().unwrap())
+            .sum();
+        assert_eq!(alone["activeCustomers"].as_u64(), Some(active));
+    }
+    assert!(whole.iter().map(|r| r["activeCustomers"].as_u64().unwrap()).sum::<u64>() > 20);
 }
