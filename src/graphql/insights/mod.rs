@@ -125,6 +125,8 @@ impl Insights {
     /// region: activity, revenue per currency, repeat purchase, churn against the previous period of equal
     /// length, inactive customers and CLV. CANCELLED orders count for nothing; RETURNED orders count as
     /// orders with zero revenue.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn loyalty(
         &self,
         ctx: &Context<'_>,
