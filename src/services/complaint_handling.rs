@@ -244,6 +244,15 @@ async fn complaints(
 }
 
 /// Runs a handling query.
+/// The total rows of a grouped query, one per period: the same query without grouping. None for an
+/// ungrouped query, its own total.
+pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
+    if query.group_by.is_empty() {
+        return Ok(Vec::new());
+    }
+    report(db, &HandlingQuery { group_by: Vec::new(), ..query.clone() }).await
+}
+
 pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
     Ok(rows(query, &complaints(db, query).await?))
 }

@@ -147,3 +147,43 @@ async fn a_loyalty_total_counts_every_customer_once() {
     }
     assert!(whole.iter().map(|r| r["activeCustomers"].as_u64().unwrap()).sum::<u64>() > 20);
 }
+
+#[tokio::test]
+async fn complaint_insight_totals_are_their_ungrouped_rows() {
+    let app = spawn_seeded_app(300).await;
+    let period = r#"period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }"#;
+    let cases = [
+        ("complaintHandling", "CATEGORY", "opened resolved backlog"),
+        ("complaintLoop", "METRIC", r#"answers followed followedShare asOf: periodEnd"#),
+        ("complaintRecovery", "SEGMENT", "customers outcome repurchasedCustomers nextNps { n nps }"),
+    ];
+    for (insight, dimension, fields) in cases {
+        let args =
+            if insight == "complaintHandling" { String::new() } else { r#", asOf: "2026-10-31T00:00:00Z""#.to_owned() };
+        let ask = |group_by: &str| {
+            format!("{{ insights {{ {insight}({period}{args}, {group_by} withTotal: true, series: {{ granularity: HALF }}) {{ periodStart isTotal {fields} }} }} }}")
+                .replace("HALF", "QUARTER")
+        };
+        let grouped =
+            app.query(&ask(&format!("groupBy: [{dimension}],")), json!({})).await["insights"][insight].clone();
+        let whole = app.query(&ask(""), json!({})).await["insights"][insight].clone();
+        let whole = whole.as_array().unwrap();
+        assert!(whole.iter().all(|row| row["isTotal"] == false), "{insight}: an ungrouped report is its own total");
+        let count = fields.split(' ').next().unwrap_or_default();
+        let counted: u64 = whole.iter().map(|row| row[count].as_u64().unwrap_or(0)).sum();
+        assert!(counted > 5, "{insight}: the seed has such rows ({count} {counted})");
+        let totals: Vec<Value> =
+            grouped.as_array().unwrap().iter().filter(|row| row["isTotal"] == true).cloned().collect();
+        assert_eq!(totals.len(), whole.len(), "{insight}");
+        for (total, alone) in totals.iter().zip(whole) {
+            let mut total = total.clone();
+            total["isTotal"] = json!(false);
+            assert_eq!(&total, alone, "{insight}: the total is the ungrouped row");
+        }
+        let rows = grouped.as_array().unwrap();
+        assert!(
+            rows[..rows.len() - totals.len()].iter().all(|row| row["isTotal"] == false),
+            "{insight}: totals come last"
+        );
+    }
+}

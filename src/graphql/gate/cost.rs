@@ -194,11 +194,18 @@ impl<'a> Pricing<'a> {
                 rows_of(cohorts.saturating_mul(periods.max(1))).saturating_add(work(1))
             }
             // Groups × periods, over the complaints (or dissatisfied answers) of every customer.
-            Rule::ComplaintGroups => rows_of(self.complaint_rows(field, 0)).saturating_add(work(1)),
+            // A total is the same statement again, without grouping: a row per period, and its pass.
+            Rule::ComplaintGroups => {
+                let totals = self.total_rows(field).saturating_mul(self.series_buckets(field, &["period"]));
+                rows_of(self.complaint_rows(field, 0).saturating_add(totals))
+                    .saturating_add(work(1 + self.total_rows(field)))
+            }
             // The same with a row per outcome, over every customer's complaints, answers and orders.
             Rule::ComplaintRecovery => {
                 // Grouped by category, the customers who did not complain have none.
-                rows_of(self.complaint_rows(field, 1).saturating_mul(RECOVERY_OUTCOMES)).saturating_add(work(1))
+                let totals = self.total_rows(field).saturating_mul(self.series_buckets(field, &["period"]));
+                let rows = self.complaint_rows(field, 1).saturating_add(totals).saturating_mul(RECOVERY_OUTCOMES);
+                rows_of(rows).saturating_add(work(1 + self.total_rows(field)))
             }
             // One row per answer category (at most three per metric), over every customer's orders.
             Rule::TouchpointImpact => rows_of(3).saturating_add(work(1)),
@@ -461,6 +468,11 @@ mod tests {
         let ungrouped = r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
             withTotal: true) { __typename } } }"#;
         assert_eq!(price_and_work(ungrouped, json!({}), data).1, 20, "an ungrouped report is its own total");
+        let handling = r#"query($total: Boolean!) { insights { complaintHandling(period: { from: "2025-01-01T00:00:00Z",
+            to: "2026-01-01T00:00:00Z" }, groupBy: [REGION], withTotal: $total) { __typename } } }"#;
+        // 4 regions; the total: one row and one more pass.
+        assert_eq!(price_and_work(handling, json!({ "total": false }), data), (1 + (4 + 1 + 20), 20));
+        assert_eq!(price_and_work(handling, json!({ "total": true }), data), (1 + (5 + 1 + 40), 40));
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub struct ComplaintLoopRow {
     pub period_start: DateTime,
     /// End of the period (exclusive).
     pub period_end: DateTime,
+    /// Whether this is a total row of every group (asked for with `withTotal`).
+    pub is_total: bool,
     /// Where the row sits in its series (null without one).
     #[graphql(flatten)]
     pub series: SeriesPosition,
@@ -106,6 +108,7 @@ impl From<LoopRow> for ComplaintLoopRow {
             region: row.key.region,
             period_start: DateTime(row.period.start),
             period_end: DateTime(row.period.end),
+            is_total: false,
             series: SeriesPosition::default(),
             answers: row.answers,
             pending: row.pending,

@@ -94,6 +94,8 @@ pub struct ComplaintRecoveryRow {
     pub period_start: DateTime,
     /// End of the period (exclusive).
     pub period_end: DateTime,
+    /// Whether this is a total row of every group (asked for with `withTotal`).
+    pub is_total: bool,
     /// Where the row sits in its series (null without one).
     #[graphql(flatten)]
     pub series: SeriesPosition,
@@ -127,6 +129,7 @@ impl From<RecoveryRow> for ComplaintRecoveryRow {
             region: row.key.region,
             period_start: DateTime(row.period.start),
             period_end: DateTime(row.period.end),
+            is_total: false,
             series: SeriesPosition::default(),
             outcome: row.outcome.into(),
             customers: row.customers,

@@ -21,7 +21,7 @@ use inputs::{
 };
 use loyalty::{CohortRetentionCell, LoyaltyRow, TouchpointImpactRow};
 use satisfaction::{SatisfactionComparisonRow, SatisfactionRow, SatisfactionScore};
-use series::InSeries;
+use series::{InSeries, Totalled};
 
 use crate::domain::buckets::{Series, parse_time_zone};
 use crate::error::{AppError, AppResult};
@@ -164,6 +164,8 @@ impl Insights {
     /// unresolved, the open backlog at the period's end, hours to the first response and to resolution
     /// (median, 90th percentile) of the complaints opened in the period, and the share of them resolved
     /// within `slaHours`. One row per group and period; without grouping, exactly one per period.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn complaint_handling(
         &self,
         ctx: &Context<'_>,
@@ -172,15 +174,23 @@ impl Insights {
         #[graphql(desc = "Dimensions to group by, in any combination.")] group_by: Option<Vec<ComplaintDimension>>,
         #[graphql(desc = "Split the period into calendar buckets.")] series: Option<TimeSeriesInput>,
         #[graphql(desc = "The resolution time the SLA allows, in hours (1 to 8760).", default = 48)] sla_hours: i32,
+        #[graphql(
+            desc = "Also answer, after the groups' rows, the total rows of every period (`isTotal`, every group value null): the same query without grouping. Nothing is added without grouping.",
+            default = false
+        )]
+        with_total: bool,
     ) -> Result<Vec<ComplaintHandlingRow>> {
         let period = bounded_range(period, "period")?;
         let filter = filter.unwrap_or_default().into_domain("filter")?;
         let sla = complaint_service::sla("slaHours", sla_hours)?;
         let series = inputs::series(series, "series")?;
         let query = HandlingQuery::new(period, series, inputs::dimensions(group_by), filter, sla)?;
-        let rows = complaint_handling::report(database(ctx)?, &query).await?;
-        take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(|row| ComplaintHandlingRow::from(row).placed(series.as_ref())).collect())
+        let db = database(ctx)?;
+        let rows = complaint_handling::report(db, &query).await?;
+        let totals = if with_total { complaint_handling::totals(db, &query).await? } else { Vec::new() };
+        take_rows(ctx, rows.len() + totals.len())?;
+        let row = |row, total| ComplaintHandlingRow::from(row).placed(series.as_ref()).total(total);
+        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
     }
 
     /// Closing the loop over a period (or each bucket of a series over it): of the dissatisfied answers
@@ -200,6 +210,11 @@ impl Insights {
         #[graphql(desc = "Split the period into calendar buckets.")] series: Option<TimeSeriesInput>,
         #[graphql(desc = "The window after an answer, in hours (1 to 8760).", default = 72)] follow_up_hours: i32,
         #[graphql(desc = "The date windows must have ended by; default: now.")] as_of: Option<DateTime>,
+        #[graphql(
+            desc = "Also answer, after the groups' rows, the total rows of every period (`isTotal`, every group value null): the same query without grouping. Nothing is added without grouping.",
+            default = false
+        )]
+        with_total: bool,
     ) -> Result<Vec<ComplaintLoopRow>> {
         let period = bounded_range(period, "period")?;
         let filter = filter.unwrap_or_default().into_domain("filter")?;
@@ -207,9 +222,12 @@ impl Insights {
         let series = inputs::series(series, "series")?;
         let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
         let query = LoopQuery::new(period, series, inputs::dimensions(group_by), filter, (follow_up, as_of))?;
-        let rows = loop_service::report(database(ctx)?, &query).await?;
-        take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(|row| ComplaintLoopRow::from(row).placed(series.as_ref())).collect())
+        let db = database(ctx)?;
+        let rows = loop_service::report(db, &query).await?;
+        let totals = if with_total { loop_service::totals(db, &query).await? } else { Vec::new() };
+        take_rows(ctx, rows.len() + totals.len())?;
+        let row = |row, total| ComplaintLoopRow::from(row).placed(series.as_ref()).total(total);
+        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
     }
 
     /// Service recovery over a period (or each bucket of a series over it): the customers with a complaint
@@ -235,6 +253,11 @@ impl Insights {
         #[graphql(desc = "The window in days after the complaint or answer (1 to 3650).", default = 90)]
         horizon_days: i32,
         #[graphql(desc = "The date windows must have ended by; default: now.")] as_of: Option<DateTime>,
+        #[graphql(
+            desc = "Also answer, after the groups' rows, the total rows of every period (`isTotal`, every group value null): the same query without grouping. Nothing is added without grouping.",
+            default = false
+        )]
+        with_total: bool,
     ) -> Result<Vec<ComplaintRecoveryRow>> {
         let period = bounded_range(period, "period")?;
         let filter = filter.unwrap_or_default().into_domain("filter")?;
@@ -243,9 +266,12 @@ impl Insights {
         let series = inputs::series(series, "series")?;
         let as_of = as_of.map_or_else(chrono::Utc::now, |t| t.0);
         let query = RecoveryQuery::new(period, series, inputs::dimensions(group_by), filter, (sla, horizon, as_of))?;
-        let rows = recovery_service::report(database(ctx)?, &query).await?;
-        take_rows(ctx, rows.len())?;
-        Ok(rows.into_iter().map(|row| ComplaintRecoveryRow::from(row).placed(series.as_ref())).collect())
+        let db = database(ctx)?;
+        let rows = recovery_service::report(db, &query).await?;
+        let totals = if with_total { recovery_service::totals(db, &query).await? } else { Vec::new() };
+        take_rows(ctx, rows.len() + totals.len())?;
+        let row = |row, total| ComplaintRecoveryRow::from(row).placed(series.as_ref()).total(total);
+        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
     }
 
     /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and

@@ -71,3 +71,26 @@ in_series! {
     super::complaint_loop::ComplaintLoopRow => |r| Some(r.period_start.0),
     super::complaint_recovery::ComplaintRecoveryRow => |r| Some(r.period_start.0),
 }
+
+/// A row that can be a total row of its insight.
+pub trait Totalled: Sized {
+    /// The row, marked as a total row or not.
+    fn total(self, is_total: bool) -> Self;
+}
+
+macro_rules! totalled {
+    ($($row:ty),+ $(,)?) => {
+        $(impl Totalled for $row {
+            fn total(mut self, is_total: bool) -> Self {
+                self.is_total = is_total;
+                self
+            }
+        })+
+    };
+}
+
+totalled!(
+    super::complaints::ComplaintHandlingRow,
+    super::complaint_loop::ComplaintLoopRow,
+    super::complaint_recovery::ComplaintRecoveryRow,
+);

@@ -104,6 +104,15 @@ pub struct DissatisfiedAnswer {
 }
 
 /// Runs a loop query.
+/// The total rows of a grouped query, one per period: the same query without grouping. None for an
+/// ungrouped query, its own total.
+pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
+    if query.group_by.is_empty() {
+        return Ok(Vec::new());
+    }
+    report(db, &LoopQuery { group_by: Vec::new(), ..query.clone() }).await
+}
+
 pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
     Ok(rows(query, &statement::answers(db, query).await?))
 }

@@ -115,6 +115,15 @@ pub struct RecoveryCell {
 
 /// Runs a recovery query. Customers are counted one by one, so the statement runs over ranges of
 /// customers at once (`customer_ranges`) and their counts add up.
+/// The total rows of a grouped query, per period and outcome: the same query without grouping, so a
+/// customer is counted once. None for an ungrouped query, its own total.
+pub async fn totals(db: &DatabaseConnection, query: &RecoveryQuery) -> AppResult<Vec<RecoveryRow>> {
+    if query.group_by.is_empty() {
+        return Ok(Vec::new());
+    }
+    report(db, &RecoveryQuery { group_by: Vec::new(), ..query.clone() }).await
+}
+
 pub async fn report(db: &DatabaseConnection, query: &RecoveryQuery) -> AppResult<Vec<RecoveryRow>> {
     let query = Arc::new(query.clone());
     let found = customer_ranges::run_each(db, |db, range| {
