@@ -21,7 +21,7 @@ use inputs::{
 };
 use loyalty::{CohortRetentionCell, LoyaltyRow, TouchpointImpactRow};
 use satisfaction::{SatisfactionComparisonRow, SatisfactionRow, SatisfactionScore};
-use series::{InSeries, Totalled};
+use series::{InSeries, Totalled, rows_then_totals};
 
 use crate::domain::buckets::{Series, parse_time_zone};
 use crate::error::{AppError, AppResult};
@@ -156,7 +156,7 @@ impl Insights {
         let totals = if with_total { loyalty_service::totals(db, &query).await? } else { Vec::new() };
         take_rows(ctx, rows.len() + totals.len())?;
         let row = |row, total| LoyaltyRow::new(row, inactive_window_days, total).placed(series.as_ref());
-        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
+        Ok(rows_then_totals(rows, totals, row))
     }
 
     /// How complaints were handled over a period (or each bucket of a series over it), optionally
@@ -190,7 +190,7 @@ impl Insights {
         let totals = if with_total { complaint_handling::totals(db, &query).await? } else { Vec::new() };
         take_rows(ctx, rows.len() + totals.len())?;
         let row = |row, total| ComplaintHandlingRow::from(row).placed(series.as_ref()).total(total);
-        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
+        Ok(rows_then_totals(rows, totals, row))
     }
 
     /// Closing the loop over a period (or each bucket of a series over it): of the dissatisfied answers
@@ -227,7 +227,7 @@ impl Insights {
         let totals = if with_total { loop_service::totals(db, &query).await? } else { Vec::new() };
         take_rows(ctx, rows.len() + totals.len())?;
         let row = |row, total| ComplaintLoopRow::from(row).placed(series.as_ref()).total(total);
-        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
+        Ok(rows_then_totals(rows, totals, row))
     }
 
     /// Service recovery over a period (or each bucket of a series over it): the customers with a complaint
@@ -271,7 +271,7 @@ impl Insights {
         let totals = if with_total { recovery_service::totals(db, &query).await? } else { Vec::new() };
         take_rows(ctx, rows.len() + totals.len())?;
         let row = |row, total| ComplaintRecoveryRow::from(row).placed(series.as_ref()).total(total);
-        Ok(rows.into_iter().map(|r| row(r, false)).chain(totals.into_iter().map(|r| row(r, true))).collect())
+        Ok(rows_then_totals(rows, totals, row))
     }
 
     /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and

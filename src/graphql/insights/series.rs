@@ -72,6 +72,11 @@ in_series! {
     super::complaint_recovery::ComplaintRecoveryRow => |r| Some(r.period_start.0),
 }
 
+/// A report's rows, then its total rows (`withTotal`), each made into its GraphQL row and marked.
+pub fn rows_then_totals<R, T>(rows: Vec<R>, totals: Vec<R>, make: impl Fn(R, bool) -> T) -> Vec<T> {
+    rows.into_iter().map(|row| make(row, false)).chain(totals.into_iter().map(|row| make(row, true))).collect()
+}
+
 /// A row that can be a total row of its insight.
 pub trait Totalled: Sized {
     /// The row, marked as a total row or not.
