@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_seeded_app;
+use crate::helpers::{code, spawn_seeded_app};
 
 #[tokio::test]
 async fn series_rows_are_labelled_in_their_own_calendar() {
@@ -184,6 +184,36 @@ async fn complaint_insight_totals_are_their_ungrouped_rows() {
         assert!(
             rows[..rows.len() - totals.len()].iter().all(|row| row["isTotal"] == false),
             "{insight}: totals come last"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cohorts_take_the_calendar_every_insight_takes_and_still_the_former_arguments() {
+    let app = spawn_seeded_app(80).await;
+    let cohorts = r#"cohorts: { from: "2025-01-01T00:00:00Z", to: "2025-04-01T00:00:00Z" }, periods: 3"#;
+    let ask = |calendar: &str| {
+        format!(
+            "{{ insights {{ cohortRetention({cohorts}, {calendar}) {{ cohortStart periodIndex cohortSize share bucketLabel timeZone granularity }} }} }}"
+        )
+    };
+    let by_series = app.query(&ask(r#"series: { granularity: MONTH, timeZone: "Europe/Berlin" }"#), json!({})).await;
+    let former = app.query(&ask(r#"granularity: MONTH, timeZone: "Europe/Berlin""#), json!({})).await;
+    assert_eq!(by_series, former);
+    let cells = by_series["insights"]["cohortRetention"].as_array().unwrap();
+    // Berlin's April starts at 22:00 UTC on 31 March, inside the range: four cohorts of three periods.
+    assert_eq!(cells.len(), 12);
+    assert!(cells.iter().any(|c| c["cohortSize"].as_u64().unwrap() > 0));
+    for (calendar, field) in [
+        (r#"series: { granularity: QUARTER }"#, "series.granularity"),
+        (r#"series: { granularity: MONTH }, granularity: WEEK"#, "series"),
+        ("", "series"),
+    ] {
+        let error = app.query_error(&ask(calendar).replace(", )", ")"), json!({})).await;
+        assert_eq!(
+            (code(&error), error["extensions"]["field"].as_str()),
+            ("BAD_USER_INPUT", Some(field)),
+            "{calendar}"
         );
     }
 }

@@ -185,7 +185,9 @@ impl<'a> Pricing<'a> {
                 rows_of(periods.saturating_mul(groups.saturating_add(total))).saturating_add(work(periods * passes))
             }
             Rule::CohortRetention => {
-                let granularity = match self.argument(field, &["granularity"]).as_ref().and_then(enum_name) {
+                let given =
+                    self.argument(field, &["series", "granularity"]).or_else(|| self.argument(field, &["granularity"]));
+                let granularity = match given.as_ref().and_then(enum_name) {
                     Some("WEEK") => Granularity::Week,
                     _ => Granularity::Month,
                 };
@@ -450,6 +452,18 @@ mod tests {
         assert_eq!(price_and_work(recovery, json!({}), data), (1 + (4 * 4 + 1 + 20), 20));
         let by_category = recovery.replace("[REGION]", "[CATEGORY]");
         assert_eq!(price_and_work(&by_category, json!({}), data).0, 1 + ((categories + 1) * 4 + 1 + 20));
+    }
+
+    #[test]
+    fn cohorts_cost_the_same_whichever_way_their_calendar_is_given() {
+        let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
+        let range = r#"cohorts: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, periods: 4"#;
+        let former = format!("{{ insights {{ cohortRetention({range}, granularity: WEEK) {{ share }} }} }}");
+        let series =
+            format!("{{ insights {{ cohortRetention({range}, series: {{ granularity: WEEK }}) {{ share }} }} }}");
+        let monthly = series.replace("WEEK", "MONTH");
+        assert_eq!(price(&series, json!({}), data), price(&former, json!({}), data));
+        assert!(price(&series, json!({}), data) > price(&monthly, json!({}), data), "weeks are more cohorts");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use async_graphql::{Enum, InputObject};
 
 use crate::domain::buckets::{Granularity as DomainGranularity, Series, parse_time_zone};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::graphql::enums::{Channel, OrderStatus, TouchpointKind, mirror_enum};
 use crate::graphql::inputs::{TimeRangeInput, list_filter, string_filter, time_range};
 use crate::services::loyalty::LoyaltyDimension as DomainLoyaltyDimension;
@@ -119,6 +119,38 @@ pub struct TimeSeriesInput {
     /// The IANA time zone whose calendar defines the buckets, e.g. `Europe/Berlin`. Default `UTC`.
     #[graphql(default_with = "String::from(\"UTC\")")]
     pub time_zone: String,
+}
+
+/// The calendar of cohorts: `series` (MONTH or WEEK), or the deprecated `granularity` and `timeZone`
+/// arguments; not both ways at once.
+pub fn cohort_series(
+    series: Option<TimeSeriesInput>,
+    granularity: Option<CohortGranularity>,
+    time_zone: Option<String>,
+) -> AppResult<Series> {
+    match (series, granularity) {
+        (Some(_), Some(_)) => {
+            Err(AppError::bad_input("series", "give `series` or the deprecated `granularity`, not both"))
+        }
+        (Some(_), None) if time_zone.is_some() => Err(AppError::bad_input(
+            "series",
+            "give the time zone as `series.timeZone`, not as the deprecated `timeZone`",
+        )),
+        (Some(input), None) => match input.granularity {
+            Granularity::Month | Granularity::Week => {
+                let time_zone = parse_time_zone("series.timeZone", &input.time_zone)?;
+                Ok(Series { granularity: input.granularity.into(), time_zone })
+            }
+            _ => Err(AppError::bad_input("series.granularity", "cohorts are MONTH or WEEK")),
+        },
+        (None, Some(granularity)) => {
+            let time_zone = parse_time_zone("timeZone", time_zone.as_deref().unwrap_or("UTC"))?;
+            Ok(Series { granularity: granularity.into(), time_zone })
+        }
+        (None, None) => {
+            Err(AppError::bad_input("series", "the cohorts' calendar is required, e.g. `{ granularity: MONTH }`"))
+        }
+    }
 }
 
 /// The calendar of a `series` argument.

@@ -23,7 +23,6 @@ use loyalty::{CohortRetentionCell, LoyaltyRow, TouchpointImpactRow};
 use satisfaction::{SatisfactionComparisonRow, SatisfactionRow, SatisfactionScore};
 use series::{InSeries, Totalled, rows_then_totals};
 
-use crate::domain::buckets::{Series, parse_time_zone};
 use crate::error::{AppError, AppResult};
 use crate::graphql::clv::ClvModel;
 use crate::graphql::connection::database;
@@ -277,25 +276,37 @@ impl Insights {
     /// Cohort retention: customers grouped by the period of their first order (CANCELLED excluded), and
     /// for each cohort and k = 0..periods-1 the share of it with at least one order in the k-th period
     /// after the cohort's own. Typed rows, ready for a heat map.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn cohort_retention(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "MONTH or WEEK cohorts.")] granularity: CohortGranularity,
         #[graphql(desc = "Cohorts whose period starts in `[from, to)`; both ends are required.")]
         cohorts: TimeRangeInput,
         #[graphql(desc = "How many periods to follow each cohort for, its own included (1 to 60).")] periods: i32,
-        #[graphql(desc = "The IANA time zone of the calendar.", default_with = "String::from(\"UTC\")")]
-        time_zone: String,
+        #[graphql(
+            desc = "The cohorts' calendar, as every insight takes one: MONTH or WEEK cohorts in a time zone (default UTC)."
+        )]
+        series: Option<TimeSeriesInput>,
+        #[graphql(
+            desc = "The former way to give the cohorts' granularity.",
+            deprecation = "Use `series: { granularity }`."
+        )]
+        granularity: Option<CohortGranularity>,
+        #[graphql(
+            desc = "The former way to give the calendar's time zone.",
+            deprecation = "Use `series: { timeZone }`."
+        )]
+        time_zone: Option<String>,
     ) -> Result<Vec<CohortRetentionCell>> {
         let range = bounded_range(cohorts, "cohorts")?;
         let periods = usize::try_from(periods).ok().filter(|p| (1..=MAX_PERIODS).contains(p));
         let periods =
             periods.ok_or_else(|| AppError::bad_input("periods", format!("must be between 1 and {MAX_PERIODS}")))?;
-        let tz = parse_time_zone("timeZone", &time_zone)?;
-        let calendar = CohortCalendar::new(range, granularity.into(), tz, periods)?;
+        let series = inputs::cohort_series(series, granularity, time_zone)?;
+        let calendar = CohortCalendar::new(range, series.granularity, series.time_zone, periods)?;
         take_rows(ctx, calendar.cells())?;
         let cells = cohorts::retention(database(ctx)?, &calendar).await?;
-        let series = Series { granularity: granularity.into(), time_zone: tz };
         Ok(cells.into_iter().map(|cell| CohortRetentionCell::from(cell).placed(Some(&series))).collect())
     }
 
