@@ -3,13 +3,14 @@
 use async_graphql::{Context, ID, Object, Result};
 use entity::complaint::Model;
 
-use crate::domain::ids::{GlobalId, NodeType};
+use crate::domain::ids::NodeType;
 use crate::error::AppResult;
 use crate::graphql::connection::{ConnectionNode, ListArgs, child_rows, load_by_id, load_required};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus};
 use crate::graphql::feedback::Feedback;
 use crate::graphql::inputs::{ComplaintFilterInput, ComplaintOrderBy};
+use crate::graphql::node::global_id;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
@@ -64,7 +65,7 @@ impl ConnectionNode for Complaint {
 impl Complaint {
     /// Opaque global ID (see `Node`).
     pub async fn id(&self) -> ID {
-        GlobalId::new(NodeType::Complaint, self.0.id).encode().into()
+        global_id(NodeType::Complaint, self.0.id)
     }
 
     /// The complaint's id in the source system (unique).

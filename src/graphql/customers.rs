@@ -5,7 +5,7 @@ use crate::graphql::inputs::{CustomerFilterInput, CustomerOrderBy};
 use async_graphql::{Context, ID, Object, Result};
 use entity::customer::Model;
 
-use crate::domain::ids::{GlobalId, NodeType};
+use crate::domain::ids::NodeType;
 use crate::error::AppError;
 use crate::graphql::clv::CustomerClv;
 use crate::graphql::complaints::Complaint;
@@ -15,6 +15,7 @@ use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
 use crate::graphql::feedback::{Feedback, answer_category, latest_answer};
 use crate::graphql::gate::access::personal_data;
 use crate::graphql::inputs::days;
+use crate::graphql::node::global_id;
 use crate::graphql::order_summary::CustomerOrderSummary;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::CurrencyCode;
@@ -65,7 +66,7 @@ impl ConnectionNode for Customer {
 impl Customer {
     /// Opaque global ID (see `Node`).
     pub async fn id(&self) -> ID {
-        GlobalId::new(NodeType::Customer, self.0.id).encode().into()
+        global_id(NodeType::Customer, self.0.id)
     }
 
     /// The customer's id in the source system (unique).

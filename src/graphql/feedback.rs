@@ -7,13 +7,14 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::SurveyMetric as DbSurveyMetric;
 use entity::feedback::Model;
 
-use crate::domain::ids::{GlobalId, NodeType};
+use crate::domain::ids::NodeType;
 use crate::error::{AppError, AppResult};
 use crate::graphql::complaints::{Complaint, complaint_of};
 use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id, load_required};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
 use crate::graphql::gate::access::personal_data;
+use crate::graphql::node::global_id;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
@@ -79,7 +80,7 @@ impl ConnectionNode for Feedback {
 impl Feedback {
     /// Opaque global ID (see `Node`).
     pub async fn id(&self) -> ID {
-        GlobalId::new(NodeType::Feedback, self.0.id).encode().into()
+        global_id(NodeType::Feedback, self.0.id)
     }
 
     /// The answer's id in the source system (unique).

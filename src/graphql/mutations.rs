@@ -7,7 +7,7 @@ use entity::{complaint, customer, feedback, order, touchpoint};
 use sea_orm::PrimaryKeyTrait;
 
 use crate::domain::currency::Currency;
-use crate::domain::ids::{GlobalId, NodeType};
+use crate::domain::ids::NodeType;
 use crate::domain::validation::{self, Invalid, Rule};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, Topic};
@@ -20,6 +20,7 @@ use crate::graphql::enums::{
 };
 use crate::graphql::feedback::Feedback;
 use crate::graphql::inputs::{RowKey, row_key};
+use crate::graphql::node::global_id;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime, Decimal};
 use crate::graphql::touchpoints::Touchpoint;
@@ -326,7 +327,7 @@ pub struct FeedbackBatchUpsert {
 }
 
 /// The result of a delete.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Default)]
 pub struct Deletion {
     /// Whether a row was deleted (false when it did not exist, e.g. when repeated).
     pub deleted: bool,
@@ -372,10 +373,6 @@ where
     found.ok_or_else(|| {
         AppError::NotFound(format!("no {} with id '{}'", node_type.name(), named.map(|i| i.0).unwrap_or_default()))
     })
-}
-
-fn global_id(node_type: NodeType, id: i64) -> ID {
-    GlobalId::new(node_type, id).encode().into()
 }
 
 /// The result of `eraseCustomer`.
@@ -563,13 +560,13 @@ impl MutationRoot {
     ) -> Result<Deletion> {
         let Some(external_id) = target::<touchpoint::Entity>(ctx, NodeType::Touchpoint, (id, external_id), "").await?
         else {
-            return Ok(Deletion { deleted: false, deleted_feedback: 0, deleted_ids: Vec::new() });
+            return Ok(Deletion::default());
         };
         // Its one refusal: a touchpoint with answers, without withFeedback.
         let removed =
             writes::delete_touchpoint(database(ctx)?, &external_id, with_feedback).await.map_err(at("withFeedback"))?;
         Ok(match removed {
-            None => Deletion { deleted: false, deleted_feedback: 0, deleted_ids: Vec::new() },
+            None => Deletion::default(),
             Some(removed) => Deletion {
                 deleted: true,
                 deleted_feedback: removed.answers.len() as u64,

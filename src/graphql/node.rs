@@ -23,6 +23,11 @@ pub enum Node {
     Complaint(Complaint),
 }
 
+/// The global ID of a row of `node_type`, as clients get and give it.
+pub fn global_id(node_type: NodeType, id: i64) -> ID {
+    GlobalId::new(node_type, id).encode().into()
+}
+
 /// Fetches the object behind a global ID through the request's loaders; None if it no longer exists.
 pub async fn load_node(ctx: &Context<'_>, field: &str, id: &str) -> AppResult<Option<Node>> {
     let id = GlobalId::decode(field, id)?;

@@ -5,13 +5,14 @@ use crate::graphql::inputs::{OrderFilterInput, OrderOrderBy};
 use async_graphql::{Context, ID, Object, Result};
 use entity::order::Model;
 
-use crate::domain::ids::{GlobalId, NodeType};
+use crate::domain::ids::NodeType;
 use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::{ConnectionNode, ListArgs, load_required};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{OrderStatus, SatisfactionCategory};
 use crate::graphql::feedback::{Feedback, answer_category, answers_of};
+use crate::graphql::node::global_id;
 use crate::graphql::scalars::{DateTime, Money};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::complaints::ComplaintParent;
@@ -56,7 +57,7 @@ impl ConnectionNode for Order {
 impl Order {
     /// Opaque global ID (see `Node`).
     pub async fn id(&self) -> ID {
-        GlobalId::new(NodeType::Order, self.0.id).encode().into()
+        global_id(NodeType::Order, self.0.id)
     }
 
     /// The order's id in the source system (unique).

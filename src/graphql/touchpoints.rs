@@ -5,12 +5,13 @@ use crate::graphql::inputs::{TouchpointFilterInput, TouchpointOrderBy};
 use async_graphql::{Context, ID, Object, Result};
 use entity::touchpoint::Model;
 
-use crate::domain::ids::{GlobalId, NodeType};
+use crate::domain::ids::NodeType;
 use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id, load_required};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, SatisfactionCategory, TouchpointKind};
 use crate::graphql::feedback::{Feedback, answer_category, answers_of};
+use crate::graphql::node::global_id;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::DateTime;
 use crate::services::feedback::FeedbackParent;
@@ -54,7 +55,7 @@ impl ConnectionNode for Touchpoint {
 impl Touchpoint {
     /// Opaque global ID (see `Node`).
     pub async fn id(&self) -> ID {
-        GlobalId::new(NodeType::Touchpoint, self.0.id).encode().into()
+        global_id(NodeType::Touchpoint, self.0.id)
     }
 
     /// The touchpoint's id in the source system (unique).

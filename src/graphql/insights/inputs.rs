@@ -137,10 +137,7 @@ pub fn cohort_series(
             "give the time zone as `series.timeZone`, not as the deprecated `timeZone`",
         )),
         (Some(input), None) => match input.granularity {
-            Granularity::Month | Granularity::Week => {
-                let time_zone = parse_time_zone("series.timeZone", &input.time_zone)?;
-                Ok(Series { granularity: input.granularity.into(), time_zone })
-            }
+            Granularity::Month | Granularity::Week => calendar(input, "series"),
             _ => Err(AppError::bad_input("series.granularity", "cohorts are MONTH or WEEK")),
         },
         (None, Some(granularity)) => {
@@ -155,9 +152,13 @@ pub fn cohort_series(
 
 /// The calendar of a `series` argument.
 pub fn series(input: Option<TimeSeriesInput>, path: &str) -> AppResult<Option<Series>> {
-    let Some(input) = input else { return Ok(None) };
+    input.map(|input| calendar(input, path)).transpose()
+}
+
+/// The calendar a time-series input names.
+fn calendar(input: TimeSeriesInput, path: &str) -> AppResult<Series> {
     let time_zone = parse_time_zone(&format!("{path}.timeZone"), &input.time_zone)?;
-    Ok(Some(Series { granularity: input.granularity.into(), time_zone }))
+    Ok(Series { granularity: input.granularity.into(), time_zone })
 }
 
 /// The cohort period.
