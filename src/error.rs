@@ -61,6 +61,10 @@ pub enum AppError {
     Invalid(Invalid),
     #[error("{0}")]
     NotFound(String),
+    /// A mutation's target that does not exist; `field` is the input path that named it (`id`,
+    /// `input.externalId`).
+    #[error("{field}: {message}")]
+    MissingTarget { field: String, message: String },
     /// The database cannot be reached; retrying later may succeed. The detail is logged, not shown.
     #[error("the database is unavailable, retry later")]
     ServiceUnavailable(String),
@@ -127,7 +131,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             AppError::BadUserInput { .. } | AppError::Invalid(_) => ErrorCode::BadUserInput,
-            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::NotFound(_) | AppError::MissingTarget { .. } => ErrorCode::NotFound,
             AppError::ServiceUnavailable(_) => ErrorCode::ServiceUnavailable,
             AppError::Database(_) | AppError::Internal(_) => ErrorCode::Internal,
             AppError::LimitExceeded(_) => ErrorCode::LimitExceeded,
@@ -235,7 +239,9 @@ impl ErrorExtensions for AppError {
         async_graphql::Error::new(self.public_message()).extend_with(|_, ext| {
             ext.set("code", self.code().as_str());
             match self {
-                AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::BadUserInput { field, .. } | AppError::MissingTarget { field, .. } => {
+                    ext.set("field", field.as_str())
+                }
                 AppError::LimitExceeded(exceeded) => exceeded.describe(ext),
                 _ => {}
             }
@@ -300,7 +306,7 @@ pub fn finish_errors(errors: &mut [ServerError]) {
 impl AppError {
     fn field(&self) -> Option<String> {
         match self {
-            AppError::BadUserInput { field, .. } => Some(field.clone()),
+            AppError::BadUserInput { field, .. } | AppError::MissingTarget { field, .. } => Some(field.clone()),
             _ => None,
         }
     }

@@ -236,7 +236,7 @@
       var interval = bounds(row.interval);
       return {
         label: humanize(row.category), value: row.repurchaseRate, lower: interval.lower, upper: interval.upper,
-        lowSample: false, note: row.customers + ' customers' + (row.significant ? ', significant' : '')
+        lowSample: false, note: row.customerCount + ' customers' + (row.significant ? ', significant' : '')
       };
     }), [0, 100], 'Repurchase rate (%) by answer category, with 95% intervals');
     var numbers = table('Customers ordering again within 90 days of their answer, by answer category',
@@ -244,7 +244,7 @@
         'Difference to best (pp)', 'Significant'],
       rows.map(function (row) {
         var interval = bounds(row.interval);
-        return [humanize(row.category), String(row.customers), String(row.repurchasedCustomers),
+        return [humanize(row.category), String(row.customerCount), String(row.repurchasedCustomers),
           number(row.repurchaseRate, 1), number(interval.lower, 1), number(interval.upper, 1),
           signed(row.differenceToBest, 1), verdict(row.significant)];
       }));

@@ -31,7 +31,7 @@ pub fn complaint_cases(backend: DbBackend) -> Vec<Case> {
             graphql: format!(
                 "query {{ insights {{ complaintLoop(period: {{from: \"2025-01-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\"}}, \
                  groupBy: [METRIC], series: {{granularity: MONTH, timeZone: \"UTC\"}}, followUpHours: {FOLLOW_UP_HOURS}, \
-                 asOf: \"{AS_OF}\") {{ metric periodStart answers pending followedByComplaint followedByTouchpoint \
+                 asOf: \"{AS_OF}\") {{ metric periodStart answerCount pending followedByComplaint followedByTouchpoint \
                  followed followedShare followedShareInterval {{ lower upper }} hoursToFollowUp {{ n median p90 }} }} }} }}"
             ),
             sql: vec![loop_sql(pg)],
@@ -42,7 +42,7 @@ pub fn complaint_cases(backend: DbBackend) -> Vec<Case> {
             rollups: false,
             graphql: format!(
                 "query {{ insights {{ complaintRecovery(period: {{from: \"2025-01-01T00:00:00Z\", to: \"2026-01-01T00:00:00Z\"}}, \
-                 slaHours: {SLA_HOURS}, horizonDays: {HORIZON_DAYS}, asOf: \"{AS_OF}\") {{ outcome customers \
+                 slaHours: {SLA_HOURS}, horizonDays: {HORIZON_DAYS}, asOf: \"{AS_OF}\") {{ outcome customerCount \
                  repurchasedCustomers repurchaseRate interval {{ lower upper }} differenceToNoComplaint pValue significant \
                  nextNps {{ n nps mean }} }} }} }}"
             ),
@@ -187,14 +187,14 @@ fn check_loop<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> Res
                 && text(r, "month").ok().flatten().as_deref() == Some(month)
         });
         let Some(sql) = sql else {
-            if integer(row, "answers")? != 0 || integer(row, "pending")? != 0 {
+            if integer(row, "answerCount")? != 0 || integer(row, "pending")? != 0 {
                 return Err(format!("{at}: answers in the server's row, none in the SQL"));
             }
             continue;
         };
         matched += 1;
         let (answers, followed) = (int(sql, "answers")?, int(sql, "followed")?);
-        same_int(&at, "answers", integer(row, "answers")?, answers)?;
+        same_int(&at, "answerCount", integer(row, "answerCount")?, answers)?;
         same_int(&at, "pending", integer(row, "pending")?, int(sql, "pending")?)?;
         same_int(&at, "followedByComplaint", integer(row, "followedByComplaint")?, int(sql, "by_complaint")?)?;
         same_int(&at, "followedByTouchpoint", integer(row, "followedByTouchpoint")?, int(sql, "by_touchpoint")?)?;
@@ -309,7 +309,7 @@ fn check_recovery(data: &Value, results: &[Vec<QueryResult>]) -> Result<(), Stri
     let baseline = of("NO_COMPLAINT")?;
     for (row, outcome) in rows.iter().zip(outcomes) {
         let (x, n) = of(outcome)?;
-        same_int(outcome, "customers", integer(row, "customers")?, n)?;
+        same_int(outcome, "customerCount", integer(row, "customerCount")?, n)?;
         same_int(outcome, "repurchasedCustomers", integer(row, "repurchasedCustomers")?, x)?;
         let rate = (n > 0).then(|| 100.0 * x as f64 / n as f64);
         same_float(outcome, "repurchaseRate", number(row, "repurchaseRate")?, rate)?;

@@ -91,7 +91,7 @@ pub fn loyalty_cases(backend: DbBackend) -> Vec<Case> {
             rollups: false,
             graphql: format!(
                 "query {{ insights {{ touchpointImpact(metric: NPS, touchpointKinds: [FOLLOW_UP], \
-                 horizonDays: {IMPACT_HORIZON_DAYS}, asOf: \"{IMPACT_AS_OF}\") {{ category customers \
+                 horizonDays: {IMPACT_HORIZON_DAYS}, asOf: \"{IMPACT_AS_OF}\") {{ category customerCount \
                  repurchasedCustomers repurchaseRate interval {{ lower upper }} differenceToBest pValue significant }} }} }}"
             ),
             sql: vec![impact_sql(pg)],
@@ -629,7 +629,7 @@ fn check_impact<const PG: bool>(data: &Value, results: &[Vec<QueryResult>]) -> R
             return Err(format!("{category}: the SQL's row is {:?}", text(sql, "category")?));
         }
         let (x, n) = (int(sql, "repurchased")?, int(sql, "customers")?);
-        same_int(category, "customers", integer(row, "customers")?, n)?;
+        same_int(category, "customerCount", integer(row, "customerCount")?, n)?;
         same_int(category, "repurchasedCustomers", integer(row, "repurchasedCustomers")?, x)?;
         same_float(category, "repurchaseRate", number(row, "repurchaseRate")?, float(sql, "repurchase_rate")?)?;
         same_float(category, "differenceToBest", number(row, "differenceToBest")?, float(sql, "difference_to_best")?)?;

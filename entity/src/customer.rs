@@ -13,7 +13,12 @@ pub struct Model {
     pub email: String,
     pub segment: String,
     pub region: String,
+    /// When the customer was created in the source system (given by clients).
     pub created_at: DateTimeUtc,
+    /// When this server first stored the row (not the source system's time: see `docs/api.md`).
+    pub recorded_at: DateTimeUtc,
+    /// When a write last changed the row; a write that changes nothing leaves it.
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -144,3 +144,19 @@ pub enum ComplaintOutcome {
     #[sea_orm(string_value = "NONE")]
     None,
 }
+
+/// The kind of a row that has a global ID: what a deletion's tombstone (`deletion`) names.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum NodeType {
+    #[sea_orm(string_value = "CUSTOMER")]
+    Customer,
+    #[sea_orm(string_value = "ORDER")]
+    Order,
+    #[sea_orm(string_value = "TOUCHPOINT")]
+    Touchpoint,
+    #[sea_orm(string_value = "FEEDBACK")]
+    Feedback,
+    #[sea_orm(string_value = "COMPLAINT")]
+    Complaint,
+}

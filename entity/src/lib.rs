@@ -8,6 +8,7 @@ pub mod clv_model;
 pub mod clv_tracking;
 pub mod complaint;
 pub mod customer;
+pub mod deletion;
 pub mod enums;
 pub mod feedback;
 pub mod order;
@@ -15,5 +16,5 @@ pub mod rollups;
 pub mod touchpoint;
 
 pub use enums::{
-    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
+    Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, NodeType, OrderStatus, SurveyMetric, TouchpointKind,
 };

@@ -16,6 +16,10 @@ pub struct Model {
     pub status: OrderStatus,
     pub total_amount_minor: i64,
     pub currency: String,
+    /// When this server first stored the row (not the source system's time: see `docs/api.md`).
+    pub recorded_at: DateTimeUtc,
+    /// When a write last changed the row; a write that changes nothing leaves it.
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,10 @@ pub struct Model {
     pub channel: Channel,
     pub occurred_at: DateTimeUtc,
     pub survey_sent_at: Option<DateTimeUtc>,
+    /// When this server first stored the row (not the source system's time: see `docs/api.md`).
+    pub recorded_at: DateTimeUtc,
+    /// When a write last changed the row; a write that changes nothing leaves it.
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ mod m20261202_000001_create_complaints;
 mod m20261202_000002_feedback_by_metric_and_time;
 mod m20261203_000001_feedback_at_touchpoints_by_metric_and_time;
 mod m20261204_000001_orders_by_currency;
+mod m20261205_000001_row_times;
+mod m20261205_000002_create_deletions;
 
 pub struct Migrator;
 
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_feedback_by_metric_and_time::Migration),
             Box::new(m20261203_000001_feedback_at_touchpoints_by_metric_and_time::Migration),
             Box::new(m20261204_000001_orders_by_currency::Migration),
+            Box::new(m20261205_000001_row_times::Migration),
+            Box::new(m20261205_000002_create_deletions::Migration),
         ]
     }
 }

@@ -48,6 +48,7 @@ mod tests {
         assert_eq!(required_role("Query", "__schema"), None);
         assert_eq!(required_role("Query", "customers"), Some(Role::Analyst));
         assert_eq!(required_role("Query", "node"), Some(Role::Analyst));
+        assert_eq!(required_role("Query", "deletions"), Some(Role::Analyst), "tombstones are rows too");
         assert_eq!(required_role("Subscription", "feedbackSubmitted"), Some(Role::Analyst));
         assert_eq!(required_role("Mutation", "upsertCustomer"), Some(Role::Admin));
         assert_eq!(required_role("Mutation", "fitClvModel"), Some(Role::Admin));

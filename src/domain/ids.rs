@@ -35,6 +35,19 @@ impl NodeType {
     }
 }
 
+/// The type of a stored row's global ID, as a tombstone names it (`entity::deletion`).
+impl From<entity::NodeType> for NodeType {
+    fn from(stored: entity::NodeType) -> Self {
+        match stored {
+            entity::NodeType::Customer => NodeType::Customer,
+            entity::NodeType::Order => NodeType::Order,
+            entity::NodeType::Touchpoint => NodeType::Touchpoint,
+            entity::NodeType::Feedback => NodeType::Feedback,
+            entity::NodeType::Complaint => NodeType::Complaint,
+        }
+    }
+}
+
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GlobalId {
     pub node_type: NodeType,

@@ -2,7 +2,7 @@
 //! customer under it (`Customer.clv`). Parameters and predictions are full precision: clients round.
 //! `docs/clv.md` says what the models assume and how to read them.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject};
 
 use crate::error::{AppError, AppResult};
 use crate::graphql::gate::answer::take_rows;
@@ -71,6 +71,7 @@ pub struct ClvPurchaseStandardErrors {
 
 /// The Gamma-Gamma spend model: a customer's transaction values are Gamma(p, ν) with ν ~ Gamma(q, γ).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct ClvSpendModel {
     /// Shape of a customer's transaction values.
     pub p: f64,
@@ -81,7 +82,7 @@ pub struct ClvSpendModel {
     /// The log-likelihood of the fit.
     pub log_likelihood: f64,
     /// The customers it was fitted on: those with a repeat transaction of positive value.
-    pub customers: u64,
+    pub customer_count: u64,
     /// Standard errors of p, q and γ (from the Hessian of the log-likelihood).
     pub standard_errors: ClvSpendStandardErrors,
 }
@@ -95,6 +96,15 @@ pub struct ClvSpendStandardErrors {
     pub q: f64,
     /// Of γ.
     pub gamma: f64,
+}
+
+#[ComplexObject]
+impl ClvSpendModel {
+    /// The former name of `customerCount`.
+    #[graphql(deprecation = "Use `customerCount`: a count, where `customers` elsewhere is a list.")]
+    async fn customers(&self) -> u64 {
+        self.customer_count
+    }
 }
 
 /// One period of the tracking plot.
@@ -135,6 +145,12 @@ impl ClvModel {
     }
 
     /// Customers with an order in the currency up to the calibration end.
+    async fn customer_count(&self) -> u64 {
+        self.0.fit.customers
+    }
+
+    /// The former name of `customerCount`.
+    #[graphql(deprecation = "Use `customerCount`: a count, where `customers` elsewhere is a list.")]
     async fn customers(&self) -> u64 {
         self.0.fit.customers
     }
@@ -167,7 +183,7 @@ impl ClvModel {
             q: m.q,
             gamma: m.gamma,
             log_likelihood: fit.log_likelihood,
-            customers: fit.customers,
+            customer_count: fit.customers,
             standard_errors: ClvSpendStandardErrors { p: se.p, q: se.q, gamma: se.gamma },
         }
     }

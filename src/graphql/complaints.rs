@@ -5,7 +5,7 @@ use entity::complaint::Model;
 
 use crate::domain::ids::NodeType;
 use crate::error::AppResult;
-use crate::graphql::connection::{ConnectionNode, ListArgs, child_rows, load_by_id, load_required};
+use crate::graphql::connection::{ConnectionNode, FilterableNode, ListArgs, child_rows, load_by_id, load_required};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus};
 use crate::graphql::feedback::Feedback;
@@ -42,7 +42,9 @@ impl ConnectionNode for Complaint {
     fn row(&self) -> &Model {
         &self.0
     }
+}
 
+impl FilterableNode for Complaint {
     type FilterInput = ComplaintFilterInput;
     type OrderInput = ComplaintOrderBy;
 

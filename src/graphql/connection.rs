@@ -32,12 +32,17 @@ pub trait ConnectionNode: ContainerType + Sized {
     /// The fields that read the node's row and never wait: `nodes` resolves them in place (`page_nodes`).
     const IN_PLACE_FIELDS: &'static [&'static str];
     type Entity: Listing;
-    /// The inputs of the connection fields' `filter` and `orderBy` arguments.
-    type FilterInput: InputType;
-    type OrderInput: InputType;
 
     fn wrap(model: Row<Self>) -> Self;
     fn row(&self) -> &Row<Self>;
+}
+
+/// A node type listed by the connection fields `connection_fields!` writes: the inputs of their
+/// `filter` and `orderBy` arguments, and how the data layer takes them. (`Query.deletions`, whose
+/// arguments are its own, lists `DeletedRow` without them.)
+pub trait FilterableNode: ConnectionNode {
+    type FilterInput: InputType;
+    type OrderInput: InputType;
 
     /// A connection field's arguments as the data layer takes them: one conversion for the resolvers
     /// and for the prefetch of nested pages.
@@ -227,14 +232,27 @@ pub async fn root_connection<N: Prefetchable>(ctx: &Context<'_>, args: ListArgs<
 where
     Row<N>: FromQueryResult + Clone + Send + Sync,
 {
+    let connection = flat_root_connection::<N>(ctx, args).await?;
+    let parents = connection.nodes.iter().map(|node| N::Entity::id_of(node.row())).collect();
+    prefetch::below(ctx, N::KIND, parents).await?;
+    Ok(connection)
+}
+
+/// A root connection whose rows nest no connection: one statement for the page, one more only if
+/// `totalCount` is asked for.
+pub async fn flat_root_connection<N: ConnectionNode>(
+    ctx: &Context<'_>,
+    args: ListArgs<N::Entity>,
+) -> AppResult<Connection<N>>
+where
+    Row<N>: FromQueryResult + Clone + Send + Sync,
+{
     let db = database(ctx)?.clone();
     check_page_size(ctx, &args.page)?;
     let page = PageRequest::parse(args.page, args.sort)?;
     let select = N::Entity::filtered(&args.filter);
     let rows = pagination::fetch_page(&db, select.clone(), args.sort, &page).await?;
     take_rows(ctx, rows.items.len())?;
-    let parents = rows.items.iter().map(N::Entity::id_of).collect();
-    prefetch::below(ctx, N::KIND, parents).await?;
     let total = TotalCount::Later(Box::new(move || {
         let (db, select) = (db.clone(), select.clone());
         Box::pin(async move { pagination::count(&db, select).await })

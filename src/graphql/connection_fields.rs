@@ -36,11 +36,11 @@ macro_rules! connection_fields {
                     #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
                     #[graphql(desc = "Page size from the end (at most 100).")] last: Option<i32>,
                     #[graphql(desc = "Return rows before this cursor.")] before: Option<String>,
-                    #[graphql(desc = $filter)] filter: Option<<$node as $crate::graphql::connection::ConnectionNode>::FilterInput>,
-                    #[graphql(desc = "The order of the rows.")] order_by: Option<<$node as $crate::graphql::connection::ConnectionNode>::OrderInput>,
+                    #[graphql(desc = $filter)] filter: Option<<$node as $crate::graphql::connection::FilterableNode>::FilterInput>,
+                    #[graphql(desc = "The order of the rows.")] order_by: Option<<$node as $crate::graphql::connection::FilterableNode>::OrderInput>,
                 ) -> async_graphql::Result<$crate::graphql::connection::Connection<$node>> {
                     let page = $crate::services::pagination::PageArgs { first, after, last, before };
-                    let args = || <$node as $crate::graphql::connection::ConnectionNode>::list_args(page, filter, order_by);
+                    let args = || <$node as $crate::graphql::connection::FilterableNode>::list_args(page, filter, order_by);
                     Ok(connection_fields!(@page self, ctx, args, $node, $scope $(($parent))?).await?)
                 }
             )+

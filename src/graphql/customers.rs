@@ -9,7 +9,7 @@ use crate::domain::ids::NodeType;
 use crate::error::AppError;
 use crate::graphql::clv::CustomerClv;
 use crate::graphql::complaints::Complaint;
-use crate::graphql::connection::{ConnectionNode, ListArgs, unshare};
+use crate::graphql::connection::{ConnectionNode, FilterableNode, ListArgs, unshare};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
 use crate::graphql::feedback::{Feedback, answer_category, latest_answer};
@@ -18,6 +18,7 @@ use crate::graphql::inputs::days;
 use crate::graphql::node::global_id;
 use crate::graphql::order_summary::CustomerOrderSummary;
 use crate::graphql::orders::Order;
+use crate::graphql::row_times::RowTimes;
 use crate::graphql::scalars::CurrencyCode;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
@@ -34,7 +35,7 @@ impl ConnectionNode for Customer {
     const CONNECTION: &'static str = "CustomerConnection";
     const EDGE: &'static str = "CustomerEdge";
     const IN_PLACE_FIELDS: &'static [&'static str] =
-        &["id", "externalId", "name", "email", "segment", "region", "createdAt"];
+        &["id", "externalId", "name", "email", "segment", "region", "createdAt", "recordedAt", "updatedAt"];
     type Entity = entity::customer::Entity;
 
     fn wrap(model: Model) -> Self {
@@ -44,7 +45,9 @@ impl ConnectionNode for Customer {
     fn row(&self) -> &Model {
         &self.0
     }
+}
 
+impl FilterableNode for Customer {
     type FilterInput = CustomerFilterInput;
     type OrderInput = CustomerOrderBy;
 
@@ -94,9 +97,16 @@ impl Customer {
         &self.0.region
     }
 
-    /// When the customer was created in the source system.
+    /// When the customer was created in the source system (given by clients; the server's own times
+    /// are `recordedAt` and `updatedAt`).
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
+    }
+
+    /// The server's times of the row (`recordedAt`, `updatedAt`), as fields of its own.
+    #[graphql(flatten)]
+    async fn times(&self) -> RowTimes {
+        RowTimes::new(self.0.recorded_at, self.0.updated_at)
     }
 
     /// The customer's orders in summary: counts, spend per currency, first and last order, inactivity.

@@ -193,3 +193,19 @@ mirror_enum! {
         None,
     }
 }
+
+mirror_enum! {
+    /// The type of an object with a global ID (`Node`): what a deleted row was (`DeletedRow.type`).
+    NodeType => db::NodeType {
+        /// A `Customer`.
+        Customer,
+        /// An `Order`.
+        Order,
+        /// A `Touchpoint`.
+        Touchpoint,
+        /// A survey answer (`Feedback`).
+        Feedback,
+        /// A `Complaint`.
+        Complaint,
+    }
+}

@@ -10,12 +10,13 @@ use entity::feedback::Model;
 use crate::domain::ids::NodeType;
 use crate::error::{AppError, AppResult};
 use crate::graphql::complaints::{Complaint, complaint_of};
-use crate::graphql::connection::{ConnectionNode, child_rows, load_by_id, load_required};
+use crate::graphql::connection::{ConnectionNode, FilterableNode, child_rows, load_by_id, load_required};
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{SatisfactionCategory, SurveyMetric};
 use crate::graphql::gate::access::personal_data;
 use crate::graphql::node::global_id;
 use crate::graphql::orders::Order;
+use crate::graphql::row_times::RowTimes;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::feedback::{FeedbackFilter, FeedbackParent, FeedbackSort};
@@ -47,8 +48,18 @@ pub async fn latest_answer(ctx: &Context<'_>, customer_id: i64, metric: DbSurvey
 impl ConnectionNode for Feedback {
     const CONNECTION: &'static str = "FeedbackConnection";
     const EDGE: &'static str = "FeedbackEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] =
-        &["id", "externalId", "metric", "score", "npsCategory", "category", "comment", "submittedAt"];
+    const IN_PLACE_FIELDS: &'static [&'static str] = &[
+        "id",
+        "externalId",
+        "metric",
+        "score",
+        "npsCategory",
+        "category",
+        "comment",
+        "submittedAt",
+        "recordedAt",
+        "updatedAt",
+    ];
     type Entity = entity::feedback::Entity;
 
     fn wrap(model: Model) -> Self {
@@ -58,7 +69,9 @@ impl ConnectionNode for Feedback {
     fn row(&self) -> &Model {
         &self.0
     }
+}
 
+impl FilterableNode for Feedback {
     type FilterInput = FeedbackFilterInput;
     type OrderInput = FeedbackOrderBy;
 
@@ -140,6 +153,12 @@ impl Feedback {
     /// When the answer was submitted.
     async fn submitted_at(&self) -> DateTime {
         DateTime(self.0.submitted_at)
+    }
+
+    /// The server's times of the row (`recordedAt`, `updatedAt`), as fields of its own.
+    #[graphql(flatten)]
+    async fn times(&self) -> RowTimes {
+        RowTimes::new(self.0.recorded_at, self.0.updated_at)
     }
 
     /// The complaint this answer raised (an answer raises at most one); null if it raised none.

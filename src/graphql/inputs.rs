@@ -171,6 +171,8 @@ pub struct CustomerFilterInput {
     /// Customers whose latest NPS answer is in one of these categories (PROMOTER, PASSIVE, DETRACTOR;
     /// the categories of other metrics match no NPS answer).
     pub latest_nps_categories: Option<Vec<SatisfactionCategory>>,
+    /// Only customers a write changed at or after this time (`updatedAt`): an incremental extract's window.
+    pub updated_since: Option<DateTime>,
 }
 
 impl CustomerFilterInput {
@@ -198,6 +200,7 @@ impl CustomerFilterInput {
                 }
             },
             latest_nps_categories: list_filter(self.latest_nps_categories, &format!("{path}.latestNpsCategories"))?,
+            updated_since: self.updated_since.map(|t| t.0),
         })
     }
 }
@@ -215,6 +218,8 @@ pub struct OrderFilterInput {
     pub segments: Option<Vec<String>>,
     /// Orders of customers in any of these regions.
     pub regions: Option<Vec<String>>,
+    /// Only orders a write changed at or after this time (`updatedAt`): an incremental extract's window.
+    pub updated_since: Option<DateTime>,
 }
 
 impl OrderFilterInput {
@@ -226,6 +231,7 @@ impl OrderFilterInput {
             placed_at: time_range(self.placed_at, &format!("{path}.placedAt"))?,
             segments: string_filter(self.segments, &format!("{path}.segments"))?,
             regions: string_filter(self.regions, &format!("{path}.regions"))?,
+            updated_since: self.updated_since.map(|t| t.0),
         })
     }
 }
@@ -247,6 +253,8 @@ pub struct TouchpointFilterInput {
     pub segments: Option<Vec<String>>,
     /// Touchpoints of customers in any of these regions.
     pub regions: Option<Vec<String>>,
+    /// Only touchpoints a write changed at or after this time (`updatedAt`): an incremental extract's window.
+    pub updated_since: Option<DateTime>,
 }
 
 impl TouchpointFilterInput {
@@ -259,6 +267,7 @@ impl TouchpointFilterInput {
             order_statuses: list_filter(self.order_statuses, &format!("{path}.orderStatuses"))?,
             segments: string_filter(self.segments, &format!("{path}.segments"))?,
             regions: string_filter(self.regions, &format!("{path}.regions"))?,
+            updated_since: self.updated_since.map(|t| t.0),
         })
     }
 }
@@ -288,6 +297,8 @@ pub struct FeedbackFilterInput {
     pub regions: Option<Vec<String>>,
     /// Only answers with a non-empty comment (true) or without one (false).
     pub has_comment: Option<bool>,
+    /// Only answers a write changed at or after this time (`updatedAt`): an incremental extract's window.
+    pub updated_since: Option<DateTime>,
 }
 
 impl FeedbackFilterInput {
@@ -303,6 +314,7 @@ impl FeedbackFilterInput {
             segments: string_filter(self.segments, &format!("{path}.segments"))?,
             regions: string_filter(self.regions, &format!("{path}.regions"))?,
             has_comment: self.has_comment,
+            updated_since: self.updated_since.map(|t| t.0),
         })
     }
 }
@@ -383,6 +395,8 @@ pub enum CustomerSortField {
     ExternalId,
     /// Insertion order.
     Id,
+    /// When a write last changed the customer (`updatedAt`): the order of an incremental extract.
+    UpdatedAt,
     /// Number of orders (CANCELLED excluded).
     OrderCount,
     /// Total spent in `currency` (RETURNED orders count 0); needs `currency`.
@@ -420,6 +434,7 @@ impl CustomerOrderBy {
             CustomerSortField::Name => CustomerSort::Name,
             CustomerSortField::ExternalId => CustomerSort::ExternalId,
             CustomerSortField::Id => CustomerSort::Id,
+            CustomerSortField::UpdatedAt => CustomerSort::UpdatedAt,
             CustomerSortField::OrderCount => CustomerSort::OrderCount,
             CustomerSortField::TotalSpent => CustomerSort::TotalSpent(currency_of(input, "TOTAL_SPENT")?),
             CustomerSortField::PredictedClv => CustomerSort::PredictedClv(currency_of(input, "PREDICTED_CLV")?),
@@ -449,6 +464,8 @@ order_by_input! {
         TotalAmount,
         /// Insertion order.
         Id,
+        /// When a write last changed the order (`updatedAt`): the order of an incremental extract.
+        UpdatedAt,
     }
 }
 
@@ -459,6 +476,8 @@ order_by_input! {
         OccurredAt,
         /// Insertion order.
         Id,
+        /// When a write last changed the touchpoint (`updatedAt`): the order of an incremental extract.
+        UpdatedAt,
     }
 }
 
@@ -471,6 +490,8 @@ order_by_input! {
         Score,
         /// Insertion order.
         Id,
+        /// When a write last changed the answer (`updatedAt`): the order of an incremental extract.
+        UpdatedAt,
     }
 }
 

@@ -7,12 +7,13 @@ use entity::order::Model;
 
 use crate::domain::ids::NodeType;
 use crate::graphql::complaints::Complaint;
-use crate::graphql::connection::{ConnectionNode, ListArgs, load_required};
+use crate::graphql::connection::{ConnectionNode, FilterableNode, ListArgs, load_required};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{OrderStatus, SatisfactionCategory};
 use crate::graphql::feedback::{Feedback, answer_category, answers_of};
 use crate::graphql::node::global_id;
+use crate::graphql::row_times::RowTimes;
 use crate::graphql::scalars::{DateTime, Money};
 use crate::graphql::touchpoints::Touchpoint;
 use crate::services::complaints::ComplaintParent;
@@ -26,7 +27,8 @@ pub struct Order(pub Model);
 impl ConnectionNode for Order {
     const CONNECTION: &'static str = "OrderConnection";
     const EDGE: &'static str = "OrderEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] = &["id", "externalId", "placedAt", "status", "totalAmount"];
+    const IN_PLACE_FIELDS: &'static [&'static str] =
+        &["id", "externalId", "placedAt", "status", "totalAmount", "recordedAt", "updatedAt"];
     type Entity = entity::order::Entity;
 
     fn wrap(model: Model) -> Self {
@@ -36,7 +38,9 @@ impl ConnectionNode for Order {
     fn row(&self) -> &Model {
         &self.0
     }
+}
 
+impl FilterableNode for Order {
     type FilterInput = OrderFilterInput;
     type OrderInput = OrderOrderBy;
 
@@ -83,6 +87,12 @@ impl Order {
     /// The order total, exact, in the order's currency.
     async fn total_amount(&self) -> Money {
         Money::from_minor(self.0.total_amount_minor, &self.0.currency)
+    }
+
+    /// The server's times of the row (`recordedAt`, `updatedAt`), as fields of its own.
+    #[graphql(flatten)]
+    async fn times(&self) -> RowTimes {
+        RowTimes::new(self.0.recorded_at, self.0.updated_at)
     }
 
     /// The categories of the answers given at this order's touchpoints (at most 100), oldest first.

@@ -5,7 +5,7 @@
 //! same statements as the batched loaders, without a suspension per parent.
 //!
 //! Each field's arguments are read from the document with the types and conversion its resolver uses
-//! (`ConnectionNode::list_args`), and its query is shared with the resolver (`Loaders::child_query`), so
+//! (`FilterableNode::list_args`), and its query is shared with the resolver (`Loaders::child_query`), so
 //! what is loaded ahead is exactly what the resolver would load. A field whose arguments do not convert
 //! is left to its resolver, which reports the error.
 
@@ -17,7 +17,7 @@ use async_graphql::{Context, InputType, Positioned};
 
 use crate::error::AppResult;
 use crate::graphql::complaints::Complaint;
-use crate::graphql::connection::{ConnectionNode, ListArgs, LoadersOf, database, max_page_size};
+use crate::graphql::connection::{ConnectionNode, FilterableNode, ListArgs, LoadersOf, database, max_page_size};
 use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
 use crate::graphql::orders::Order;
@@ -115,7 +115,7 @@ fn children<'a>(
 }
 
 /// The kind of node a connection lists, for the next level.
-pub trait Prefetchable: ConnectionNode {
+pub trait Prefetchable: FilterableNode {
     const KIND: NodeKind;
 }
 
@@ -188,7 +188,7 @@ fn settled<N: ConnectionNode>(loaders: &Loaders, connection: &Positioned<Field>,
 }
 
 /// A connection field's arguments, read from the document as its resolver reads them.
-fn arguments<N: ConnectionNode>(ctx: &Context<'_>, field: &Field) -> Option<ListArgs<N::Entity>> {
+fn arguments<N: FilterableNode>(ctx: &Context<'_>, field: &Field) -> Option<ListArgs<N::Entity>> {
     let page = PageArgs {
         first: argument(ctx, field, "first")?,
         after: argument(ctx, field, "after")?,

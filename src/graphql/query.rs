@@ -7,18 +7,22 @@ use sea_orm::FromQueryResult;
 use crate::domain::ids::NodeType;
 use crate::error::{AppError, AppResult};
 use crate::graphql::complaints::Complaint;
-use crate::graphql::connection::{LoadersOf, database, load_by_id, max_page_size};
+use crate::graphql::connection::{Connection, LoadersOf, database, load_by_id, max_page_size};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
+use crate::graphql::deletions::{DeletedRow, deleted_rows};
+use crate::graphql::enums::NodeType as DeletedType;
 use crate::graphql::feedback::Feedback;
 use crate::graphql::inputs::{RowKey, row_key};
 use crate::graphql::insights::Insights;
 use crate::graphql::node::{Node, load_node};
 use crate::graphql::orders::Order;
+use crate::graphql::scalars::DateTime;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::Loaders;
 use crate::services::listing::Listing;
 use crate::services::lookups::{ExternalKey, by_external_id};
+use crate::services::pagination::PageArgs;
 
 pub struct QueryRoot;
 
@@ -117,6 +121,20 @@ impl QueryRoot {
         #[graphql(desc = "The complaint's id in the source system.")] external_id: Option<String>,
     ) -> Result<Option<Complaint>> {
         Ok(lookup::<entity::complaint::Entity>(ctx, NodeType::Complaint, id, external_id).await?.map(Complaint))
+    }
+
+    /// The rows deleted at or after `since`, in the order they were deleted: what an incremental extract
+    /// deletes from its copy (`docs/api.md`, "Incremental extracts"). Kept for good.
+    async fn deletions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Rows deleted at or after this time.")] since: DateTime,
+        #[graphql(desc = "Only rows of these types (all when not given).")] types: Option<Vec<DeletedType>>,
+        #[graphql(desc = "Page size (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return rows after this cursor.")] after: Option<String>,
+    ) -> Result<Connection<DeletedRow>> {
+        let page = PageArgs { first, after, ..Default::default() };
+        Ok(deleted_rows(ctx, since, types, page).await?)
     }
 
     /// The root connections (`customers`, `orders`, `touchpoints`, `feedbacks`, `complaints`), as fields

@@ -6,13 +6,14 @@ use async_graphql::{Context, ID, Object, Result};
 use entity::touchpoint::Model;
 
 use crate::domain::ids::NodeType;
-use crate::graphql::connection::{ConnectionNode, ListArgs, load_by_id, load_required};
+use crate::graphql::connection::{ConnectionNode, FilterableNode, ListArgs, load_by_id, load_required};
 use crate::graphql::connection_fields::connection_fields;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::{Channel, SatisfactionCategory, TouchpointKind};
 use crate::graphql::feedback::{Feedback, answer_category, answers_of};
 use crate::graphql::node::global_id;
 use crate::graphql::orders::Order;
+use crate::graphql::row_times::RowTimes;
 use crate::graphql::scalars::DateTime;
 use crate::services::feedback::FeedbackParent;
 use crate::services::pagination::PageArgs;
@@ -23,7 +24,7 @@ impl ConnectionNode for Touchpoint {
     const CONNECTION: &'static str = "TouchpointConnection";
     const EDGE: &'static str = "TouchpointEdge";
     const IN_PLACE_FIELDS: &'static [&'static str] =
-        &["id", "externalId", "kind", "channel", "occurredAt", "surveySentAt"];
+        &["id", "externalId", "kind", "channel", "occurredAt", "surveySentAt", "recordedAt", "updatedAt"];
     type Entity = entity::touchpoint::Entity;
 
     fn wrap(model: Model) -> Self {
@@ -33,7 +34,9 @@ impl ConnectionNode for Touchpoint {
     fn row(&self) -> &Model {
         &self.0
     }
+}
 
+impl FilterableNode for Touchpoint {
     type FilterInput = TouchpointFilterInput;
     type OrderInput = TouchpointOrderBy;
 
@@ -92,6 +95,12 @@ impl Touchpoint {
     /// When a survey was sent for this touchpoint; null if none was.
     async fn survey_sent_at(&self) -> Option<DateTime> {
         self.0.survey_sent_at.map(DateTime)
+    }
+
+    /// The server's times of the row (`recordedAt`, `updatedAt`), as fields of its own.
+    #[graphql(flatten)]
+    async fn times(&self) -> RowTimes {
+        RowTimes::new(self.0.recorded_at, self.0.updated_at)
     }
 
     /// The categories of the answers given for this touchpoint (at most 100), oldest first: e.g.

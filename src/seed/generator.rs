@@ -41,6 +41,8 @@ pub struct Generator {
     pulse_rng: Rng,
     /// Complaints too, drawn once the customer's journey is known: every other row stays as it was.
     complaint_rng: Rng,
+    /// When the rows are stored: their `recorded_at` and `updated_at` (no part of the data set).
+    written_at: DateTime<Utc>,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -127,7 +129,8 @@ fn score(metric: SurveyMetric, satisfaction: f64) -> i32 {
 }
 
 impl Generator {
-    pub fn new(seed: u64) -> Self {
+    /// The data set of `seed`, its rows stored at `written_at`.
+    pub fn new(seed: u64, written_at: DateTime<Utc>) -> Self {
         Generator {
             rng: Rng::new(seed),
             seed,
@@ -139,6 +142,7 @@ impl Generator {
             pulse_surveys_per_year: 0.0,
             pulse_rng: Rng::new(seed ^ 0x7075_6c73_6573),
             complaint_rng: Rng::new(seed ^ 0x636f_6d70_6c61_696e),
+            written_at,
         }
     }
 
@@ -170,6 +174,8 @@ impl Generator {
             segment: segment.to_owned(),
             region: region.to_owned(),
             created_at,
+            recorded_at: self.written_at,
+            updated_at: self.written_at,
         };
         let mut bundle = CustomerBundle { customer: Some(customer), ..Default::default() };
         let bias = self.rng.normal() * 0.10;
@@ -264,6 +270,8 @@ impl Generator {
             status,
             total_amount_minor: total_amount_minor.max(100),
             currency: currency.to_owned(),
+            recorded_at: self.written_at,
+            updated_at: self.written_at,
         });
 
         use Channel::*;
@@ -342,6 +350,8 @@ impl Generator {
                 channel,
                 occurred_at,
                 survey_sent_at,
+                recorded_at: self.written_at,
+                updated_at: self.written_at,
             });
             if let Some(sent) = survey_sent_at {
                 let answer_rate = if matches!(channel, Phone | Chat) { 0.4 } else { 0.3 };
@@ -383,6 +393,8 @@ impl Generator {
             score: score(metric, satisfaction),
             comment,
             submitted_at,
+            recorded_at: self.written_at,
+            updated_at: self.written_at,
         });
     }
 }

@@ -46,7 +46,9 @@ pub async fn seed(db: &DatabaseConnection, options: &SeedOptions) -> AppResult<S
     for table in crate::db::data_tables() {
         set_aside.push(set_aside::set_aside(&txn, table, ForeignKeys::SetAside).await.map_err(AppError::from_db)?);
     }
-    let mut generator = Generator::new(options.seed).with_pulse_surveys(options.pulse_surveys_per_year);
+    // Every row is stored now, as far as extracts go.
+    let written_at = crate::services::writes::times::now();
+    let mut generator = Generator::new(options.seed, written_at).with_pulse_surveys(options.pulse_surveys_per_year);
     let mut writer = Writer::default();
     let mut report = SeedReport::default();
     for _ in 0..options.customers {

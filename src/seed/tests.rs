@@ -7,7 +7,7 @@ use entity::{OrderStatus, SurveyMetric, TouchpointKind, customer, feedback, orde
 use super::generator::{CustomerBundle, Generator, span};
 
 fn generate(seed: u64, customers: usize) -> Vec<CustomerBundle> {
-    let mut generator = Generator::new(seed);
+    let mut generator = Generator::new(seed, span().1);
     (0..customers).map(|_| generator.next_customer()).collect()
 }
 
@@ -191,7 +191,7 @@ fn there_are_one_time_and_repeat_buyers_and_answers_of_every_metric() {
 #[test]
 fn pulse_surveys_add_relationship_nps_answers_and_change_nothing_else() {
     let plain = generate(11, 300);
-    let mut generator = Generator::new(11).with_pulse_surveys(6.0);
+    let mut generator = Generator::new(11, span().1).with_pulse_surveys(6.0);
     let pulsed: Vec<CustomerBundle> = (0..300).map(|_| generator.next_customer()).collect();
     let (_, end) = span();
     let (mut extra, mut years) = (0usize, 0.0);

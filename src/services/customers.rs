@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryResu
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 
-use crate::services::filters::{IntRange, TimeRange, any_of};
+use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField, int_key};
 use crate::stats::satisfaction::SatisfactionCategory;
@@ -31,6 +31,7 @@ pub struct CustomerFilter {
     pub inactive: Option<Inactivity>,
     /// The category of the customer's latest NPS answer; categories of other metrics match no NPS answer.
     pub latest_nps_categories: Option<Vec<SatisfactionCategory>>,
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 impl CustomerFilter {
@@ -39,7 +40,8 @@ impl CustomerFilter {
             .add(any_of(Column::Segment, &self.segments))
             .add(any_of(Column::Region, &self.regions))
             .add(any_of(Column::ExternalId, &self.external_ids))
-            .add(self.created_at.condition(Column::CreatedAt));
+            .add(self.created_at.condition(Column::CreatedAt))
+            .add(at_or_after(Column::UpdatedAt, self.updated_since));
         // Aggregates are correlated sub-queries: the page stays one statement, whatever its size.
         if let Some(min) = self.order_count.min {
             cond = cond.add(aggregates::order_count().gte(min));
@@ -159,6 +161,8 @@ pub enum CustomerSort {
     CreatedAt,
     Name,
     ExternalId,
+    /// When a write last changed the customer.
+    UpdatedAt,
     /// Orders that count.
     OrderCount,
     /// Revenue in one ISO 4217 currency.
@@ -178,6 +182,7 @@ impl SortField for CustomerSort {
             CustomerSort::CreatedAt => "createdAt".to_owned(),
             CustomerSort::Name => "name".to_owned(),
             CustomerSort::ExternalId => "externalId".to_owned(),
+            CustomerSort::UpdatedAt => "updatedAt".to_owned(),
             CustomerSort::OrderCount => "orderCount".to_owned(),
             CustomerSort::TotalSpent(currency) => format!("totalSpent:{currency}"),
             CustomerSort::PredictedClv(currency) => format!("predictedClv:{currency}"),
@@ -205,6 +210,7 @@ impl SortField for CustomerSort {
             CustomerSort::CreatedAt => Some(CursorValue::Time(model.created_at)),
             CustomerSort::Name => Some(CursorValue::Text(model.name.clone())),
             CustomerSort::ExternalId => Some(CursorValue::Text(model.external_id.clone())),
+            CustomerSort::UpdatedAt => Some(CursorValue::Time(model.updated_at)),
             CustomerSort::OrderCount
             | CustomerSort::TotalSpent(_)
             | CustomerSort::PredictedClv(_)
@@ -213,7 +219,14 @@ impl SortField for CustomerSort {
     }
 
     fn is_expression(self) -> bool {
-        !matches!(self, CustomerSort::Id | CustomerSort::CreatedAt | CustomerSort::Name | CustomerSort::ExternalId)
+        !matches!(
+            self,
+            CustomerSort::Id
+                | CustomerSort::CreatedAt
+                | CustomerSort::Name
+                | CustomerSort::ExternalId
+                | CustomerSort::UpdatedAt
+        )
     }
 
     fn read_key(self, row: &QueryResult) -> Result<CursorValue, DbErr> {
@@ -233,6 +246,7 @@ impl CustomerSort {
             CustomerSort::CreatedAt => Column::CreatedAt,
             CustomerSort::Name => Column::Name,
             CustomerSort::ExternalId => Column::ExternalId,
+            CustomerSort::UpdatedAt => Column::UpdatedAt,
             CustomerSort::Id
             | CustomerSort::OrderCount
             | CustomerSort::TotalSpent(_)

@@ -1,12 +1,13 @@
 //! Feedback: filters (including the answer category and the touchpoint's kind), sort orders and the customer,
 //! touchpoint or order it hangs off.
 
+use chrono::{DateTime, Utc};
 use entity::feedback::{Column, Entity, Model, Relation};
 use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, touchpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
 
-use crate::services::filters::{IntRange, TimeRange, any_of};
+use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after};
 use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
@@ -30,6 +31,7 @@ pub struct FeedbackFilter {
     /// The answering customer's region.
     pub regions: Option<Vec<String>>,
     pub has_comment: Option<bool>,
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 impl FeedbackFilter {
@@ -37,7 +39,8 @@ impl FeedbackFilter {
         let mut cond = Condition::all()
             .add(any_of(Column::Metric, &self.metrics))
             .add(self.score.condition(Column::Score))
-            .add(self.submitted_at.condition(Column::SubmittedAt));
+            .add(self.submitted_at.condition(Column::SubmittedAt))
+            .add(at_or_after(Column::UpdatedAt, self.updated_since));
         if let Some(categories) = &self.categories {
             let mut any = Condition::any();
             for category in categories {
@@ -69,6 +72,8 @@ pub enum FeedbackSort {
     Id,
     SubmittedAt,
     Score,
+    /// When a write last changed the answer.
+    UpdatedAt,
 }
 
 impl SortField for FeedbackSort {
@@ -79,6 +84,7 @@ impl SortField for FeedbackSort {
             FeedbackSort::Id => "id",
             FeedbackSort::SubmittedAt => "submittedAt",
             FeedbackSort::Score => "score",
+            FeedbackSort::UpdatedAt => "updatedAt",
         };
         name.to_owned()
     }
@@ -98,6 +104,7 @@ impl FeedbackSort {
             FeedbackSort::Id => Column::Id,
             FeedbackSort::SubmittedAt => Column::SubmittedAt,
             FeedbackSort::Score => Column::Score,
+            FeedbackSort::UpdatedAt => Column::UpdatedAt,
         }
     }
 
@@ -106,6 +113,7 @@ impl FeedbackSort {
             FeedbackSort::Id => CursorValue::Int(model.id),
             FeedbackSort::SubmittedAt => CursorValue::Time(model.submitted_at),
             FeedbackSort::Score => CursorValue::Int(i64::from(model.score)),
+            FeedbackSort::UpdatedAt => CursorValue::Time(model.updated_at),
         }
     }
 }

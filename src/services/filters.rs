@@ -23,6 +23,12 @@ impl TimeRange {
     }
 }
 
+/// Rows whose time in `column` is at or after `since`, when given: how incremental extracts read the rows
+/// changed (`updated_at`) or deleted (`deleted_at`) since their last run (`docs/api.md`).
+pub fn at_or_after(column: impl ColumnTrait, since: Option<DateTime<Utc>>) -> Condition {
+    TimeRange { from: since, to: None }.condition(column)
+}
+
 /// An inclusive integer range `[min, max]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct IntRange {

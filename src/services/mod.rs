@@ -10,6 +10,7 @@ pub mod complaints;
 pub mod customer_ranges;
 pub mod customers;
 pub mod data_shape;
+pub mod deletions;
 pub mod dissatisfied;
 pub mod facets;
 pub mod feedback;

@@ -1,12 +1,13 @@
 //! Orders: filters, sort orders and the customer they hang off.
 
+use chrono::{DateTime, Utc};
 use entity::OrderStatus;
 use entity::order::{Column, Entity, Model};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::error::{AppError, AppResult};
-use crate::services::filters::{TimeRange, any_of};
+use crate::services::filters::{TimeRange, any_of, at_or_after};
 use crate::services::insight_dimensions::customers_matching;
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, Sort, SortField};
@@ -20,6 +21,7 @@ pub struct OrderFilter {
     pub segments: Option<Vec<String>>,
     /// The customer's region.
     pub regions: Option<Vec<String>>,
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 impl OrderFilter {
@@ -27,7 +29,8 @@ impl OrderFilter {
         let cond = Condition::all()
             .add(any_of(Column::Status, &self.statuses))
             .add(any_of(Column::Currency, &self.currencies))
-            .add(self.placed_at.condition(Column::PlacedAt));
+            .add(self.placed_at.condition(Column::PlacedAt))
+            .add(at_or_after(Column::UpdatedAt, self.updated_since));
         // The insights' dimensions, by the same conditions (`insight_dimensions`).
         match customers_matching(self.segments.as_deref(), self.regions.as_deref()) {
             Some(customers) => cond.add(Column::CustomerId.in_subquery(customers)),
@@ -54,6 +57,8 @@ pub enum OrderSort {
     Id,
     PlacedAt,
     TotalAmount,
+    /// When a write last changed the order.
+    UpdatedAt,
 }
 
 impl SortField for OrderSort {
@@ -64,6 +69,7 @@ impl SortField for OrderSort {
             OrderSort::Id => "id",
             OrderSort::PlacedAt => "placedAt",
             OrderSort::TotalAmount => "totalAmount",
+            OrderSort::UpdatedAt => "updatedAt",
         };
         name.to_owned()
     }
@@ -83,6 +89,7 @@ impl OrderSort {
             OrderSort::Id => Column::Id,
             OrderSort::PlacedAt => Column::PlacedAt,
             OrderSort::TotalAmount => Column::TotalAmountMinor,
+            OrderSort::UpdatedAt => Column::UpdatedAt,
         }
     }
 
@@ -91,6 +98,7 @@ impl OrderSort {
             OrderSort::Id => CursorValue::Int(model.id),
             OrderSort::PlacedAt => CursorValue::Time(model.placed_at),
             OrderSort::TotalAmount => CursorValue::Int(model.total_amount_minor),
+            OrderSort::UpdatedAt => CursorValue::Time(model.updated_at),
         }
     }
 }

@@ -166,26 +166,50 @@ pub struct ComparisonRow {
     pub current: Score,
     pub baseline: Score,
     pub comparison: Option<Comparison>,
+    /// The row of every group together.
+    pub total: bool,
 }
 
-/// The same metric over the current set and a baseline, per group (no time series).
-pub async fn comparison(
-    db: &(impl ConnectionTrait + TransactionTrait),
+/// A comparison's two sets, as queries grouped alike (no time series).
+#[derive(Clone, Debug)]
+pub struct ComparisonQuery {
+    pub current: SatisfactionQuery,
+    pub baseline: SatisfactionQuery,
+}
+
+/// The comparison of `metric` over the answers of `current` and of `baseline`, grouped by `group_by`.
+pub fn comparison_query(
     metric: SurveyMetric,
     current: SatisfactionFilter,
     baseline: Baseline,
     group_by: &[Dimension],
-    min_sample: u64,
-    source: CountSource,
-) -> AppResult<Vec<ComparisonRow>> {
+) -> AppResult<ComparisonQuery> {
     let baseline = match baseline {
         Baseline::Filter(filter) => filter,
         Baseline::Period(period) => SatisfactionFilter { period, ..current.clone() },
         Baseline::PreviousPeriod => SatisfactionFilter { period: previous_period(&current.period)?, ..current.clone() },
     };
-    let current = query(metric, current, group_by, None)?;
-    let baseline = query(metric, baseline, group_by, None)?;
-    let rows = satisfaction::compare_sets(db, &current, &baseline, min_sample, source).await?;
+    Ok(ComparisonQuery {
+        current: query(metric, current, group_by, None)?,
+        baseline: query(metric, baseline, group_by, None)?,
+    })
+}
+
+/// Runs a comparison: one row per group with answers in either set (exactly one without grouping), in
+/// the order of the group values. `with_total` appends, for a grouped comparison, the comparison of
+/// every group together.
+pub async fn comparison(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    query: &ComparisonQuery,
+    min_sample: u64,
+    source: CountSource,
+    with_total: bool,
+) -> AppResult<Vec<ComparisonRow>> {
+    let (current, baseline) = (&query.current, &query.baseline);
+    let mut rows = satisfaction::compare_sets(db, current, baseline, min_sample, source).await?;
+    if with_total {
+        rows.extend(satisfaction::compare_totals(db, current, baseline, min_sample, source).await?);
+    }
     rows.into_iter()
         .map(|row| {
             Ok(ComparisonRow {
@@ -193,6 +217,7 @@ pub async fn comparison(
                 current: Score::of(&row.current.0, row.current.1),
                 baseline: Score::of(&row.baseline.0, row.baseline.1),
                 comparison: row.comparison,
+                total: row.total,
             })
         })
         .collect()

@@ -1,11 +1,12 @@
 //! Touchpoints: filters, sort orders and the customer or order they hang off.
 
+use chrono::{DateTime, Utc};
 use entity::touchpoint::{Column, Entity, Model};
 use entity::{Channel, OrderStatus, TouchpointKind};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
-use crate::services::filters::{TimeRange, any_of};
+use crate::services::filters::{TimeRange, any_of, at_or_after};
 use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
@@ -22,6 +23,7 @@ pub struct TouchpointFilter {
     pub segments: Option<Vec<String>>,
     /// The customer's region.
     pub regions: Option<Vec<String>>,
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 impl TouchpointFilter {
@@ -35,6 +37,7 @@ impl TouchpointFilter {
             .add(any_of(Column::Kind, &self.kinds))
             .add(any_of(Column::Channel, &self.channels))
             .add(self.occurred_at.condition(Column::OccurredAt))
+            .add(at_or_after(Column::UpdatedAt, self.updated_since))
             .add(survey);
         // The insights' dimensions, by the same conditions (`insight_dimensions`).
         if let Some(of_orders) = touchpoint_condition(None, None, self.order_statuses.as_deref()) {
@@ -51,6 +54,8 @@ impl TouchpointFilter {
 pub enum TouchpointSort {
     Id,
     OccurredAt,
+    /// When a write last changed the touchpoint.
+    UpdatedAt,
 }
 
 impl SortField for TouchpointSort {
@@ -60,6 +65,7 @@ impl SortField for TouchpointSort {
         let name = match self {
             TouchpointSort::Id => "id",
             TouchpointSort::OccurredAt => "occurredAt",
+            TouchpointSort::UpdatedAt => "updatedAt",
         };
         name.to_owned()
     }
@@ -78,6 +84,7 @@ impl TouchpointSort {
         match self {
             TouchpointSort::Id => Column::Id,
             TouchpointSort::OccurredAt => Column::OccurredAt,
+            TouchpointSort::UpdatedAt => Column::UpdatedAt,
         }
     }
 
@@ -85,6 +92,7 @@ impl TouchpointSort {
         match self {
             TouchpointSort::Id => CursorValue::Int(model.id),
             TouchpointSort::OccurredAt => CursorValue::Time(model.occurred_at),
+            TouchpointSort::UpdatedAt => CursorValue::Time(model.updated_at),
         }
     }
 }

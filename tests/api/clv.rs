@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::cli::run;
-use crate::helpers::{TestApp, code, spawn_app};
+use crate::helpers::{TestApp, code, field_of, spawn_app, user_code};
 
 const CALIBRATION_END: &str = "1997-09-30T00:00:00Z";
 
@@ -89,9 +89,9 @@ fn round(value: f64, decimals: i32) -> f64 {
 }
 
 const MODEL: &str = r#"{ insights { clvModel(currency: "USD") {
-    currency calibrationEnd timeUnit customers repeatCustomers
+    currency calibrationEnd timeUnit customerCount customers repeatCustomers
     purchaseModel { r alpha a b logLikelihood standardErrors { r alpha a b } }
-    spendModel { p q gamma logLikelihood customers }
+    spendModel { p q gamma logLikelihood customerCount customers }
     tracking { period expectedCumulativeRepeatPurchases actualCumulativeRepeatPurchases } } } }"#;
 
 #[tokio::test]
@@ -114,9 +114,12 @@ async fn clv_fit_reproduces_the_published_cdnow_estimates_and_stores_the_model()
     let calibration_end = NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
     let repeat_customers = purchases.values().filter(|days| days.range(..=calibration_end).count() > 1).count();
     assert_eq!(
-        (model["customers"].as_u64(), model["repeatCustomers"].as_u64()),
+        (model["customerCount"].as_u64(), model["repeatCustomers"].as_u64()),
         (Some(2357), Some(repeat_customers as u64))
     );
+    // The deprecated names answer the same counts.
+    assert_eq!(model["customers"], model["customerCount"]);
+    assert_eq!(model["spendModel"]["customers"], model["spendModel"]["customerCount"]);
     let purchase = &model["purchaseModel"];
     for name in ["r", "alpha", "a", "b"] {
         // The stored model is the printed one (printed to 6 decimals).
@@ -124,7 +127,7 @@ async fn clv_fit_reproduces_the_published_cdnow_estimates_and_stores_the_model()
         assert!(purchase["standardErrors"][name].as_f64().unwrap() > 0.0);
     }
     assert!((purchase["logLikelihood"].as_f64().unwrap() + 9582.4).abs() < 0.05);
-    assert_eq!(model["spendModel"]["customers"], 946);
+    assert_eq!(model["spendModel"]["customerCount"], 946);
 
     // One row per week from 1997-01-01 to the last order, 1998-06-30 (545 days: 78 weeks); the actual
     // line counts every repeat transaction of the sample's customers, holdout included.
@@ -234,12 +237,12 @@ async fn each_customers_predictions_are_the_closed_forms_and_order_the_customers
     assert_eq!(none["customer"]["clv"], Value::Null, "no model yet");
     let fitted = app
         .query(
-            "mutation($end: DateTime!) { fitClvModel(calibrationEnd: $end) { customers purchaseModel { r alpha a b } spendModel { p q gamma } } }",
+            "mutation($end: DateTime!) { fitClvModels(calibrationEnd: $end) { model { customerCount purchaseModel { r alpha a b } spendModel { p q gamma } } userErrors { code } } }",
             json!({ "end": CALIBRATION_END }),
         )
-        .await["fitClvModel"]
+        .await["fitClvModels"]["model"]
         .clone();
-    assert_eq!(fitted["customers"], 2357);
+    assert_eq!(fitted["customerCount"], 2357);
     let parameter = |model: &str, name: &str| fitted[model][name].as_f64().unwrap();
     let closed = Closed {
         r: parameter("purchaseModel", "r"),
@@ -323,12 +326,27 @@ async fn uncovered_customers_and_currencies_errors_and_the_cost_in_statements() 
     )
     .await;
     let no_repeats = app
-        .query_error("mutation { fitClvModel(calibrationEnd: \"1997-01-01T00:00:00Z\") { customers } }", json!({}))
+        .refusal(
+            "mutation { fitClvModels(calibrationEnd: \"1997-01-01T00:00:00Z\") { model { customerCount } userErrors { field message code } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(code(&no_repeats), "MODEL_FIT_FAILED", "{no_repeats}");
+    assert_eq!(user_code(&no_repeats), "MODEL_FIT_FAILED", "{no_repeats}");
+    let no_euro_orders = app
+        .refusal(
+            "mutation { fitClvModels(calibrationEnd: \"1997-09-30T00:00:00Z\", currency: \"EUR\") { model { customerCount } userErrors { field message code } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!((user_code(&no_euro_orders), field_of(&no_euro_orders).as_str()), ("BAD_USER_INPUT", "currency"));
+    // The deprecated `fitClvModel` refuses with top-level errors, as before.
+    let deprecated = app
+        .query_error("mutation { fitClvModel(calibrationEnd: \"1997-01-01T00:00:00Z\") { customerCount } }", json!({}))
+        .await;
+    assert_eq!(code(&deprecated), "MODEL_FIT_FAILED", "{deprecated}");
     let no_orders = app
         .query_error(
-            "mutation { fitClvModel(calibrationEnd: \"1997-09-30T00:00:00Z\", currency: \"EUR\") { customers } }",
+            "mutation { fitClvModel(calibrationEnd: \"1997-09-30T00:00:00Z\", currency: \"EUR\") { customerCount } }",
             json!({}),
         )
         .await;
@@ -339,12 +357,12 @@ async fn uncovered_customers_and_currencies_errors_and_the_cost_in_statements() 
 
     let fitted = app
         .query(
-            "mutation { fitClvModel(calibrationEnd: \"1997-09-30T00:00:00Z\", timeUnit: DAY) { timeUnit customers tracking { period } } }",
+            "mutation { fitClvModels(calibrationEnd: \"1997-09-30T00:00:00Z\", timeUnit: DAY) { model { timeUnit tracking { period } } } }",
             json!({}),
         )
         .await;
-    assert_eq!(fitted["fitClvModel"]["timeUnit"], "DAY");
-    assert_eq!(fitted["fitClvModel"]["tracking"].as_array().unwrap().len(), 546, "545 days after the first");
+    assert_eq!(fitted["fitClvModels"]["model"]["timeUnit"], "DAY");
+    assert_eq!(fitted["fitClvModels"]["model"]["tracking"].as_array().unwrap().len(), 546, "545 days after the first");
     let last = app
         .query(
             r#"{ customers(last: 1, orderBy: { field: PREDICTED_CLV, direction: DESC, currency: "USD" }) {

@@ -18,7 +18,7 @@ const LOOP: &str = "query($period: TimeRangeInput!, $groupBy: [ComplaintLoopDime
     $hours: Int!, $asOf: DateTime, $filter: ComplaintLoopFilterInput) {
   insights { complaintLoop(period: $period, groupBy: $groupBy, series: $series, followUpHours: $hours, asOf: $asOf,
       filter: $filter) {
-    metric touchpointKind channel segment region periodStart periodEnd answers pending followedByComplaint
+    metric touchpointKind channel segment region periodStart periodEnd answerCount pending followedByComplaint
     followedByTouchpoint followed followedShare followedShareInterval { lower upper } hoursToFollowUp { n median p90 } } }
 }";
 
@@ -102,7 +102,7 @@ fn expected_row(
     let fields = json!({
         "periodStart": time(start),
         "periodEnd": time(end),
-        "answers": done.len(),
+        "answerCount": done.len(),
         "pending": pending.len(),
         "followedByComplaint": follow_ups.iter().filter(|(c, _, _)| *c).count(),
         "followedByTouchpoint": follow_ups.iter().filter(|(_, t, _)| *t).count(),
@@ -162,14 +162,14 @@ async fn the_loop_by_metric_and_segment_per_quarter_matches_the_rows() {
             .windows(2)
             .map(|q| expected_row(&rows, &group, answers, (q[0], q[1]), (Duration::hours(72), as_of)))
             .collect();
-        if quarter_rows.iter().any(|r| r["answers"] != 0 || r["pending"] != 0) {
+        if quarter_rows.iter().any(|r| r["answerCount"] != 0 || r["pending"] != 0) {
             expected.extend(quarter_rows);
         }
     }
     let total = |key: &str| expected.iter().map(|r| r[key].as_u64().unwrap()).sum::<u64>();
-    let totals = ["answers", "pending", "followedByComplaint", "followedByTouchpoint", "followed"].map(total);
+    let totals = ["answerCount", "pending", "followedByComplaint", "followedByTouchpoint", "followed"].map(total);
     assert!(totals[2] > 10 && totals[3] > 10, "{totals:?}");
-    assert!(total("pending") > 0 && total("followed") < total("answers"));
+    assert!(total("pending") > 0 && total("followed") < total("answerCount"));
     assert_same(&got, &json!(expected), "complaintLoop");
 }
 
@@ -198,14 +198,14 @@ async fn a_filtered_loop_over_one_period_matches_the_rows_and_refuses_a_bad_wind
                 json!({ "metric": null, "touchpointKind": kind, "channel": channel, "segment": null, "region": null });
             expected_row(&rows, &group, answers, (from, to), window)
         })
-        .filter(|r| r["answers"] != 0)
+        .filter(|r| r["answerCount"] != 0)
         .collect();
     assert!(expected.len() > 5, "{} groups", expected.len());
     assert_same(&got, &json!(expected), "complaintLoop");
 
     let later = json!({ "period": { "from": "2030-01-01T00:00:00Z", "to": "2030-02-01T00:00:00Z" }, "hours": 72 });
     let empty = app.query(LOOP, later).await["insights"]["complaintLoop"].clone();
-    assert_eq!((empty[0]["answers"].clone(), empty[0]["followedShare"].clone()), (json!(0), Value::Null));
+    assert_eq!((empty[0]["answerCount"].clone(), empty[0]["followedShare"].clone()), (json!(0), Value::Null));
     let bad = json!({ "period": { "from": "2025-01-01T00:00:00Z", "to": "2025-02-01T00:00:00Z" }, "hours": 0 });
     let error = app.query_error(LOOP, bad).await;
     assert_eq!(

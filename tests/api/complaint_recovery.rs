@@ -20,7 +20,7 @@ const RECOVERY: &str = "query($period: TimeRangeInput!, $groupBy: [ComplaintReco
     $series: TimeSeriesInput, $sla: Int!, $horizon: Int!, $asOf: DateTime, $filter: ComplaintRecoveryFilterInput) {
   insights { complaintRecovery(period: $period, groupBy: $groupBy, series: $series, slaHours: $sla,
       horizonDays: $horizon, asOf: $asOf, filter: $filter) {
-    category segment region periodStart periodEnd outcome customers repurchasedCustomers repurchaseRate
+    category segment region periodStart periodEnd outcome customerCount repurchasedCustomers repurchaseRate
     interval { lower upper } differenceToNoComplaint pValue significant
     nextNps { n nps interval { lower upper } mean } } }
 }";
@@ -188,7 +188,7 @@ fn row(
         _ => (Value::Null, Value::Null, Value::Null),
     };
     json!({ "category": key.0, "segment": key.1, "region": key.2, "periodStart": time(period.0),
-        "periodEnd": time(period.1), "outcome": outcome, "customers": customers, "repurchasedCustomers": repurchased,
+        "periodEnd": time(period.1), "outcome": outcome, "customerCount": customers, "repurchasedCustomers": repurchased,
         "repurchaseRate": if *customers == 0 { Value::Null } else { json!(100.0 * *repurchased as f64 / *customers as f64) },
         "interval": wilson(*repurchased, *customers), "differenceToNoComplaint": difference, "pValue": p,
         "significant": significant, "nextNps": nps(scores) })
@@ -232,7 +232,7 @@ async fn recovery_by_segment_per_quarter_matches_the_rows() {
         }
     }
     let count = |outcome: &str| {
-        expected.iter().filter(|r| r["outcome"] == outcome).map(|r| r["customers"].as_u64().unwrap()).sum::<u64>()
+        expected.iter().filter(|r| r["outcome"] == outcome).map(|r| r["customerCount"].as_u64().unwrap()).sum::<u64>()
     };
     assert!(OUTCOMES.iter().all(|o| count(o) > 5), "{:?}", OUTCOMES.map(count));
     assert!(expected.iter().any(|r| r["pValue"].is_number()) && expected.iter().any(|r| r["nextNps"]["n"] != 0));

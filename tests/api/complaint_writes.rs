@@ -6,14 +6,15 @@ use entity::complaint;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, code, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, field_of, spawn_app, spawn_app_with, user_code};
 use crate::mutations::{FEEDBACK, ORDER, basics};
 
-const FIELDS: &str = "created changed complaint { externalId status openedAt firstResponseAt resolvedAt outcome
-    customer { externalId } order { externalId } feedback { externalId } touchpoint { externalId } }";
+const FIELDS: &str = "changed complaint { externalId status openedAt firstResponseAt resolvedAt outcome
+    customer { externalId } order { externalId } feedback { externalId } touchpoint { externalId } }
+    userErrors { field message code }";
 
 fn open_mutation() -> String {
-    format!("mutation($input: ComplaintOpeningInput!) {{ openComplaint(input: $input) {{ {FIELDS} }} }}")
+    format!("mutation($input: ComplaintOpeningInput!) {{ openComplaint(input: $input) {{ created {FIELDS} }} }}")
 }
 
 fn respond_mutation() -> String {
@@ -50,7 +51,7 @@ async fn a_complaint_is_opened_answered_closed_and_reopened_and_repeats_change_n
         json!({ "created": true, "changed": true, "complaint": { "externalId": "CMP-1", "status": "OPEN",
             "openedAt": "2026-02-03T13:00:00Z", "firstResponseAt": null, "resolvedAt": null, "outcome": null,
             "customer": { "externalId": "C-1" }, "order": { "externalId": "O-1" },
-            "feedback": { "externalId": "F-1" }, "touchpoint": { "externalId": "T-1" } } })
+            "feedback": { "externalId": "F-1" }, "touchpoint": { "externalId": "T-1" } }, "userErrors": [] })
     );
     let again = app.query(&open_mutation(), opening(json!({}))).await["openComplaint"].clone();
     assert_eq!((again["created"].clone(), again["changed"].clone()), (json!(false), json!(false)));
@@ -214,13 +215,9 @@ async fn refused_complaint_writes_name_the_field_and_change_nothing() {
         ),
     ];
     for (mutation, variables, field, message) in cases {
-        let error = app.query_error(&mutation, variables.clone()).await;
-        assert_eq!(code(&error), "BAD_USER_INPUT", "{variables}: {error}");
-        assert_eq!(
-            (error["extensions"]["field"].as_str(), error["message"].as_str()),
-            (Some(field), Some(format!("{field}: {message}").as_str())),
-            "{variables}"
-        );
+        let error = app.refusal(&mutation, variables.clone()).await;
+        assert_eq!(user_code(&error), "BAD_USER_INPUT", "{variables}: {error}");
+        assert_eq!((field_of(&error).as_str(), error["message"].as_str()), (field, Some(message)), "{variables}");
         assert_eq!(complaint_rows(&app).await, before, "{variables} changed nothing");
     }
     // An order without touchpoints that a complaint is about stays its customer's too.
@@ -229,27 +226,29 @@ async fn refused_complaint_writes_name_the_field_and_change_nothing() {
     );
     app.query(&open_mutation(), about_o2).await;
     let moved = json!({ "input": { "externalId": "O-2", "customerExternalId": "C-1", "placedAt": "2026-02-01T10:00:00Z", "status": "RETURNED", "totalAmount": "5", "currency": "EUR" } });
-    let error = app.query_error(ORDER, moved).await;
-    assert_eq!(error["message"], "input.customerExternalId: the order has complaints of another customer");
+    let error = app.refusal(ORDER, moved).await;
+    assert_eq!(error["message"], "the order has complaints of another customer");
 
     let closed =
         json!({ "input": { "externalId": "CMP-1", "resolvedAt": "2026-02-05T00:00:00Z", "outcome": "REPLACEMENT" } });
     app.query(&resolve_mutation(), closed).await;
     let again =
         json!({ "input": { "externalId": "CMP-1", "resolvedAt": "2026-02-06T00:00:00Z", "outcome": "REFUND" } });
-    let error = app.query_error(&resolve_mutation(), again).await;
+    let error = app.refusal(&resolve_mutation(), again).await;
     assert_eq!(
-        (code(&error), error["message"].as_str()),
-        ("BAD_USER_INPUT", Some("input: the complaint is closed: reopen it first"))
+        (user_code(&error), field_of(&error).as_str(), error["message"].as_str()),
+        ("BAD_USER_INPUT", "input", Some("the complaint is closed: reopen it first"))
     );
-    for (mutation, variables) in [
-        (reopen_mutation(), json!({ "x": "CMP-404" })),
+    for (mutation, variables, field) in [
+        (reopen_mutation(), json!({ "x": "CMP-404" }), "externalId"),
         (
             respond_mutation(),
             json!({ "input": { "externalId": "CMP-404", "firstResponseAt": "2026-02-03T14:00:00Z" } }),
+            "input.externalId",
         ),
     ] {
-        assert_eq!(code(&app.query_error(&mutation, variables).await), "NOT_FOUND");
+        let missing = app.refusal(&mutation, variables).await;
+        assert_eq!((user_code(&missing), field_of(&missing).as_str()), ("NOT_FOUND", field));
     }
 }
 
@@ -272,7 +271,7 @@ async fn every_complaint_write_makes_the_next_read_fresh() {
     assert_eq!(statuses(app.query(read, json!({})).await), (json!(0), json!([{ "status": "RESOLVED" }])));
     app.query(&reopen_mutation(), json!({ "x": "CMP-1" })).await;
     assert_eq!(statuses(app.query(read, json!({})).await), (json!(0), json!([{ "status": "IN_PROGRESS" }])));
-    app.query(r#"mutation { eraseCustomer(externalId: "C-1") { deletedComplaints } }"#, json!({})).await;
+    app.query(r#"mutation { eraseCustomer(externalId: "C-1") { deletedComplaintCount } }"#, json!({})).await;
     assert_eq!(statuses(app.query(read, json!({})).await), (json!(0), json!([])));
 }
 
@@ -298,8 +297,8 @@ async fn complaint_handling_names_its_complaint_by_global_id_or_external_id() {
         json!({ "id": id, "externalId": "CMP-1", "firstResponseAt": "2026-02-03T16:00:00Z" }),
         json!({ "firstResponseAt": "2026-02-03T16:00:00Z" }),
     ] {
-        let refused = app.query_error(&respond_mutation(), json!({ "input": input })).await;
-        assert_eq!((code(&refused), refused["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("input.id")));
+        let refused = app.refusal(&respond_mutation(), json!({ "input": input })).await;
+        assert_eq!((user_code(&refused), field_of(&refused).as_str()), ("BAD_USER_INPUT", "input.id"));
     }
     assert_eq!(complaint_rows(&app).await, before);
 }

@@ -196,12 +196,30 @@ async fn erasing_a_customer_deletes_their_complaints() {
     let customer_id = complaints[0].customer_id;
     let own = complaints.iter().filter(|c| c.customer_id == customer_id).count();
     let customer = customer::Entity::find_by_id(customer_id).one(&app.db).await.unwrap().unwrap();
-    let erase = "mutation($x: String!) { eraseCustomer(externalId: $x) { deletedComplaints } }";
+    let before = "query($x: String!) { customer(externalId: $x) { complaints(first: 100) { nodes { id } } } }";
+    let before = app.query(before, json!({ "x": customer.external_id })).await;
+    let mut own_ids: Vec<Value> = before["customer"]["complaints"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|node| node["id"].clone())
+        .collect();
+    let erase = "mutation($x: String!) { eraseCustomer(externalId: $x) { deletedComplaintCount deletedIds } }";
     let data = app.query(erase, json!({ "x": customer.external_id })).await;
-    assert_eq!(data["eraseCustomer"]["deletedComplaints"], own);
+    assert_eq!(data["eraseCustomer"]["deletedComplaintCount"], own);
+    // The deleted complaints' global ids, for cache eviction: each named no complaint any more.
+    let mut deleted_ids = data["eraseCustomer"]["deletedIds"].as_array().cloned().unwrap_or_default();
+    let by_text = |a: &Value, b: &Value| a.to_string().cmp(&b.to_string());
+    deleted_ids.sort_by(by_text);
+    own_ids.sort_by(by_text);
+    assert_eq!((deleted_ids.len(), &deleted_ids), (own, &own_ids));
+    for id in deleted_ids {
+        let gone = app.query("query($id: ID!) { node(id: $id) { __typename } }", json!({ "id": id })).await;
+        assert_eq!(gone["node"], Value::Null, "{id}");
+    }
     let left = complaint::Entity::find().all(&app.db).await.unwrap();
     assert_eq!(left.len(), complaints.len() - own);
     assert!(left.iter().all(|c| c.customer_id != customer_id));
     let again = app.query(erase, json!({ "x": customer.external_id })).await;
-    assert_eq!(again["eraseCustomer"]["deletedComplaints"], 0);
+    assert_eq!(again["eraseCustomer"]["deletedComplaintCount"], 0);
 }

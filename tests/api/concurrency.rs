@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{
     CHANNELS, KINDS, METRICS, Pick, Reply, TestApp, assert_rollups_exact, code, spawn_seeded_app,
-    spawn_seeded_app_on_sqlite, test_seed,
+    spawn_seeded_app_on_sqlite, test_seed, user_code,
 };
 
 /// A write that must succeed however other writers interleave: answers new and changed, on the
@@ -141,7 +141,8 @@ async fn mutations_from_eight_clients(app: TestApp) {
 async fn a_faulty_answer_among_concurrent_ones_fails_alone() {
     let app = Arc::new(spawn_seeded_app(20).await);
     let customer = customer::Entity::find().order_by_asc(customer::Column::Id).one(&app.db).await.unwrap().unwrap();
-    let mutation = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created } }";
+    let mutation =
+        "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created userErrors { message code } } }";
     // Concurrent single answers share transactions; every fifth names a customer that does not exist.
     let clients = (0..8).map(|client| {
         let (app, customer) = (app.clone(), customer.external_id.clone());
@@ -161,12 +162,12 @@ async fn a_faulty_answer_among_concurrent_ones_fails_alone() {
     let mut written = 0;
     for client in clients {
         for (faulty, body) in client.await.expect("a client") {
+            assert!(body.get("errors").is_none(), "{body}");
             if faulty {
-                let error = &body["errors"][0];
-                assert!(matches!(code(error), "BAD_USER_INPUT" | "NOT_FOUND"), "{body}");
+                let error = &body["data"]["upsertFeedback"]["userErrors"][0];
+                assert!(matches!(user_code(error), "BAD_USER_INPUT" | "NOT_FOUND"), "{body}");
                 assert!(error["message"].as_str().unwrap_or_default().contains("C-nobody"), "{body}");
             } else {
-                assert!(body.get("errors").is_none(), "{body}");
                 assert_eq!(body["data"]["upsertFeedback"]["created"], true, "{body}");
                 written += 1;
             }

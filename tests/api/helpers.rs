@@ -16,11 +16,11 @@ use customer_insights::db::{DatabaseOptions, Databases, StatementCounter, connec
 use customer_insights::seed::{SeedOptions, seed};
 use customer_insights::startup::{Application, ServeConfig};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub use chromium::{Chromium, Page};
 pub use random::{CHANNELS, KINDS, METRICS, Pick, REGIONS, SEGMENTS, STATUSES};
-pub use requests::{Reply, code, post, query, send};
+pub use requests::{Reply, code, field_of, post, query, send, user_code};
 pub use rows::{Silent, assert_rollups_exact, row_counts};
 pub use seed::test_seed;
 pub use sockets::{Socket, acknowledged_socket, connect_socket, next_json, open_socket, send_json, subscribe};
@@ -238,6 +238,21 @@ impl TestApp {
     /// `query` this server: asserts that the answer has no errors, returns `data`.
     pub async fn query(&self, query: &str, variables: Value) -> Value {
         requests::query(&self.client, &self.address, query, variables).await
+    }
+
+    /// Posts a mutation that must be refused, and returns its payload's first user error: the answer
+    /// has no top-level errors, the payload has user errors, and its results are null.
+    pub async fn refusal(&self, mutation: &str, variables: Value) -> Value {
+        let data = self.query(mutation, variables).await;
+        let payloads: Vec<&Value> = data.as_object().map(|fields| fields.values().collect()).unwrap_or_default();
+        let [payload] = payloads[..] else { panic!("one mutation expected: {data}") };
+        let user_errors = payload["userErrors"].as_array().cloned().unwrap_or_default();
+        assert!(!user_errors.is_empty(), "a refusal expected: {data}");
+        for (name, value) in payload.as_object().into_iter().flatten() {
+            let empty = value.is_null() || *value == false || *value == 0 || *value == json!([]);
+            assert!(name == "userErrors" || empty, "a refused mutation has no results, but {name} is {value}");
+        }
+        user_errors[0].clone()
     }
 
     /// Posts a query that must fail, and returns its first error.

@@ -234,19 +234,19 @@ async fn touchpoint_impact_compares_repurchase_after_each_answer_category() {
     let app = spawn_app().await;
     shop(&app).await;
     let query = r#"query($h: Int!, $asOf: DateTime!) { insights { touchpointImpact(metric: NPS, touchpointKinds: [DELIVERY], horizonDays: $h, asOf: $asOf) {
-        category customers repurchasedCustomers repurchaseRate interval { lower upper } differenceToBest pValue significant } } }"#;
+        category customerCount repurchasedCustomers repurchaseRate interval { lower upper } differenceToBest pValue significant } } }"#;
     let rows =
         app.query(query, json!({ "h": 90, "asOf": "2026-11-01T00:00:00Z" })).await["insights"]["touchpointImpact"]
             .clone();
     assert_eq!(rows[0]["category"], "PROMOTER");
-    assert_eq!((rows[0]["customers"].as_u64(), rows[0]["repurchasedCustomers"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((rows[0]["customerCount"].as_u64(), rows[0]["repurchasedCustomers"].as_u64()), (Some(1), Some(1)));
     assert_eq!(rows[0]["differenceToBest"], Value::Null);
     assert_eq!(
-        (rows[1]["category"].as_str(), rows[1]["customers"].as_u64(), rows[1]["repurchaseRate"].clone()),
+        (rows[1]["category"].as_str(), rows[1]["customerCount"].as_u64(), rows[1]["repurchaseRate"].clone()),
         (Some("PASSIVE"), Some(0), Value::Null)
     );
     assert_eq!(
-        (rows[2]["category"].as_str(), rows[2]["customers"].as_u64(), rows[2]["repurchasedCustomers"].as_u64()),
+        (rows[2]["category"].as_str(), rows[2]["customerCount"].as_u64(), rows[2]["repurchasedCustomers"].as_u64()),
         (Some("DETRACTOR"), Some(2), Some(1))
     );
     close(&rows[2]["repurchaseRate"], 50.0);
@@ -268,7 +268,7 @@ async fn touchpoint_impact_compares_repurchase_after_each_answer_category() {
     let rows =
         app.query(query, json!({ "h": 90, "asOf": "2026-05-01T00:00:00Z" })).await["insights"]["touchpointImpact"]
             .clone();
-    assert_eq!((rows[0]["customers"].as_u64(), rows[2]["customers"].as_u64()), (Some(1), Some(0)));
+    assert_eq!((rows[0]["customerCount"].as_u64(), rows[2]["customerCount"].as_u64()), (Some(1), Some(0)));
 }
 
 #[tokio::test]

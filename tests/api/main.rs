@@ -19,6 +19,7 @@ mod cors;
 mod dashboard;
 mod docs;
 mod drill_through;
+mod extracts;
 mod facets;
 mod filters;
 mod fixtures;

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use entity::{SurveyMetric, customer, feedback};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QuerySelect, Set};
 
 use crate::helpers::{assert_rollups_exact, spawn_app};
 
@@ -83,7 +83,9 @@ async fn the_order_status_rollups_are_filled_from_stored_rows_and_folded_back() 
         .expect("row")
         .try_get("", "n")
         .expect("n");
-    assert_eq!(folded as u64, feedback::Entity::find().count(&app.db).await.expect("count") * 3, "Y, M and D");
+    // Counted by id: the rows have no columns of the migrations reverted here.
+    let answers = feedback::Entity::find().select_only().column(feedback::Column::Id).count(&app.db).await;
+    assert_eq!(folded as u64, answers.expect("count") * 3, "Y, M and D");
     Migrator::up(&app.db, None).await.expect("key the rollups by order status again");
     assert_rollups_exact(&app.db, "the order-status migration").await;
 }

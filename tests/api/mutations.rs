@@ -1,16 +1,16 @@
-//! Mutations for admin consoles: validation with field paths, nothing written on error, idempotency,
-//! erasure and deletes.
+//! Mutations for admin consoles: refusals in the payload's user errors with field paths, nothing
+//! written on a refusal, idempotency, erasure and deletes.
 
 use entity::{customer, feedback};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_rollups_exact, code, row_counts, spawn_app};
+use crate::helpers::{TestApp, assert_rollups_exact, code, field_of, row_counts, spawn_app, user_code};
 
-pub(crate) const CUSTOMER: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created changed customer { externalId name email } } }";
-pub(crate) const ORDER: &str = "mutation($input: OrderInput!) { upsertOrder(input: $input) { created changed order { externalId status totalAmount { amount currency } } } }";
-pub(crate) const TOUCHPOINT: &str = "mutation($input: TouchpointInput!) { upsertTouchpoint(input: $input) { created changed touchpoint { externalId kind order { externalId } } } }";
-pub(crate) const FEEDBACK: &str = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created changed feedback { externalId score comment category } } }";
+pub(crate) const CUSTOMER: &str = "mutation($input: CustomerInput!) { upsertCustomer(input: $input) { created changed customer { externalId name email } userErrors { field message code } } }";
+pub(crate) const ORDER: &str = "mutation($input: OrderInput!) { upsertOrder(input: $input) { created changed order { externalId status totalAmount { amount currency } } userErrors { field message code } } }";
+pub(crate) const TOUCHPOINT: &str = "mutation($input: TouchpointInput!) { upsertTouchpoint(input: $input) { created changed touchpoint { externalId kind order { externalId } } userErrors { field message code } } }";
+pub(crate) const FEEDBACK: &str = "mutation($input: FeedbackInput!) { upsertFeedback(input: $input) { created changed feedback { externalId score comment category } userErrors { field message code } } }";
 
 fn customer_input(external_id: &str, name: &str) -> Value {
     json!({ "externalId": external_id, "name": name, "email": format!("{external_id}@example.com"), "segment": "consumer", "region": "EMEA", "createdAt": "2026-01-01T00:00:00Z" })
@@ -51,9 +51,13 @@ async fn upserts_create_then_change_nothing_when_repeated() {
         .query(ORDER, json!({ "input": { "externalId": "O-2", "customerExternalId": "C-2", "placedAt": "2026-02-01T10:00:00Z", "status": "PLACED", "totalAmount": "1250", "currency": "JPY" } }))
         .await;
     assert_eq!(yen["upsertOrder"]["order"]["totalAmount"], json!({ "amount": "1250", "currency": "JPY" }));
-    let status =
-        app.query(r#"mutation { setOrderStatus(externalId: "O-2", status: CANCELLED) { status } }"#, json!({})).await;
-    assert_eq!(status["setOrderStatus"]["status"], "CANCELLED");
+    let change = r#"mutation { changeOrderStatus(externalId: "O-2", status: CANCELLED) { changed order { status } userErrors { code } } }"#;
+    let status = app.query(change, json!({})).await;
+    assert_eq!(
+        status["changeOrderStatus"],
+        json!({ "changed": true, "order": { "status": "CANCELLED" }, "userErrors": [] })
+    );
+    assert_eq!(app.query(change, json!({})).await["changeOrderStatus"]["changed"], false, "repeated: nothing changes");
     assert_eq!(row_counts(&app.db).await, [before[0], before[1] + 1, before[2], before[3]]);
 }
 
@@ -88,9 +92,9 @@ async fn invalid_inputs_name_the_field_and_write_nothing() {
         (FEEDBACK, answer("NPS", 9, "T-1"), "input.touchpointExternalId"),
     ];
     for (mutation, variables, field) in cases {
-        let error = app.query_error(mutation, variables.clone()).await;
-        assert_eq!(code(&error), "BAD_USER_INPUT", "{variables}: {error}");
-        assert_eq!(error["extensions"]["field"], field, "{variables}: {error}");
+        let error = app.refusal(mutation, variables.clone()).await;
+        assert_eq!((user_code(&error), field_of(&error).as_str()), ("BAD_USER_INPUT", field), "{variables}: {error}");
+        assert!(!error["message"].as_str().unwrap_or_default().is_empty(), "{error}");
     }
     // Wrong types and enum values never reach the resolvers.
     let mut wrong_currency = order("12.50", "C-1");
@@ -103,9 +107,46 @@ async fn invalid_inputs_name_the_field_and_write_nothing() {
     }
     assert_eq!(row_counts(&app.db).await, before);
     let missing = app
+        .refusal(r#"mutation { changeOrderStatus(externalId: "O-404", status: PLACED) { order { status } changed userErrors { field message code } } }"#, json!({}))
+        .await;
+    assert_eq!(
+        missing,
+        json!({ "field": ["externalId"], "message": "no order with external id 'O-404'", "code": "NOT_FOUND" })
+    );
+}
+
+#[tokio::test]
+async fn a_refused_mutation_leaves_the_others_of_its_document_committed() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    let document = r#"mutation {
+        first: upsertCustomer(input: { externalId: "C-3", name: "Grace Hopper", email: "grace@example.com", segment: "consumer", region: "AMER", createdAt: "2026-01-01T00:00:00Z" }) { created customer { externalId } userErrors { code } }
+        second: upsertCustomer(input: { externalId: "C-4", name: "Edsger", email: "no-at-sign", segment: "consumer", region: "EMEA", createdAt: "2026-01-01T00:00:00Z" }) { created customer { externalId } userErrors { field message code } }
+    }"#;
+    let body = app.post(document, json!({})).await;
+    assert!(body.get("errors").is_none(), "refusals are not top-level errors: {body}");
+    assert_eq!(
+        body["data"]["first"],
+        json!({ "created": true, "customer": { "externalId": "C-3" }, "userErrors": [] })
+    );
+    let second = &body["data"]["second"];
+    assert_eq!((&second["created"], &second["customer"]), (&json!(false), &Value::Null));
+    assert_eq!(second["userErrors"][0]["field"], json!(["input", "email"]));
+    assert_eq!(second["userErrors"][0]["code"], "BAD_USER_INPUT");
+    assert_eq!(row_counts(&app.db).await, [3, 1, 1, 1], "the first committed, the second wrote nothing");
+}
+
+#[tokio::test]
+async fn the_deprecated_status_mutation_still_fails_as_a_whole() {
+    let app = spawn_app().await;
+    basics(&app).await;
+    let status =
+        app.query(r#"mutation { setOrderStatus(externalId: "O-1", status: RETURNED) { status } }"#, json!({})).await;
+    assert_eq!(status["setOrderStatus"]["status"], "RETURNED");
+    let missing = app
         .query_error(r#"mutation { setOrderStatus(externalId: "O-404", status: PLACED) { status } }"#, json!({}))
         .await;
-    assert_eq!(code(&missing), "NOT_FOUND");
+    assert_eq!((code(&missing), missing["extensions"]["field"].as_str()), ("NOT_FOUND", Some("externalId")));
 }
 
 #[tokio::test]
@@ -115,16 +156,16 @@ async fn erasing_a_customer_removes_personal_data_and_keeps_the_numbers() {
     let nps_before = app.query("{ insights { satisfaction(metric: NPS) { score { n value } } } }", json!({})).await;
     let erased = app
         .query(
-            r#"mutation { eraseCustomer(externalId: "C-1") { erasedComments customer { externalId name email } } }"#,
+            r#"mutation { eraseCustomer(externalId: "C-1") { erasedCommentCount erasedComments customer { externalId name email } userErrors { code } } }"#,
             json!({}),
         )
         .await;
     assert_eq!(
         erased["eraseCustomer"],
-        json!({ "erasedComments": 1, "customer": { "externalId": "C-1", "name": "[erased]", "email": "[erased]" } })
+        json!({ "erasedCommentCount": 1, "erasedComments": 1, "customer": { "externalId": "C-1", "name": "[erased]", "email": "[erased]" }, "userErrors": [] })
     );
-    let again = app.query(r#"mutation { eraseCustomer(externalId: "C-1") { erasedComments } }"#, json!({})).await;
-    assert_eq!(again["eraseCustomer"]["erasedComments"], 0);
+    let again = app.query(r#"mutation { eraseCustomer(externalId: "C-1") { erasedCommentCount } }"#, json!({})).await;
+    assert_eq!(again["eraseCustomer"]["erasedCommentCount"], 0);
     // Nothing of the old name, e-mail or comment is left anywhere.
     for c in customer::Entity::find().all(&app.db).await.unwrap() {
         assert!(!c.name.contains("Ada") && !c.email.contains("C-1@"), "{c:?}");
@@ -139,30 +180,30 @@ async fn erasing_a_customer_removes_personal_data_and_keeps_the_numbers() {
 async fn deletes_are_explicit_about_answers_and_idempotent() {
     let app = spawn_app().await;
     basics(&app).await;
-    let refused = app.query_error(r#"mutation { deleteTouchpoint(externalId: "T-1") { deleted } }"#, json!({})).await;
-    assert_eq!((code(&refused), refused["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("withFeedback")));
+    let refused = app
+        .refusal(r#"mutation { deleteTouchpoint(externalId: "T-1") { deleted userErrors { field code } } }"#, json!({}))
+        .await;
+    assert_eq!(refused, json!({ "field": ["withFeedback"], "code": "BAD_USER_INPUT" }));
     assert_eq!(row_counts(&app.db).await, [2, 1, 1, 1]);
-    let deleted = app
-        .query(
-            r#"mutation { deleteTouchpoint(externalId: "T-1", withFeedback: true) { deleted deletedFeedback } }"#,
-            json!({}),
-        )
-        .await;
-    assert_eq!(deleted["deleteTouchpoint"], json!({ "deleted": true, "deletedFeedback": 1 }));
-    let again = app
-        .query(
-            r#"mutation { deleteTouchpoint(externalId: "T-1", withFeedback: true) { deleted deletedFeedback } }"#,
-            json!({}),
-        )
-        .await;
-    assert_eq!(again["deleteTouchpoint"], json!({ "deleted": false, "deletedFeedback": 0 }));
+    let delete = r#"mutation { deleteTouchpoint(externalId: "T-1", withFeedback: true) { deleted deletedFeedbackCount deletedFeedback userErrors { field code } } }"#;
+    let deleted = app.query(delete, json!({})).await;
+    assert_eq!(
+        deleted["deleteTouchpoint"],
+        json!({ "deleted": true, "deletedFeedbackCount": 1, "deletedFeedback": 1, "userErrors": [] })
+    );
+    // Repeated, it changes nothing and reports the missing target as every mutation does.
+    assert_eq!(app.refusal(delete, json!({})).await, json!({ "field": ["externalId"], "code": "NOT_FOUND" }));
     app.query(FEEDBACK, json!({ "input": { "externalId": "F-2", "customerExternalId": "C-2", "metric": "CES", "score": 6, "submittedAt": "2026-02-05T10:00:00Z" } })).await;
-    let feedback_deleted = app.query(r#"mutation { a: deleteFeedback(externalId: "F-2") { deleted } b: deleteFeedback(externalId: "F-2") { deleted } }"#, json!({})).await;
-    assert_eq!(feedback_deleted, json!({ "a": { "deleted": true }, "b": { "deleted": false } }));
+    let twice = r#"mutation { a: deleteFeedback(externalId: "F-2") { deleted userErrors { code } } b: deleteFeedback(externalId: "F-2") { deleted userErrors { code } } }"#;
+    let feedback_deleted = app.query(twice, json!({})).await;
+    assert_eq!(
+        feedback_deleted,
+        json!({ "a": { "deleted": true, "userErrors": [] }, "b": { "deleted": false, "userErrors": [{ "code": "NOT_FOUND" }] } })
+    );
     assert_eq!(row_counts(&app.db).await, [2, 1, 0, 0]);
 }
 
-const FEEDBACKS: &str = "mutation($inputs: [FeedbackInput!]!) { upsertFeedbacks(inputs: $inputs) { created changed results { created changed feedback { externalId score comment } } } }";
+const FEEDBACKS: &str = "mutation($inputs: [FeedbackInput!]!) { upsertFeedbacks(inputs: $inputs) { created changed results { created changed feedback { externalId score comment } } userErrors { field message code } } }";
 
 fn answer(external_id: &str, customer: &str, touchpoint: Option<&str>, score: i32) -> Value {
     json!({ "externalId": external_id, "customerExternalId": customer, "touchpointExternalId": touchpoint,
@@ -198,12 +239,19 @@ async fn a_batch_of_answers_is_written_whole_or_not_at_all() {
         (json!([answer("", "C-1", None, 5)]), "inputs[0].externalId"),
     ];
     for (inputs, field) in invalid {
-        let error = app.query_error(FEEDBACKS, json!({ "inputs": inputs })).await;
-        assert_eq!((code(&error), error["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some(field)), "{error}");
+        let error = app.refusal(FEEDBACKS, json!({ "inputs": inputs })).await;
+        assert_eq!((user_code(&error), field_of(&error).as_str()), ("BAD_USER_INPUT", field), "{error}");
     }
+    // Every invalid input is reported at once, for a console to mark them all.
+    let two_invalid =
+        json!([answer("F-4", "C-1", None, 11), answer("F-5", "C-1", None, 5), answer("F-6", "C-1", None, -1)]);
+    let refused = app.query(FEEDBACKS, json!({ "inputs": two_invalid })).await["upsertFeedbacks"].clone();
+    let fields: Vec<String> = refused["userErrors"].as_array().into_iter().flatten().map(field_of).collect();
+    assert_eq!(fields, ["inputs[0].score", "inputs[2].score"]);
+    assert_eq!(refused["results"], Value::Null);
     let too_many: Vec<Value> = (0..1001).map(|i| answer(&format!("F-many-{i}"), "C-1", None, 5)).collect();
-    let error = app.query_error(FEEDBACKS, json!({ "inputs": too_many })).await;
-    assert_eq!(code(&error), "BAD_USER_INPUT", "{error}");
+    let error = app.refusal(FEEDBACKS, json!({ "inputs": too_many })).await;
+    assert_eq!((user_code(&error), field_of(&error).as_str()), ("BAD_USER_INPUT", "inputs"), "{error}");
     assert_eq!(row_counts(&app.db).await, before, "nothing written");
 }
 
@@ -216,38 +264,39 @@ async fn targets_are_named_by_global_id_or_external_id_and_deletions_return_the_
         .await;
     let id = |node: &str| ids[node]["id"].clone();
 
-    let by_id = "mutation($id: ID!) { setOrderStatus(id: $id, status: RETURNED) { externalId status } }";
+    let by_id = "mutation($id: ID!) { changeOrderStatus(id: $id, status: RETURNED) { order { externalId status } changed userErrors { field code } } }";
     let changed = app.query(by_id, json!({ "id": id("order") })).await;
-    assert_eq!(changed["setOrderStatus"], json!({ "externalId": "O-1", "status": "RETURNED" }));
-    let both = r#"mutation($id: ID!) { setOrderStatus(id: $id, externalId: "O-1", status: PLACED) { status } }"#;
-    let refused = app.query_error(both, json!({ "id": id("order") })).await;
-    assert_eq!((code(&refused), refused["extensions"]["field"].as_str()), ("BAD_USER_INPUT", Some("id")));
-    // A global id of another type names no order; a well-formed order id without a row is NOT_FOUND.
-    let wrong_type = app.query_error(by_id, json!({ "id": id("touchpoint") })).await;
-    assert_eq!(code(&wrong_type), "BAD_USER_INPUT");
+    assert_eq!(changed["changeOrderStatus"]["order"], json!({ "externalId": "O-1", "status": "RETURNED" }));
+    let both = r#"mutation($id: ID!) { changeOrderStatus(id: $id, externalId: "O-1", status: PLACED) { order { status } userErrors { field code } } }"#;
+    let refused = app.refusal(both, json!({ "id": id("order") })).await;
+    assert_eq!(refused, json!({ "field": ["id"], "code": "BAD_USER_INPUT" }));
+    // A global id of another type names no order.
+    let wrong_type = app.refusal(by_id, json!({ "id": id("touchpoint") })).await;
+    assert_eq!(user_code(&wrong_type), "BAD_USER_INPUT");
     app.query(r#"mutation { upsertOrder(input: { externalId: "O-2", customerExternalId: "C-2", placedAt: "2026-02-01T10:00:00Z", status: PLACED, totalAmount: "1", currency: "EUR" }) { created } }"#, json!({})).await;
     let gone = app.query(r#"{ order(externalId: "O-2") { id } }"#, json!({})).await["order"]["id"].clone();
-    app.query(r#"mutation { eraseCustomer(externalId: "C-2") { erasedComments } }"#, json!({})).await;
+    app.query(r#"mutation { eraseCustomer(externalId: "C-2") { erasedCommentCount } }"#, json!({})).await;
     assert_eq!(
-        app.query(by_id, json!({ "id": gone })).await["setOrderStatus"]["status"],
+        app.query(by_id, json!({ "id": gone })).await["changeOrderStatus"]["order"]["status"],
         "RETURNED",
         "erasure keeps orders"
     );
 
     // Deleting the touchpoint by id returns its id and its answer's, for cache eviction; again: nothing.
-    let delete =
-        "mutation($id: ID!) { deleteTouchpoint(id: $id, withFeedback: true) { deleted deletedFeedback deletedIds } }";
+    let delete = "mutation($id: ID!) { deleteTouchpoint(id: $id, withFeedback: true) { deleted deletedFeedbackCount deletedIds userErrors { field code } } }";
     let deleted = app.query(delete, json!({ "id": id("touchpoint") })).await["deleteTouchpoint"].clone();
     assert_eq!(
         deleted,
-        json!({ "deleted": true, "deletedFeedback": 1, "deletedIds": [id("touchpoint"), id("feedback")] })
+        json!({ "deleted": true, "deletedFeedbackCount": 1, "deletedIds": [id("touchpoint"), id("feedback")], "userErrors": [] })
     );
-    let again = app.query(delete, json!({ "id": id("touchpoint") })).await["deleteTouchpoint"].clone();
-    assert_eq!(again, json!({ "deleted": false, "deletedFeedback": 0, "deletedIds": [] }));
-    let by_external = r#"mutation { deleteFeedback(externalId: "F-1") { deleted deletedIds } }"#;
+    // Again: the global id names no row any more, a NOT_FOUND at `id`.
+    let again = app.refusal(delete, json!({ "id": id("touchpoint") })).await;
+    assert_eq!((user_code(&again), field_of(&again).as_str()), ("NOT_FOUND", "id"));
+    let by_external =
+        r#"mutation { deleteFeedback(externalId: "F-1") { deleted deletedIds userErrors { field code } } }"#;
     assert_eq!(
         app.query(by_external, json!({})).await["deleteFeedback"],
-        json!({ "deleted": false, "deletedIds": [] })
+        json!({ "deleted": false, "deletedIds": [], "userErrors": [{ "field": ["externalId"], "code": "NOT_FOUND" }] })
     );
 
     let erase = "mutation($id: ID!) { eraseCustomer(id: $id) { customer { externalId name } } }";

@@ -46,7 +46,7 @@ fn close(a: &Value, b: f64) -> bool {
 }
 
 const SCORE: &str = "score { value n lowSample mean interval { lower upper } histogram { score count }
-    categories { category count share } surveysSent surveysAnswered responseRate comments commentRate }";
+    categories { category count share } surveysSent surveysAnswered responseRate commentCount commentRate }";
 
 #[tokio::test]
 async fn grouped_and_filtered_nps_matches_an_independent_computation() {
@@ -105,7 +105,7 @@ async fn grouped_and_filtered_nps_matches_an_independent_computation() {
         let expected_histogram: Vec<u64> =
             (0..=10).map(|s| e.scores.iter().filter(|x| **x == s).count() as u64).collect();
         assert_eq!(histogram, expected_histogram);
-        assert_eq!(score["comments"], e.commented);
+        assert_eq!(score["commentCount"], e.commented);
         assert_eq!(score["surveysSent"], e.surveyed, "{key:?}");
         assert_eq!(score["surveysAnswered"], e.answered, "{key:?}");
         if e.surveyed > 0 {
@@ -409,12 +409,12 @@ async fn sqlite_and_postgres_give_identical_insights() {
         format!("{{ insights {{ satisfaction(metric: NPS, groupBy: [TOUCHPOINT_KIND, CHANNEL, SEGMENT, REGION]) {{ touchpointKind channel segment region {SCORE} }} }} }}"),
         format!(r#"{{ insights {{ satisfaction(metric: CSAT, filter: {{ period: {{ from: "2024-01-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }}, orderStatuses: [DELIVERED] }}, series: {{ granularity: QUARTER, timeZone: "America/New_York" }}) {{ periodStart {SCORE} }} }} }}"#),
         format!(r#"{{ insights {{ satisfaction(metric: CES, groupBy: [SEGMENT], filter: {{ period: {{ from: "2025-01-01T00:00:00Z", to: "2025-03-01T00:00:00Z" }} }}, series: {{ granularity: WEEK, timeZone: "Asia/Kolkata" }}) {{ segment periodStart {SCORE} }} }} }}"#),
-        r#"{ insights { satisfactionComparison(metric: NPS, groupBy: [REGION], filter: { period: { from: "2025-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } }) { region delta z pValue significant current { n value } baseline { n value } } } }"#.to_owned(),
+        r#"{ insights { satisfactionComparison(metric: NPS, groupBy: [REGION], withTotal: true, filter: { period: { from: "2025-06-01T00:00:00Z", to: "2026-06-01T00:00:00Z" } }) { region isTotal delta z pValue significant current { n value } baseline { n value } } } }"#.to_owned(),
         r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, groupBy: [SEGMENT, REGION], series: { granularity: QUARTER }) {
             segment region periodStart activeCustomers orders purchaseFrequency repeatPurchaseRate lifetimeRepeatPurchaseRate churnRate inactiveCustomers
             currencies { currency orders revenue { amount } averageOrderValue historicClvMean historicClvMedian predictedClvHeuristic } } } }"#.to_owned(),
         r#"{ insights { cohortRetention(granularity: MONTH, cohorts: { from: "2024-01-01T00:00:00Z", to: "2025-01-01T00:00:00Z" }, periods: 6, timeZone: "Europe/Berlin") { cohortStart periodIndex cohortSize retainedCustomers share } } }"#.to_owned(),
-        r#"{ insights { touchpointImpact(metric: CSAT, touchpointKinds: [DELIVERY, SUPPORT], asOf: "2026-11-01T00:00:00Z") { category customers repurchasedCustomers repurchaseRate differenceToBest pValue } } }"#.to_owned(),
+        r#"{ insights { touchpointImpact(metric: CSAT, touchpointKinds: [DELIVERY, SUPPORT], asOf: "2026-11-01T00:00:00Z") { category customerCount repurchasedCustomers repurchaseRate differenceToBest pValue } } }"#.to_owned(),
     ];
     let customers = r#"{ customers(first: 50, filter: { orderCount: { min: 2 } }, orderBy: { field: TOTAL_SPENT, currency: "EUR", direction: DESC }) { nodes { externalId } } }"#;
     assert_eq!(postgres.query(customers, json!({})).await, sqlite.query(customers, json!({})).await);
@@ -439,8 +439,9 @@ async fn an_empty_list_filter_matches_nothing() {
         let rows = app.query(&query, json!({})).await;
         assert_eq!(rows["insights"]["satisfaction"][0]["score"]["n"], 0, "{list}");
     }
-    let impact =
-        app.query("{ insights { touchpointImpact(metric: NPS, touchpointKinds: []) { customers } } }", json!({})).await;
+    let impact = app
+        .query("{ insights { touchpointImpact(metric: NPS, touchpointKinds: []) { customerCount } } }", json!({}))
+        .await;
     let rows = impact["insights"]["touchpointImpact"].as_array().unwrap();
-    assert!(rows.len() == 3 && rows.iter().all(|row| row["customers"] == 0), "{rows:?}");
+    assert!(rows.len() == 3 && rows.iter().all(|row| row["customerCount"] == 0), "{rows:?}");
 }

@@ -76,6 +76,33 @@ async fn renamed_fields_keep_answering_under_their_deprecated_names() {
 }
 
 #[tokio::test]
+async fn counts_keep_answering_under_their_former_plural_names() {
+    let app = spawn_seeded_app(80).await;
+    let window =
+        r#"period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }, asOf: "2026-10-31T00:00:00Z""#;
+    let query = format!(
+        r#"{{ insights {{
+        satisfaction(metric: CSAT, groupBy: [CHANNEL]) {{ score {{ commentCount comments }} }}
+        touchpointImpact(metric: NPS, asOf: "2026-10-31T00:00:00Z") {{ customerCount customers }}
+        complaintLoop({window}, groupBy: [METRIC]) {{ answerCount answers }}
+        complaintRecovery({window}) {{ customerCount customers }} }} }}"#
+    );
+    let data = app.query(&query, json!({})).await;
+    let insights = &data["insights"];
+    let scores: Vec<Value> = insights["satisfaction"].as_array().unwrap().iter().map(|r| r["score"].clone()).collect();
+    for (rows, (count, former)) in [
+        (scores, ("commentCount", "comments")),
+        (insights["touchpointImpact"].as_array().unwrap().clone(), ("customerCount", "customers")),
+        (insights["complaintLoop"].as_array().unwrap().clone(), ("answerCount", "answers")),
+        (insights["complaintRecovery"].as_array().unwrap().clone(), ("customerCount", "customers")),
+    ] {
+        let counted: u64 = rows.iter().map(|row| row[count].as_u64().unwrap()).sum();
+        assert!(counted > 0, "{count}: the seed has some");
+        assert!(rows.iter().all(|row| row[count] == row[former]), "{former} answers {count}: {rows:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_total_row_per_bucket_is_every_group_together() {
     let app = spawn_seeded_app(120).await;
     let query = r#"query($withTotal: Boolean!, $groupBy: [SatisfactionDimension!]) { insights {
@@ -154,8 +181,8 @@ async fn complaint_insight_totals_are_their_ungrouped_rows() {
     let period = r#"period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" }"#;
     let cases = [
         ("complaintHandling", "CATEGORY", "opened resolved backlog"),
-        ("complaintLoop", "METRIC", r#"answers followed followedShare asOf: periodEnd"#),
-        ("complaintRecovery", "SEGMENT", "customers outcome repurchasedCustomers nextNps { n nps }"),
+        ("complaintLoop", "METRIC", r#"answerCount followed followedShare asOf: periodEnd"#),
+        ("complaintRecovery", "SEGMENT", "customerCount outcome repurchasedCustomers nextNps { n nps }"),
     ];
     for (insight, dimension, fields) in cases {
         let args =
@@ -216,4 +243,50 @@ async fn cohorts_take_the_calendar_every_insight_takes_and_still_the_former_argu
             "{calendar}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_comparison_total_is_the_comparison_of_every_group_together() {
+    let app = spawn_seeded_app(300).await;
+    let query = r#"query($groupBy: [SatisfactionDimension!], $filter: SatisfactionFilterInput) { insights {
+        satisfactionComparison(metric: NPS, groupBy: $groupBy, withTotal: true, filter: $filter) {
+            touchpointKind segment isTotal delta z pValue significant
+            current { n value standardError histogram { score count } surveysSent }
+            baseline { n value standardError histogram { score count } surveysSent } } } }"#;
+    let period = json!({ "from": "2025-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z" });
+    let comparison = |group_by: Value, filter: Value| {
+        let app = &app;
+        async move {
+            let data = app.query(query, json!({ "groupBy": group_by, "filter": filter })).await;
+            data["insights"]["satisfactionComparison"].as_array().unwrap().clone()
+        }
+    };
+    let rows = comparison(json!(["TOUCHPOINT_KIND", "SEGMENT"]), json!({ "period": period })).await;
+    let whole = comparison(Value::Null, json!({ "period": period })).await;
+    assert_eq!(whole.len(), 1, "an ungrouped comparison is its own total: {whole:?}");
+    assert_eq!(whole[0]["isTotal"], false);
+
+    let (total, groups) = rows.split_last().unwrap();
+    assert!(groups.len() > 4 && groups.iter().all(|row| row["isTotal"] == false), "one total, last: {rows:?}");
+    assert_eq!(
+        (&total["isTotal"], &total["touchpointKind"], &total["segment"]),
+        (&json!(true), &Value::Null, &Value::Null)
+    );
+    let mut alone = total.clone();
+    alone["isTotal"] = json!(false);
+    assert_eq!(alone, whole[0], "the total is the ungrouped comparison, its test included");
+    for side in ["current", "baseline"] {
+        // Each answer is in one group: the groups' answers add up to the total's.
+        let n: u64 = groups.iter().map(|g| g[side]["n"].as_u64().unwrap()).sum();
+        assert_eq!(total[side]["n"].as_u64(), Some(n), "{side}");
+        assert!(n > 20, "the seed answers both periods: {side} {n}");
+    }
+    // Its own test: on every answer of each side, not any group's.
+    assert!(total["pValue"].is_number() && groups.iter().all(|g| g["pValue"] != total["pValue"]), "{total}");
+
+    // The same as the comparison of a filter that names every segment there is.
+    let facets = app.query("{ insights { facets { segments } } }", json!({})).await;
+    let segments = facets["insights"]["facets"]["segments"].clone();
+    let every = comparison(Value::Null, json!({ "period": period, "segments": segments })).await;
+    assert_eq!(every, whole);
 }

@@ -106,7 +106,7 @@ fn rule(parent: &str, field: &str, returns: Option<&str>) -> Rule {
         ("Insights", "complaintRecovery") => Rule::ComplaintRecovery,
         ("ClvModel", "tracking") => Rule::ClvTracking,
         ("CustomerClv", "value") => Rule::ClvValue,
-        ("Mutation", "fitClvModel") => Rule::ClvFit,
+        ("Mutation", "fitClvModel" | "fitClvModels") => Rule::ClvFit,
         _ if returns.is_some_and(|ty| ty.ends_with("Connection")) => Rule::Connection,
         _ => Rule::Plain,
     }
@@ -169,7 +169,10 @@ impl<'a> Pricing<'a> {
                 let groups = self.satisfaction_groups(field).saturating_add(self.total_rows(field));
                 rows_of(groups.saturating_mul(buckets))
             }
-            Rule::SatisfactionComparison => rows_of(self.satisfaction_groups(field)),
+            // A total is one more row, read from the rollups like the groups: no work.
+            Rule::SatisfactionComparison => {
+                rows_of(self.satisfaction_groups(field).saturating_add(self.total_rows(field)))
+            }
             Rule::Loyalty => {
                 let periods = self.series_buckets(field, &["period"]);
                 let mut groups = 1;
@@ -324,8 +327,6 @@ impl<'a> Pricing<'a> {
         }
     }
 
-    /// The value at `path` inside the field's arguments (an argument, then input object members), with
-    /// variables substituted. `None` when absent or not given a value.
     /// 1 when a grouped insight is asked for its total rows (`withTotal: true`), else 0.
     fn total_rows(&self, field: &Field) -> u64 {
         let grouped = !self.enum_list(field, "groupBy").is_empty();
@@ -333,6 +334,8 @@ impl<'a> Pricing<'a> {
         u64::from(grouped && asked)
     }
 
+    /// The value at `path` inside the field's arguments (an argument, then input object members), with
+    /// variables substituted. `None` when absent or not given a value.
     fn argument(&self, field: &Field, path: &[&str]) -> Option<Value> {
         let (first, rest) = path.split_first()?;
         let (_, value) = field.arguments.iter().find(|(name, _)| name.node.as_str() == *first)?;
@@ -479,6 +482,13 @@ mod tests {
         let (without, with) =
             (price(satisfaction, json!({ "total": false }), data), price(satisfaction, json!({ "total": true }), data));
         assert_eq!(with, without + 1, "one more row, read from the rollups");
+        let comparison = satisfaction.replace("satisfaction(", "satisfactionComparison(");
+        let (without, with) = (
+            price_and_work(&comparison, json!({ "total": false }), data),
+            price_and_work(&comparison, json!({ "total": true }), data),
+        );
+        assert_eq!(without, (1 + (4 + 1), 0), "4 regions");
+        assert_eq!(with, (without.0 + 1, 0), "one more row, read from the rollups");
         let ungrouped = r#"{ insights { loyalty(period: { from: "2025-01-01T00:00:00Z", to: "2026-01-01T00:00:00Z" },
             withTotal: true) { __typename } } }"#;
         assert_eq!(price_and_work(ungrouped, json!({}), data).1, 20, "an ungrouped report is its own total");
@@ -503,13 +513,13 @@ mod tests {
     #[test]
     fn clv_fields_cost_their_rows_and_their_work() {
         let data = DataShape { customers: 2_000, segments: 3, regions: 4 };
-        let model = r#"{ insights { clvModel(currency: "USD") { r: customers tracking { period } } } }"#;
+        let model = r#"{ insights { clvModel(currency: "USD") { r: customerCount tracking { period } } } }"#;
         assert_eq!(price(model, json!({}), data), 1 + (1 + 1 + (tracking::MAX_PERIODS as u64 + 1)));
         let value = r#"query($p: Int!) { customers(first: 10) { nodes { clv(currency: "USD") {
             probabilityAlive value(periods: $p, annualDiscountRate: 0.1) } } } }"#;
         // 10 × (nodes 1 + clv (1 + probabilityAlive 1 + value (1 + 2 points for 104 periods))) + 1
         assert_eq!(price_and_work(value, json!({ "p": 104 }), data), (10 * (1 + 1 + 1 + 3) + 1, 0));
-        let fit = r#"mutation { fitClvModel(calibrationEnd: "2026-01-01T00:00:00Z") { customers } }"#;
+        let fit = r#"mutation { fitClvModel(calibrationEnd: "2026-01-01T00:00:00Z") { customerCount } }"#;
         assert_eq!(price_and_work(fit, json!({}), data), (1 + 1 + 10 * 20, 10 * 20));
     }
 

@@ -1,7 +1,7 @@
 //! Closing the loop: its inputs and result type.
 
 use super::series::SeriesPosition;
-use async_graphql::{Enum, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Enum, InputObject, SimpleObject};
 
 use crate::error::AppResult;
 use crate::graphql::enums::{Channel, SurveyMetric, TouchpointKind, mirror_enum};
@@ -59,6 +59,7 @@ impl ComplaintLoopFilterInput {
 /// detractors, CSAT not satisfied, CES not easy, at touchpoints) and how many were followed up within the
 /// window `(submittedAt, submittedAt + followUpHours]`.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct ComplaintLoopRow {
     /// The metric, when grouped by METRIC.
     pub metric: Option<SurveyMetric>,
@@ -80,7 +81,7 @@ pub struct ComplaintLoopRow {
     #[graphql(flatten)]
     pub series: SeriesPosition,
     /// Dissatisfied answers submitted in the period whose window ended by `asOf`: the base of the share.
-    pub answers: u64,
+    pub answer_count: u64,
     /// Dissatisfied answers submitted in the period whose window ends after `asOf`: left out of every
     /// other figure.
     pub pending: u64,
@@ -90,7 +91,7 @@ pub struct ComplaintLoopRow {
     pub followed_by_touchpoint: u64,
     /// Answers followed by either.
     pub followed: u64,
-    /// `followed` of `answers`, in percent; null without answers.
+    /// `followed` of `answerCount`, in percent; null without answers.
     pub followed_share: Option<f64>,
     /// The 95% Wilson interval of the share, in percent.
     pub followed_share_interval: Option<ConfidenceInterval>,
@@ -110,7 +111,7 @@ impl From<LoopRow> for ComplaintLoopRow {
             period_end: DateTime(row.period.end),
             is_total: false,
             series: SeriesPosition::default(),
-            answers: row.answers,
+            answer_count: row.answers,
             pending: row.pending,
             followed_by_complaint: row.by_complaint,
             followed_by_touchpoint: row.by_touchpoint,
@@ -119,5 +120,14 @@ impl From<LoopRow> for ComplaintLoopRow {
             followed_share_interval: row.interval.map(ConfidenceInterval::from),
             hours_to_follow_up: row.hours_to_follow_up.into(),
         }
+    }
+}
+
+#[ComplexObject]
+impl ComplaintLoopRow {
+    /// The former name of `answerCount`.
+    #[graphql(deprecation = "Use `answerCount`: a count, where a plural names a list.")]
+    async fn answers(&self) -> u64 {
+        self.answer_count
     }
 }

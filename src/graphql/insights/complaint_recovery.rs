@@ -1,7 +1,7 @@
 //! Service recovery: its inputs and result type.
 
 use super::series::SeriesPosition;
-use async_graphql::{Enum, InputObject, SimpleObject};
+use async_graphql::{ComplexObject, Enum, InputObject, SimpleObject};
 
 use crate::error::AppResult;
 use crate::graphql::enums::{ComplaintCategory, mirror_enum};
@@ -83,6 +83,7 @@ impl From<Satisfaction> for NpsSummary {
 /// NO_COMPLAINT), compared with the customers of the same segment, region and period who did not
 /// complain, and their next NPS answer in that window.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct ComplaintRecoveryRow {
     /// The complaint category, when grouped by CATEGORY (null for NO_COMPLAINT rows).
     pub category: Option<ComplaintCategory>,
@@ -102,10 +103,10 @@ pub struct ComplaintRecoveryRow {
     /// How the customers' first complaint of the period went, or NO_COMPLAINT.
     pub outcome: ComplaintRecoveryOutcome,
     /// Customers with this outcome whose window ended by `asOf`.
-    pub customers: u64,
+    pub customer_count: u64,
     /// Of those, customers with an order (CANCELLED excluded) in the window.
     pub repurchased_customers: u64,
-    /// repurchased / customers, in percent; null without customers.
+    /// repurchasedCustomers / customerCount, in percent; null without customers.
     pub repurchase_rate: Option<f64>,
     /// The 95% Wilson interval of the repurchase rate, in percent.
     pub interval: Option<ConfidenceInterval>,
@@ -132,7 +133,7 @@ impl From<RecoveryRow> for ComplaintRecoveryRow {
             is_total: false,
             series: SeriesPosition::default(),
             outcome: row.outcome.into(),
-            customers: row.customers,
+            customer_count: row.customers,
             repurchased_customers: row.repurchased,
             repurchase_rate: row.repurchase_rate,
             interval: row.interval.map(ConfidenceInterval::from),
@@ -141,5 +142,14 @@ impl From<RecoveryRow> for ComplaintRecoveryRow {
             significant: test.and_then(|t| t.significant),
             next_nps: row.next_nps.into(),
         }
+    }
+}
+
+#[ComplexObject]
+impl ComplaintRecoveryRow {
+    /// The former name of `customerCount`.
+    #[graphql(deprecation = "Use `customerCount`: a count, where `customers` elsewhere is a list.")]
+    async fn customers(&self) -> u64 {
+        self.customer_count
     }
 }

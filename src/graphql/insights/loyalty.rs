@@ -120,15 +120,16 @@ pub struct CohortRetentionCell {
 
 /// Repurchase after answers of one category.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct TouchpointImpactRow {
     /// The answer category.
     pub category: SatisfactionCategory,
     /// Customers with such an answer whose window has ended (each counted once per category, from their
     /// first such answer).
-    pub customers: u64,
+    pub customer_count: u64,
     /// Of those, customers who placed another order within the horizon after the answer.
     pub repurchased_customers: u64,
-    /// repurchased / customers, in percent; null when there are no customers.
+    /// repurchasedCustomers / customerCount, in percent; null when there are no customers.
     pub repurchase_rate: Option<f64>,
     /// The 95% Wilson interval of the repurchase rate, in percent.
     pub interval: Option<ConfidenceInterval>,
@@ -212,7 +213,7 @@ impl From<ImpactRow> for TouchpointImpactRow {
         let versus_best = row.versus_best.as_ref();
         TouchpointImpactRow {
             category: row.counts.category.into(),
-            customers: row.counts.customers,
+            customer_count: row.counts.customers,
             repurchased_customers: row.counts.repurchased,
             repurchase_rate: row.repurchase_rate,
             interval: row.interval.map(ConfidenceInterval::from),
@@ -238,5 +239,14 @@ impl LoyaltyRow {
     #[graphql(deprecation = "Use `orderCount`: a count, where `orders` elsewhere is a list.")]
     async fn orders(&self) -> u64 {
         self.order_count
+    }
+}
+
+#[ComplexObject]
+impl TouchpointImpactRow {
+    /// The former name of `customerCount`.
+    #[graphql(deprecation = "Use `customerCount`: a count, where `customers` elsewhere is a list.")]
+    async fn customers(&self) -> u64 {
+        self.customer_count
     }
 }

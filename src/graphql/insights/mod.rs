@@ -97,7 +97,11 @@ impl Insights {
     }
 
     /// The same metric over two sets, per group: the current set (`filter`) and a baseline (by default
-    /// the previous period of equal length), with delta, z, p-value and significance (p < 0.05).
+    /// the previous period of equal length), with delta, z, p-value and significance (p < 0.05). Rows
+    /// come by the group values (touchpoint kind, channel, segment, region; null first, then ascending),
+    /// then the total row asked for with `withTotal`.
+    // One Rust argument per GraphQL argument of the field.
+    #[allow(clippy::too_many_arguments)]
     async fn satisfaction_comparison(
         &self,
         ctx: &Context<'_>,
@@ -108,14 +112,17 @@ impl Insights {
         >,
         #[graphql(desc = "Dimensions to group by, in any combination.")] group_by: Option<Vec<SatisfactionDimension>>,
         #[graphql(desc = "Rows with fewer answers are flagged `lowSample`.", default = 30)] min_sample: i32,
+        #[graphql(
+            desc = "Also answer, after the groups' rows, a total row (`isTotal`, every group value null): the same comparison without grouping, every group together, with its own test. Nothing is added without grouping.",
+            default = false
+        )]
+        with_total: bool,
     ) -> Result<Vec<SatisfactionComparisonRow>> {
         let current = filter.unwrap_or_default().into_domain("filter")?;
         let baseline = baseline.unwrap_or_default().into_domain("baseline")?;
-        let (dimensions, min_sample) = (inputs::dimensions(group_by), self::min_sample(min_sample)?);
-        let db = database(ctx)?;
-        let rows =
-            service::comparison(db, metric.into(), current, baseline, &dimensions, min_sample, count_source(ctx))
-                .await?;
+        let query = service::comparison_query(metric.into(), current, baseline, &inputs::dimensions(group_by))?;
+        let (db, min_sample, source) = (database(ctx)?, self::min_sample(min_sample)?, count_source(ctx));
+        let rows = service::comparison(db, &query, min_sample, source, with_total).await?;
         take_rows(ctx, rows.len())?;
         Ok(rows.into_iter().map(SatisfactionComparisonRow::from).collect())
     }

@@ -40,6 +40,7 @@ pub struct ConfidenceInterval {
 /// NPS = 100 x (promoters - detractors) / n, promoters 9-10, passives 7-8, detractors 0-6, in -100..100;
 /// CSAT = 100 x (answers 4-5) / n, in percent; CES = mean score on 1..7 (CES 2.0).
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct SatisfactionScore {
     /// The metric scored.
     pub metric: SurveyMetric,
@@ -70,8 +71,8 @@ pub struct SatisfactionScore {
     /// Relationship surveys (no touchpoint) have no sent record and do not count here.
     pub response_rate: Option<f64>,
     /// Answers with a non-empty comment.
-    pub comments: u64,
-    /// Comment rate in percent: 100 x comments / n; null when n = 0.
+    pub comment_count: u64,
+    /// Comment rate in percent: 100 x commentCount / n; null when n = 0.
     pub comment_rate: Option<f64>,
 }
 
@@ -111,6 +112,8 @@ pub struct SatisfactionComparisonRow {
     pub segment: Option<String>,
     /// The customer region, when grouped by REGION.
     pub region: Option<String>,
+    /// Whether this is the total row of every group (asked for with `withTotal`).
+    pub is_total: bool,
     /// The score of the current set.
     pub current: SatisfactionScore,
     /// The score of the baseline set.
@@ -145,7 +148,7 @@ impl From<Score> for SatisfactionScore {
             surveys_sent: score.surveys_sent,
             surveys_answered: score.surveys_answered,
             response_rate: score.response_rate,
-            comments: score.comments,
+            comment_count: score.comments,
             comment_rate: score.comment_rate,
         }
     }
@@ -202,6 +205,7 @@ impl From<service::ComparisonRow> for SatisfactionComparisonRow {
             channel: keys.channel,
             segment: keys.segment,
             region: keys.region,
+            is_total: row.total,
             current: row.current.into(),
             baseline: row.baseline.into(),
             delta: comparison.map(|c| c.delta),
@@ -224,5 +228,14 @@ impl SatisfactionRow {
     #[graphql(deprecation = "Use `periodEnd`, the name every other insight row uses.")]
     async fn bucket_end(&self) -> Option<DateTime> {
         self.period_end
+    }
+}
+
+#[ComplexObject]
+impl SatisfactionScore {
+    /// The former name of `commentCount`.
+    #[graphql(deprecation = "Use `commentCount`: a count, where a plural names a list.")]
+    async fn comments(&self) -> u64 {
+        self.comment_count
     }
 }

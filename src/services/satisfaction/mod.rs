@@ -32,7 +32,7 @@ use crate::services::filters::TimeRange;
 use tally::Counts;
 
 pub use periods::{bounded_period, previous_period};
-pub use report::{ComparisonRow, ReportRow, compare_sets, report, score, score_histogram, totals};
+pub use report::{ComparisonRow, ReportRow, compare_sets, compare_totals, report, score, score_histogram, totals};
 
 /// A dimension satisfaction can be grouped by.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -77,8 +77,7 @@ pub async fn totals(
     if query.group_by.is_empty() {
         return Ok(Vec::new());
     }
-    let whole = SatisfactionQuery { group_by: Vec::new(), ..query.clone() };
-    let rows = report(db, &whole, min_sample, source).await?;
+    let rows = report(db, &ungrouped(query), min_sample, source).await?;
     Ok(rows.into_iter().map(|row| ReportRow { total: true, ..row }).collect())
 }
 
@@ -89,6 +88,8 @@ pub struct ComparisonRow {
     pub current: (GroupCounts, Satisfaction),
     pub baseline: (GroupCounts, Satisfaction),
     pub comparison: Option<Comparison>,
+    /// The row of every group together (its group values are all null).
+    pub total: bool,
 }
 
 /// Compares the same metric over two sets, per group (no time series).
@@ -113,9 +114,31 @@ pub async fn compare_sets(
             let b = baseline_counts.get(&key).cloned().unwrap_or_default();
             let (sa, sb) = (score(current.metric, &a, min_sample)?, score(current.metric, &b, min_sample)?);
             let comparison = compare(&sa, &sb);
-            Ok(ComparisonRow { key, current: (a, sa), baseline: (b, sb), comparison })
+            Ok(ComparisonRow { key, current: (a, sa), baseline: (b, sb), comparison, total: false })
         })
         .collect()
+}
+
+/// The total row of a grouped comparison: the same comparison without grouping, so each side counts
+/// every answer (and survey) once and the test runs on those counts, which no combination of the
+/// groups' tests gives. None for an ungrouped comparison, its own total.
+pub async fn compare_totals(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    current: &SatisfactionQuery,
+    baseline: &SatisfactionQuery,
+    min_sample: u64,
+    source: CountSource,
+) -> AppResult<Vec<ComparisonRow>> {
+    if current.group_by.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = compare_sets(db, &ungrouped(current), &ungrouped(baseline), min_sample, source).await?;
+    Ok(rows.into_iter().map(|row| ComparisonRow { total: true, ..row }).collect())
+}
+
+/// The query a total row answers: the same without grouping.
+fn ungrouped(query: &SatisfactionQuery) -> SatisfactionQuery {
+    SatisfactionQuery { group_by: Vec::new(), ..query.clone() }
 }
 
 /// Every score of the metric's scale with its count, zeros included, lowest first.

@@ -5,12 +5,15 @@ use sea_orm::sea_query::Expr;
 use std::collections::HashSet;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect, Set,
 };
 
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::times;
+use crate::services::writes::tombstones::delete_with_tombstones;
 use crate::services::writes::{CustomerWrite, Upserted};
 
 /// What a name and e-mail become when a customer is erased.
@@ -89,12 +92,13 @@ pub struct Erased {
     pub customer: customer::Model,
     /// Comments removed.
     pub comments: u64,
-    /// Complaints deleted.
-    pub complaints: u64,
+    /// The ids of the complaints deleted.
+    pub complaints: Vec<i64>,
 }
 
 /// A privacy erasure: removes the customer's name, e-mail and every comment they wrote, for good, and
-/// deletes their complaints (what they complained about is theirs, not an aggregate's); keeps their
+/// deletes their complaints (what they complained about is theirs, not an aggregate's), leaving their
+/// tombstones; the customer and the answers that lose a comment count as changed (`updated_at`). Keeps their
 /// anonymous orders, touchpoints and scores, so satisfaction and loyalty aggregates stay right. Erasing
 /// twice changes nothing the second time.
 pub async fn erase_customer(db: &DatabaseConnection, external_id: &str) -> AppResult<Erased> {
@@ -108,8 +112,10 @@ async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<Era
     maintenance::lock(&txn, Locked::Customers, &[model.id]).await?;
     // Removed comments leave the rollups' comment counts.
     maintenance::retract(&txn, Scope::Customers(&[model.id])).await?;
+    let at = times::now();
     let comments = feedback::Entity::update_many()
         .col_expr(feedback::Column::Comment, Expr::value(Option::<String>::None))
+        .col_expr(feedback::Column::UpdatedAt, Expr::value(at))
         .filter(feedback::Column::CustomerId.eq(model.id))
         .filter(feedback::Column::Comment.is_not_null())
         .exec(&txn)
@@ -117,18 +123,16 @@ async fn erase_once(db: &DatabaseConnection, external_id: &str) -> AppResult<Era
         .map_err(AppError::from_db)?
         .rows_affected;
     maintenance::restore(&txn, Scope::Customers(&[model.id])).await?;
-    let complaints = complaint::Entity::delete_many()
-        .filter(complaint::Column::CustomerId.eq(model.id))
-        .exec(&txn)
-        .await
-        .map_err(AppError::from_db)?
-        .rows_affected;
+    let condition = Condition::all().add(complaint::Column::CustomerId.eq(model.id));
+    let complaints =
+        delete_with_tombstones::<complaint::Entity>(&txn, condition, at).await?.into_iter().map(|row| row.id).collect();
     let model = if is_erased(&model) {
         model
     } else {
         let mut active: customer::ActiveModel = model.into();
         active.name = Set(ERASED.to_owned());
         active.email = Set(ERASED.to_owned());
+        times::stamp_changed::<customer::Entity>(&mut active, at)?;
         active.update(&txn).await.map_err(AppError::from_db)?
     };
     crate::rollups::maintenance::commit(db, txn).await?;

@@ -3,13 +3,17 @@
 use entity::{customer, feedback, touchpoint};
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use crate::domain::validation::{Field, Invalid, RecordKind, Rule, batch_size, existing, foreign_reference};
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::customers::is_erased;
 use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::times;
+use crate::services::writes::tombstones::delete_with_tombstones;
 use crate::services::writes::{FeedbackWrite, Upserted};
 
 pub async fn upsert_feedback(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult<Upserted<feedback::Model>> {
@@ -91,7 +95,7 @@ async fn upsert_once(db: &DatabaseConnection, write: FeedbackWrite) -> AppResult
     Ok(result)
 }
 
-/// Deletes an answer; returns whether there was one.
+/// Deletes an answer, leaving its tombstone; returns whether there was one.
 pub async fn delete_feedback(db: &DatabaseConnection, external_id: &str) -> AppResult<Option<i64>> {
     maintenance::with_retries(|| delete_once(db, external_id)).await
 }
@@ -102,10 +106,11 @@ async fn delete_once(db: &DatabaseConnection, external_id: &str) -> AppResult<Op
     let Some(existing) = store::find::<feedback::Entity>(&txn, external_id).await? else { return Ok(None) };
     let touched = Touched::of(&txn, Some(&existing), None, existing.customer_id).await?;
     maintenance::retract(&txn, touched.scope()).await?;
-    let result = feedback::Entity::delete_by_id(existing.id).exec(&txn).await.map_err(AppError::from_db)?;
+    let answer = Condition::all().add(feedback::Column::Id.eq(existing.id));
+    let deleted = delete_with_tombstones::<feedback::Entity>(&txn, answer, times::now()).await?;
     maintenance::restore(&txn, Scope::Rows { answers: &[], touchpoints: &touched.touchpoints }).await?;
     crate::rollups::maintenance::commit(db, txn).await?;
-    Ok((result.rows_affected > 0).then_some(existing.id))
+    Ok(deleted.first().map(|row| row.id))
 }
 
 /// The rows a write of one answer changes the contribution of, locked for the rest of the transaction:

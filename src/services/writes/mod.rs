@@ -10,6 +10,8 @@ pub(crate) mod customers;
 mod feedback;
 mod orders;
 pub mod store;
+pub mod times;
+pub mod tombstones;
 mod touchpoints;
 
 pub use crate::domain::validation::{

@@ -10,6 +10,7 @@ use crate::domain::validation::{Field, RecordKind};
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::times;
 use crate::services::writes::{OrderWrite, Upserted};
 
 pub async fn upsert_order(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Upserted<order::Model>> {
@@ -51,32 +52,39 @@ async fn upsert_once(db: &DatabaseConnection, write: OrderWrite) -> AppResult<Up
     store::store::<order::Entity>(db, txn, existing, row, labelled.upkeep()).await
 }
 
+/// Changes an order's status: the order as stored now, and whether the status changed.
 pub async fn set_order_status(
     db: &DatabaseConnection,
     external_id: &str,
     status: OrderStatus,
-) -> AppResult<order::Model> {
+) -> AppResult<Upserted<order::Model>> {
     maintenance::with_retries(|| set_status_once(db, external_id, status)).await
 }
 
-async fn set_status_once(db: &DatabaseConnection, external_id: &str, status: OrderStatus) -> AppResult<order::Model> {
+async fn set_status_once(
+    db: &DatabaseConnection,
+    external_id: &str,
+    status: OrderStatus,
+) -> AppResult<Upserted<order::Model>> {
     let txn = maintenance::begin_write(db).await?;
     let model = store::find::<order::Entity>(&txn, external_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no order with external id '{external_id}'")))?;
-    let model = if model.status == status {
+    let changed = model.status != status;
+    let model = if !changed {
         model
     } else {
         let rows = lock_labelled(&txn, model.id).await?;
         maintenance::retract(&txn, rows.scope()).await?;
         let mut active: order::ActiveModel = model.into();
         active.status = Set(status);
+        times::stamp_changed::<order::Entity>(&mut active, times::now())?;
         let model = active.update(&txn).await.map_err(AppError::from_db)?;
         maintenance::restore(&txn, rows.scope()).await?;
         model
     };
     maintenance::commit(db, txn).await?;
-    Ok(model)
+    Ok(Upserted { model, created: false, changed })
 }
 
 /// The rows an order's status labels in the rollups: its touchpoints and their answers.

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use entity::{complaint, customer, feedback, order, touchpoint};
-use sea_orm::sea_query::{Expr, OnConflict};
+use entity::{NodeType, complaint, customer, feedback, order, touchpoint};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IdenStatic, IntoActiveModel, Iterable, ModelTrait, QueryFilter, QuerySelect,
@@ -15,6 +15,7 @@ use crate::domain::validation::{Field, Invalid, RecordKind, Rule, existing};
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Scope};
 use crate::services::writes::Upserted;
+use crate::services::writes::times::{self, TimeColumns};
 
 /// Ids per statement that loads whole rows, rows per multi-row INSERT of a batch of answers: under every
 /// database's bind-parameter limit.
@@ -31,18 +32,24 @@ pub trait Keyed:
     const EXTERNAL_ID: Self::Column;
     /// The customer a row belongs to (a customer's own id).
     const OWNER: Self::Column;
+    /// The type of the rows' global IDs, as their tombstones name it.
+    const NODE_TYPE: NodeType;
+    /// The columns of the server's row times, on the tables that have them (`times`).
+    const TIMES: Option<TimeColumns<Self::Column>>;
 
     fn id(model: &Self::Model) -> i64;
     fn external_id(model: &Self::Model) -> &str;
 }
 
 macro_rules! keyed {
-    ($module:ident, $kind:ident, $owner:ident) => {
+    ($module:ident, $kind:ident, $owner:ident, $timed:tt) => {
         impl Keyed for $module::Entity {
             const KIND: RecordKind = RecordKind::$kind;
             const ID: $module::Column = $module::Column::Id;
             const EXTERNAL_ID: $module::Column = $module::Column::ExternalId;
             const OWNER: $module::Column = $module::Column::$owner;
+            const NODE_TYPE: NodeType = NodeType::$kind;
+            const TIMES: Option<TimeColumns<$module::Column>> = keyed!(@times $module, $timed);
 
             fn id(model: &$module::Model) -> i64 {
                 model.id
@@ -53,13 +60,20 @@ macro_rules! keyed {
             }
         }
     };
+    (@times $module:ident, true) => {
+        Some(TimeColumns { recorded_at: $module::Column::RecordedAt, updated_at: $module::Column::UpdatedAt })
+    };
+    (@times $module:ident, false) => {
+        None
+    };
 }
 
-keyed!(customer, Customer, Id);
-keyed!(order, Order, CustomerId);
-keyed!(touchpoint, Touchpoint, CustomerId);
-keyed!(feedback, Feedback, CustomerId);
-keyed!(complaint, Complaint, CustomerId);
+keyed!(customer, Customer, Id, true);
+keyed!(order, Order, CustomerId, true);
+keyed!(touchpoint, Touchpoint, CustomerId, true);
+keyed!(feedback, Feedback, CustomerId, true);
+// Complaints have no row times: incremental extracts cover the four tables above (`docs/api.md`).
+keyed!(complaint, Complaint, CustomerId, false);
 
 /// The row with this external id.
 pub async fn find<E: Keyed>(db: &impl ConnectionTrait, external_id: &str) -> AppResult<Option<E::Model>> {
@@ -244,8 +258,14 @@ pub async fn store<E: Keyed>(
         maintenance::retract(&txn, scope).await?;
     }
     let created = existing.is_none();
+    // Callers come here only with a change (a repetition ends in `unchanged`).
+    let at = times::now();
     let model = match existing {
-        None => row.insert(&txn).await.map_err(AppError::from_db)?,
+        None => {
+            let mut row = row;
+            times::stamp_new::<E>(&mut row, at)?;
+            row.insert(&txn).await.map_err(AppError::from_db)?
+        }
         Some(stored) => {
             let mut active = stored.into_active_model();
             for column in E::Column::iter() {
@@ -253,6 +273,7 @@ pub async fn store<E: Keyed>(
                     active.try_set(column, value).map_err(AppError::from_db)?;
                 }
             }
+            times::stamp_changed::<E>(&mut active, at)?;
             active.update(&txn).await.map_err(AppError::from_db)?
         }
     };
@@ -264,17 +285,34 @@ pub async fn store<E: Keyed>(
     Ok(Upserted { model, created, changed: true })
 }
 
-/// Inserts `rows` in one statement, updating those whose external id exists (every column but the id).
-/// The caller keeps a statement's rows under the database's bind-parameter limit.
+/// Inserts `rows` in one statement, updating those whose external id exists (every column but the id
+/// and the time it was first stored) when they hold other values: a row that already holds them is left
+/// as it is, its `updated_at` included. The caller keeps a statement's rows under the database's
+/// bind-parameter limit.
 pub async fn upsert_many<E: Keyed>(txn: &DatabaseTransaction, rows: Vec<E::ActiveModel>) -> AppResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let columns = E::Column::iter().filter(|c| ![E::ID.as_str(), E::EXTERNAL_ID.as_str()].contains(&c.as_str()));
-    let update = OnConflict::column(E::EXTERNAL_ID).update_columns(columns).to_owned();
+    let at = times::now();
+    let mut rows = rows;
+    for row in &mut rows {
+        times::stamp_new::<E>(row, at)?;
+    }
+    let kept = [Some(E::ID), Some(E::EXTERNAL_ID), E::TIMES.map(|t| t.recorded_at)];
+    let updated: Vec<E::Column> =
+        E::Column::iter().filter(|c| !kept.iter().flatten().any(|k| k.as_str() == c.as_str())).collect();
+    let mut update = OnConflict::column(E::EXTERNAL_ID).update_columns(updated.iter().copied()).to_owned();
+    // The values the row holds: all but its times. NULL-safe, so a comment going to or from NULL counts.
+    // Written out: the identifiers are the table's own, never input.
+    let table = E::default().table_name();
+    let differs = updated
+        .iter()
+        .filter(|c| E::TIMES.is_none_or(|t| t.updated_at.as_str() != c.as_str()))
+        .map(|c| Expr::cust(format!("\"{table}\".\"{0}\" IS DISTINCT FROM \"excluded\".\"{0}\"", c.as_str())))
+        .reduce(|any, next| any.or(next));
+    update.action_and_where_option(differs);
     // One parameter per column and row: a wide table's batch takes several statements.
     let per_statement = (MAX_PARAMETERS / E::Column::iter().count()).max(1);
-    let mut rows = rows;
     while !rows.is_empty() {
         let statement: Vec<E::ActiveModel> = rows.drain(..rows.len().min(per_statement)).collect();
         E::insert_many(statement)

@@ -2,13 +2,16 @@
 
 use entity::{customer, feedback, order, touchpoint};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
 };
 
 use crate::domain::validation::{Field, Invalid, RecordKind, Rule, foreign_reference};
 use crate::error::{AppError, AppResult};
 use crate::rollups::maintenance::{self, Locked, Scope};
 use crate::services::writes::store::{self, Upkeep};
+use crate::services::writes::times;
+use crate::services::writes::tombstones::delete_with_tombstones;
 use crate::services::writes::{TouchpointWrite, Upserted};
 
 pub async fn upsert_touchpoint(
@@ -106,7 +109,7 @@ async fn lock_with_answers(
 
 /// Deletes a touchpoint. Its answers would otherwise turn into relationship surveys and move between
 /// groups of every satisfaction figure: they are deleted with it only when `with_feedback` says so.
-/// Returns whether a touchpoint was deleted and how many answers went with it.
+/// Each deleted row leaves its tombstone. Returns whether a touchpoint was deleted and how many answers went with it.
 pub async fn delete_touchpoint(
     db: &DatabaseConnection,
     external_id: &str,
@@ -131,7 +134,6 @@ async fn delete_once(
     let Some(model) = store::find::<touchpoint::Entity>(&txn, external_id).await? else {
         return Ok(None);
     };
-    let answers = feedback::Entity::delete_many().filter(feedback::Column::TouchpointId.eq(model.id));
     let answer_count = feedback::Entity::find()
         .filter(feedback::Column::TouchpointId.eq(model.id))
         .count(&txn)
@@ -144,8 +146,11 @@ async fn delete_once(
     let answer_ids = lock_with_answers(&txn, &model, model.customer_id, &orders).await?;
     maintenance::retract(&txn, Scope::Rows { answers: &answer_ids, touchpoints: &[model.id] }).await?;
     // The answers were locked above, so these are the ones deleted.
-    answers.exec(&txn).await.map_err(AppError::from_db)?;
-    touchpoint::Entity::delete_by_id(model.id).exec(&txn).await.map_err(AppError::from_db)?;
+    let at = times::now();
+    let answers = Condition::all().add(feedback::Column::TouchpointId.eq(model.id));
+    delete_with_tombstones::<feedback::Entity>(&txn, answers, at).await?;
+    let touchpoint = Condition::all().add(touchpoint::Column::Id.eq(model.id));
+    delete_with_tombstones::<touchpoint::Entity>(&txn, touchpoint, at).await?;
     crate::rollups::maintenance::commit(db, txn).await?;
     Ok(Some(RemovedTouchpoint { touchpoint: model.id, answers: answer_ids }))
 }

@@ -204,7 +204,7 @@ pub fn assert_impact(tables: &[Table], data: &Value) {
     assert_eq!(shown.len(), answered.len());
     for (shown, answer) in shown.iter().zip(answered) {
         assert_eq!(cell(shown, "Category"), humanize(answer["category"].as_str().expect("a category")));
-        assert_eq!(cell(shown, "Customers"), answer["customers"].to_string());
+        assert_eq!(cell(shown, "Customers"), answer["customerCount"].to_string());
         assert_eq!(cell(shown, "Repurchased"), answer["repurchasedCustomers"].to_string());
         shows(shown, "Repurchase rate (%)", &answer["repurchaseRate"], 1);
         shows(shown, "95% lower", &answer["interval"]["lower"], 1);

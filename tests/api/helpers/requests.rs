@@ -49,3 +49,25 @@ pub async fn query(client: &reqwest::Client, address: &str, query: &str, variabl
 pub fn code(error: &Value) -> &str {
     error["extensions"]["code"].as_str().unwrap_or("<no code>")
 }
+
+/// The `code` of a mutation's user error.
+pub fn user_code(error: &Value) -> &str {
+    error["code"].as_str().unwrap_or("<no code>")
+}
+
+/// A user error's `field` path as the validation writes it: `["inputs", "1", "score"]` is
+/// `inputs[1].score`; empty when the error names no field.
+pub fn field_of(error: &Value) -> String {
+    let mut dotted = String::new();
+    for part in error["field"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            dotted.push_str(&format!("[{part}]"));
+        } else {
+            if !dotted.is_empty() {
+                dotted.push('.');
+            }
+            dotted.push_str(part);
+        }
+    }
+    dotted
+}
