@@ -243,7 +243,6 @@ async fn complaints(
     Ok(found)
 }
 
-/// Runs a handling query.
 /// The total rows of a grouped query, one per period: the same query without grouping. None for an
 /// ungrouped query, its own total.
 pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
@@ -253,6 +252,7 @@ pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQ
     report(db, &HandlingQuery { group_by: Vec::new(), ..query.clone() }).await
 }
 
+/// Runs a handling query.
 pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
     Ok(rows(query, &complaints(db, query).await?))
 }

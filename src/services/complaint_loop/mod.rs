@@ -103,7 +103,6 @@ pub struct DissatisfiedAnswer {
     pub follow_up_at: Option<DateTime<Utc>>,
 }
 
-/// Runs a loop query.
 /// The total rows of a grouped query, one per period: the same query without grouping. None for an
 /// ungrouped query, its own total.
 pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
@@ -113,6 +112,7 @@ pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery
     report(db, &LoopQuery { group_by: Vec::new(), ..query.clone() }).await
 }
 
+/// Runs a loop query.
 pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
     Ok(rows(query, &statement::answers(db, query).await?))
 }

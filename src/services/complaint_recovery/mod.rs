@@ -113,8 +113,6 @@ pub struct RecoveryCell {
     pub repurchased: u64,
 }
 
-/// Runs a recovery query. Customers are counted one by one, so the statement runs over ranges of
-/// customers at once (`customer_ranges`) and their counts add up.
 /// The total rows of a grouped query, per period and outcome: the same query without grouping, so a
 /// customer is counted once. None for an ungrouped query, its own total.
 pub async fn totals(db: &DatabaseConnection, query: &RecoveryQuery) -> AppResult<Vec<RecoveryRow>> {
@@ -124,6 +122,8 @@ pub async fn totals(db: &DatabaseConnection, query: &RecoveryQuery) -> AppResult
     report(db, &RecoveryQuery { group_by: Vec::new(), ..query.clone() }).await
 }
 
+/// Runs a recovery query. Customers are counted one by one, so the statement runs over ranges of
+/// customers at once (`customer_ranges`) and their counts add up.
 pub async fn report(db: &DatabaseConnection, query: &RecoveryQuery) -> AppResult<Vec<RecoveryRow>> {
     let query = Arc::new(query.clone());
     let found = customer_ranges::run_each(db, |db, range| {
