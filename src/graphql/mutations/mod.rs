@@ -299,7 +299,7 @@ impl MutationRoot {
             // Its one refusal: a touchpoint with answers, without withFeedback.
             let removed = writes::delete_touchpoint(database(ctx)?, &target.external_id, with_feedback)
                 .await
-                .map_err(at("withFeedback"))?
+                .map_err(target.refusal("withFeedback"))?
                 .ok_or_else(|| target.missing("touchpoint"))?;
             let answers = removed.answers.len() as u64;
             Ok(DeleteTouchpointPayload {
@@ -325,7 +325,8 @@ impl MutationRoot {
         reported(async {
             let target = Target::of::<feedback::Entity>(ctx, NodeType::Feedback, (id, external_id), "").await?;
             let deleted = writes::delete_feedback(database(ctx)?, &target.external_id)
-                .await?
+                .await
+                .map_err(target.refusal(""))?
                 .ok_or_else(|| target.missing("answer"))?;
             Ok(DeleteFeedbackPayload {
                 deleted: true,

@@ -31,7 +31,9 @@ pub enum UserErrorCode {
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
 pub struct UserError {
     /// The path to the input field, from the mutation's argument: `["input", "email"]`,
-    /// `["inputs", "3", "score"]`, `["externalId"]`; null when the refusal is about the input as a whole.
+    /// `["inputs", "3", "score"]`, `["externalId"]`; the argument alone (`["input"]`) when the refusal is
+    /// about the input as a whole (a closed complaint closed again); null when it is about no input
+    /// (MODEL_FIT_FAILED).
     pub field: Option<Vec<String>>,
     /// What is wrong and why, for people.
     pub message: String,
