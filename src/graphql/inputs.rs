@@ -113,9 +113,15 @@ pub enum RowKey {
     ExternalId(String),
 }
 
+/// The path of the input field `name` of the object at `at` (empty for a field's own arguments):
+/// `input.externalId`, `externalId`.
+pub fn input_path(at: &str, name: &str) -> String {
+    if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") }
+}
+
 /// `at` is the path of the object holding them: empty for a field's own arguments, `input` for an input.
 pub fn row_key(id: Option<ID>, external_id: Option<String>, node_type: NodeType, at: &str) -> AppResult<RowKey> {
-    let path = |name: &str| if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") };
+    let path = |name: &str| input_path(at, name);
     match (id, external_id) {
         (Some(id), None) => Ok(RowKey::Id(GlobalId::decode_as(&path("id"), &id, node_type)?)),
         (None, Some(external_id)) => {

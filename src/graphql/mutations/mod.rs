@@ -16,11 +16,9 @@ use crate::domain::validation;
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, Topic};
 use crate::graphql::clv::{ClvModel, ClvTimeUnit};
-use crate::graphql::complaints::Complaint;
 use crate::graphql::connection::database;
 use crate::graphql::customers::Customer;
 use crate::graphql::enums::OrderStatus;
-use crate::graphql::feedback::Feedback;
 use crate::graphql::node::global_id;
 use crate::graphql::orders::Order;
 use crate::graphql::scalars::{CurrencyCode, DateTime};
@@ -146,12 +144,7 @@ impl MutationRoot {
             Ok(UpsertFeedbacksPayload {
                 created: results.iter().filter(|r| r.created).count() as u64,
                 changed: changed.len() as u64,
-                results: Some(
-                    results
-                        .into_iter()
-                        .map(|r| FeedbackUpsert { feedback: Feedback(r.model), created: r.created, changed: r.changed })
-                        .collect(),
-                ),
+                results: Some(results.into_iter().map(FeedbackUpsert::from).collect()),
                 ..Default::default()
             })
         })
@@ -188,11 +181,7 @@ impl MutationRoot {
             let result = writes::respond_to_complaint(database(ctx)?, &target.external_id, input.first_response_at.0)
                 .await
                 .map_err(target.refusal("input"))?;
-            Ok(RespondToComplaintPayload {
-                complaint: Some(Complaint(result.model)),
-                changed: result.changed,
-                ..Default::default()
-            })
+            Ok(result.into())
         })
         .await
     }
@@ -213,11 +202,7 @@ impl MutationRoot {
             let result = writes::resolve_complaint(database(ctx)?, &target.external_id, closing, status, outcome)
                 .await
                 .map_err(target.refusal("input"))?;
-            Ok(ResolveComplaintPayload {
-                complaint: Some(Complaint(result.model)),
-                changed: result.changed,
-                ..Default::default()
-            })
+            Ok(result.into())
         })
         .await
     }
@@ -237,11 +222,7 @@ impl MutationRoot {
             if result.changed {
                 announce(ctx, Topic::Complaints, &[result.model.id])?;
             }
-            Ok(ReopenComplaintPayload {
-                complaint: Some(Complaint(result.model)),
-                changed: result.changed,
-                ..Default::default()
-            })
+            Ok(result.into())
         })
         .await
     }

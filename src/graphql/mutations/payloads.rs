@@ -182,6 +182,17 @@ macro_rules! complaint_change_payload {
                 changed: bool,
             }
         }
+
+        impl From<Upserted<entity::complaint::Model>> for $name {
+            fn from(result: Upserted<entity::complaint::Model>) -> Self {
+                $name {
+                    complaint: Some(Complaint(result.model)),
+                    created: result.created,
+                    changed: result.changed,
+                    user_errors: Vec::new(),
+                }
+            }
+        }
     };
 }
 
@@ -207,6 +218,12 @@ pub struct FeedbackUpsert {
     pub created: bool,
     /// Whether this mutation changed it (false when repeated).
     pub changed: bool,
+}
+
+impl From<Upserted<entity::feedback::Model>> for FeedbackUpsert {
+    fn from(result: Upserted<entity::feedback::Model>) -> Self {
+        FeedbackUpsert { feedback: Feedback(result.model), created: result.created, changed: result.changed }
+    }
 }
 
 payload! {

@@ -8,7 +8,7 @@ use crate::domain::ids::NodeType;
 use crate::domain::validation::{Invalid, Rule};
 use crate::error::{AppError, AppResult};
 use crate::graphql::connection::database;
-use crate::graphql::inputs::{RowKey, row_key};
+use crate::graphql::inputs::{RowKey, input_path, row_key};
 use crate::services::lookups::{self, ExternalKey};
 
 /// Names a refused write's field by its input path under `path` (`input.email`, `inputs[3].score`):
@@ -26,8 +26,7 @@ pub(super) fn refusal(invalid: Invalid, path: &str) -> AppError {
         field.push_str(&format!("[{item}]"));
     }
     if let Some(name) = invalid.field {
-        field.push('.');
-        field.push_str(&camel_case(name.name()));
+        field = input_path(&field, &camel_case(name.name()));
     }
     // The messages that point at other inputs, in the schema's terms.
     let message = match invalid.rule {
@@ -74,7 +73,7 @@ impl Target {
         E: ExternalKey,
         <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
     {
-        let path = |name: &str| if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") };
+        let path = |name: &str| input_path(at, name);
         match row_key(id.clone(), external_id, node_type, at)? {
             RowKey::ExternalId(external_id) => Ok(Target { external_id, field: path("externalId") }),
             RowKey::Id(row) => match lookups::external_id_of::<E>(database(ctx)?, row).await? {
