@@ -3,7 +3,10 @@
 //! never spliced into the text; placeholders follow the backend (`?` or `$n`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DbBackend, QueryResult, Statement, Value};
+use std::sync::Arc;
+
+use sea_orm::sqlx::{self, Row};
+use sea_orm::{DbBackend, DbErr, QueryResult, RuntimeErr, Statement, TryGetable, Value};
 
 use crate::error::{AppError, AppResult};
 
@@ -124,6 +127,36 @@ pub fn count_column(row: &QueryResult, column: &str) -> AppResult<u64> {
 pub fn signed_column(row: &QueryResult, column: &str) -> AppResult<i64> {
     let value: Option<i64> = row.try_get("", column).map_err(AppError::from_db)?;
     Ok(value.unwrap_or(0))
+}
+
+/// Column `index` of a row of the caller's own statement, which fixes the column's type. PostgreSQL
+/// cells are decoded without sqlx's check of the column's type against the Rust type, which costs more
+/// than decoding an integer or a timestamp (about a sixth of the server's CPU in a pass over every
+/// order); SQLite's, whose types are per value, through SeaORM.
+pub fn column_at<T>(row: &QueryResult, index: usize) -> AppResult<T>
+where
+    T: TryGetable + for<'r> sqlx::Decode<'r, sqlx::Postgres>,
+{
+    match row.try_as_pg_row() {
+        Some(pg) => pg.try_get_unchecked(index).map_err(sqlx_error),
+        None => row.try_get_by_index(index).map_err(AppError::from_db),
+    }
+}
+
+/// A text column by index, borrowed from the row (see [`column_at`]): for a value compared with known
+/// ones, where a `String` per row would cost an allocation.
+pub fn text_at(row: &QueryResult, index: usize) -> AppResult<&str> {
+    if let Some(pg) = row.try_as_pg_row() {
+        return pg.try_get_unchecked(index).map_err(sqlx_error);
+    }
+    match row.try_as_sqlite_row() {
+        Some(sqlite) => sqlite.try_get(index).map_err(sqlx_error),
+        None => Err(AppError::Internal("a row of neither PostgreSQL nor SQLite".into())),
+    }
+}
+
+fn sqlx_error(error: sqlx::Error) -> AppError {
+    AppError::from_db(DbErr::Query(RuntimeErr::SqlxError(Arc::new(error))))
 }
 
 /// A timestamp as a bound value.

@@ -70,7 +70,7 @@ pub async fn retention(db: &DatabaseConnection, calendar: &CohortCalendar) -> Ap
     let &CohortCalendar { ref buckets, cohorts, periods } = calendar;
     let (Some(last), true) = (buckets.last(), cohorts > 0 && periods > 0) else { return Ok(Vec::new()) };
     let spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = buckets.iter().map(|b| (b.start, b.end)).collect();
-    let count = move |counts: &mut HashMap<(usize, usize), u64>, _: &Buyer, purchases: &[Purchase]| {
+    let count = move |counts: &mut HashMap<(usize, usize), u64>, _: Buyer, purchases: &[Purchase]| {
         // The bucket holding an instant, if any.
         let bucket_of = |at| match spans.partition_point(|(start, _)| *start <= at) {
             0 => None,

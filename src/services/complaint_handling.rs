@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use entity::{Channel, ComplaintCategory, ComplaintStatus, complaint, customer};
 use futures_util::StreamExt;
-use sea_orm::{ActiveEnum, ConnectionTrait, EntityName, StreamTrait};
+use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseConnection, EntityName, StreamTrait};
 
+use crate::db::analytic_read;
 use crate::db::sql::{Sql, time};
 use crate::domain::buckets::{Bucket, Series, period_of, periods, rows_per_group_and_period};
 use crate::error::{AppError, AppResult};
@@ -245,7 +246,7 @@ async fn complaints(
 
 /// The total rows of a grouped query, one per period: the same query without grouping. None for an
 /// ungrouped query, its own total.
-pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
+pub async fn totals(db: &DatabaseConnection, query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
     if query.group_by.is_empty() {
         return Ok(Vec::new());
     }
@@ -253,8 +254,9 @@ pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQ
 }
 
 /// Runs a handling query.
-pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
-    Ok(rows(query, &complaints(db, query).await?))
+pub async fn report(db: &DatabaseConnection, query: &HandlingQuery) -> AppResult<Vec<HandlingRow>> {
+    let complaints = analytic_read(db, &[], async |txn| complaints(txn, query).await).await?;
+    Ok(rows(query, &complaints))
 }
 
 #[cfg(test)]

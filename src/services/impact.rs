@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{SurveyMetric, TouchpointKind, feedback, order, touchpoint};
-use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, EntityName, QueryResult, Statement, TransactionTrait};
+use sea_orm::{ActiveEnum, ConnectionTrait, EntityName, QueryResult, Statement, TransactionTrait};
 
+use crate::db::analytic_read;
 use crate::db::sql::{Sql, time};
-use crate::db::with_planner_setting;
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
 use crate::stats::comparison::{Comparison, proportions};
@@ -39,10 +39,7 @@ pub struct ImpactCounts {
 /// touchpoints of those kinds and merges their answers in (the statement alone: 304 → 166 ms at a
 /// million answers).
 async fn read(db: &(impl ConnectionTrait + TransactionTrait), statement: Statement) -> AppResult<Vec<QueryResult>> {
-    if db.get_database_backend() != DbBackend::Postgres {
-        return db.query_all_raw(statement).await.map_err(AppError::from_db);
-    }
-    with_planner_setting(db, "enable_indexonlyscan = off", async |txn| {
+    analytic_read(db, &["enable_indexonlyscan = off"], async |txn| {
         txn.query_all_raw(statement).await.map_err(AppError::from_db)
     })
     .await

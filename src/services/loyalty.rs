@@ -4,6 +4,7 @@
 //! Only orders that count are read (`domain::orders_that_count`; `docs/metrics.md`, "Orders that count").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DatabaseConnection;
@@ -80,6 +81,20 @@ pub struct CurrencyCounts {
     pub lifetime_revenue_per_customer: Vec<i64>,
 }
 
+impl CurrencyCounts {
+    /// Adds the figures of other customers (lifetime revenues after these; moved, not copied, into an
+    /// empty list: they are a value per customer).
+    fn add(&mut self, more: CurrencyCounts) {
+        self.orders += more.orders;
+        self.revenue_minor += more.revenue_minor;
+        if self.lifetime_revenue_per_customer.is_empty() {
+            self.lifetime_revenue_per_customer = more.lifetime_revenue_per_customer;
+        } else {
+            self.lifetime_revenue_per_customer.extend(more.lifetime_revenue_per_customer);
+        }
+    }
+}
+
 /// The counts of one group in one period, tallied in the pass over the purchases.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LoyaltyCounts {
@@ -109,10 +124,7 @@ impl LoyaltyCounts {
         self.lifetime_repeat_customers += more.lifetime_repeat_customers;
         self.inactive_customers += more.inactive_customers;
         for (currency, more) in more.currencies {
-            let counts = self.currencies.entry(currency).or_default();
-            counts.orders += more.orders;
-            counts.revenue_minor += more.revenue_minor;
-            counts.lifetime_revenue_per_customer.extend(more.lifetime_revenue_per_customer);
+            self.currencies.entry(currency).or_default().add(more);
         }
     }
 }
@@ -142,22 +154,21 @@ pub async fn loyalty_counts(
     let grouped = !query.group_by.is_empty();
     let (by_segment, by_region) =
         (query.group_by.contains(&LoyaltyDimension::Segment), query.group_by.contains(&LoyaltyDimension::Region));
-    let count = move |groups: &mut HashMap<LoyaltyKey, Vec<LoyaltyCounts>>, buyer: &Buyer, purchases: &[Purchase]| {
-        let key = LoyaltyKey {
-            segment: buyer.segment.clone().filter(|_| by_segment),
-            region: buyer.region.clone().filter(|_| by_region),
-        };
-        let periods = groups.entry(key).or_insert_with(|| vec![LoyaltyCounts::default(); bounds.len()]);
-        count_customer(periods, &bounds, purchases);
+    let count = move |fold: &mut Fold, buyer: Buyer, purchases: &[Purchase]| {
+        let key =
+            LoyaltyKey { segment: buyer.segment.filter(|_| by_segment), region: buyer.region.filter(|_| by_region) };
+        let periods = fold.groups.entry(key).or_insert_with(|| vec![PeriodTally::default(); bounds.len()]);
+        count_customer(periods, &bounds, purchases, &mut fold.codes);
     };
-    let folds = purchases::fold_customers(db, horizon, grouped, HashMap::new(), count).await?;
+    let folds = purchases::fold_customers(db, horizon, grouped, Fold::default(), count).await?;
     let mut groups: HashMap<LoyaltyKey, Vec<LoyaltyCounts>> = HashMap::new();
     for fold in folds {
-        for (key, periods) in fold {
+        for (key, periods) in fold.groups {
+            let periods = periods.into_iter().map(PeriodTally::into_counts);
             match groups.get_mut(&key) {
                 Some(known) => known.iter_mut().zip(periods).for_each(|(known, more)| known.add(more)),
                 None => {
-                    groups.insert(key, periods);
+                    groups.insert(key, periods.collect());
                 }
             }
         }
@@ -172,6 +183,50 @@ pub async fn loyalty_counts(
         }
     }
     Ok(counts)
+}
+
+/// What the pass over one range of customers gathers: each group's tallies per period, and room for
+/// a customer's currencies, reused from customer to customer.
+#[derive(Clone, Default)]
+struct Fold {
+    groups: HashMap<LoyaltyKey, Vec<PeriodTally>>,
+    codes: Vec<Arc<str>>,
+}
+
+/// A group's counts in one period while the pass runs: its currencies in a short list keyed by the
+/// pass's shared codes (`Purchase::currency`), found by pointer, not by comparing text per customer and
+/// period; made into `LoyaltyCounts` once the pass is done.
+#[derive(Clone, Default)]
+struct PeriodTally {
+    counts: LoyaltyCounts,
+    currencies: Vec<(Arc<str>, CurrencyCounts)>,
+}
+
+impl PeriodTally {
+    fn currency(&mut self, code: &Arc<str>) -> &mut CurrencyCounts {
+        let slot = match self.currencies.iter().position(|(known, _)| same_currency(known, code)) {
+            Some(slot) => slot,
+            None => {
+                self.currencies.push((Arc::clone(code), CurrencyCounts::default()));
+                self.currencies.len() - 1
+            }
+        };
+        &mut self.currencies[slot].1
+    }
+
+    fn into_counts(self) -> LoyaltyCounts {
+        let PeriodTally { mut counts, currencies } = self;
+        for (code, more) in currencies {
+            counts.currencies.entry(code.to_string()).or_default().add(more);
+        }
+        counts
+    }
+}
+
+/// Whether two of the pass's currency codes are the same: one range of customers shares one code per
+/// currency, so the pointers match; the text decides otherwise.
+fn same_currency(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
 }
 
 /// The instants a period's figures compare purchase times with, computed once per query.
@@ -196,48 +251,43 @@ impl PeriodBounds {
     }
 }
 
-/// Counts one customer, with its orders that count, in every period of its group.
-fn count_customer(periods: &mut [LoyaltyCounts], bounds: &[PeriodBounds], purchases: &[Purchase]) {
-    // A customer buys in one currency or a few: a short list beats a map, and each purchase's place in
-    // it is found once, not once per period.
-    let mut codes: Vec<&str> = Vec::with_capacity(1);
-    let slots: Vec<usize> = purchases
-        .iter()
-        .map(|purchase| match codes.iter().position(|code| *code == purchase.currency) {
-            Some(slot) => slot,
-            None => {
-                codes.push(&purchase.currency);
-                codes.len() - 1
-            }
-        })
-        .collect();
-    let mut currencies = vec![CustomerCurrency::default(); codes.len()];
-    for (counts, period) in periods.iter_mut().zip(bounds) {
-        currencies.fill(CustomerCurrency::default());
-        for (purchase, &slot) in purchases.iter().zip(&slots) {
-            let (at, c) = (purchase.placed_at, &mut currencies[slot]);
-            if at >= period.start && at < period.end {
-                c.period_orders += 1;
-                c.period_revenue += purchase.revenue;
-            }
-            if at >= period.previous_start && at < period.start {
-                c.previous_orders += 1;
-            }
-            if at < period.as_of {
-                c.lifetime_orders += 1;
-                c.lifetime_revenue += purchase.revenue;
-                if at >= period.window_start {
-                    c.recent_orders += 1;
+/// Counts one customer, with its orders that count, in every period of its group. `codes` is room for
+/// the customer's currencies (one or a few).
+fn count_customer(
+    periods: &mut [PeriodTally],
+    bounds: &[PeriodBounds],
+    purchases: &[Purchase],
+    codes: &mut Vec<Arc<str>>,
+) {
+    codes.clear();
+    for purchase in purchases {
+        if !codes.iter().any(|code| same_currency(code, &purchase.currency)) {
+            codes.push(Arc::clone(&purchase.currency));
+        }
+    }
+    for (tally, period) in periods.iter_mut().zip(bounds) {
+        let mut total = CustomerCurrency::default();
+        for code in codes.iter() {
+            let mut c = CustomerCurrency::default();
+            for purchase in purchases.iter().filter(|p| same_currency(&p.currency, code)) {
+                let at = purchase.placed_at;
+                if at >= period.start && at < period.end {
+                    c.period_orders += 1;
+                    c.period_revenue += purchase.revenue;
+                }
+                if at >= period.previous_start && at < period.start {
+                    c.previous_orders += 1;
+                }
+                if at < period.as_of {
+                    c.lifetime_orders += 1;
+                    c.lifetime_revenue += purchase.revenue;
+                    if at >= period.window_start {
+                        c.recent_orders += 1;
+                    }
                 }
             }
-        }
-        let mut total = CustomerCurrency::default();
-        for (currency, c) in codes.iter().zip(&currencies) {
             if c.period_orders > 0 || c.lifetime_orders > 0 {
-                let figures = match counts.currencies.get_mut(*currency) {
-                    Some(figures) => figures,
-                    None => counts.currencies.entry((*currency).to_owned()).or_default(),
-                };
+                let figures = tally.currency(code);
                 figures.orders += c.period_orders;
                 figures.revenue_minor += c.period_revenue;
                 if c.lifetime_orders > 0 {
@@ -251,7 +301,7 @@ fn count_customer(periods: &mut [LoyaltyCounts], bounds: &[PeriodBounds], purcha
         }
         // A customer with no order in the period, the one before, or to the as-of date is not counted.
         if total.period_orders > 0 || total.previous_orders > 0 || total.lifetime_orders > 0 {
-            add_customer(counts, &total);
+            add_customer(&mut tally.counts, &total);
         }
     }
 }

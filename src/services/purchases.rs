@@ -5,12 +5,15 @@
 //! cannot be added up from smaller periods. Customers are independent of each other, so the pass runs
 //! over ranges of customers at once (`customer_ranges`), and its callers add up what each range found.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use entity::{customer, order};
 use futures_util::StreamExt;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityName, StreamTrait};
 
-use crate::db::sql::{Sql, time};
+use crate::db::analytic_read;
+use crate::db::sql::{Sql, column_at, text_at, time};
 use crate::domain::orders_that_count;
 use crate::error::{AppError, AppResult};
 use crate::services::customer_ranges::{self, CustomerRange};
@@ -19,7 +22,9 @@ use crate::services::customer_ranges::{self, CustomerRange};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Purchase {
     pub placed_at: DateTime<Utc>,
-    pub currency: String,
+    /// Shared by the pass's purchases in that currency: a customer's orders are in a few currencies, and
+    /// the pass reads every order.
+    pub currency: Arc<str>,
     /// The revenue it counts with (`orders_that_count::revenue_sql`).
     pub revenue: i64,
 }
@@ -46,7 +51,7 @@ pub async fn fold_customers<A, F>(
 ) -> AppResult<Vec<A>>
 where
     A: Clone + Send + 'static,
-    F: Fn(&mut A, &Buyer, &[Purchase]) + Clone + Send + Sync + 'static,
+    F: Fn(&mut A, Buyer, &[Purchase]) + Clone + Send + Sync + 'static,
 {
     customer_ranges::run_each(db, |db, range| {
         let (each, mut folded) = (each.clone(), start.clone());
@@ -66,7 +71,7 @@ async fn for_each_customer(
     horizon: DateTime<Utc>,
     with_labels: bool,
     range: CustomerRange,
-    mut each: impl FnMut(&Buyer, &[Purchase]),
+    mut each: impl FnMut(Buyer, &[Purchase]),
 ) -> AppResult<()> {
     let mut sql = Sql::new(ConnectionTrait::get_database_backend(db));
     sql.push("SELECT o.customer_id AS customer_id");
@@ -84,34 +89,46 @@ async fn for_each_customer(
     sql.push(" WHERE ").push(&orders_that_count::counts_sql("o")).push(" AND o.placed_at < ").bind(time(horizon));
     customer_ranges::push_within(&mut sql, "o.customer_id", range);
     sql.push(" ORDER BY o.customer_id, o.placed_at");
-    let rows = db.stream_raw(sql.build()).await.map_err(AppError::from_db)?;
-    let mut rows = std::pin::pin!(rows);
-    let mut buyer: Option<Buyer> = None;
-    let mut purchases: Vec<Purchase> = Vec::new();
-    // Columns by position (the statement above fixes them): a pass reads every purchase, and finding a
-    // column by name costs more than decoding it.
-    let labels = if with_labels { 2 } else { 0 };
-    while let Some(row) = rows.next().await {
-        let row = row.map_err(AppError::from_db)?;
-        let customer: i64 = row.try_get_by_index(0).map_err(AppError::from_db)?;
-        if let Some(done) = buyer.take_if(|b| b.id != customer) {
-            each(&done, &purchases);
-            purchases.clear();
-        }
-        if buyer.is_none() {
-            let label = |index: usize| -> AppResult<Option<String>> {
-                if with_labels { row.try_get_by_index(index).map_err(AppError::from_db) } else { Ok(None) }
+    let statement = sql.build();
+    analytic_read(db, &[], async |txn| {
+        let rows = txn.stream_raw(statement).await.map_err(AppError::from_db)?;
+        let mut rows = std::pin::pin!(rows);
+        let mut buyer: Option<Buyer> = None;
+        let mut purchases: Vec<Purchase> = Vec::new();
+        let mut currencies: Vec<Arc<str>> = Vec::new();
+        // Columns by position (the statement above fixes them): a pass reads every purchase, and finding
+        // a column by name costs more than decoding it.
+        let labels = if with_labels { 2 } else { 0 };
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(AppError::from_db)?;
+            let customer: i64 = column_at(&row, 0)?;
+            if let Some(done) = buyer.take_if(|b| b.id != customer) {
+                each(done, &purchases);
+                purchases.clear();
+            }
+            if buyer.is_none() {
+                let label = |index: usize| if with_labels { column_at(&row, index) } else { Ok(None) };
+                buyer = Some(Buyer { id: customer, segment: label(1)?, region: label(2)? });
+            }
+            let code = text_at(&row, 2 + labels)?;
+            let currency = match currencies.iter().find(|known| ***known == *code) {
+                Some(known) => Arc::clone(known),
+                None => {
+                    let new: Arc<str> = Arc::from(code);
+                    currencies.push(Arc::clone(&new));
+                    new
+                }
             };
-            buyer = Some(Buyer { id: customer, segment: label(1)?, region: label(2)? });
+            purchases.push(Purchase {
+                placed_at: column_at(&row, 1 + labels)?,
+                currency,
+                revenue: column_at::<Option<i64>>(&row, 3 + labels)?.unwrap_or(0),
+            });
         }
-        purchases.push(Purchase {
-            placed_at: row.try_get_by_index(1 + labels).map_err(AppError::from_db)?,
-            currency: row.try_get_by_index(2 + labels).map_err(AppError::from_db)?,
-            revenue: row.try_get_by_index::<Option<i64>>(3 + labels).map_err(AppError::from_db)?.unwrap_or(0),
-        });
-    }
-    if let Some(last) = buyer {
-        each(&last, &purchases);
-    }
-    Ok(())
+        if let Some(last) = buyer {
+            each(last, &purchases);
+        }
+        Ok(())
+    })
+    .await
 }

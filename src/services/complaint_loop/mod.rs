@@ -9,8 +9,9 @@ mod statement;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{Channel, SurveyMetric, TouchpointKind};
-use sea_orm::{ActiveEnum, ConnectionTrait, StreamTrait};
+use sea_orm::{ActiveEnum, DatabaseConnection};
 
+use crate::db::analytic_read;
 use crate::domain::buckets::{Bucket, Series, periods};
 use crate::error::AppResult;
 
@@ -105,7 +106,7 @@ pub struct DissatisfiedAnswer {
 
 /// The total rows of a grouped query, one per period: the same query without grouping. None for an
 /// ungrouped query, its own total.
-pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
+pub async fn totals(db: &DatabaseConnection, query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
     if query.group_by.is_empty() {
         return Ok(Vec::new());
     }
@@ -113,6 +114,7 @@ pub async fn totals(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery
 }
 
 /// Runs a loop query.
-pub async fn report(db: &(impl ConnectionTrait + StreamTrait), query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
-    Ok(rows(query, &statement::answers(db, query).await?))
+pub async fn report(db: &DatabaseConnection, query: &LoopQuery) -> AppResult<Vec<LoopRow>> {
+    let answers = analytic_read(db, &[], async |txn| statement::answers(txn, query).await).await?;
+    Ok(rows(query, &answers))
 }

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use sea_orm::{ActiveEnum, ConnectionTrait, EntityName, StreamTrait};
 
 use super::{DissatisfiedAnswer, LoopDimension, LoopKey, LoopQuery};
-use crate::db::sql::Sql;
+use crate::db::sql::{Sql, column_at};
 use crate::error::{AppError, AppResult};
 use crate::services::dissatisfied::{ALL_METRICS, push_dissatisfied};
 
@@ -102,9 +102,9 @@ pub(super) async fn answers(
         };
         found.push(DissatisfiedAnswer {
             key,
-            submitted_at: row.try_get_by_index(5).map_err(AppError::from_db)?,
-            complaint_at: row.try_get_by_index(6).map_err(AppError::from_db)?,
-            follow_up_at: row.try_get_by_index(7).map_err(AppError::from_db)?,
+            submitted_at: column_at(&row, 5)?,
+            complaint_at: column_at(&row, 6)?,
+            follow_up_at: column_at(&row, 7)?,
         });
     }
     Ok(found)

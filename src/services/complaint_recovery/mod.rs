@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::db::analytic_read;
 use crate::domain::buckets::{Bucket, Series, periods};
 use crate::error::AppResult;
 use crate::services::customer_ranges;
@@ -128,7 +129,7 @@ pub async fn report(db: &DatabaseConnection, query: &RecoveryQuery) -> AppResult
     let query = Arc::new(query.clone());
     let found = customer_ranges::run_each(db, |db, range| {
         let query = Arc::clone(&query);
-        async move { statement::cells(&db, &query, range).await }
+        async move { analytic_read(&db, &[], async |txn| statement::cells(txn, &query, range).await).await }
     })
     .await?;
     rows(&query, &found.concat())

@@ -13,7 +13,7 @@ use super::keys::dimension_alias;
 use super::periods::Slot;
 use super::tally::Counts;
 use super::{Dimension, GroupKey, SatisfactionFilter, SatisfactionQuery};
-use crate::db::with_planner_setting;
+use crate::db::analytic_read;
 use crate::error::{AppError, AppResult};
 use crate::services::filters::TimeRange;
 use crate::services::insight_dimensions::{CUSTOMER, TOUCHPOINT, customer_condition, touchpoint_condition};
@@ -297,7 +297,7 @@ pub(super) async fn counts(
     // PostgreSQL estimates a join on a list of time ranges generically (a tenth of the table per
     // range) and, for the few answers of edges, would hash every touchpoint to join them: nested
     // loops over the indexes are the plan (70 ms instead of 580 at a million answers).
-    with_planner_setting(db, "enable_hashjoin = off", async |txn| {
+    analytic_read(db, &["enable_hashjoin = off"], async |txn| {
         Ok(Counts {
             answers: answers(txn, query, slots, rows).await?,
             surveys: surveys(txn, query, slots, rows).await?,
