@@ -28,12 +28,13 @@ fn one_c_heap() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn one_c_heap() {}
 
-/// mimalloc keeps a freed page for a second before giving it back to the system (its purge delay), so
-/// the buffers of one large insight were still resident while the next was built: on SQLite at a million
-/// answers, loyalty, cohorts and the complaint insights in turn peaked at 188 MiB, 157 with a delay of
-/// 100 ms. A steady load reuses its pages within milliseconds, so they stay. The option is set only when
-/// it holds mimalloc 3's default (1,000 ms): `MIMALLOC_PURGE_DELAY` in the environment wins, and a
-/// mimalloc whose options are numbered otherwise is left as it is.
+/// mimalloc keeps a freed page for a second before giving it back to the system (its purge delay by
+/// default), long enough for the buffers of one large insight to be still resident while the next is
+/// built: two rounds of the ten dashboard insights on SQLite at a million answers peak at 178-182 MiB
+/// with that delay, at 170 with 100 ms. A steady load reuses its pages within milliseconds, so they stay.
+/// The option is set only while it holds mimalloc 3's default (1,000 ms), so another
+/// `MIMALLOC_PURGE_DELAY` in the environment wins and a mimalloc numbering its options otherwise is
+/// left as it is.
 fn prompt_purge() {
     // `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (libmimalloc-sys names no constant for it).
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
