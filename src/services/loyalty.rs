@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use crate::domain::buckets::Series;
 use crate::domain::currency::Currency;
 use crate::error::AppResult;
-use crate::services::purchases::{self, Buyer, Purchase};
+use crate::services::purchases::{self, Buyer, Purchase, same_currency};
 use crate::stats::loyalty;
 
 /// A dimension loyalty can be grouped by.
@@ -194,8 +194,8 @@ struct Fold {
 }
 
 /// A group's counts in one period while the pass runs: its currencies in a short list keyed by the
-/// pass's shared codes (`Purchase::currency`), found by pointer, not by comparing text per customer and
-/// period; made into `LoyaltyCounts` once the pass is done.
+/// pass's shared codes (`Purchase::currency`), found by pointer (`purchases::same_currency`), not by
+/// comparing text per customer and period; made into `LoyaltyCounts` once the pass is done.
 #[derive(Clone, Default)]
 struct PeriodTally {
     counts: LoyaltyCounts,
@@ -221,12 +221,6 @@ impl PeriodTally {
         }
         counts
     }
-}
-
-/// Whether two of the pass's currency codes are the same: one range of customers shares one code per
-/// currency, so the pointers match; the text decides otherwise.
-fn same_currency(a: &Arc<str>, b: &Arc<str>) -> bool {
-    Arc::ptr_eq(a, b) || a == b
 }
 
 /// The instants a period's figures compare purchase times with, computed once per query.

@@ -29,6 +29,22 @@ pub struct Purchase {
     pub revenue: i64,
 }
 
+/// Whether two of a pass's currency codes are the same: within one range of customers each currency
+/// has one shared code, so the pointers match; the text decides otherwise.
+pub fn same_currency(a: &Arc<str>, b: &Arc<str>) -> bool {
+    Arc::ptr_eq(a, b) || a == b
+}
+
+/// The pass's shared code for `code`: the one read before, or a new one kept in `known`.
+fn shared_code(known: &mut Vec<Arc<str>>, code: &str) -> Arc<str> {
+    if let Some(shared) = known.iter().find(|shared| shared.as_ref() == code) {
+        return Arc::clone(shared);
+    }
+    let shared: Arc<str> = Arc::from(code);
+    known.push(Arc::clone(&shared));
+    shared
+}
+
 /// A customer as the pass reads them: id, and segment and region when asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Buyer {
@@ -110,18 +126,9 @@ async fn for_each_customer(
                 let label = |index: usize| if with_labels { column_at(&row, index) } else { Ok(None) };
                 buyer = Some(Buyer { id: customer, segment: label(1)?, region: label(2)? });
             }
-            let code = text_at(&row, 2 + labels)?;
-            let currency = match currencies.iter().find(|known| ***known == *code) {
-                Some(known) => Arc::clone(known),
-                None => {
-                    let new: Arc<str> = Arc::from(code);
-                    currencies.push(Arc::clone(&new));
-                    new
-                }
-            };
             purchases.push(Purchase {
                 placed_at: column_at(&row, 1 + labels)?,
-                currency,
+                currency: shared_code(&mut currencies, text_at(&row, 2 + labels)?),
                 revenue: column_at::<Option<i64>>(&row, 3 + labels)?.unwrap_or(0),
             });
         }
