@@ -2,7 +2,7 @@
 //! fixed number of statements, whatever its size. They live for one request (no cross-request cache).
 
 use std::any::{Any, TypeId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -396,15 +396,18 @@ pub struct Loaders {
     /// page is taken once.
     prefetched: PerFieldValues,
     /// The nested connections loaded ahead whose whole selection resolves from memory, by the field's
-    /// place in the document.
-    settled: Mutex<HashSet<usize>>,
+    /// place in the document, each with its plan when it has one (`graphql::planned`).
+    settled: Mutex<HashMap<usize, Option<SettledPlan>>>,
 }
+
+/// How a settled connection resolves without a future (`graphql::planned` makes and reads it).
+pub type SettledPlan = Arc<dyn Any + Send + Sync>;
 
 /// Values kept per field of a document: by the field's place and the value's type.
 type PerFieldValues = Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>;
 
 /// The pages loaded ahead for one field: parent id → page.
-type PrefetchedPages<M> = Mutex<HashMap<i64, ChildPage<M>>>;
+pub type PrefetchedPages<M> = Mutex<HashMap<i64, ChildPage<M>>>;
 
 impl Loaders {
     /// The loaders of one request, and the driver that must run the request for their batches to load.
@@ -454,15 +457,31 @@ impl Loaders {
 
     /// Marks `field` (a nested connection loaded ahead) as settled: everything its selection asks for is in
     /// memory, so resolving it never waits (`page_nodes`).
-    pub fn settle(&self, field: &Positioned<Field>) {
+    pub fn settle(&self, field: &Positioned<Field>, plan: Option<SettledPlan>) {
         if let Ok(mut settled) = self.settled.lock() {
-            settled.insert(field as *const Positioned<Field> as usize);
+            settled.insert(field as *const Positioned<Field> as usize, plan);
         }
     }
 
     /// Whether `field` was marked settled.
     pub fn is_settled(&self, field: &Positioned<Field>) -> bool {
-        self.settled.lock().is_ok_and(|settled| settled.contains(&(field as *const Positioned<Field> as usize)))
+        self.settled.lock().is_ok_and(|settled| settled.contains_key(&(field as *const Positioned<Field> as usize)))
+    }
+
+    /// The plan `field` was settled with, if any.
+    pub fn settled_plan(&self, field: &Positioned<Field>) -> Option<SettledPlan> {
+        self.settled.lock().ok()?.get(&(field as *const Positioned<Field> as usize)).cloned().flatten()
+    }
+
+    /// All pages loaded ahead for `field` (its plan takes them parent by parent).
+    pub fn prefetched_pages<E>(&self, field: &Positioned<Field>) -> Option<Arc<PrefetchedPages<E::Model>>>
+    where
+        E: Listing,
+        E::Model: FromQueryResult + Clone + Send + Sync,
+    {
+        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildPage<E::Model>>());
+        let pages = self.prefetched.lock().ok()?.get(&place)?.clone();
+        pages.downcast::<PrefetchedPages<E::Model>>().ok()
     }
 
     /// The page of `parent_id` loaded ahead for `field`, if there is one (taken: a second reader of the
@@ -472,9 +491,7 @@ impl Loaders {
         E: Listing,
         E::Model: FromQueryResult + Clone + Send + Sync,
     {
-        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildPage<E::Model>>());
-        let pages = self.prefetched.lock().ok()?.get(&place)?.clone();
-        let pages = pages.downcast::<PrefetchedPages<E::Model>>().ok()?;
+        let pages = self.prefetched_pages::<E>(field)?;
         let mut pages = pages.lock().ok()?;
         pages.remove(&parent_id)
     }

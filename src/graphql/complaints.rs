@@ -1,5 +1,6 @@
 //! The `Complaint` type.
 
+use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
 use entity::complaint::Model;
 
@@ -33,6 +34,17 @@ impl ConnectionNode for Complaint {
     const EDGE: &'static str = "ComplaintEdge";
     const IN_PLACE_FIELDS: &'static [&'static str] =
         &["id", "externalId", "category", "channel", "openedAt", "firstResponseAt", "resolvedAt", "status", "outcome"];
+    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
+        ("id", |node, ctx| plain(node.id(ctx))),
+        ("externalId", |node, ctx| plain(node.external_id(ctx))),
+        ("category", |node, ctx| plain(node.category(ctx))),
+        ("channel", |node, ctx| plain(node.channel(ctx))),
+        ("openedAt", |node, ctx| plain(node.opened_at(ctx))),
+        ("firstResponseAt", |node, ctx| plain(node.first_response_at(ctx))),
+        ("resolvedAt", |node, ctx| plain(node.resolved_at(ctx))),
+        ("status", |node, ctx| plain(node.status(ctx))),
+        ("outcome", |node, ctx| plain(node.outcome(ctx))),
+    ];
     type Entity = entity::complaint::Entity;
 
     fn wrap(model: Model) -> Self {

@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::gate::answer::take_rows;
 use crate::graphql::gate::limits::Limits;
 use crate::graphql::page_nodes::{Nodes, in_place, plain_fields};
+use crate::graphql::plain_values::ScalarField;
 use crate::graphql::prefetch::{self, Prefetchable};
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
@@ -26,11 +27,14 @@ use crate::services::pagination::{self, Cursor, CursorValue, Page, PageArgs, Pag
 
 /// A node type that can be listed in a connection: a GraphQL type wrapping one entity's row. Names its
 /// connection and edge types.
-pub trait ConnectionNode: ContainerType + Sized {
+pub trait ConnectionNode: ContainerType + Sized + 'static {
     const CONNECTION: &'static str;
     const EDGE: &'static str;
     /// The fields that read the node's row and never wait: `nodes` resolves them in place (`page_nodes`).
     const IN_PLACE_FIELDS: &'static [&'static str];
+    /// Those of `IN_PLACE_FIELDS` that are scalars read from the row alone, each with its reader: a
+    /// connection's nodes read them without a future per field (`plain_values`).
+    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[];
     type Entity: Listing;
 
     fn wrap(model: Row<Self>) -> Self;

@@ -2,6 +2,7 @@
 
 use crate::error::AppResult;
 use crate::graphql::inputs::{CustomerFilterInput, CustomerOrderBy};
+use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
 use entity::customer::Model;
 
@@ -36,6 +37,17 @@ impl ConnectionNode for Customer {
     const EDGE: &'static str = "CustomerEdge";
     const IN_PLACE_FIELDS: &'static [&'static str] =
         &["id", "externalId", "name", "email", "segment", "region", "createdAt", "recordedAt", "updatedAt"];
+    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
+        ("id", |node, ctx| plain(node.id(ctx))),
+        ("externalId", |node, ctx| plain(node.external_id(ctx))),
+        ("name", |node, ctx| plain(node.name(ctx))),
+        ("email", |node, ctx| plain(node.email(ctx))),
+        ("segment", |node, ctx| plain(node.segment(ctx))),
+        ("region", |node, ctx| plain(node.region(ctx))),
+        ("createdAt", |node, ctx| plain(node.created_at(ctx))),
+        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
+        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
+    ];
     type Entity = entity::customer::Entity;
 
     fn wrap(model: Model) -> Self {

@@ -2,6 +2,7 @@
 
 use crate::graphql::connection::ListArgs;
 use crate::graphql::inputs::{FeedbackFilterInput, FeedbackOrderBy};
+use crate::graphql::plain_values::{ScalarField, plain};
 use crate::services::pagination::PageArgs;
 use async_graphql::{Context, ID, Object, Result};
 use entity::SurveyMetric as DbSurveyMetric;
@@ -59,6 +60,18 @@ impl ConnectionNode for Feedback {
         "submittedAt",
         "recordedAt",
         "updatedAt",
+    ];
+    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
+        ("id", |node, ctx| plain(node.id(ctx))),
+        ("externalId", |node, ctx| plain(node.external_id(ctx))),
+        ("metric", |node, ctx| plain(node.metric(ctx))),
+        ("score", |node, ctx| plain(node.score(ctx))),
+        ("npsCategory", |node, ctx| plain(node.nps_category(ctx))),
+        ("category", |node, ctx| plain(node.category(ctx))),
+        ("comment", |node, ctx| plain(node.comment(ctx))),
+        ("submittedAt", |node, ctx| plain(node.submitted_at(ctx))),
+        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
+        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
     ];
     type Entity = entity::feedback::Entity;
 

@@ -16,6 +16,8 @@ pub mod node;
 pub mod order_summary;
 pub mod orders;
 pub mod page_nodes;
+pub mod plain_values;
+pub mod planned;
 pub mod prefetch;
 pub mod query;
 pub mod row_times;

@@ -2,6 +2,7 @@
 
 use crate::error::AppResult;
 use crate::graphql::inputs::{OrderFilterInput, OrderOrderBy};
+use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
 use entity::order::Model;
 
@@ -29,6 +30,14 @@ impl ConnectionNode for Order {
     const EDGE: &'static str = "OrderEdge";
     const IN_PLACE_FIELDS: &'static [&'static str] =
         &["id", "externalId", "placedAt", "status", "totalAmount", "recordedAt", "updatedAt"];
+    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
+        ("id", |node, ctx| plain(node.id(ctx))),
+        ("externalId", |node, ctx| plain(node.external_id(ctx))),
+        ("placedAt", |node, ctx| plain(node.placed_at(ctx))),
+        ("status", |node, ctx| plain(node.status(ctx))),
+        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
+        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
+    ];
     type Entity = entity::order::Entity;
 
     fn wrap(model: Model) -> Self {

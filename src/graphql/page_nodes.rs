@@ -4,8 +4,9 @@
 //! `FuturesUnordered`; on a nested page of a few hundred rows and a few thousand scalar fields that
 //! machinery costs more than reading the rows. Most fields of a node read its row and never wait, and
 //! the connections nested under a page were loaded ahead (`prefetch`), so they do not wait either. Those
-//! fields (and nested connections whose whole selection was loaded ahead: settled, see `prefetch`) are
-//! resolved here in place, in document order, through the node type's own resolvers
+//! fields are resolved here in place, in document order: scalars by their readers (`plain_values`),
+//! nested connections with a plan by it (`planned`), and the other fields that never wait (an object
+//! read from the row, a settled connection without a plan) through the node type's own resolvers
 //! (`ContainerType::resolve_field`: the same code, values and errors as async-graphql's path). The
 //! fields that may wait (lookups through DataLoaders, connections with such fields below them) are
 //! driven concurrently across the whole page, so their batches form as before. A selection with fragments, directives or a response key given twice
@@ -22,6 +23,7 @@ use async_graphql::{ContainerType, ContextSelectionSet, OutputType, Positioned, 
 use futures_util::future::join_all;
 
 use crate::graphql::connection::ConnectionNode;
+use crate::graphql::planned::NodePart;
 use crate::loaders::Loaders;
 
 /// The rows of a page, as the `nodes` field lists them (`[Node!]!`).
@@ -45,11 +47,13 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
             return resolve_list(ctx, field, self.0.iter(), Some(self.0.len())).await;
         };
         let loaders = ctx.data_opt::<Loaders>();
-        let in_place: Vec<bool> = fields
+        let ways: Vec<Way<N>> = fields
             .iter()
-            .map(|field| {
-                let name = field.node.name.node.as_str();
-                N::IN_PLACE_FIELDS.contains(&name) || loaders.is_some_and(|loaders| loaders.is_settled(field))
+            .map(|field| match NodePart::of(loaders, field) {
+                Some(part) => Way::Now(part),
+                None if N::IN_PLACE_FIELDS.contains(&field.node.name.node.as_str()) => Way::InPlace,
+                None if loaders.is_some_and(|loaders| loaders.is_settled(field)) => Way::InPlace,
+                None => Way::Waiting,
             })
             .collect();
 
@@ -58,24 +62,26 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
         for (index, node) in self.0.iter().enumerate() {
             let item = ctx.with_index(index);
             let mut object = IndexMap::with_capacity(fields.len());
-            for (&field, &in_place) in fields.iter().zip(&in_place) {
+            for (&field, way) in fields.iter().zip(&ways) {
                 let key = field.node.response_key().node.clone();
-                if field.node.name.node == "__typename" {
-                    object.insert(key, Value::String(node.introspection_type_name().into_owned()));
-                } else if in_place {
-                    match node.resolve_field(&item.with_field(field)).await {
-                        Ok(value) => {
-                            object.insert(key, value.unwrap_or_default());
-                        }
-                        Err(error) => ctx.add_error(error),
+                let resolved = match way {
+                    Way::Now(part) => part.value(&item, field, node).map(Some),
+                    Way::InPlace => node.resolve_field(&item.with_field(field)).await,
+                    Way::Waiting => {
+                        // A placeholder keeps the field's place in the document order.
+                        object.insert(key.clone(), Value::Null);
+                        waiting.push(async move {
+                            let item = ctx.with_index(index);
+                            (index, key, node.resolve_field(&item.with_field(field)).await)
+                        });
+                        continue;
                     }
-                } else {
-                    // A placeholder keeps the field's place in the document order.
-                    object.insert(key.clone(), Value::Null);
-                    waiting.push(async move {
-                        let item = ctx.with_index(index);
-                        (index, key, node.resolve_field(&item.with_field(field)).await)
-                    });
+                };
+                match resolved {
+                    Ok(value) => {
+                        object.insert(key, value.unwrap_or_default());
+                    }
+                    Err(error) => ctx.add_error(error),
                 }
             }
             objects.push(object);
@@ -99,6 +105,16 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
             objects.into_iter().map(|object| if object.is_empty() { Value::Null } else { Value::Object(object) });
         Ok(Value::List(values.collect()))
     }
+}
+
+/// How a selected field of a page's nodes is resolved.
+enum Way<N> {
+    /// Without a future: read from the row, or a nested connection's plan (`planned`).
+    Now(NodePart<N>),
+    /// Through the node type's resolver, which does not wait.
+    InPlace,
+    /// Through the node type's resolver, concurrently with the page's other waiting fields.
+    Waiting,
 }
 
 /// `root`'s `fields` (a plain selection, see `plain_fields`), each resolved in place, in order, as

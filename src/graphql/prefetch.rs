@@ -22,6 +22,7 @@ use crate::graphql::customers::Customer;
 use crate::graphql::feedback::Feedback;
 use crate::graphql::orders::Order;
 use crate::graphql::page_nodes::plain_fields;
+use crate::graphql::planned;
 use crate::graphql::touchpoints::Touchpoint;
 use crate::loaders::{ChildQuery, Loaders, child_pages};
 use crate::services::complaints::ComplaintParent;
@@ -163,7 +164,7 @@ where
     let sets = node_selections(ctx, &field.node.selection_set.node);
     children(ctx, loaders, N::KIND, sets, rows).await?;
     if settled::<N>(loaders, field, with_total) {
-        loaders.settle(field);
+        loaders.settle(field, planned::plan::<N>(loaders, field, with_total));
     }
     Ok(())
 }

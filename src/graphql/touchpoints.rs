@@ -2,6 +2,7 @@
 
 use crate::error::AppResult;
 use crate::graphql::inputs::{TouchpointFilterInput, TouchpointOrderBy};
+use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
 use entity::touchpoint::Model;
 
@@ -25,6 +26,16 @@ impl ConnectionNode for Touchpoint {
     const EDGE: &'static str = "TouchpointEdge";
     const IN_PLACE_FIELDS: &'static [&'static str] =
         &["id", "externalId", "kind", "channel", "occurredAt", "surveySentAt", "recordedAt", "updatedAt"];
+    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
+        ("id", |node, ctx| plain(node.id(ctx))),
+        ("externalId", |node, ctx| plain(node.external_id(ctx))),
+        ("kind", |node, ctx| plain(node.kind(ctx))),
+        ("channel", |node, ctx| plain(node.channel(ctx))),
+        ("occurredAt", |node, ctx| plain(node.occurred_at(ctx))),
+        ("surveySentAt", |node, ctx| plain(node.survey_sent_at(ctx))),
+        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
+        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
+    ];
     type Entity = entity::touchpoint::Entity;
 
     fn wrap(model: Model) -> Self {

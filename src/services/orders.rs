@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use entity::OrderStatus;
 use entity::order::{Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryResult, Select};
 
 use crate::error::{AppError, AppResult};
 use crate::services::filters::{TimeRange, any_of, at_or_after};
 use crate::services::insight_dimensions::customers_matching;
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, Sort, SortField};
+use crate::services::pagination::{CursorValue, Pageable, ParentColumn, Sort, SortField, model_by_position};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OrderFilter {
@@ -110,6 +110,23 @@ impl Pageable for Entity {
 
     fn id_of(model: &Model) -> i64 {
         model.id
+    }
+
+    fn model_of(row: &QueryResult) -> Result<Model, DbErr> {
+        model_by_position!(
+            row,
+            Model {
+                id,
+                external_id,
+                customer_id,
+                placed_at,
+                status,
+                total_amount_minor,
+                currency,
+                recorded_at,
+                updated_at
+            }
+        )
     }
 }
 

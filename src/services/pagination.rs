@@ -29,7 +29,29 @@ pub const MAX_PAGE_SIZE: u64 = 1000;
 pub trait Pageable: EntityTrait {
     fn id_column() -> Self::Column;
     fn id_of(model: &Self::Model) -> i64;
+
+    /// A row of a page, read from the columns `Entity::find()` selects, which come first in the row.
+    /// By name unless the entity reads them by position (`model_by_position!`).
+    fn model_of(row: &QueryResult) -> Result<Self::Model, DbErr>
+    where
+        Self::Model: FromQueryResult,
+    {
+        Self::Model::from_query_result(row, "")
+    }
 }
+
+/// A model read from the first columns of a row by position, in the order of its fields (the order
+/// `Entity::find()` selects its columns in): a page's rows are read without looking each column up
+/// by name. The fields are listed in the model's order; the tests compare with reading by name.
+macro_rules! model_by_position {
+    ($row:expr, $model:ident { $($field:ident),+ $(,)? }) => {{
+        let row: &sea_orm::QueryResult = $row;
+        let mut index = 0..;
+        Ok($model { $($field: row.try_get_by_index(index.next().unwrap_or_default())?),+ })
+    }};
+}
+
+pub(crate) use model_by_position;
 
 /// A column a connection can be ordered by.
 pub trait SortField: Copy + Debug + Eq + Hash + Send + Sync + 'static {
@@ -282,7 +304,8 @@ where
     let select =
         select.order_by(sort.field.expr(), scan.order()).order_by(E::id_column(), scan.order()).limit(page.limit + 1);
     if !sort.field.is_expression() {
-        let rows = select.all(db).await.map_err(AppError::from_db)?;
+        let found = db.query_all(&select.into_query()).await.map_err(AppError::from_db)?;
+        let rows = found.iter().map(E::model_of).collect::<Result<Vec<_>, _>>().map_err(AppError::from_db)?;
         return Ok(Page::from_scan(rows, None, page));
     }
     // The sort key is an expression: read its value with each row, for the cursors.
@@ -290,7 +313,7 @@ where
     let mut rows = Vec::new();
     let mut keys = Vec::new();
     for row in db.query_all(&query).await.map_err(AppError::from_db)? {
-        rows.push(E::Model::from_query_result(&row, "").map_err(AppError::from_db)?);
+        rows.push(E::model_of(&row).map_err(AppError::from_db)?);
         keys.push(sort.field.read_key(&row).map_err(AppError::from_db)?);
     }
     Ok(Page::from_scan(rows, Some(keys), page))
@@ -381,7 +404,7 @@ where
         // Rows arrive parent by parent, each parent's in scan order.
         for row in db.query_all_raw(statement).await.map_err(AppError::from_db)? {
             let parent_id: i64 = row.try_get("", "parent_key").map_err(AppError::from_db)?;
-            let model = E::Model::from_query_result(&row, "").map_err(AppError::from_db)?;
+            let model = E::model_of(&row).map_err(AppError::from_db)?;
             rows_by_parent.entry(parent_id).or_default().push(model);
         }
     }

@@ -304,3 +304,114 @@ async fn in_place_and_general_resolution_give_the_same_answer() {
         .count();
     assert!(answers > 5, "only {answers} answers on the page");
 }
+
+/// Connections whose selection is only scalars, `__typename`, `totalCount` and nested connections of the
+/// same kind are resolved from a plan per field (`planned`), every field read by its reader
+/// (`plain_values`); the same selection through fragments goes async-graphql's general way. Every
+/// scalar field of every node type that has a reader is selected, under aliases too.
+#[tokio::test]
+async fn planned_and_general_resolution_give_the_same_answer() {
+    let app = spawn_seeded_app(30).await;
+    let customer = "__typename id externalId name email segment region createdAt recordedAt updatedAt";
+    let order = "__typename id externalId placedAt status recordedAt updatedAt";
+    let touchpoint = "__typename id externalId kind channel occurredAt surveySentAt recordedAt updatedAt";
+    let answer = "__typename id externalId metric score npsCategory category comment submittedAt recordedAt updatedAt";
+    let complaint = "__typename id externalId category channel openedAt firstResponseAt resolvedAt status outcome";
+    let plain = format!(
+        "{{ customers(first: 30, orderBy: {{ field: ID }}) {{ totalCount nodes {{ {customer}
+            complaints(first: 3) {{ __typename totalCount nodes {{ {complaint} }} }}
+            recent: orders(first: 5, orderBy: {{ field: PLACED_AT, direction: DESC }}) {{ __typename totalCount nodes {{ {order} placed: placedAt
+              touchpoints(first: 5) {{ totalCount nodes {{ {touchpoint}
+                feedback(first: 5) {{ total: totalCount nodes {{ {answer} score2: score }} }} }} }} }} }} }} }} }}"
+    );
+    let fragments = format!(
+        "{{ customers(first: 30, orderBy: {{ field: ID }}) {{ totalCount nodes {{ ...C }} }} }}
+        fragment C on Customer {{ {customer} complaints(first: 3) {{ __typename totalCount nodes {{ ...K }} }}
+          recent: orders(first: 5, orderBy: {{ field: PLACED_AT, direction: DESC }}) {{ __typename totalCount nodes {{ ...O }} }} }}
+        fragment K on Complaint {{ {complaint} }}
+        fragment O on Order {{ {order} placed: placedAt touchpoints(first: 5) {{ totalCount nodes {{ ...T }} }} }}
+        fragment T on Touchpoint {{ {touchpoint} feedback(first: 5) {{ total: totalCount nodes {{ ...F }} }} }}
+        fragment F on Feedback {{ {answer} score2: score }}"
+    );
+    let (plain_statements, plain_data) = statements_for(&app, &plain, json!({})).await;
+    let (fragment_statements, fragment_data) = statements_for(&app, &fragments, json!({})).await;
+    assert_eq!(plain_data, fragment_data);
+    assert_eq!(plain_statements, fragment_statements);
+    let customers = plain_data["customers"]["nodes"].as_array().unwrap();
+    let orders: Vec<&Value> = customers.iter().flat_map(|c| c["recent"]["nodes"].as_array().unwrap()).collect();
+    let answers: Vec<&Value> = orders
+        .iter()
+        .flat_map(|o| o["touchpoints"]["nodes"].as_array().unwrap())
+        .flat_map(|t| t["feedback"]["nodes"].as_array().unwrap())
+        .collect();
+    let complaints = customers.iter().flat_map(|c| c["complaints"]["nodes"].as_array().unwrap()).count();
+    assert!(
+        orders.len() > 10 && answers.len() > 5 && complaints > 0,
+        "{} orders, {} answers",
+        orders.len(),
+        answers.len()
+    );
+    assert_eq!(orders[0]["__typename"], "Order");
+    assert_eq!(customers[0]["recent"]["__typename"], "OrderConnection");
+    assert_eq!(orders[0]["placed"], orders[0]["placedAt"]);
+    assert!(answers.iter().all(|a| a["score2"] == a["score"] && a["category"].is_string()));
+}
+
+/// A planned connection past the answer's row budget fails as the general way fails: the same error
+/// at the same path, the same data.
+#[tokio::test]
+async fn a_planned_connection_over_the_row_budget_fails_as_the_general_way() {
+    let app = crate::helpers::spawn_app_with(|config| config.limits.max_response_rows = 30).await;
+    customer_insights::seed::seed(
+        &app.db,
+        &customer_insights::seed::SeedOptions { customers: 40, seed: 7, ..Default::default() },
+    )
+    .await
+    .expect("seed");
+    let plain = "{ customers(first: 20, orderBy: { field: ID }) { nodes { externalId orders(first: 5) { nodes { externalId } } } } }";
+    let fragments = "{ customers(first: 20, orderBy: { field: ID }) { nodes { ...C } } }
+        fragment C on Customer { externalId orders(first: 5) { nodes { ...O } } }
+        fragment O on Order { externalId }";
+    let planned = app.post(plain, json!({})).await;
+    let general = app.post(fragments, json!({})).await;
+    assert_eq!(crate::helpers::code(&planned["errors"][0]), "LIMIT_EXCEEDED", "{planned}");
+    assert_eq!(planned["data"], general["data"]);
+    // The documents differ, so do the errors' locations in them: the rest is the same.
+    let without_locations = |answer: &Value| {
+        let mut errors = answer["errors"].as_array().cloned().unwrap_or_default();
+        errors.iter_mut().filter_map(Value::as_object_mut).for_each(|error| drop(error.remove("locations")));
+        errors
+    };
+    assert_eq!(without_locations(&planned), without_locations(&general));
+    assert!(planned["data"]["customers"]["nodes"][0]["orders"]["nodes"][0].is_object(), "{planned}");
+}
+
+/// Pages read their rows by position (`model_by_position!`): for every paged entity, the same models as
+/// SeaORM's reading by column name, on every stored row.
+#[tokio::test]
+async fn rows_read_by_position_equal_rows_read_by_name() {
+    use customer_insights::services::pagination::Pageable;
+    use sea_orm::{ConnectionTrait, QueryTrait};
+
+    async fn same<E>(db: &sea_orm::DatabaseConnection) -> usize
+    where
+        E: Pageable + Default,
+        E::Model: sea_orm::FromQueryResult + PartialEq + std::fmt::Debug,
+    {
+        let by_name = E::find().all(db).await.expect("read by name");
+        let rows = db.query_all(&E::find().into_query()).await.expect("read");
+        let by_position: Vec<E::Model> = rows.iter().map(|row| E::model_of(row).expect("read by position")).collect();
+        assert_eq!(by_position, by_name, "{}", sea_orm::EntityName::table_name(&E::default()));
+        by_name.len()
+    }
+    let app = spawn_seeded_app(30).await;
+    let db = &app.db;
+    let counts = [
+        same::<customer::Entity>(db).await,
+        same::<order::Entity>(db).await,
+        same::<touchpoint::Entity>(db).await,
+        same::<feedback::Entity>(db).await,
+        same::<entity::complaint::Entity>(db).await,
+    ];
+    assert!(counts.iter().all(|&n| n > 5), "{counts:?}");
+}

@@ -1,0 +1,112 @@
+//! Node fields read straight from their row: the value a field's own resolver gives, without the
+//! future, the name matching and the output machinery async-graphql wraps around each field.
+//!
+//! A node type lists such fields in `ConnectionNode::SCALAR_FIELDS`, each with a reader that calls the
+//! field's resolver (the `#[Object]` method itself, so the field's rule stays in one place) and converts
+//! its result as async-graphql's output types do. Only resolvers that never wait belong there: a reader
+//! polls its resolver once.
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{Context, EnumType, Error, ID, Name, Result, ScalarType, Value};
+use futures_util::FutureExt;
+
+use crate::graphql::scalars::DateTime;
+
+/// How a scalar field of `N` is read: the node and the field's context (for the role a personal-data
+/// field is shown to); an error is the resolver's.
+pub type ReadField<N> = for<'a> fn(&'a N, &'a Context<'a>) -> Result<Value>;
+
+/// A field of a node type read from its row alone: its name in the schema and its reader.
+pub type ScalarField<N> = (&'static str, ReadField<N>);
+
+/// The reader of `N`'s field `name`, if `N` lists it.
+pub fn reader_of<N>(fields: &[ScalarField<N>], name: &str) -> Option<ReadField<N>> {
+    fields.iter().find(|(field, _)| *field == name).map(|(_, read)| *read)
+}
+
+/// The value of a resolver that never waits, as its output type gives it.
+pub fn plain<T: PlainValue>(resolver: impl Future<Output = Result<T>>) -> Result<Value> {
+    match resolver.now_or_never() {
+        Some(result) => result.map(PlainValue::plain_value),
+        None => Err(Error::new("a field read from its row waited")),
+    }
+}
+
+/// A resolver's result as a GraphQL value, the same as its `OutputType` resolves it to.
+pub trait PlainValue {
+    fn plain_value(self) -> Value;
+}
+
+impl PlainValue for &str {
+    fn plain_value(self) -> Value {
+        Value::String(self.to_owned())
+    }
+}
+
+impl PlainValue for ID {
+    fn plain_value(self) -> Value {
+        Value::String(self.0)
+    }
+}
+
+impl PlainValue for i32 {
+    fn plain_value(self) -> Value {
+        self.to_value()
+    }
+}
+
+impl PlainValue for DateTime {
+    fn plain_value(self) -> Value {
+        self.to_value()
+    }
+}
+
+impl<T: PlainValue> PlainValue for Option<T> {
+    fn plain_value(self) -> Value {
+        self.map_or(Value::Null, PlainValue::plain_value)
+    }
+}
+
+/// The names of an enum's values, made once per enum (`mirror_enum!` keeps them in a static).
+pub type EnumNames<T> = OnceLock<Vec<(T, Name)>>;
+
+/// An enum's value: its GraphQL name, as `enum_value` gives it, shared instead of allocated per value.
+pub fn enum_plain_value<T: EnumType + Copy>(value: T, names: &EnumNames<T>) -> Value {
+    let names = names.get_or_init(|| T::items().iter().map(|item| (item.value, Name::new(item.name))).collect());
+    match names.iter().find(|(known, _)| *known == value) {
+        Some((_, name)) => Value::Enum(name.clone()),
+        None => enum_value(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::graphql::complaints::Complaint;
+    use crate::graphql::connection::ConnectionNode;
+    use crate::graphql::customers::Customer;
+    use crate::graphql::feedback::Feedback;
+    use crate::graphql::orders::Order;
+    use crate::graphql::touchpoints::Touchpoint;
+
+    fn read_in_place<N: ConnectionNode>() -> Vec<&'static str> {
+        N::SCALAR_FIELDS.iter().map(|(name, _)| *name).filter(|name| !N::IN_PLACE_FIELDS.contains(name)).collect()
+    }
+
+    /// A field with a reader never waits, so it is one `nodes` resolves in place anyway (and `prefetch`
+    /// counts it as settled).
+    #[test]
+    fn every_field_with_a_reader_is_an_in_place_field() {
+        let outside = [
+            read_in_place::<Customer>(),
+            read_in_place::<Order>(),
+            read_in_place::<Touchpoint>(),
+            read_in_place::<Feedback>(),
+            read_in_place::<Complaint>(),
+        ];
+        assert!(outside.iter().all(Vec::is_empty), "{outside:?}");
+        assert!(Customer::SCALAR_FIELDS.len() > 5 && Complaint::SCALAR_FIELDS.len() > 5);
+    }
+}
