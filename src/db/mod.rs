@@ -137,8 +137,10 @@ async fn stop_at_request_deadline(
 }
 
 /// SQLite memory of a process unless told otherwise: the pages of large imports and aggregations stay
-/// in memory. See [`sqlite_options`] for how it is shared.
-pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 64;
+/// in memory. See [`sqlite_options`] for how it is shared. The server's peak memory follows it (the
+/// dashboard's insights on a million answers: about 145 MiB at 32, 190 at 64), while the insights and
+/// imports it serves run within a tenth or so of their speed at 64 (`docs/performance.md`).
+pub const DEFAULT_SQLITE_CACHE_MIB: u32 = 32;
 
 /// Pages written to the write-ahead log before a commit folds the log back into the database file (a
 /// checkpoint: page writes and an fsync). SQLite's default, 1,000 pages (4 MiB), has a batch of 1,000
