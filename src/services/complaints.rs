@@ -4,15 +4,12 @@ use chrono::{DateTime, Duration, Utc};
 use entity::complaint::{Column, Entity, Model};
 use entity::{Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    Select,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::error::{AppError, AppResult};
 use crate::services::filters::{TimeRange, any_of};
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField, model_by_position};
+use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ComplaintFilter {
@@ -71,35 +68,20 @@ impl SortField for ComplaintSort {
     }
 }
 
-impl Pageable for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-
-    fn id_of(model: &Model) -> i64 {
-        model.id
-    }
-
-    fn model_of(row: &QueryResult) -> Result<Model, DbErr> {
-        model_by_position!(
-            row,
-            Model {
-                id,
-                external_id,
-                customer_id,
-                order_id,
-                feedback_id,
-                category,
-                channel,
-                opened_at,
-                first_response_at,
-                resolved_at,
-                status,
-                outcome
-            }
-        )
-    }
-}
+pageable_by_id!(
+    id,
+    external_id,
+    customer_id,
+    order_id,
+    feedback_id,
+    category,
+    channel,
+    opened_at,
+    first_response_at,
+    resolved_at,
+    status,
+    outcome
+);
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ComplaintParent {

@@ -10,7 +10,7 @@ use sea_orm::sea_query::ExprTrait;
 
 use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after};
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField, int_key, model_by_position};
+use crate::services::pagination::{CursorValue, ParentColumn, SortField, int_key, pageable_by_id};
 use crate::stats::satisfaction::SatisfactionCategory;
 
 /// No order in `[since, as_of)`, but at least one before `as_of`.
@@ -256,22 +256,7 @@ impl CustomerSort {
     }
 }
 
-impl Pageable for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-
-    fn id_of(model: &Model) -> i64 {
-        model.id
-    }
-
-    fn model_of(row: &QueryResult) -> Result<Model, DbErr> {
-        model_by_position!(
-            row,
-            Model { id, external_id, name, email, segment, region, created_at, recorded_at, updated_at }
-        )
-    }
-}
+pageable_by_id!(id, external_id, name, email, segment, region, created_at, recorded_at, updated_at);
 
 /// Customers are only listed at the root, so they have no parent.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

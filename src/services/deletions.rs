@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 use crate::services::customers::NoParent;
 use crate::services::filters::{any_of, at_or_after};
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField};
+use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct DeletionFilter {
@@ -47,15 +47,7 @@ impl SortField for DeletionSort {
     }
 }
 
-impl Pageable for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-
-    fn id_of(model: &Model) -> i64 {
-        model.id
-    }
-}
+pageable_by_id!();
 
 impl Listing for Entity {
     type Filter = DeletionFilter;

@@ -5,14 +5,12 @@ use chrono::{DateTime, Utc};
 use entity::feedback::{Column, Entity, Model, Relation};
 use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, touchpoint};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, DbErr, EntityTrait, JoinType, QueryFilter, QueryResult, QuerySelect, RelationTrait, Select,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
 
 use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after};
 use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField, model_by_position};
+use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
 use crate::stats::satisfaction::SatisfactionCategory;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -120,33 +118,18 @@ impl FeedbackSort {
     }
 }
 
-impl Pageable for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-
-    fn id_of(model: &Model) -> i64 {
-        model.id
-    }
-
-    fn model_of(row: &QueryResult) -> Result<Model, DbErr> {
-        model_by_position!(
-            row,
-            Model {
-                id,
-                external_id,
-                customer_id,
-                touchpoint_id,
-                metric,
-                score,
-                comment,
-                submitted_at,
-                recorded_at,
-                updated_at
-            }
-        )
-    }
-}
+pageable_by_id!(
+    id,
+    external_id,
+    customer_id,
+    touchpoint_id,
+    metric,
+    score,
+    comment,
+    submitted_at,
+    recorded_at,
+    updated_at
+);
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum FeedbackParent {

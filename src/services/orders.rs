@@ -4,13 +4,13 @@ use chrono::{DateTime, Utc};
 use entity::OrderStatus;
 use entity::order::{Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryResult, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::error::{AppError, AppResult};
 use crate::services::filters::{TimeRange, any_of, at_or_after};
 use crate::services::insight_dimensions::customers_matching;
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, Sort, SortField, model_by_position};
+use crate::services::pagination::{CursorValue, ParentColumn, Sort, SortField, pageable_by_id};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OrderFilter {
@@ -103,32 +103,7 @@ impl OrderSort {
     }
 }
 
-impl Pageable for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-
-    fn id_of(model: &Model) -> i64 {
-        model.id
-    }
-
-    fn model_of(row: &QueryResult) -> Result<Model, DbErr> {
-        model_by_position!(
-            row,
-            Model {
-                id,
-                external_id,
-                customer_id,
-                placed_at,
-                status,
-                total_amount_minor,
-                currency,
-                recorded_at,
-                updated_at
-            }
-        )
-    }
-}
+pageable_by_id!(id, external_id, customer_id, placed_at, status, total_amount_minor, currency, recorded_at, updated_at);
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum OrderParent {

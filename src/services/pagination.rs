@@ -46,12 +46,43 @@ pub trait Pageable: EntityTrait {
 macro_rules! model_by_position {
     ($row:expr, $model:ident { $($field:ident),+ $(,)? }) => {{
         let row: &sea_orm::QueryResult = $row;
-        let mut index = 0..;
-        Ok($model { $($field: row.try_get_by_index(index.next().unwrap_or_default())?),+ })
+        let mut index = 0;
+        let mut next = || {
+            index += 1;
+            index - 1
+        };
+        Ok($model { $($field: row.try_get_by_index(next())?),+ })
     }};
 }
 
 pub(crate) use model_by_position;
+
+/// `Pageable` for the table whose `Entity`, `Column` and `Model` are in scope, keyed by `id`: the id is
+/// every order's tie-breaker. With the model's fields listed (in the model's order), a page's rows are
+/// read by position (`model_by_position!`); without, by name.
+macro_rules! pageable_by_id {
+    ($($field:ident),* $(,)?) => {
+        impl $crate::services::pagination::Pageable for Entity {
+            fn id_column() -> Column {
+                Column::Id
+            }
+
+            fn id_of(model: &Model) -> i64 {
+                model.id
+            }
+
+            pageable_by_id!(@read $($field),*);
+        }
+    };
+    (@read) => {};
+    (@read $($field:ident),+) => {
+        fn model_of(row: &sea_orm::QueryResult) -> Result<Model, sea_orm::DbErr> {
+            $crate::services::pagination::model_by_position!(row, Model { $($field),+ })
+        }
+    };
+}
+
+pub(crate) use pageable_by_id;
 
 /// A column a connection can be ordered by.
 pub trait SortField: Copy + Debug + Eq + Hash + Send + Sync + 'static {

@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 use entity::touchpoint::{Column, Entity, Model};
 use entity::{Channel, OrderStatus, TouchpointKind};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryResult, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use crate::services::filters::{TimeRange, any_of, at_or_after};
 use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
-use crate::services::pagination::{CursorValue, Pageable, ParentColumn, SortField, model_by_position};
+use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct TouchpointFilter {
@@ -97,33 +97,18 @@ impl TouchpointSort {
     }
 }
 
-impl Pageable for Entity {
-    fn id_column() -> Column {
-        Column::Id
-    }
-
-    fn id_of(model: &Model) -> i64 {
-        model.id
-    }
-
-    fn model_of(row: &QueryResult) -> Result<Model, DbErr> {
-        model_by_position!(
-            row,
-            Model {
-                id,
-                external_id,
-                customer_id,
-                order_id,
-                kind,
-                channel,
-                occurred_at,
-                survey_sent_at,
-                recorded_at,
-                updated_at
-            }
-        )
-    }
-}
+pageable_by_id!(
+    id,
+    external_id,
+    customer_id,
+    order_id,
+    kind,
+    channel,
+    occurred_at,
+    survey_sent_at,
+    recorded_at,
+    updated_at
+);
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TouchpointParent {
