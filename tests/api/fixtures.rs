@@ -7,7 +7,37 @@ use entity::{
     Channel, ComplaintCategory, ComplaintOutcome, ComplaintStatus, OrderStatus, SurveyMetric, TouchpointKind,
     complaint, customer, feedback, order, touchpoint,
 };
-use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityName, EntityTrait,
+    QueryFilter, Set,
+};
+
+/// Writes a fixture row and reads it back by its external id. Not `ActiveModel::insert`: on SQLite that
+/// reads the row back through `INSERT ... RETURNING`, which under the suite's concurrent load now and then
+/// answered without `recorded_at` (a column a later migration added), failing the fixture with
+/// "Missing value for column"; a plain `SELECT` of the same row right after read it whole.
+trait Stored: ActiveModelTrait + ActiveModelBehavior + Send {
+    async fn stored<C: ConnectionTrait>(
+        self,
+        db: &C,
+        external_id_column: <Self::Entity as EntityTrait>::Column,
+        external_id: &str,
+    ) -> <Self::Entity as EntityTrait>::Model {
+        let table = Self::Entity::default().table_name().to_owned();
+        Self::Entity::insert(self)
+            .exec_without_returning(db)
+            .await
+            .unwrap_or_else(|e| panic!("insert into {table}: {e}"));
+        Self::Entity::find()
+            .filter(external_id_column.eq(external_id))
+            .one(db)
+            .await
+            .unwrap_or_else(|e| panic!("read back from {table}: {e}"))
+            .unwrap_or_else(|| panic!("{table} {external_id} was just written"))
+    }
+}
+
+impl<A: ActiveModelTrait + ActiveModelBehavior + Send> Stored for A {}
 
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).expect("timestamp").with_timezone(&Utc)
@@ -23,9 +53,8 @@ pub async fn customer(db: &DatabaseConnection, external_id: &str, segment: &str,
         created_at: Set(at("2024-01-01T00:00:00Z")),
         ..Default::default()
     }
-    .insert(db)
+    .stored(db, customer::Column::ExternalId, external_id)
     .await
-    .expect("insert customer")
 }
 
 pub async fn order(
@@ -46,9 +75,8 @@ pub async fn order(
         currency: Set(currency.into()),
         ..Default::default()
     }
-    .insert(db)
+    .stored(db, order::Column::ExternalId, external_id)
     .await
-    .expect("insert order")
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -74,9 +102,8 @@ pub async fn touchpoint(
         survey_sent_at: Set(survey_sent_at.map(at)),
         ..Default::default()
     }
-    .insert(&txn)
-    .await
-    .expect("insert touchpoint");
+    .stored(&txn, touchpoint::Column::ExternalId, external_id)
+    .await;
     maintenance::restore(&txn, maintenance::Scope::Customers(&[customer.id])).await.expect("restore");
     txn.commit().await.expect("commit");
     model
@@ -103,9 +130,8 @@ pub async fn answer(
         submitted_at: Set(at(submitted_at)),
         ..Default::default()
     }
-    .insert(&txn)
-    .await
-    .expect("insert feedback");
+    .stored(&txn, feedback::Column::ExternalId, external_id)
+    .await;
     maintenance::restore(&txn, maintenance::Scope::Customers(&[customer.id])).await.expect("restore");
     txn.commit().await.expect("commit");
     model
@@ -116,7 +142,6 @@ pub async fn answer(
 /// returned order; open, in progress, resolved and closed unresolved in turn. Returns every complaint
 /// stored, the seed's included.
 pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Model> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let taken: std::collections::HashSet<i64> = complaint::Entity::find()
         .all(db)
         .await
@@ -153,8 +178,9 @@ pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Mo
             _ => (ComplaintStatus::UnresolvedClosed, Some(responded), Some(closed), Some(ComplaintOutcome::None)),
         };
         let categories = [ComplaintCategory::Delivery, ComplaintCategory::ProductDefect, ComplaintCategory::Service];
+        let external_id = format!("CMP-T{i:05}");
         complaint::ActiveModel {
-            external_id: Set(format!("CMP-T{i:05}")),
+            external_id: Set(external_id.clone()),
             customer_id: Set(customer_id),
             order_id: Set(order_id),
             feedback_id: Set(feedback_id),
@@ -167,9 +193,8 @@ pub async fn complaints_for_seeded(db: &DatabaseConnection) -> Vec<complaint::Mo
             outcome: Set(outcome),
             ..Default::default()
         }
-        .insert(db)
-        .await
-        .expect("insert complaint");
+        .stored(db, complaint::Column::ExternalId, &external_id)
+        .await;
     }
     complaint::Entity::find().all(db).await.expect("complaints")
 }
