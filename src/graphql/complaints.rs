@@ -32,8 +32,6 @@ pub async fn complaint_of(ctx: &Context<'_>, feedback_id: i64) -> AppResult<Opti
 impl ConnectionNode for Complaint {
     const CONNECTION: &'static str = "ComplaintConnection";
     const EDGE: &'static str = "ComplaintEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] =
-        &["id", "externalId", "category", "channel", "openedAt", "firstResponseAt", "resolvedAt", "status", "outcome"];
     const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
         ("id", |node, ctx| plain(node.id(ctx))),
         ("externalId", |node, ctx| plain(node.external_id(ctx))),

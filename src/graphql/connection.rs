@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::gate::answer::take_rows;
 use crate::graphql::gate::limits::Limits;
 use crate::graphql::page_nodes::{Nodes, in_place, plain_fields};
-use crate::graphql::plain_values::ScalarField;
+use crate::graphql::plain_values::{ScalarField, reader_of};
 use crate::graphql::prefetch::{self, Prefetchable};
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
@@ -30,15 +30,21 @@ use crate::services::pagination::{self, Cursor, CursorValue, Page, PageArgs, Pag
 pub trait ConnectionNode: ContainerType + Sized + 'static {
     const CONNECTION: &'static str;
     const EDGE: &'static str;
-    /// The fields that read the node's row and never wait: `nodes` resolves them in place (`page_nodes`).
-    const IN_PLACE_FIELDS: &'static [&'static str];
-    /// Those of `IN_PLACE_FIELDS` that are scalars read from the row alone, each with its reader: a
-    /// connection's nodes read them without a future per field (`plain_values`).
+    /// The scalar fields read from the row alone, each with its reader: a connection's nodes read them
+    /// without a future per field (`plain_values`).
     const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[];
+    /// The other fields that read the node's row and never wait (an object such as an order's
+    /// `totalAmount`): `nodes` resolves them in place through the type's resolver (`page_nodes`).
+    const OTHER_IN_PLACE_FIELDS: &'static [&'static str] = &[];
     type Entity: Listing;
 
     fn wrap(model: Row<Self>) -> Self;
     fn row(&self) -> &Row<Self>;
+
+    /// Whether the field `name` reads the node's row and never waits, so `nodes` resolves it in place.
+    fn resolves_in_place(name: &str) -> bool {
+        reader_of(Self::SCALAR_FIELDS, name).is_some() || Self::OTHER_IN_PLACE_FIELDS.contains(&name)
+    }
 }
 
 /// A node type listed by the connection fields `connection_fields!` writes: the inputs of their

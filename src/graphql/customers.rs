@@ -35,8 +35,6 @@ pub struct Customer(pub Model);
 impl ConnectionNode for Customer {
     const CONNECTION: &'static str = "CustomerConnection";
     const EDGE: &'static str = "CustomerEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] =
-        &["id", "externalId", "name", "email", "segment", "region", "createdAt", "recordedAt", "updatedAt"];
     const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
         ("id", |node, ctx| plain(node.id(ctx))),
         ("externalId", |node, ctx| plain(node.external_id(ctx))),

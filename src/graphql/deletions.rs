@@ -18,7 +18,7 @@ pub struct DeletedRow(pub Model);
 impl ConnectionNode for DeletedRow {
     const CONNECTION: &'static str = "DeletedRowConnection";
     const EDGE: &'static str = "DeletedRowEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] = &["id", "externalId", "type", "deletedAt"];
+    const OTHER_IN_PLACE_FIELDS: &'static [&'static str] = &["id", "externalId", "type", "deletedAt"];
     type Entity = entity::deletion::Entity;
 
     fn wrap(model: Model) -> Self {

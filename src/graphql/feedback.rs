@@ -49,18 +49,6 @@ pub async fn latest_answer(ctx: &Context<'_>, customer_id: i64, metric: DbSurvey
 impl ConnectionNode for Feedback {
     const CONNECTION: &'static str = "FeedbackConnection";
     const EDGE: &'static str = "FeedbackEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] = &[
-        "id",
-        "externalId",
-        "metric",
-        "score",
-        "npsCategory",
-        "category",
-        "comment",
-        "submittedAt",
-        "recordedAt",
-        "updatedAt",
-    ];
     const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
         ("id", |node, ctx| plain(node.id(ctx))),
         ("externalId", |node, ctx| plain(node.external_id(ctx))),

@@ -28,8 +28,6 @@ pub struct Order(pub Model);
 impl ConnectionNode for Order {
     const CONNECTION: &'static str = "OrderConnection";
     const EDGE: &'static str = "OrderEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] =
-        &["id", "externalId", "placedAt", "status", "totalAmount", "recordedAt", "updatedAt"];
     const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
         ("id", |node, ctx| plain(node.id(ctx))),
         ("externalId", |node, ctx| plain(node.external_id(ctx))),
@@ -38,6 +36,7 @@ impl ConnectionNode for Order {
         ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
         ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
     ];
+    const OTHER_IN_PLACE_FIELDS: &'static [&'static str] = &["totalAmount"];
     type Entity = entity::order::Entity;
 
     fn wrap(model: Model) -> Self {

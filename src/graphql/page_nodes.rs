@@ -51,7 +51,7 @@ impl<N: ConnectionNode + Sync> OutputType for Nodes<'_, N> {
             .iter()
             .map(|field| match NodePart::of(loaders, field) {
                 Some(part) => Way::Now(part),
-                None if N::IN_PLACE_FIELDS.contains(&field.node.name.node.as_str()) => Way::InPlace,
+                None if N::resolves_in_place(&field.node.name.node) => Way::InPlace,
                 None if loaders.is_some_and(|loaders| loaders.is_settled(field)) => Way::InPlace,
                 None => Way::Waiting,
             })

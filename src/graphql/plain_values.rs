@@ -84,29 +84,49 @@ pub fn enum_plain_value<T: EnumType + Copy>(value: T, names: &EnumNames<T>) -> V
 
 #[cfg(test)]
 mod tests {
+    use async_graphql::OutputType;
+    use async_graphql::registry::Registry;
+
     use crate::graphql::complaints::Complaint;
     use crate::graphql::connection::ConnectionNode;
     use crate::graphql::customers::Customer;
+    use crate::graphql::deletions::DeletedRow;
     use crate::graphql::feedback::Feedback;
     use crate::graphql::orders::Order;
     use crate::graphql::touchpoints::Touchpoint;
 
-    fn read_in_place<N: ConnectionNode>() -> Vec<&'static str> {
-        N::SCALAR_FIELDS.iter().map(|(name, _)| *name).filter(|name| !N::IN_PLACE_FIELDS.contains(name)).collect()
+    /// The names a node type lists as read in place that are no field of its GraphQL type, or that it
+    /// lists twice.
+    fn misnamed<N: ConnectionNode + OutputType>() -> Vec<&'static str> {
+        let mut registry = Registry::default();
+        <N as OutputType>::create_type_info(&mut registry);
+        let Some(fields) = registry.types.get(&*<N as OutputType>::type_name()).and_then(|t| t.fields()) else {
+            return vec!["(no object type)"];
+        };
+        let names: Vec<&'static str> =
+            N::SCALAR_FIELDS.iter().map(|(name, _)| *name).chain(N::OTHER_IN_PLACE_FIELDS.iter().copied()).collect();
+        names
+            .iter()
+            .enumerate()
+            .filter(|&(i, name)| !fields.contains_key(*name) || names[..i].contains(name))
+            .map(|(_, name)| *name)
+            .collect()
     }
 
-    /// A field with a reader never waits, so it is one `nodes` resolves in place anyway (and `prefetch`
-    /// counts it as settled).
+    /// A listed name that is no field of the type would never be read in place: a typo goes unnoticed
+    /// otherwise.
     #[test]
-    fn every_field_with_a_reader_is_an_in_place_field() {
-        let outside = [
-            read_in_place::<Customer>(),
-            read_in_place::<Order>(),
-            read_in_place::<Touchpoint>(),
-            read_in_place::<Feedback>(),
-            read_in_place::<Complaint>(),
+    fn every_field_read_in_place_is_a_field_of_its_type_listed_once() {
+        let wrong = [
+            misnamed::<Customer>(),
+            misnamed::<Order>(),
+            misnamed::<Touchpoint>(),
+            misnamed::<Feedback>(),
+            misnamed::<Complaint>(),
+            misnamed::<DeletedRow>(),
         ];
-        assert!(outside.iter().all(Vec::is_empty), "{outside:?}");
+        assert!(wrong.iter().all(Vec::is_empty), "{wrong:?}");
         assert!(Customer::SCALAR_FIELDS.len() > 5 && Complaint::SCALAR_FIELDS.len() > 5);
+        assert!(Order::resolves_in_place("totalAmount") && !Order::resolves_in_place("customer"));
     }
 }

@@ -181,7 +181,7 @@ fn settled<N: ConnectionNode>(loaders: &Loaders, connection: &Positioned<Field>,
         "nodes" => plain_fields(&field.node.selection_set.node).is_some_and(|node_fields| {
             node_fields.iter().all(|node_field| {
                 let name = node_field.node.name.node.as_str();
-                name == "__typename" || N::IN_PLACE_FIELDS.contains(&name) || loaders.is_settled(node_field)
+                name == "__typename" || N::resolves_in_place(name) || loaders.is_settled(node_field)
             })
         }),
         _ => false,

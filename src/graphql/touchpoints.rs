@@ -24,8 +24,6 @@ pub struct Touchpoint(pub Model);
 impl ConnectionNode for Touchpoint {
     const CONNECTION: &'static str = "TouchpointConnection";
     const EDGE: &'static str = "TouchpointEdge";
-    const IN_PLACE_FIELDS: &'static [&'static str] =
-        &["id", "externalId", "kind", "channel", "occurredAt", "surveySentAt", "recordedAt", "updatedAt"];
     const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
         ("id", |node, ctx| plain(node.id(ctx))),
         ("externalId", |node, ctx| plain(node.external_id(ctx))),
