@@ -403,6 +403,12 @@ pub struct Loaders {
 /// How a settled connection resolves without a future (`graphql::planned` makes and reads it).
 pub type SettledPlan = Arc<dyn Any + Send + Sync>;
 
+/// A field's place in the request's document: its address, which no other field of the document shares
+/// while the request runs.
+fn place_of(field: &Positioned<Field>) -> usize {
+    field as *const Positioned<Field> as usize
+}
+
 /// Values kept per field of a document: by the field's place and the value's type.
 type PerFieldValues = Mutex<HashMap<(usize, TypeId), Arc<dyn Any + Send + Sync>>>;
 
@@ -448,7 +454,7 @@ impl Loaders {
         if self.child_queries.is_none() {
             return;
         }
-        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildPage<E::Model>>());
+        let place = (place_of(field), TypeId::of::<ChildPage<E::Model>>());
         let pages: Arc<PrefetchedPages<E::Model>> = Arc::new(Mutex::new(pages));
         if let Ok(mut map) = self.prefetched.lock() {
             map.insert(place, pages);
@@ -459,18 +465,18 @@ impl Loaders {
     /// memory, so resolving it never waits (`page_nodes`).
     pub fn settle(&self, field: &Positioned<Field>, plan: Option<SettledPlan>) {
         if let Ok(mut settled) = self.settled.lock() {
-            settled.insert(field as *const Positioned<Field> as usize, plan);
+            settled.insert(place_of(field), plan);
         }
     }
 
     /// Whether `field` was marked settled.
     pub fn is_settled(&self, field: &Positioned<Field>) -> bool {
-        self.settled.lock().is_ok_and(|settled| settled.contains_key(&(field as *const Positioned<Field> as usize)))
+        self.settled.lock().is_ok_and(|settled| settled.contains_key(&place_of(field)))
     }
 
     /// The plan `field` was settled with, if any.
     pub fn settled_plan(&self, field: &Positioned<Field>) -> Option<SettledPlan> {
-        self.settled.lock().ok()?.get(&(field as *const Positioned<Field> as usize)).cloned().flatten()
+        self.settled.lock().ok()?.get(&place_of(field)).cloned().flatten()
     }
 
     /// All pages loaded ahead for `field` (its plan takes them parent by parent).
@@ -479,7 +485,7 @@ impl Loaders {
         E: Listing,
         E::Model: FromQueryResult + Clone + Send + Sync,
     {
-        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildPage<E::Model>>());
+        let place = (place_of(field), TypeId::of::<ChildPage<E::Model>>());
         let pages = self.prefetched.lock().ok()?.get(&place)?.clone();
         pages.downcast::<PrefetchedPages<E::Model>>().ok()
     }
@@ -510,7 +516,7 @@ impl Loaders {
         E::Model: FromQueryResult + Clone + Send + Sync,
     {
         let Some(queries) = &self.child_queries else { return make().map(Arc::new) };
-        let place = (field as *const Positioned<Field> as usize, TypeId::of::<ChildQueryOf<E>>());
+        let place = (place_of(field), TypeId::of::<ChildQueryOf<E>>());
         let known = queries.lock().ok().and_then(|map| map.get(&place).cloned());
         if let Some(query) = known.and_then(|q| q.downcast::<ChildQueryOf<E>>().ok()).filter(|q| q.parent == parent) {
             return Ok(query);

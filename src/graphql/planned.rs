@@ -9,7 +9,6 @@
 //! rows are taken from the answer's row budget as `child_connection` takes them, and an error is
 //! reported at its path as async-graphql reports a field's.
 
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::indexmap::IndexMap;
@@ -80,7 +79,6 @@ struct ConnectionPlan<N: ConnectionNode> {
     parts: Vec<ConnectionPart>,
     /// The parts of the nodes' selected fields, in the selection's order.
     nodes: Vec<NodePart<N>>,
-    node_type: PhantomData<fn() -> N>,
 }
 
 /// The plan of `connection` (a field listing `N` nodes, settled, its pages loaded ahead, a count with
@@ -108,7 +106,7 @@ where
         });
     }
     let plan: Arc<dyn PlannedConnection> =
-        Arc::new(ConnectionPlan::<N> { pages, parts, nodes: nodes.unwrap_or_default(), node_type: PhantomData });
+        Arc::new(ConnectionPlan::<N> { pages, parts, nodes: nodes.unwrap_or_default() });
     Some(Arc::new(StoredPlan(plan)))
 }
 
