@@ -149,7 +149,11 @@ impl Server {
         let terminated = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
         assert!(terminated.success());
         let status = self.child.wait().expect("wait for the server");
-        self.log.extend(self.lines.try_iter());
+        // The reader thread may still hold the last lines: read until it ends at the log's end (the
+        // channel then disconnects), not just what it has passed on so far.
+        while let Ok(line) = self.lines.recv_timeout(std::time::Duration::from_secs(10)) {
+            self.log.push(line);
+        }
         status
     }
 }
