@@ -5,7 +5,10 @@
 //! The check is order-insensitive within objects: async-graphql 7 assembles an object's fields in the
 //! order they finish (a `FuturesUnordered`), so under load a connection's `totalCount` sometimes comes
 //! after its `nodes`. A response is correct when its `data` part has the expected length and the same
-//! bytes (their sum): reordered fields pass, any other difference (an error, another value) does not.
+//! bytes: equal to the expected text, or else with the same byte sum (reordered fields pass, any other
+//! difference, an error or another value, does not). The byte sum is a Lua loop over every byte: run on
+//! every response it took wrk about 0.33 ms of CPU per 57 KB page, a fifth of a core at 600 pages/s on
+//! the machine the server shares with wrk, so it runs only when the text differs.
 //!
 //! The same script loads PostGraphile (`peer.rs`): no key, hence no `Authorization` header, and no
 //! `extensions` after its `data`.
@@ -57,11 +60,17 @@ local function byte_sum(text, last)
   return sum
 end
 local EXPECTED_SUM = byte_sum(EXPECTED, #EXPECTED)
+-- Whatever follows the expected length must end the data: nothing (PostGraphile) or this server's
+-- `extensions`. The data must then be the expected text (compared in C), or else the same bytes in
+-- another order: the byte sum, a Lua loop over every byte, runs only then. Searching whole bodies is
+-- avoided too: checking costs wrk next to nothing beside the servers it loads.
+local TAIL = ',"extensions"'
 function response(status, headers, body)
-  local data_end = string.find(body, ',"extensions"', 1, true)
-  local data_len = data_end and data_end - 1 or #body
-  if status == 200 and data_len == #EXPECTED and string.sub(body, 1, 9) == '{"data":{'
-    and not string.find(body, '"errors"', 1, true) and byte_sum(body, data_len) == EXPECTED_SUM then
+  local n = #EXPECTED
+  local after = string.sub(body, n + 1, n + #TAIL)
+  if status == 200 and #body >= n and (after == "" or after == TAIL) and string.sub(body, 1, 9) == '{"data":{'
+    and not string.find(body, '"errors"', n + 1, true)
+    and (string.find(body, EXPECTED, 1, true) == 1 or byte_sum(body, n) == EXPECTED_SUM) then
     correct = correct + 1
   else
     wrong = wrong + 1
