@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::cpu::{Meter, Watch};
 use crate::load::{self, LoadResult};
-use crate::server::{Server, free_port, peak_memory_mib, serve_flags};
+use crate::server::{LOG_FILTER, Server, free_port, peak_memory_mib, serve_flags};
 use crate::{BenchDatabase, PeakMemory, Settings, create_key};
 
 const OURS: &str = "{ customers(first: 50, orderBy: {field: ID}) { nodes { externalId name segment region \
@@ -210,11 +210,13 @@ pub async fn side_by_side(
          responses must match its own first answer. *CPU cores*: the server process's user + system time over the \
          run's wall time (`/proc/PID/stat`); *PostgreSQL*: the same summed over the cluster's processes during that \
          server's run. *Ratio*: this server's requests/s over PostGraphile's.\n\n\
-         - this server: `customer-insights serve --database-url $DATABASE_URL --listen 127.0.0.1:$PORT {}`, with an \
-         API key\n- PostGraphile: `postgraphile {}`, without authentication\n- load: {}, each with `-s load.lua URL`\n\n\
+         - this server: `{}={} customer-insights serve --database-url $DATABASE_URL --listen 127.0.0.1:$PORT {}`, \
+         with an API key\n- PostGraphile: `postgraphile {}`, without authentication\n- load: {}, each with `-s load.lua URL`\n\n\
          ```graphql\n{OURS}\n```\n\n```graphql\n{THEIRS}\n```\n",
         version(executable),
         version("node"),
+        LOG_FILTER.0,
+        LOG_FILTER.1,
         serve_flags(0).join(" "),
         postgraphile_args("$DATABASE_URL", "$PORT").join(" "),
         wrk.join(", "),

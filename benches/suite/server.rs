@@ -9,10 +9,15 @@ use serde_json::{Value, json};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_customer-insights");
 
+/// The log filter every command of the suite runs with (`--log`'s variable): warnings and errors only, so
+/// a server writes no line per request, as PostGraphile runs with `--disable-query-log`.
+pub const LOG_FILTER: (&str, &str) = ("CUSTOMER_INSIGHTS_LOG", "warn");
+
 /// Runs `customer-insights ARGS`; returns stdout and the wall time. Panics with stderr on failure.
 pub fn run(args: &[&str]) -> (String, Duration) {
     let started = Instant::now();
-    let output = Command::new(BINARY).args(args).env("RUST_LOG", "warn").output().expect("run customer-insights");
+    let output =
+        Command::new(BINARY).args(args).env(LOG_FILTER.0, LOG_FILTER.1).output().expect("run customer-insights");
     let elapsed = started.elapsed();
     assert!(
         output.status.success(),
@@ -77,7 +82,7 @@ impl Server {
         args.extend_from_slice(extra);
         let child = Command::new(BINARY)
             .args(&args)
-            .env("RUST_LOG", "warn")
+            .env(LOG_FILTER.0, LOG_FILTER.1)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .spawn()

@@ -11,7 +11,7 @@ use std::time::Instant;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
 use crate::load::{self, LoadResult};
-use crate::server::{BINARY, Server};
+use crate::server::{BINARY, LOG_FILTER, Server};
 use crate::{BenchDatabase, PeakMemory, Settings, create_key};
 
 /// Answers per `upsertFeedbacks` request (the most it takes).
@@ -109,7 +109,7 @@ fn rollups_check(url: &str) -> (bool, String, f64) {
     let started = Instant::now();
     let output = Command::new(BINARY)
         .args(["rollups", "--database-url", url, "check"])
-        .env("RUST_LOG", "warn")
+        .env(LOG_FILTER.0, LOG_FILTER.1)
         .output()
         .expect("run customer-insights rollups check");
     let stderr = String::from_utf8_lossy(&output.stderr);

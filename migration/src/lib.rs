@@ -15,6 +15,7 @@ mod m20261203_000001_feedback_at_touchpoints_by_metric_and_time;
 mod m20261204_000001_orders_by_currency;
 mod m20261205_000001_row_times;
 mod m20261205_000002_create_deletions;
+mod m20261206_000001_children_by_id;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000001_orders_by_currency::Migration),
             Box::new(m20261205_000001_row_times::Migration),
             Box::new(m20261205_000002_create_deletions::Migration),
+            Box::new(m20261206_000001_children_by_id::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::error::{AppError, AppResult};
-use crate::services::filters::{TimeRange, any_of};
+use crate::services::filters::{TimeRange, any_of, narrowed};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
 
@@ -26,12 +26,12 @@ pub struct ComplaintFilter {
 impl ComplaintFilter {
     pub fn condition(&self) -> Condition {
         Condition::all()
-            .add(any_of(Column::Category, &self.categories))
-            .add(any_of(Column::Channel, &self.channels))
-            .add(any_of(Column::Status, &self.statuses))
-            .add(any_of(Column::Outcome, &self.outcomes))
-            .add(self.opened_at.condition(Column::OpenedAt))
-            .add(self.resolved_at.condition(Column::ResolvedAt))
+            .add_option(any_of(Column::Category, &self.categories))
+            .add_option(any_of(Column::Channel, &self.channels))
+            .add_option(any_of(Column::Status, &self.statuses))
+            .add_option(any_of(Column::Outcome, &self.outcomes))
+            .add_option(self.opened_at.condition(Column::OpenedAt))
+            .add_option(self.resolved_at.condition(Column::ResolvedAt))
     }
 }
 
@@ -97,7 +97,7 @@ impl Listing for Entity {
     type Parent = ComplaintParent;
 
     fn filtered(filter: &ComplaintFilter) -> Select<Self> {
-        Entity::find().filter(filter.condition())
+        narrowed(Entity::find(), filter.condition())
     }
 
     fn scoped(select: Select<Self>, parent: ComplaintParent) -> (Select<Self>, ParentColumn) {

@@ -3,12 +3,12 @@
 use entity::clv_customer;
 use entity::customer::{self, Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter, QueryResult, Select};
+use sea_orm::{ColumnTrait, Condition, DbErr, EntityTrait, QueryResult, Select};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 
-use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after};
+use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after, narrowed};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, ParentColumn, SortField, int_key, pageable_by_id};
 use crate::stats::satisfaction::SatisfactionCategory;
@@ -37,11 +37,11 @@ pub struct CustomerFilter {
 impl CustomerFilter {
     pub fn condition(&self) -> Condition {
         let mut cond = Condition::all()
-            .add(any_of(Column::Segment, &self.segments))
-            .add(any_of(Column::Region, &self.regions))
-            .add(any_of(Column::ExternalId, &self.external_ids))
-            .add(self.created_at.condition(Column::CreatedAt))
-            .add(at_or_after(Column::UpdatedAt, self.updated_since));
+            .add_option(any_of(Column::Segment, &self.segments))
+            .add_option(any_of(Column::Region, &self.regions))
+            .add_option(any_of(Column::ExternalId, &self.external_ids))
+            .add_option(self.created_at.condition(Column::CreatedAt))
+            .add_option(at_or_after(Column::UpdatedAt, self.updated_since));
         // Aggregates are correlated sub-queries: the page stays one statement, whatever its size.
         if let Some(min) = self.order_count.min {
             cond = cond.add(aggregates::order_count().gte(min));
@@ -268,7 +268,7 @@ impl Listing for Entity {
     type Parent = NoParent;
 
     fn filtered(filter: &CustomerFilter) -> Select<Self> {
-        customer::Entity::find().filter(filter.condition())
+        narrowed(customer::Entity::find(), filter.condition())
     }
 
     fn scoped(_select: Select<Self>, parent: NoParent) -> (Select<Self>, ParentColumn) {

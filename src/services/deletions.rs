@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use entity::NodeType;
 use entity::deletion::{Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Select};
 
 use crate::services::customers::NoParent;
-use crate::services::filters::{any_of, at_or_after};
+use crate::services::filters::{any_of, at_or_after, narrowed};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
 
@@ -21,7 +21,9 @@ pub struct DeletionFilter {
 
 impl DeletionFilter {
     pub fn condition(&self) -> Condition {
-        Condition::all().add(at_or_after(Column::DeletedAt, self.since)).add(any_of(Column::NodeType, &self.node_types))
+        Condition::all()
+            .add_option(at_or_after(Column::DeletedAt, self.since))
+            .add_option(any_of(Column::NodeType, &self.node_types))
     }
 }
 
@@ -55,7 +57,7 @@ impl Listing for Entity {
     type Parent = NoParent;
 
     fn filtered(filter: &DeletionFilter) -> Select<Self> {
-        Entity::find().filter(filter.condition())
+        narrowed(Entity::find(), filter.condition())
     }
 
     fn scoped(_select: Select<Self>, parent: NoParent) -> (Select<Self>, ParentColumn) {

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::feedback::{Column, Entity, Model, Relation};
 use entity::{Channel, OrderStatus, SurveyMetric, TouchpointKind, touchpoint};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QuerySelect, RelationTrait, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, JoinType, QuerySelect, RelationTrait, Select};
 
-use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after};
+use crate::services::filters::{IntRange, TimeRange, any_of, at_or_after, narrowed};
 use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
@@ -37,10 +37,10 @@ pub struct FeedbackFilter {
 impl FeedbackFilter {
     pub fn condition(&self) -> Condition {
         let mut cond = Condition::all()
-            .add(any_of(Column::Metric, &self.metrics))
-            .add(self.score.condition(Column::Score))
-            .add(self.submitted_at.condition(Column::SubmittedAt))
-            .add(at_or_after(Column::UpdatedAt, self.updated_since));
+            .add_option(any_of(Column::Metric, &self.metrics))
+            .add_option(self.score.condition(Column::Score))
+            .add_option(self.submitted_at.condition(Column::SubmittedAt))
+            .add_option(at_or_after(Column::UpdatedAt, self.updated_since));
         if let Some(categories) = &self.categories {
             let mut any = Condition::any();
             for category in categories {
@@ -145,7 +145,7 @@ impl Listing for Entity {
     type Parent = FeedbackParent;
 
     fn filtered(filter: &FeedbackFilter) -> Select<Self> {
-        Entity::find().filter(filter.condition())
+        narrowed(Entity::find(), filter.condition())
     }
 
     fn scoped(select: Select<Self>, parent: FeedbackParent) -> (Select<Self>, ParentColumn) {

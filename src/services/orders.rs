@@ -4,10 +4,10 @@ use chrono::{DateTime, Utc};
 use entity::OrderStatus;
 use entity::order::{Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Select};
 
 use crate::error::{AppError, AppResult};
-use crate::services::filters::{TimeRange, any_of, at_or_after};
+use crate::services::filters::{TimeRange, any_of, at_or_after, narrowed};
 use crate::services::insight_dimensions::customers_matching;
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, ParentColumn, Sort, SortField, pageable_by_id};
@@ -27,10 +27,10 @@ pub struct OrderFilter {
 impl OrderFilter {
     pub fn condition(&self) -> Condition {
         let cond = Condition::all()
-            .add(any_of(Column::Status, &self.statuses))
-            .add(any_of(Column::Currency, &self.currencies))
-            .add(self.placed_at.condition(Column::PlacedAt))
-            .add(at_or_after(Column::UpdatedAt, self.updated_since));
+            .add_option(any_of(Column::Status, &self.statuses))
+            .add_option(any_of(Column::Currency, &self.currencies))
+            .add_option(self.placed_at.condition(Column::PlacedAt))
+            .add_option(at_or_after(Column::UpdatedAt, self.updated_since));
         // The insights' dimensions, by the same conditions (`insight_dimensions`).
         match customers_matching(self.segments.as_deref(), self.regions.as_deref()) {
             Some(customers) => cond.add(Column::CustomerId.in_subquery(customers)),
@@ -116,7 +116,7 @@ impl Listing for Entity {
     type Parent = OrderParent;
 
     fn filtered(filter: &OrderFilter) -> Select<Self> {
-        Entity::find().filter(filter.condition())
+        narrowed(Entity::find(), filter.condition())
     }
 
     fn scoped(select: Select<Self>, parent: OrderParent) -> (Select<Self>, ParentColumn) {

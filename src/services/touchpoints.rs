@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use entity::touchpoint::{Column, Entity, Model};
 use entity::{Channel, OrderStatus, TouchpointKind};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, Select};
 
-use crate::services::filters::{TimeRange, any_of, at_or_after};
+use crate::services::filters::{TimeRange, any_of, at_or_after, narrowed};
 use crate::services::insight_dimensions::{customers_matching, touchpoint_condition, touchpoints_where};
 use crate::services::listing::Listing;
 use crate::services::pagination::{CursorValue, ParentColumn, SortField, pageable_by_id};
@@ -28,17 +28,16 @@ pub struct TouchpointFilter {
 
 impl TouchpointFilter {
     pub fn condition(&self) -> Condition {
-        let survey = match self.survey_sent {
-            None => Condition::all(),
-            Some(true) => Condition::all().add(Column::SurveySentAt.is_not_null()),
-            Some(false) => Condition::all().add(Column::SurveySentAt.is_null()),
-        };
+        let survey = self.survey_sent.map(|sent| match sent {
+            true => Column::SurveySentAt.is_not_null(),
+            false => Column::SurveySentAt.is_null(),
+        });
         let mut cond = Condition::all()
-            .add(any_of(Column::Kind, &self.kinds))
-            .add(any_of(Column::Channel, &self.channels))
-            .add(self.occurred_at.condition(Column::OccurredAt))
-            .add(at_or_after(Column::UpdatedAt, self.updated_since))
-            .add(survey);
+            .add_option(any_of(Column::Kind, &self.kinds))
+            .add_option(any_of(Column::Channel, &self.channels))
+            .add_option(self.occurred_at.condition(Column::OccurredAt))
+            .add_option(at_or_after(Column::UpdatedAt, self.updated_since))
+            .add_option(survey);
         // The insights' dimensions, by the same conditions (`insight_dimensions`).
         if let Some(of_orders) = touchpoint_condition(None, None, self.order_statuses.as_deref()) {
             cond = cond.add(Column::Id.in_subquery(touchpoints_where(of_orders)));
@@ -122,7 +121,7 @@ impl Listing for Entity {
     type Parent = TouchpointParent;
 
     fn filtered(filter: &TouchpointFilter) -> Select<Self> {
-        Entity::find().filter(filter.condition())
+        narrowed(Entity::find(), filter.condition())
     }
 
     fn scoped(select: Select<Self>, parent: TouchpointParent) -> (Select<Self>, ParentColumn) {
