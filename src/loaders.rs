@@ -23,7 +23,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::clv::CustomerClv;
 use crate::services::listing::Listing;
 use crate::services::order_summary::{OrderSummary, order_summaries};
-use crate::services::pagination::{self, Page, PageRequest, Pageable, Sort};
+use crate::services::pagination::{self, Columns, Page, PageRequest, Pageable, Sort};
 
 /// Loader errors are shared between every key of a batch.
 pub type LoadError = Arc<AppError>;
@@ -65,6 +65,8 @@ pub struct ChildQuery<P, F, S> {
     /// Whether `totalCount` was selected: then the counts are loaded in the same batch as the pages,
     /// instead of in a later batch whose size depends on timing.
     pub with_total: bool,
+    /// The columns the field's nodes read (`prefetch::read_columns`); the others are not selected.
+    pub columns: Columns,
 }
 
 /// A child page and, when asked for, the number of children matching the filter.
@@ -187,7 +189,9 @@ where
     } else {
         None
     };
-    let pages = pagination::fetch_pages_per_parent(db, select, parent, parent_ids, query.sort, &query.page).await?;
+    let pages =
+        pagination::fetch_pages_per_parent(db, select, parent, parent_ids, query.sort, &query.page, query.columns)
+            .await?;
     Ok(pages
         .into_iter()
         .map(|(parent_id, page)| {

@@ -2,7 +2,7 @@
 
 use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
-use entity::complaint::Model;
+use entity::complaint::{Column, Model};
 
 use crate::domain::ids::NodeType;
 use crate::error::AppResult;
@@ -32,16 +32,16 @@ pub async fn complaint_of(ctx: &Context<'_>, feedback_id: i64) -> AppResult<Opti
 impl ConnectionNode for Complaint {
     const CONNECTION: &'static str = "ComplaintConnection";
     const EDGE: &'static str = "ComplaintEdge";
-    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
-        ("id", |node, ctx| plain(node.id(ctx))),
-        ("externalId", |node, ctx| plain(node.external_id(ctx))),
-        ("category", |node, ctx| plain(node.category(ctx))),
-        ("channel", |node, ctx| plain(node.channel(ctx))),
-        ("openedAt", |node, ctx| plain(node.opened_at(ctx))),
-        ("firstResponseAt", |node, ctx| plain(node.first_response_at(ctx))),
-        ("resolvedAt", |node, ctx| plain(node.resolved_at(ctx))),
-        ("status", |node, ctx| plain(node.status(ctx))),
-        ("outcome", |node, ctx| plain(node.outcome(ctx))),
+    const SCALAR_FIELDS: &'static [ScalarField<Self, Column>] = &[
+        ("id", &[Column::Id], |node, ctx| plain(node.id(ctx))),
+        ("externalId", &[Column::ExternalId], |node, ctx| plain(node.external_id(ctx))),
+        ("category", &[Column::Category], |node, ctx| plain(node.category(ctx))),
+        ("channel", &[Column::Channel], |node, ctx| plain(node.channel(ctx))),
+        ("openedAt", &[Column::OpenedAt], |node, ctx| plain(node.opened_at(ctx))),
+        ("firstResponseAt", &[Column::FirstResponseAt], |node, ctx| plain(node.first_response_at(ctx))),
+        ("resolvedAt", &[Column::ResolvedAt], |node, ctx| plain(node.resolved_at(ctx))),
+        ("status", &[Column::Status], |node, ctx| plain(node.status(ctx))),
+        ("outcome", &[Column::Outcome], |node, ctx| plain(node.outcome(ctx))),
     ];
     type Entity = entity::complaint::Entity;
 

@@ -23,7 +23,7 @@ use crate::graphql::plain_values::{ScalarField, reader_of};
 use crate::graphql::prefetch::{self, Prefetchable};
 use crate::loaders::{ChildKey, ChildQuery, EntityLoaders, Loaders};
 use crate::services::listing::Listing;
-use crate::services::pagination::{self, Cursor, CursorValue, Page, PageArgs, PageRequest, Pageable, Sort};
+use crate::services::pagination::{self, Columns, Cursor, CursorValue, Page, PageArgs, PageRequest, Pageable, Sort};
 
 /// A node type that can be listed in a connection: a GraphQL type wrapping one entity's row. Names its
 /// connection and edge types.
@@ -32,7 +32,7 @@ pub trait ConnectionNode: ContainerType + Sized + 'static {
     const EDGE: &'static str;
     /// The scalar fields read from the row alone, each with its reader: a connection's nodes read them
     /// without a future per field (`plain_values`).
-    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[];
+    const SCALAR_FIELDS: &'static [ScalarField<Self, Column<Self>>] = &[];
     /// The other fields that read the node's row and never wait (an object such as an order's
     /// `totalAmount`): `nodes` resolves them in place through the type's resolver (`page_nodes`).
     const OTHER_IN_PLACE_FIELDS: &'static [&'static str] = &[];
@@ -65,6 +65,9 @@ pub trait FilterableNode: ConnectionNode {
 
 /// The database row a node wraps.
 pub type Row<N> = <<N as ConnectionNode>::Entity as sea_orm::EntityTrait>::Model;
+
+/// A column of the row a node wraps.
+pub type Column<N> = <<N as ConnectionNode>::Entity as sea_orm::EntityTrait>::Column;
 
 type CountFuture = Pin<Box<dyn Future<Output = AppResult<u64>> + Send>>;
 
@@ -305,7 +308,7 @@ where
         check_page_size(ctx, &args.page)?;
         let page = PageRequest::parse(args.page, args.sort)?;
         let with_total = ctx.look_ahead().field("totalCount").exists();
-        Ok(ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total })
+        Ok(ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total, columns: Columns::ALL })
     })?;
     let loaders = all.of();
     let sort = query.sort;
@@ -349,7 +352,7 @@ where
     let all = loaders(ctx)?;
     let query = all.child_query::<E>(ctx.item, parent, || {
         let page = PageRequest::parse(PageArgs { first: Some(first), ..Default::default() }, sort)?;
-        Ok(ChildQuery { parent, filter, sort, page, with_total: false })
+        Ok(ChildQuery { parent, filter, sort, page, with_total: false, columns: Columns::ALL })
     })?;
     let loaded = all.of().pages.load_one(ChildKey::new(parent_id, query)).await.map_err(unshare)?;
     Ok(loaded.map(|l| l.page.items).unwrap_or_default())

@@ -4,7 +4,7 @@ use crate::error::AppResult;
 use crate::graphql::inputs::{CustomerFilterInput, CustomerOrderBy};
 use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
-use entity::customer::Model;
+use entity::customer::{Column, Model};
 
 use crate::domain::ids::NodeType;
 use crate::error::AppError;
@@ -35,16 +35,20 @@ pub struct Customer(pub Model);
 impl ConnectionNode for Customer {
     const CONNECTION: &'static str = "CustomerConnection";
     const EDGE: &'static str = "CustomerEdge";
-    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
-        ("id", |node, ctx| plain(node.id(ctx))),
-        ("externalId", |node, ctx| plain(node.external_id(ctx))),
-        ("name", |node, ctx| plain(node.name(ctx))),
-        ("email", |node, ctx| plain(node.email(ctx))),
-        ("segment", |node, ctx| plain(node.segment(ctx))),
-        ("region", |node, ctx| plain(node.region(ctx))),
-        ("createdAt", |node, ctx| plain(node.created_at(ctx))),
-        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
-        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
+    const SCALAR_FIELDS: &'static [ScalarField<Self, Column>] = &[
+        ("id", &[Column::Id], |node, ctx| plain(node.id(ctx))),
+        ("externalId", &[Column::ExternalId], |node, ctx| plain(node.external_id(ctx))),
+        ("name", &[Column::Name], |node, ctx| plain(node.name(ctx))),
+        ("email", &[Column::Email], |node, ctx| plain(node.email(ctx))),
+        ("segment", &[Column::Segment], |node, ctx| plain(node.segment(ctx))),
+        ("region", &[Column::Region], |node, ctx| plain(node.region(ctx))),
+        ("createdAt", &[Column::CreatedAt], |node, ctx| plain(node.created_at(ctx))),
+        ("recordedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.recorded_at) })
+        }),
+        ("updatedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.updated_at) })
+        }),
     ];
     type Entity = entity::customer::Entity;
 

@@ -6,7 +6,7 @@ use crate::graphql::plain_values::{ScalarField, plain};
 use crate::services::pagination::PageArgs;
 use async_graphql::{Context, ID, Object, Result};
 use entity::SurveyMetric as DbSurveyMetric;
-use entity::feedback::Model;
+use entity::feedback::{Column, Model};
 
 use crate::domain::ids::NodeType;
 use crate::error::{AppError, AppResult};
@@ -49,17 +49,21 @@ pub async fn latest_answer(ctx: &Context<'_>, customer_id: i64, metric: DbSurvey
 impl ConnectionNode for Feedback {
     const CONNECTION: &'static str = "FeedbackConnection";
     const EDGE: &'static str = "FeedbackEdge";
-    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
-        ("id", |node, ctx| plain(node.id(ctx))),
-        ("externalId", |node, ctx| plain(node.external_id(ctx))),
-        ("metric", |node, ctx| plain(node.metric(ctx))),
-        ("score", |node, ctx| plain(node.score(ctx))),
-        ("npsCategory", |node, ctx| plain(node.nps_category(ctx))),
-        ("category", |node, ctx| plain(node.category(ctx))),
-        ("comment", |node, ctx| plain(node.comment(ctx))),
-        ("submittedAt", |node, ctx| plain(node.submitted_at(ctx))),
-        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
-        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
+    const SCALAR_FIELDS: &'static [ScalarField<Self, Column>] = &[
+        ("id", &[Column::Id], |node, ctx| plain(node.id(ctx))),
+        ("externalId", &[Column::ExternalId], |node, ctx| plain(node.external_id(ctx))),
+        ("metric", &[Column::Metric], |node, ctx| plain(node.metric(ctx))),
+        ("score", &[Column::Score], |node, ctx| plain(node.score(ctx))),
+        ("npsCategory", &[Column::Metric, Column::Score], |node, ctx| plain(node.nps_category(ctx))),
+        ("category", &[Column::Id, Column::Metric, Column::Score], |node, ctx| plain(node.category(ctx))),
+        ("comment", &[Column::Comment], |node, ctx| plain(node.comment(ctx))),
+        ("submittedAt", &[Column::SubmittedAt], |node, ctx| plain(node.submitted_at(ctx))),
+        ("recordedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.recorded_at) })
+        }),
+        ("updatedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.updated_at) })
+        }),
     ];
     type Entity = entity::feedback::Entity;
 

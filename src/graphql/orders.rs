@@ -4,7 +4,7 @@ use crate::error::AppResult;
 use crate::graphql::inputs::{OrderFilterInput, OrderOrderBy};
 use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
-use entity::order::Model;
+use entity::order::{Column, Model};
 
 use crate::domain::ids::NodeType;
 use crate::graphql::complaints::Complaint;
@@ -28,13 +28,17 @@ pub struct Order(pub Model);
 impl ConnectionNode for Order {
     const CONNECTION: &'static str = "OrderConnection";
     const EDGE: &'static str = "OrderEdge";
-    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
-        ("id", |node, ctx| plain(node.id(ctx))),
-        ("externalId", |node, ctx| plain(node.external_id(ctx))),
-        ("placedAt", |node, ctx| plain(node.placed_at(ctx))),
-        ("status", |node, ctx| plain(node.status(ctx))),
-        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
-        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
+    const SCALAR_FIELDS: &'static [ScalarField<Self, Column>] = &[
+        ("id", &[Column::Id], |node, ctx| plain(node.id(ctx))),
+        ("externalId", &[Column::ExternalId], |node, ctx| plain(node.external_id(ctx))),
+        ("placedAt", &[Column::PlacedAt], |node, ctx| plain(node.placed_at(ctx))),
+        ("status", &[Column::Status], |node, ctx| plain(node.status(ctx))),
+        ("recordedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.recorded_at) })
+        }),
+        ("updatedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.updated_at) })
+        }),
     ];
     const OTHER_IN_PLACE_FIELDS: &'static [&'static str] = &["totalAmount"];
     type Entity = entity::order::Entity;

@@ -19,12 +19,14 @@ use crate::graphql::scalars::DateTime;
 /// field is shown to); an error is the resolver's.
 pub type ReadField<N> = for<'a> fn(&'a N, &'a Context<'a>) -> Result<Value>;
 
-/// A field of a node type read from its row alone: its name in the schema and its reader.
-pub type ScalarField<N> = (&'static str, ReadField<N>);
+/// A field of a node type read from its row alone: its name in the schema, the columns of the row it
+/// reads (`C`, the row's columns: a page whose nodes read only such fields selects only their columns)
+/// and its reader.
+pub type ScalarField<N, C> = (&'static str, &'static [C], ReadField<N>);
 
 /// The reader of `N`'s field `name`, if `N` lists it.
-pub fn reader_of<N>(fields: &[ScalarField<N>], name: &str) -> Option<ReadField<N>> {
-    fields.iter().find(|(field, _)| *field == name).map(|(_, read)| *read)
+pub fn reader_of<N, C>(fields: &[ScalarField<N, C>], name: &str) -> Option<ReadField<N>> {
+    fields.iter().find(|(field, ..)| *field == name).map(|(.., read)| *read)
 }
 
 /// The value of a resolver that never waits, as its output type gives it.
@@ -104,7 +106,7 @@ mod tests {
             return vec!["(no object type)"];
         };
         let names: Vec<&'static str> =
-            N::SCALAR_FIELDS.iter().map(|(name, _)| *name).chain(N::OTHER_IN_PLACE_FIELDS.iter().copied()).collect();
+            N::SCALAR_FIELDS.iter().map(|(name, ..)| *name).chain(N::OTHER_IN_PLACE_FIELDS.iter().copied()).collect();
         names
             .iter()
             .enumerate()

@@ -29,7 +29,7 @@ use crate::services::complaints::ComplaintParent;
 use crate::services::feedback::FeedbackParent;
 use crate::services::listing::Listing;
 use crate::services::orders::OrderParent;
-use crate::services::pagination::{PageArgs, PageRequest, Pageable};
+use crate::services::pagination::{Columns, PageArgs, PageRequest, Pageable};
 use crate::services::touchpoints::TouchpointParent;
 
 /// The node types whose connections nest others.
@@ -115,6 +115,16 @@ fn children<'a>(
     })
 }
 
+/// Whether `name` is a connection on `kind` nodes that `children` loads ahead.
+fn nests(kind: NodeKind, name: &str) -> bool {
+    matches!(
+        (kind, name),
+        (NodeKind::Customer, "orders" | "touchpoints" | "feedback" | "complaints")
+            | (NodeKind::Order, "touchpoints" | "feedback" | "complaints")
+            | (NodeKind::Touchpoint, "feedback")
+    )
+}
+
 /// The kind of node a connection lists, for the next level.
 pub trait Prefetchable: FilterableNode {
     const KIND: NodeKind;
@@ -155,8 +165,9 @@ where
     }
     let Ok(page) = PageRequest::parse(args.page, args.sort) else { return Ok(()) };
     let with_total = selects(ctx, &field.node.selection_set.node, "totalCount");
+    let columns = read_columns::<N>(&field.node);
     let query = loaders.child_query::<N::Entity>(field, parent, || {
-        Ok(ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total })
+        Ok(ChildQuery { parent, filter: args.filter, sort: args.sort, page, with_total, columns })
     })?;
     let pages = child_pages::<N::Entity>(database(ctx)?, &query, parents).await?;
     let rows: Vec<i64> = pages.values().flat_map(|page| page.page.items.iter().map(N::Entity::id_of)).collect();
@@ -186,6 +197,36 @@ fn settled<N: ConnectionNode>(loaders: &Loaders, connection: &Positioned<Field>,
         }),
         _ => false,
     })
+}
+
+/// The columns the nodes of `connection` read, when its selection is one a plan resolves (`planned`):
+/// `__typename`, `totalCount` and `nodes` selecting `__typename`, fields read from the row
+/// (`ConnectionNode::SCALAR_FIELDS`, which names their columns) and the connections nested below (which
+/// read the id). Any other selection reads every column: its resolvers may read any of them. The same
+/// holds when such a page ends up resolved the general way (a nested connection left to its resolver):
+/// its nodes' fields are the same readers.
+fn read_columns<N: Prefetchable>(connection: &Field) -> Columns {
+    let some = || {
+        let mut columns = Columns::of::<N::Entity>(&[N::Entity::id_column()]);
+        for field in plain_fields(&connection.selection_set.node)? {
+            match field.node.name.node.as_str() {
+                "__typename" | "totalCount" => {}
+                "nodes" => {
+                    for node_field in plain_fields(&field.node.selection_set.node)? {
+                        let name = node_field.node.name.node.as_str();
+                        if name == "__typename" || nests(N::KIND, name) {
+                            continue;
+                        }
+                        let (_, read, _) = N::SCALAR_FIELDS.iter().find(|(scalar, ..)| *scalar == name)?;
+                        columns = columns.and(Columns::of::<N::Entity>(read));
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(columns)
+    };
+    some().unwrap_or(Columns::ALL)
 }
 
 /// A connection field's arguments, read from the document as its resolver reads them.
@@ -260,4 +301,46 @@ fn selects(ctx: &Context<'_>, set: &SelectionSet, name: &str) -> bool {
     let mut fields = Vec::new();
     fields_on(ctx, set, "", &mut fields);
     fields.iter().any(|field| field.node.name.node == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::DocumentOperations;
+    use entity::order::{Column, Entity};
+
+    use super::*;
+
+    /// `read_columns` of the first field of `document`'s operation, a connection of orders.
+    fn columns_of(document: &str) -> Columns {
+        let document = parse_query(document).expect("a valid document");
+        let DocumentOperations::Single(operation) = document.operations else { panic!("one operation") };
+        let Selection::Field(field) = &operation.node.selection_set.node.items[0].node else { panic!("a field") };
+        read_columns::<Order>(&field.node)
+    }
+
+    #[test]
+    fn a_plain_page_reads_the_columns_of_its_fields_and_the_id() {
+        let columns = columns_of(
+            "{ orders(first: 5) { __typename totalCount nodes { __typename externalId when: placedAt status
+                touchpoints(first: 2) { nodes { kind } } } } }",
+        );
+        let expected = [Column::Id, Column::ExternalId, Column::PlacedAt, Column::Status];
+        assert_eq!(columns, Columns::of::<Entity>(&expected));
+        assert_ne!(columns, Columns::ALL);
+    }
+
+    #[test]
+    fn other_selections_read_every_column() {
+        for document in [
+            "{ orders { pageInfo { hasNextPage } nodes { externalId } } }",
+            "{ orders { edges { node { externalId } } } }",
+            "{ orders { nodes { externalId totalAmount { amount } } } }",
+            "{ orders { nodes { ... on Order { externalId } } } }",
+            "{ orders { nodes { externalId @include(if: true) } } }",
+            "{ orders { nodes { customer { name } } } }",
+        ] {
+            assert_eq!(columns_of(document), Columns::ALL, "{document}");
+        }
+    }
 }

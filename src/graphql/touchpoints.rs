@@ -4,7 +4,7 @@ use crate::error::AppResult;
 use crate::graphql::inputs::{TouchpointFilterInput, TouchpointOrderBy};
 use crate::graphql::plain_values::{ScalarField, plain};
 use async_graphql::{Context, ID, Object, Result};
-use entity::touchpoint::Model;
+use entity::touchpoint::{Column, Model};
 
 use crate::domain::ids::NodeType;
 use crate::graphql::connection::{ConnectionNode, FilterableNode, ListArgs, load_by_id, load_required};
@@ -24,15 +24,19 @@ pub struct Touchpoint(pub Model);
 impl ConnectionNode for Touchpoint {
     const CONNECTION: &'static str = "TouchpointConnection";
     const EDGE: &'static str = "TouchpointEdge";
-    const SCALAR_FIELDS: &'static [ScalarField<Self>] = &[
-        ("id", |node, ctx| plain(node.id(ctx))),
-        ("externalId", |node, ctx| plain(node.external_id(ctx))),
-        ("kind", |node, ctx| plain(node.kind(ctx))),
-        ("channel", |node, ctx| plain(node.channel(ctx))),
-        ("occurredAt", |node, ctx| plain(node.occurred_at(ctx))),
-        ("surveySentAt", |node, ctx| plain(node.survey_sent_at(ctx))),
-        ("recordedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.recorded_at) })),
-        ("updatedAt", |node, ctx| plain(async { Ok(node.times(ctx).await.updated_at) })),
+    const SCALAR_FIELDS: &'static [ScalarField<Self, Column>] = &[
+        ("id", &[Column::Id], |node, ctx| plain(node.id(ctx))),
+        ("externalId", &[Column::ExternalId], |node, ctx| plain(node.external_id(ctx))),
+        ("kind", &[Column::Kind], |node, ctx| plain(node.kind(ctx))),
+        ("channel", &[Column::Channel], |node, ctx| plain(node.channel(ctx))),
+        ("occurredAt", &[Column::OccurredAt], |node, ctx| plain(node.occurred_at(ctx))),
+        ("surveySentAt", &[Column::SurveySentAt], |node, ctx| plain(node.survey_sent_at(ctx))),
+        ("recordedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.recorded_at) })
+        }),
+        ("updatedAt", &[Column::RecordedAt, Column::UpdatedAt], |node, ctx| {
+            plain(async { Ok(node.times(ctx).await.updated_at) })
+        }),
     ];
     type Entity = entity::touchpoint::Entity;
 

@@ -23,6 +23,7 @@ pub mod loyalty;
 pub mod order_summary;
 pub mod orders;
 pub mod pagination;
+pub mod placeholders;
 pub mod purchases;
 pub mod satisfaction;
 pub mod satisfaction_insights;

@@ -14,8 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Asterisk, DynIden, Expr, ExprTrait, Order, Query, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QueryResult, QuerySelect, QueryTrait, Select, Statement, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use serde::{Deserialize, Serialize};
 
@@ -38,20 +38,86 @@ pub trait Pageable: EntityTrait {
     {
         Self::Model::from_query_result(row, "")
     }
+
+    /// Whether a page may select only some columns (`Columns`): the entity reads its rows by position.
+    const READS_SOME_COLUMNS: bool = false;
+
+    /// A row of a page that selected `columns` (in the model's order, first in the row); the fields of
+    /// the other columns hold placeholders (`placeholders`). Only for `READS_SOME_COLUMNS` entities.
+    fn model_with(row: &QueryResult, columns: Columns) -> Result<Self::Model, DbErr>
+    where
+        Self::Model: FromQueryResult,
+    {
+        let _ = columns;
+        Self::model_of(row)
+    }
+}
+
+/// Some of a model's columns, by their position in the model (the order `Entity::find()` selects them
+/// in): what a page whose nodes read only some fields selects and decodes (`fetch_pages_per_parent`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Columns(u64);
+
+impl Columns {
+    pub const ALL: Columns = Columns(u64::MAX);
+
+    /// The positions of `columns` among `E`'s.
+    pub fn of<E: EntityTrait>(columns: &[E::Column]) -> Columns {
+        let mut bits = 0;
+        for (position, column) in E::Column::iter().enumerate() {
+            if position < 64 && columns.iter().any(|c| c.as_str() == column.as_str()) {
+                bits |= 1 << position;
+            }
+        }
+        Columns(bits)
+    }
+
+    pub fn and(self, other: Columns) -> Columns {
+        Columns(self.0 | other.0)
+    }
+
+    /// Whether the column at `position` is among them (a model of more than 64 columns is read whole).
+    pub fn contains(self, position: usize) -> bool {
+        position >= 64 || self.0 & (1 << position) != 0
+    }
+}
+
+/// `select` choosing `columns` of its entity only.
+fn select_columns<E: EntityTrait>(select: Select<E>, columns: Columns) -> Select<E> {
+    if columns == Columns::ALL {
+        return select;
+    }
+    let mut select = select.select_only();
+    for (position, column) in E::Column::iter().enumerate() {
+        if columns.contains(position) {
+            select = select.column(column);
+        }
+    }
+    select
 }
 
 /// A model read from the first columns of a row by position, in the order of its fields (the order
 /// `Entity::find()` selects its columns in): a page's rows are read without looking each column up
 /// by name. The fields are listed in the model's order; the tests compare with reading by name.
+/// With `columns`, only the selected columns are in the row, in the model's order; the other fields get
+/// placeholders.
 macro_rules! model_by_position {
-    ($row:expr, $model:ident { $($field:ident),+ $(,)? }) => {{
+    ($row:expr, $columns:expr, $model:ident { $($field:ident),+ $(,)? }) => {{
         let row: &sea_orm::QueryResult = $row;
-        let mut index = 0;
-        let mut next = || {
-            index += 1;
-            index - 1
-        };
-        Ok($model { $($field: row.try_get_by_index(next())?),+ })
+        let columns: $crate::services::pagination::Columns = $columns;
+        // The field's position in the model, and the index of the next column in the row.
+        let (mut position, mut index) = (0, 0);
+        Ok($model {
+            $($field: {
+                position += 1;
+                if columns.contains(position - 1) {
+                    index += 1;
+                    row.try_get_by_index(index - 1)?
+                } else {
+                    $crate::services::placeholders::Placeholder::placeholder()
+                }
+            }),+
+        })
     }};
 }
 
@@ -76,8 +142,17 @@ macro_rules! pageable_by_id {
     };
     (@read) => {};
     (@read $($field:ident),+) => {
+        const READS_SOME_COLUMNS: bool = true;
+
         fn model_of(row: &sea_orm::QueryResult) -> Result<Model, sea_orm::DbErr> {
-            $crate::services::pagination::model_by_position!(row, Model { $($field),+ })
+            Self::model_with(row, $crate::services::pagination::Columns::ALL)
+        }
+
+        fn model_with(
+            row: &sea_orm::QueryResult,
+            columns: $crate::services::pagination::Columns,
+        ) -> Result<Model, sea_orm::DbErr> {
+            $crate::services::pagination::model_by_position!(row, columns, Model { $($field),+ })
         }
     };
 }
@@ -382,15 +457,17 @@ pub async fn fetch_pages_per_parent<E, F>(
     parent_ids: &[i64],
     sort: Sort<F>,
     page: &PageRequest,
+    columns: Columns,
 ) -> AppResult<HashMap<i64, Page<E::Model>>>
 where
     E: Pageable,
     E::Model: FromQueryResult,
     F: SortField<Entity = E>,
 {
+    let columns = if E::READS_SOME_COLUMNS { columns } else { Columns::ALL };
     let mut rows_by_parent: HashMap<i64, Vec<E::Model>> = HashMap::with_capacity(parent_ids.len());
     if page.limit > 0 && !parent_ids.is_empty() {
-        let (select, scan) = keyset(select, sort, page);
+        let (select, scan) = keyset(select_columns(select, columns), sort, page);
         let backend = db.get_database_backend();
         let statement = match backend {
             DbBackend::Postgres => {
@@ -435,7 +512,7 @@ where
         // Rows arrive parent by parent, each parent's in scan order.
         for row in db.query_all_raw(statement).await.map_err(AppError::from_db)? {
             let parent_id: i64 = row.try_get("", "parent_key").map_err(AppError::from_db)?;
-            let model = E::model_of(&row).map_err(AppError::from_db)?;
+            let model = E::model_with(&row, columns).map_err(AppError::from_db)?;
             rows_by_parent.entry(parent_id).or_default().push(model);
         }
     }
