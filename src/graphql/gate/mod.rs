@@ -9,6 +9,7 @@ pub mod access;
 pub mod answer;
 pub mod cache;
 pub mod cost;
+mod documents;
 pub mod limits;
 pub mod persisted;
 pub mod schema_map;
@@ -32,6 +33,7 @@ use crate::graphql::gate::access::AccessRequest;
 use crate::graphql::gate::answer::{RowBudget, actual_cost};
 use crate::graphql::gate::cache::{CacheKey, CachedAnswer, ResponseCache};
 use crate::graphql::gate::cost::Pricing;
+use crate::graphql::gate::documents::DocumentCache;
 use crate::graphql::gate::limits::{LimitExceeded, Limits, check_document, check_document_size};
 use crate::graphql::gate::persisted::{PersistedQueries, PersistedQueryError};
 use crate::graphql::gate::schema_map::SchemaMap;
@@ -69,6 +71,7 @@ struct GateInner {
     databases: Databases,
     data_shape: DataShapeCell,
     cache: ResponseCache,
+    documents: DocumentCache,
 }
 
 /// An operation the gate let through: parsed, measured, allowed, priced and charged.
@@ -259,7 +262,8 @@ impl Gate {
             SchemaMap::default()
         });
         let cache = ResponseCache::new(config.response_cache_bytes);
-        Gate(Arc::new(GateInner { schema, map, config, databases, data_shape, cache }))
+        let documents = DocumentCache::default();
+        Gate(Arc::new(GateInner { schema, map, config, databases, data_shape, cache, documents }))
     }
 
     pub fn limits(&self) -> &Limits {
@@ -278,7 +282,15 @@ impl Gate {
         check_document_size(&request.query, &config.limits).map_err(Refusal::DocumentSize)?;
         let operation_name = request.operation_name.clone();
         let variables = request.variables.clone();
+        let remembered = self.0.documents.get(&request.query);
+        let parsed_now = remembered.is_none().then(|| request.query.clone());
+        if let Some(document) = remembered {
+            request.set_parsed_query(document);
+        }
         let document = request.parsed_query().map_err(|error| Refusal::Syntax(error.clone()))?;
+        if let Some(text) = parsed_now {
+            self.0.documents.insert(text, document);
+        }
         let selected = selected_operation(document, operation_name.as_deref());
         let operation = operation_label(&document.operations, operation_name.as_deref());
         check_document(document, &config.limits)
