@@ -115,7 +115,8 @@ fn children<'a>(
     })
 }
 
-/// Whether `name` is a connection on `kind` nodes that `children` loads ahead.
+/// Whether `name` is a connection on `kind` nodes that `children` loads ahead: such a field reads only
+/// its node's id (`connection_fields!` holds nothing else), which `read_columns` relies on.
 fn nests(kind: NodeKind, name: &str) -> bool {
     matches!(
         (kind, name),
@@ -328,6 +329,33 @@ mod tests {
         let expected = [Column::Id, Column::ExternalId, Column::PlacedAt, Column::Status];
         assert_eq!(columns, Columns::of::<Entity>(&expected));
         assert_ne!(columns, Columns::ALL);
+    }
+
+    #[test]
+    fn the_fields_nested_pages_hang_off_are_connections() {
+        use async_graphql::parser::parse_schema;
+        use async_graphql::parser::types::{BaseType, TypeKind, TypeSystemDefinition};
+
+        let schema = parse_schema(crate::graphql::sdl()).expect("the schema's SDL");
+        let kinds = [NodeKind::Customer, NodeKind::Order, NodeKind::Touchpoint, NodeKind::Feedback, NodeKind::Complaint];
+        let mut nested = 0;
+        for definition in schema.definitions {
+            let TypeSystemDefinition::Type(definition) = definition else { continue };
+            let Some(kind) = kinds.into_iter().find(|kind| kind.type_name() == definition.node.name.node.as_str())
+            else {
+                continue;
+            };
+            let TypeKind::Object(object) = definition.node.kind else { panic!("{} is an object", kind.type_name()) };
+            for field in object.fields {
+                let BaseType::Named(returns) = &field.node.ty.node.base else { continue };
+                let name = field.node.name.node.as_str();
+                if nests(kind, name) {
+                    assert!(returns.ends_with("Connection"), "{}.{name} returns {returns}", kind.type_name());
+                    nested += 1;
+                }
+            }
+        }
+        assert_eq!(nested, 8, "every pair `nests` lists is a field of the schema");
     }
 
     #[test]

@@ -44,11 +44,10 @@ pub trait Pageable: EntityTrait {
 
     /// A row of a page that selected `columns` (in the model's order, first in the row); the fields of
     /// the other columns hold placeholders (`placeholders`). Only for `READS_SOME_COLUMNS` entities.
-    fn model_with(row: &QueryResult, columns: Columns) -> Result<Self::Model, DbErr>
+    fn model_with(row: &QueryResult, _columns: Columns) -> Result<Self::Model, DbErr>
     where
         Self::Model: FromQueryResult,
     {
-        let _ = columns;
         Self::model_of(row)
     }
 }
