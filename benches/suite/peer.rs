@@ -1,8 +1,9 @@
 //! Side by side with PostGraphile v4 (PostgreSQL only; `BENCH_POSTGRAPHILE` names its executable, which
 //! `bench/run` installs): one page, four levels deep, from this server and from PostGraphile on the nested
 //! data set's database. The two answers must hold the same rows before either is loaded; then `wrk` loads
-//! each at 1, 4 and 16 clients, the servers taking turns at each level so that whatever drifts during the
-//! suite (caches, the machine's other load) falls on both alike. Each run also records the CPU the server
+//! each at 1, 4 and 16 clients, the servers taking turns at each level, in `ROUNDS` rounds, so that
+//! whatever drifts during the suite (caches, the machine's other load, which comes and goes over tens of
+//! seconds on a shared host) falls on both alike. Each run also records the CPU the server
 //! and PostgreSQL used: a server can be fast by handing work to the database. Both servers' peak memory
 //! goes into the suite's memory table.
 
@@ -158,6 +159,41 @@ struct Run {
     postgres_cores: Option<f64>,
 }
 
+/// Rounds per level: each server is loaded this many times, the two taking turns.
+const ROUNDS: usize = 3;
+
+impl Run {
+    /// The rounds of one server at one level as one run: requests/s and CPU over all of them, the median
+    /// round's p50 and the worst round's p99.
+    fn of_rounds(rounds: &[Run]) -> Run {
+        let seconds = |run: &Run| run.load.requests as f64 / run.load.requests_per_second.max(f64::MIN_POSITIVE);
+        let total_seconds: f64 = rounds.iter().map(seconds).sum();
+        let over_time = |value: &dyn Fn(&Run) -> f64| {
+            rounds.iter().map(|run| value(run) * seconds(run)).sum::<f64>() / total_seconds.max(f64::MIN_POSITIVE)
+        };
+        let mut p50s: Vec<f64> = rounds.iter().map(|run| run.load.p50_ms).collect();
+        p50s.sort_by(f64::total_cmp);
+        let sum = |count: &dyn Fn(&LoadResult) -> u64| rounds.iter().map(|run| count(&run.load)).sum::<u64>();
+        let requests = sum(&|load| load.requests);
+        Run {
+            load: LoadResult {
+                requests,
+                correct: sum(&|load| load.correct),
+                wrong: sum(&|load| load.wrong),
+                socket_errors: sum(&|load| load.socket_errors),
+                requests_per_second: requests as f64 / total_seconds.max(f64::MIN_POSITIVE),
+                p50_ms: p50s.get(p50s.len() / 2).copied().unwrap_or(0.0),
+                p99_ms: rounds.iter().map(|run| run.load.p99_ms).fold(0.0, f64::max),
+            },
+            server_cores: over_time(&|run| run.server_cores),
+            postgres_cores: rounds
+                .iter()
+                .all(|run| run.postgres_cores.is_some())
+                .then(|| over_time(&|run| run.postgres_cores.unwrap_or(0.0))),
+        }
+    }
+}
+
 async fn measure(side: &Side, postmaster: Option<u32>, clients: u32, seconds: u32, dir: &Path) -> Run {
     let server = Meter::start(Watch::Process(side.pid));
     let postgres = postmaster.map(|postmaster| Meter::start(Watch::Postgres { postmaster }));
@@ -206,7 +242,8 @@ pub async fn side_by_side(
         "### Side by side with PostGraphile\n\nThe same page from this server and from PostGraphile {} (Node {}), both on \
          the nested data set's database: 50 customers → up to 10 orders each → up to 10 touchpoints each → up to 10 \
          answers each, ordered by id, without `totalCount`. Each server's pool holds 10 connections (both defaults). `wrk` with the \
-         script of `load.rs` for {seconds} s per level, the two servers taking turns at each level; each server's \
+         script of `load.rs` for {seconds} s per run, the two servers taking turns at each level in {ROUNDS} rounds \
+         (requests/s and CPU over all rounds, the median round's p50, the worst round's p99); each server's \
          responses must match its own first answer. *CPU cores*: the server process's user + system time over the \
          run's wall time (`/proc/PID/stat`); *PostgreSQL*: the same summed over the cluster's processes during that \
          server's run. *Ratio*: this server's requests/s over PostGraphile's.\n\n\
@@ -279,12 +316,17 @@ pub async fn side_by_side(
     );
     let mut checked = [(0, 0, 0); 2];
     for clients in [1, 4, 16] {
-        let mut runs = Vec::with_capacity(2);
-        for (side, checked) in sides.iter().zip(&mut checked) {
-            let run = measure(side, postmaster, clients, seconds, dir).await;
-            println!("{} at {clients}: {:?}, {:.2} cores", side.url, run.load, run.server_cores);
+        let mut rounds: [Vec<Run>; 2] = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
+        for _ in 0..ROUNDS {
+            for (side, rounds) in sides.iter().zip(&mut rounds) {
+                let run = measure(side, postmaster, clients, seconds, dir).await;
+                println!("{} at {clients}: {:?}, {:.2} cores", side.url, run.load, run.server_cores);
+                rounds.push(run);
+            }
+        }
+        let runs = rounds.map(|rounds| Run::of_rounds(&rounds));
+        for (run, checked) in runs.iter().zip(&mut checked) {
             *checked = (checked.0 + run.load.correct, checked.1 + run.load.wrong, checked.2 + run.load.socket_errors);
-            runs.push(run);
         }
         let (a, b) = (&runs[0], &runs[1]);
         let _ = writeln!(

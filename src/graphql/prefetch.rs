@@ -337,7 +337,8 @@ mod tests {
         use async_graphql::parser::types::{BaseType, TypeKind, TypeSystemDefinition};
 
         let schema = parse_schema(crate::graphql::sdl()).expect("the schema's SDL");
-        let kinds = [NodeKind::Customer, NodeKind::Order, NodeKind::Touchpoint, NodeKind::Feedback, NodeKind::Complaint];
+        let kinds =
+            [NodeKind::Customer, NodeKind::Order, NodeKind::Touchpoint, NodeKind::Feedback, NodeKind::Complaint];
         let mut nested = 0;
         for definition in schema.definitions {
             let TypeSystemDefinition::Type(definition) = definition else { continue };
