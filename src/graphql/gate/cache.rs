@@ -6,12 +6,12 @@
 //! no write happened since. Only answers without errors are kept; the cache holds at most a given
 //! number of bytes, forgetting the least recently used answers first.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 use crate::auth::Role;
+use crate::graphql::gate::lru::BoundedLru;
 
 /// What identifies an answer besides the data version: a SHA-256 of everything it depends on.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -41,79 +41,38 @@ pub struct CachedAnswer {
     pub actual_cost: u64,
 }
 
-struct Entry {
+/// An answer and the data version it was computed at.
+#[derive(Clone)]
+struct Remembered {
     version: i64,
     answer: CachedAnswer,
-    last_used: u64,
 }
 
-#[derive(Default)]
-struct Entries {
-    by_key: HashMap<CacheKey, Entry>,
-    by_use: BTreeMap<u64, CacheKey>,
-    clock: u64,
-    bytes: usize,
-}
-
-/// The cache; `capacity` 0 turns it off.
-pub struct ResponseCache {
-    capacity: usize,
-    entries: Mutex<Entries>,
-}
+/// The cache; a capacity of 0 turns it off.
+pub struct ResponseCache(BoundedLru<CacheKey, Remembered>);
 
 /// What an entry costs besides its text (key, bookkeeping).
 const OVERHEAD: usize = 128;
 
 impl ResponseCache {
     pub fn new(capacity_bytes: usize) -> Self {
-        ResponseCache { capacity: capacity_bytes, entries: Mutex::default() }
+        ResponseCache(BoundedLru::new(capacity_bytes, capacity_bytes / 4))
     }
 
     pub fn is_enabled(&self) -> bool {
-        self.capacity > 0
+        self.0.capacity() > 0
     }
 
-    /// The answer for `key` computed at `version`, if one is remembered.
+    /// The answer for `key` computed at `version`, if one is remembered; one computed before a write is
+    /// forgotten, as it will never be served again.
     pub fn get(&self, key: &CacheKey, version: i64) -> Option<CachedAnswer> {
-        let mut entries = self.entries.lock().ok()?;
-        let Entries { by_key, by_use, clock, bytes } = &mut *entries;
-        let entry = by_key.get_mut(key)?;
-        if entry.version != version {
-            // Computed before a write: it will never be served again.
-            let stale = by_key.remove(key)?;
-            by_use.remove(&stale.last_used);
-            *bytes -= stale.answer.data.len() + OVERHEAD;
-            return None;
-        }
-        *clock += 1;
-        by_use.remove(&entry.last_used);
-        entry.last_used = *clock;
-        by_use.insert(*clock, *key);
-        Some(entry.answer.clone())
+        self.0.get(key, |remembered| remembered.version == version).map(|remembered| remembered.answer)
     }
 
     /// Remembers an answer computed at `version`, forgetting the least recently used ones to make room.
     pub fn put(&self, key: CacheKey, version: i64, answer: CachedAnswer) {
         let size = answer.data.len() + OVERHEAD;
-        if !self.is_enabled() || size > self.capacity / 4 {
-            return;
-        }
-        let Ok(mut entries) = self.entries.lock() else { return };
-        let Entries { by_key, by_use, clock, bytes } = &mut *entries;
-        if let Some(old) = by_key.remove(&key) {
-            by_use.remove(&old.last_used);
-            *bytes -= old.answer.data.len() + OVERHEAD;
-        }
-        while *bytes + size > self.capacity {
-            let Some((_, oldest)) = by_use.pop_first() else { break };
-            if let Some(evicted) = by_key.remove(&oldest) {
-                *bytes -= evicted.answer.data.len() + OVERHEAD;
-            }
-        }
-        *clock += 1;
-        by_use.insert(*clock, key);
-        by_key.insert(key, Entry { version, answer, last_used: *clock });
-        *bytes += size;
+        self.0.put(key, Remembered { version, answer }, size);
     }
 }
 

@@ -6,61 +6,33 @@
 //! Bounded by the documents' text (`DOCUMENT_TEXT_BYTES`; a parsed document takes a few times its text);
 //! the least recently used documents are forgotten first. Only documents that parsed are kept.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 
 use async_graphql::parser::types::ExecutableDocument;
+
+use crate::graphql::gate::lru::BoundedLru;
 
 /// The bytes of document text the cache holds at most: hundreds of typical documents.
 pub const DOCUMENT_TEXT_BYTES: usize = 1024 * 1024;
 
-#[derive(Default)]
-pub struct DocumentCache(Mutex<Documents>);
+pub struct DocumentCache(BoundedLru<Arc<str>, ExecutableDocument>);
 
-#[derive(Default)]
-struct Documents {
-    by_text: HashMap<Box<str>, Remembered>,
-    bytes: usize,
-    /// Counts lookups and insertions: a document's `used` is the count at its last use.
-    clock: u64,
-}
-
-struct Remembered {
-    document: ExecutableDocument,
-    used: u64,
+impl Default for DocumentCache {
+    fn default() -> Self {
+        DocumentCache(BoundedLru::new(DOCUMENT_TEXT_BYTES, DOCUMENT_TEXT_BYTES / 16))
+    }
 }
 
 impl DocumentCache {
     /// A copy of the document parsed from `text`, if remembered.
     pub fn get(&self, text: &str) -> Option<ExecutableDocument> {
-        let mut documents = self.0.lock().ok()?;
-        documents.clock += 1;
-        let now = documents.clock;
-        let remembered = documents.by_text.get_mut(text)?;
-        remembered.used = now;
-        Some(remembered.document.clone())
+        self.0.get(text, |_| true)
     }
 
     /// Remembers `document`, parsed from `text`, forgetting the least recently used to make room.
     pub fn insert(&self, text: String, document: &ExecutableDocument) {
-        if text.len() > DOCUMENT_TEXT_BYTES / 16 {
-            return;
-        }
-        let Ok(mut documents) = self.0.lock() else { return };
-        if documents.by_text.contains_key(text.as_str()) {
-            // Two requests parsed the same text at once.
-            return;
-        }
-        while documents.bytes + text.len() > DOCUMENT_TEXT_BYTES {
-            let oldest = documents.by_text.iter().min_by_key(|(_, remembered)| remembered.used);
-            let Some(oldest) = oldest.map(|(text, _)| text.clone()) else { break };
-            documents.by_text.remove(&oldest);
-            documents.bytes -= oldest.len();
-        }
-        documents.clock += 1;
-        let used = documents.clock;
-        documents.bytes += text.len();
-        documents.by_text.insert(text.into_boxed_str(), Remembered { document: document.clone(), used });
+        let size = text.len();
+        self.0.put(Arc::from(text), document.clone(), size);
     }
 }
 
@@ -98,8 +70,8 @@ mod tests {
         assert!(cache.get(&text(0)).is_some());
         assert!(cache.get(&text(1)).is_none(), "the least recently used went");
         assert!(cache.get(&text(20)).is_some());
-        let documents = cache.0.lock().expect("lock");
-        assert!(documents.bytes <= DOCUMENT_TEXT_BYTES);
-        assert_eq!(documents.bytes, documents.by_text.keys().map(|text| text.len()).sum::<usize>());
+        let (bytes, sizes) = cache.0.bytes();
+        assert!(bytes <= DOCUMENT_TEXT_BYTES);
+        assert_eq!(bytes, sizes);
     }
 }

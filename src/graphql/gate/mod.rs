@@ -11,6 +11,7 @@ pub mod cache;
 pub mod cost;
 mod documents;
 pub mod limits;
+mod lru;
 pub mod persisted;
 pub mod schema_map;
 mod shape_of_data;
